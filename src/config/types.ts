@@ -1,0 +1,193 @@
+/**
+ * The configuration model (SPEC.md §1), as the engine, the API and the dispatcher see it after validation.
+ * Field names follow SPEC.md (snake_case) because they are also the YAML and admin-API field names.
+ * `schema.ts` validates raw YAML/JSON into these types; `loader.ts` adds defaults and the SWITCHBOARD_* environment.
+ */
+
+/** When a user's calls are recorded. */
+export type RecordMode = 'none' | 'inbound' | 'outbound' | 'all';
+
+export interface DeviceConfig {
+  /** SIP username (digest user and AOR user part); unique across the PBX. */
+  username: string;
+  password: string;
+}
+
+export interface VoicemailConfig {
+  enabled: boolean;
+  /** Path or URL of a greeting WAV; null = built-in greeting. */
+  greeting: string | null;
+  emails: string[];
+  max_length_s: number;
+}
+
+export interface UserConfig {
+  name: string;
+  /** Extension, digits only; unique. */
+  number: string;
+  devices: DeviceConfig[];
+  voicemail: VoicemailConfig;
+  record: RecordMode;
+  ring_timeout_s: number;
+  /** E.164 with '+', presented on outbound calls through the trunk; null = the trunk's default. */
+  caller_id: string | null;
+}
+
+export interface NumberConfig {
+  /** DID in E.164 with '+'. */
+  number: string;
+  /** Id of the call flow the number enters. */
+  flow: string;
+}
+
+/** Outcomes a node can end with; `next` may name a node per outcome. */
+export type NodeOutcome = 'answered' | 'no-answer' | 'busy' | 'rejected' | 'full' | 'timeout' | 'failed' | 'empty';
+
+/**
+ * Where a node goes when it does not answer the call: a node id for every outcome, or one per outcome
+ * (`default` for the rest). null/absent = hang up (480 to an unanswered caller).
+ */
+export type NextRef = string | ({ default?: string } & Partial<Record<NodeOutcome, string>>) | null;
+
+interface NodeBase {
+  /** Unique within its flow. */
+  id: string;
+  next?: NextRef;
+}
+
+export interface UserNode extends NodeBase { type: 'user'; user: string; ring_timeout_s?: number }
+export interface QueueNode extends NodeBase { type: 'queue'; queue: string }
+export interface RingGroupNode extends NodeBase { type: 'ring_group'; ring_group: string }
+export interface VoicemailNode extends NodeBase { type: 'voicemail'; user: string }
+export interface WebhookNode extends NodeBase {
+  type: 'webhook';
+  component_name: string;
+  url: string;
+  secret_token: string;
+  headers: Record<string, string>;
+}
+export interface HangupNode extends NodeBase { type: 'hangup'; status?: number }
+export interface PlayNode extends NodeBase { type: 'play'; file: string }
+
+export type FlowNode = UserNode | QueueNode | RingGroupNode | VoicemailNode | WebhookNode | HangupNode | PlayNode;
+
+export interface FlowConfig {
+  id: string;
+  /** The first node is where a call enters. */
+  nodes: FlowNode[];
+}
+
+export type QueueStrategy = 'ringall' | 'round_robin' | 'longest_idle' | 'fewest_calls' | 'linear' | 'random';
+
+export interface QueueConfig {
+  name: string;
+  /** User numbers, in configured order (linear uses it). */
+  agents: string[];
+  strategy: QueueStrategy;
+  agent_timeout_s: number;
+  max_wait_s: number;
+  /** 0 = unlimited. */
+  max_callers: number;
+  wrap_up_s: number;
+  hold_music: string | null;
+  /** Where a caller goes on timeout (max_wait), full (max_callers) or empty (no agent can ever answer). */
+  next: NextRef;
+}
+
+export type RingGroupStrategy = 'ringall' | 'hunt';
+
+export interface RingGroupConfig {
+  name: string;
+  /** User numbers, in configured order (hunt uses it). */
+  members: string[];
+  strategy: RingGroupStrategy;
+  /** Whole-group timeout. */
+  timeout_s: number;
+  /** Per-member ring time for hunt. */
+  member_timeout_s: number;
+  next: NextRef;
+}
+
+export interface TrunkConfig {
+  name: string;
+  host: string;
+  port: number;
+  transport: 'udp' | 'tcp';
+  username: string | null;
+  password: string | null;
+  /** Default caller id (E.164) when the user has none. */
+  caller_id: string | null;
+}
+
+/** The 11 lifecycle event types that can be ticked for the global webhook (SPEC §3). */
+export const WEBHOOK_EVENT_TYPES = [
+  'user_inbound', 'user_inbound_answered', 'user_inbound_completed',
+  'user_outbound', 'user_outbound_answered', 'user_outbound_completed',
+  'queue_call', 'ring_group_call', 'voicemail', 'recording_inbound', 'recording_outbound',
+] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+export interface WebhookConfig {
+  url: string;
+  secret_token: string;
+  events: WebhookEventType[];
+  enabled: boolean;
+  /** Standard Webhooks signing secret (`whsec_…`); derived from secret_token when null. */
+  signing_secret: string | null;
+}
+
+export interface ApiConfig {
+  api_key: string;
+  /** Addresses or CIDR blocks, IPv4 and IPv6. */
+  whitelisted_ips: string[];
+  /** Proxies whose X-Forwarded-For is believed (addresses/CIDR); empty = never. */
+  trusted_proxies: string[];
+  /** Requests per minute per key. */
+  rate_limit_per_min: number;
+}
+
+/** Webhook delivery tuning (ours). */
+export interface DeliveryConfig {
+  timeout_ms: number;
+  /** Retry delays in seconds, the last one repeating until the horizon. */
+  retry_schedule_s: number[];
+  horizon_s: number;
+  /** Outbox size at which a warning is logged and new events are still accepted; documented bound. */
+  outbox_warn_at: number;
+  concurrency: number;
+}
+
+/** The PBX configuration: what a numbered version holds. */
+export interface PbxConfig {
+  pbx: { name: string; time_zone: string; domain: string };
+  users: UserConfig[];
+  numbers: NumberConfig[];
+  flows: FlowConfig[];
+  queues: QueueConfig[];
+  ring_groups: RingGroupConfig[];
+  trunks: TrunkConfig[];
+  webhook: WebhookConfig;
+  api: ApiConfig;
+  delivery: DeliveryConfig;
+}
+
+/** Process settings from SWITCHBOARD_* / DRACHTIO_* (SPEC §6); not part of a config version. */
+export interface RuntimeSettings {
+  configPath: string;
+  dataDir: string;
+  bind: string;
+  sipPort: number;
+  httpPort: number;
+  apiKeyOverride: string | null;
+  logLevel: string;
+  drachtio: { host: string; port: number; secret: string } | null;
+  /** PostgreSQL connection string; null = SQLite under dataDir. */
+  databaseUrl: string | null;
+}
+
+/** A numbered, immutable configuration version. */
+export interface ConfigVersion {
+  version: number;
+  config: PbxConfig;
+  created_at: string;
+}

@@ -1,0 +1,214 @@
+/**
+ * The SIP message model (RFC 3261 §7).
+ *
+ * Headers are kept as an ordered list of raw fields so that anything we do not understand is forwarded
+ * byte for byte; typed views (Via, name-addr, CSeq, …) are parsed on demand by `headers.ts`.
+ */
+
+/** One header line as received (or as we will send it). `name` keeps its original spelling; `value` is unfolded and trimmed. */
+export interface HeaderField {
+  name: string;
+  value: string;
+}
+
+/** RFC 3261 §7.3.3 compact forms, mapped to their canonical lower-case long names. */
+export const COMPACT_FORMS: Readonly<Record<string, string>> = {
+  i: 'call-id',
+  m: 'contact',
+  e: 'content-encoding',
+  l: 'content-length',
+  c: 'content-type',
+  f: 'from',
+  s: 'subject',
+  k: 'supported',
+  t: 'to',
+  v: 'via',
+  o: 'event',
+  r: 'refer-to',
+  b: 'referred-by',
+  u: 'allow-events',
+  x: 'session-expires',
+  a: 'accept-contact',
+  j: 'reject-contact',
+  d: 'request-disposition',
+  y: 'identity',
+};
+
+/**
+ * Headers whose values may be comma-separated lists (RFC 3261 §7.3.1). Others (e.g. WWW-Authenticate,
+ * Date, Call-ID) contain commas that are not list separators.
+ */
+const LIST_HEADERS = new Set([
+  'via', 'contact', 'route', 'record-route', 'allow', 'supported', 'require', 'proxy-require', 'unsupported',
+  'accept', 'accept-encoding', 'accept-language', 'allow-events', 'content-encoding', 'in-reply-to', 'path',
+  'service-route', 'p-asserted-identity', 'alert-info', 'call-info', 'error-info', 'reply-to',
+]);
+
+/** Canonical lower-case long name of a header (compact forms expanded). */
+export function canonicalName(name: string): string {
+  const lower = name.toLowerCase();
+  return COMPACT_FORMS[lower] ?? lower;
+}
+
+/** Whether a header's value may hold several comma-separated entries. */
+export function isListHeader(name: string): boolean {
+  return LIST_HEADERS.has(canonicalName(name));
+}
+
+/**
+ * Splits a header value on commas that are outside double quotes and angle brackets (RFC 3261 §7.3.1).
+ * A `Contact: *` stays one entry.
+ */
+export function splitHeaderList(value: string): string[] {
+  const out: string[] = [];
+  let depthAngle = 0;
+  let inQuote = false;
+  let start = 0;
+  for (let i = 0; i < value.length; i++) {
+    const ch = value.charCodeAt(i);
+    if (inQuote) {
+      if (ch === 0x5c /* \ */) i++;
+      else if (ch === 0x22 /* " */) inQuote = false;
+    } else if (ch === 0x22) inQuote = true;
+    else if (ch === 0x3c /* < */) depthAngle++;
+    else if (ch === 0x3e /* > */) depthAngle = Math.max(0, depthAngle - 1);
+    else if (ch === 0x2c /* , */ && depthAngle === 0) {
+      const part = value.slice(start, i).trim();
+      if (part) out.push(part);
+      start = i + 1;
+    }
+  }
+  const last = value.slice(start).trim();
+  if (last) out.push(last);
+  return out;
+}
+
+abstract class SipMessageBase {
+  headers: HeaderField[];
+  body: Buffer;
+
+  constructor(headers: HeaderField[] = [], body: Buffer = Buffer.alloc(0)) {
+    this.headers = headers;
+    this.body = body;
+  }
+
+  /** First value of a header (compact forms match their long names), or undefined. For list headers this is the whole first line. */
+  get(name: string): string | undefined {
+    const want = canonicalName(name);
+    for (const h of this.headers) if (canonicalName(h.name) === want) return h.value;
+    return undefined;
+  }
+
+  /** Every value of a header, in order; list headers are split into their entries. */
+  getAll(name: string): string[] {
+    const want = canonicalName(name);
+    const list = LIST_HEADERS.has(want);
+    const out: string[] = [];
+    for (const h of this.headers) {
+      if (canonicalName(h.name) !== want) continue;
+      if (list) out.push(...splitHeaderList(h.value));
+      else out.push(h.value);
+    }
+    return out;
+  }
+
+  has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+
+  /** Replaces every occurrence of a header with one field (at the position of the first, or appended). */
+  set(name: string, value: string): this {
+    const want = canonicalName(name);
+    const idx = this.headers.findIndex((h) => canonicalName(h.name) === want);
+    this.remove(name);
+    if (idx === -1) this.headers.push({ name, value });
+    else this.headers.splice(Math.min(idx, this.headers.length), 0, { name, value });
+    return this;
+  }
+
+  /** Appends a header field after all existing ones. */
+  append(name: string, value: string): this {
+    this.headers.push({ name, value });
+    return this;
+  }
+
+  /** Inserts a header field before any existing field of the same name (a new top Via, a new top Record-Route). */
+  prepend(name: string, value: string): this {
+    const want = canonicalName(name);
+    const idx = this.headers.findIndex((h) => canonicalName(h.name) === want);
+    if (idx === -1) this.headers.unshift({ name, value });
+    else this.headers.splice(idx, 0, { name, value });
+    return this;
+  }
+
+  /** Removes every occurrence of a header; returns how many fields were removed. */
+  remove(name: string): number {
+    const want = canonicalName(name);
+    const before = this.headers.length;
+    this.headers = this.headers.filter((h) => canonicalName(h.name) !== want);
+    return before - this.headers.length;
+  }
+
+  /** Removes only the first entry of a list header (the top Via), keeping the rest of that line. */
+  removeFirstEntry(name: string): void {
+    const want = canonicalName(name);
+    const idx = this.headers.findIndex((h) => canonicalName(h.name) === want);
+    if (idx === -1) return;
+    const entries = splitHeaderList(this.headers[idx]!.value);
+    if (entries.length <= 1) this.headers.splice(idx, 1);
+    else this.headers[idx] = { name: this.headers[idx]!.name, value: entries.slice(1).join(', ') };
+  }
+
+  get callId(): string | undefined {
+    return this.get('call-id');
+  }
+
+  abstract clone(): SipMessage;
+}
+
+/** A SIP request. `uri` is the raw Request-URI text (parse it with `parseUri` when needed). */
+export class SipRequest extends SipMessageBase {
+  readonly kind = 'request' as const;
+  method: string;
+  uri: string;
+  version: string;
+
+  constructor(method: string, uri: string, headers: HeaderField[] = [], body?: Buffer, version = 'SIP/2.0') {
+    super(headers, body);
+    this.method = method;
+    this.uri = uri;
+    this.version = version;
+  }
+
+  clone(): SipRequest {
+    return new SipRequest(this.method, this.uri, this.headers.map((h) => ({ ...h })), this.body, this.version);
+  }
+}
+
+/** A SIP response. */
+export class SipResponse extends SipMessageBase {
+  readonly kind = 'response' as const;
+  status: number;
+  reason: string;
+  version: string;
+
+  constructor(status: number, reason: string, headers: HeaderField[] = [], body?: Buffer, version = 'SIP/2.0') {
+    super(headers, body);
+    this.status = status;
+    this.reason = reason;
+    this.version = version;
+  }
+
+  clone(): SipResponse {
+    return new SipResponse(this.status, this.reason, this.headers.map((h) => ({ ...h })), this.body, this.version);
+  }
+}
+
+export type SipMessage = SipRequest | SipResponse;
+
+/** Where a message came from or goes to. */
+export interface Endpoint {
+  transport: 'udp' | 'tcp';
+  address: string;
+  port: number;
+}

@@ -1,0 +1,170 @@
+/**
+ * What the four RFC 3261 §17 transaction machines share: the edge-table `transition()`, timer bookkeeping on
+ * the injected clock, safe event emission to the TU, and the context a transaction needs from the layer below.
+ */
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { Clock } from '../../common/clock.js';
+import type { SipMessage, SipRequest, SipResponse } from '../message.js';
+import type { TimerName, TimerValues } from './timers.js';
+
+/** A transition the edge table forbids: always a bug in the caller, never a network condition. */
+export class InvalidStateError extends Error {
+  readonly code = 'SB_ERR_INVALID_STATE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidStateError';
+  }
+}
+
+/** What a transaction needs from the transport layer and the stack. */
+export interface TransactionContext {
+  clock: Clock;
+  /** Timers already derived for this transaction's transport (see `computeTimers`). */
+  timers: TimerValues;
+  reliable: boolean;
+  /** Sends to the transaction's peer; rejects on a transport error. */
+  send: (msg: SipMessage) => Promise<void>;
+  log?: Logger;
+  /** Called once per absorbed input (a late retransmission, a stray ACK), for the stack's counter. */
+  onAbsorbed?: () => void;
+}
+
+/** A timer input: the named timer fired. */
+export interface TimerInput {
+  kind: 'timer';
+  timer: TimerName;
+}
+/** A transport error while sending. */
+export interface TransportErrorInput {
+  kind: 'transport-error';
+  error: Error;
+}
+
+type TimerHandle = ReturnType<Clock['setTimeout']>;
+
+/**
+ * Base of every transaction. Subclasses declare `EDGES` (legal transitions) and `STATE_TIMERS` (which timers
+ * live in which state) and implement `enter(state)` (entry actions) and `handle(input)`.
+ */
+export abstract class Transaction<S extends string> extends EventEmitter {
+  /** The request that created the transaction. */
+  readonly request: SipRequest;
+  /** The transaction key (branch-based, see `transaction/layer.ts`). */
+  readonly id: string;
+  protected readonly ctx: TransactionContext;
+  #state: S;
+  readonly #timers = new Map<TimerName, TimerHandle>();
+  readonly #intervals = new Map<TimerName, number>();
+
+  protected abstract readonly edges: Readonly<Record<S, readonly S[]>>;
+  protected abstract readonly stateTimers: Readonly<Record<S, readonly TimerName[]>>;
+
+  protected constructor(request: SipRequest, id: string, initial: S, ctx: TransactionContext) {
+    super();
+    this.request = request;
+    this.id = id;
+    this.#state = initial;
+    this.ctx = ctx;
+  }
+
+  /** Current state, verbatim from RFC 3261 §17 (plus RFC 6026 `accepted`). */
+  get state(): S {
+    return this.#state;
+  }
+
+  /** Whether the transaction has reached `terminated`. */
+  get terminated(): boolean {
+    return this.#state === 'terminated';
+  }
+
+  /**
+   * The only place state changes. Rejects edges not in the table, clears the timers the new state does not
+   * keep (exit actions), then runs the new state's entry actions.
+   */
+  protected transition(to: S): void {
+    const from = this.#state;
+    if (!this.edges[from].includes(to)) {
+      throw new InvalidStateError(`${this.constructor.name} ${this.id}: illegal transition ${from} -> ${to}`);
+    }
+    const keep = this.stateTimers[to];
+    for (const [name, handle] of this.#timers) {
+      if (!keep.includes(name)) {
+        this.ctx.clock.clearTimeout(handle);
+        this.#timers.delete(name);
+        this.#intervals.delete(name);
+      }
+    }
+    this.#state = to;
+    this.ctx.log?.debug({ txn: this.id, from, to }, 'transaction state');
+    this.enter(to);
+    if (to === 'terminated') {
+      this.safeEmit('terminated');
+      this.removeAllListeners();
+    }
+  }
+
+  /** Entry actions of `state` (arm timers, tell the TU). */
+  protected abstract enter(state: S): void;
+
+  /**
+   * Arms timer `name` for `ms`; only entry actions and a retransmit timer's own firing call this.
+   * A zero duration fires synchronously (reliable transports: D/I/J/K are zero).
+   */
+  protected arm(name: TimerName, ms: number): void {
+    const old = this.#timers.get(name);
+    if (old !== undefined) this.ctx.clock.clearTimeout(old);
+    this.#intervals.set(name, ms);
+    const handle = this.ctx.clock.setTimeout(() => {
+      this.#timers.delete(name);
+      this.onTimer(name);
+    }, ms);
+    this.#timers.set(name, handle);
+  }
+
+  /** Last interval a timer was armed with (for the doubling of A, E, G). */
+  protected interval(name: TimerName): number {
+    return this.#intervals.get(name) ?? this.ctx.timers.t1;
+  }
+
+  /** Whether a timer is currently armed (for tests and debugging). */
+  isArmed(name: TimerName): boolean {
+    return this.#timers.has(name);
+  }
+
+  protected abstract onTimer(name: TimerName): void;
+
+  /** Sends and turns a rejected send into a `transport-error` input. */
+  protected transmit(msg: SipMessage): void {
+    this.ctx.send(msg).catch((error: unknown) => {
+      const err = error instanceof Error ? error : new Error(String(error));
+      this.onTransportError(err);
+    });
+  }
+
+  protected abstract onTransportError(error: Error): void;
+
+  /** Records an input the current state does not expect (RFC: absorbed). Never throws. */
+  protected absorb(what: string): void {
+    this.ctx.onAbsorbed?.();
+    this.ctx.log?.debug({ txn: this.id, state: this.#state, what }, 'absorbed');
+  }
+
+  /** Emits to the TU; a throwing listener is logged, never breaks the machine. */
+  protected safeEmit(event: string, ...args: unknown[]): void {
+    try {
+      this.emit(event, ...args);
+    } catch (err) {
+      this.ctx.log?.error({ err, txn: this.id, event }, 'transaction listener threw');
+    }
+  }
+}
+
+/** Status class helpers used by all machines. */
+export function isProvisional(res: SipResponse): boolean {
+  return res.status >= 100 && res.status < 200;
+}
+/** 2xx. */
+export function isSuccess(res: SipResponse): boolean {
+  return res.status >= 200 && res.status < 300;
+}

@@ -1,0 +1,222 @@
+/**
+ * The persistence boundary. One interface, two backends: SQLite (better-sqlite3, the embedded default) and
+ * PostgreSQL (pg, for several nodes). Every method is async so both fit; the SQLite backend runs synchronously inside.
+ *
+ * Invariant: events enter the outbox in the same transaction as the call records they describe (`commit`).
+ */
+
+import type { PbxConfig } from '../config/types.js';
+
+/** A registered contact of a device (RFC 3261 §10). */
+export interface Registration {
+  /** Device username (AOR user). */
+  username: string;
+  /** The Contact URI as registered. */
+  contact: string;
+  /** Where the REGISTER came from: requests to this contact go here (NAT, RFC 3581). */
+  transport: 'udp' | 'tcp';
+  source_address: string;
+  source_port: number;
+  call_id: string;
+  cseq: number;
+  /** Epoch ms. */
+  expires_at: number;
+  user_agent: string | null;
+  /** +sip.instance / reg-id, when present. */
+  instance_id: string | null;
+  updated_at: number;
+}
+
+export type CallDirection = 'inbound' | 'outbound' | 'internal';
+
+/** One call (all legs), keyed by the compat unique_call_id. Times are ISO 8601 UTC with ms; durations integer seconds. */
+export interface CallRecord {
+  unique_call_id: string;
+  direction: CallDirection;
+  caller_id: string | null;
+  caller_name: string | null;
+  dest_number: string | null;
+  /** The user who answered (inbound) or placed the call (outbound); null when nobody answered. */
+  user_name: string | null;
+  user_number: string | null;
+  call_start_at: string;
+  connected_at: string | null;
+  ended_at: string | null;
+  call_duration: number | null;
+  conversation_duration: number | null;
+  /** answered | missed | failed | abandoned … */
+  status: string;
+  hangup_cause: string | null;
+  queue_name: string | null;
+  ring_group_name: string | null;
+  config_version: number;
+}
+
+/** One SIP dialog of a call. */
+export interface LegRecord {
+  leg_id: string;
+  unique_call_id: string;
+  /** caller | device | trunk */
+  kind: string;
+  user_number: string | null;
+  device: string | null;
+  remote: string | null;
+  started_at: string;
+  answered_at: string | null;
+  ended_at: string | null;
+  final_status: number | null;
+  ended_by: string | null;
+}
+
+/** A row of get-user-calls (SPEC §4): one per user touched by a call. */
+export interface UserCallRecord {
+  unique_call_id: string;
+  type: 'user_inbound_answered' | 'user_inbound_missed' | 'user_outbound_answered' | 'user_outbound_missed';
+  caller_id: string | null;
+  caller_name: string | null;
+  dest_number: string | null;
+  user_name: string;
+  user_number: string;
+  call_start_at: string;
+  connected_at: string | null;
+  call_duration: number | null;
+  conversation_duration: number | null;
+}
+
+/** A row of get-queue-calls / get-ringgroup-calls. `group_name` is the queue or ring group name. */
+export interface GroupCallRecord {
+  unique_call_id: string;
+  group_name: string;
+  caller_id: string | null;
+  caller_name: string | null;
+  dest_number: string | null;
+  user_name: string | null;
+  user_number: string | null;
+  call_start_at: string;
+  connected_at: string | null;
+  call_duration: number | null;
+  conversation_duration: number | null;
+  status: 'answered' | 'abandoned';
+}
+
+/** Where an outbox event is delivered. */
+export type EndpointRef =
+  | { kind: 'global' }
+  /** A flow's webhook object: url, token and custom headers travel with the event (config may change later). */
+  | { kind: 'component'; url: string; secret_token: string; headers: Record<string, string> };
+
+/** An event in the durable outbox. `payload` is the full compat JSON body, including event_id, occurred_at, sequence. */
+export interface OutboxEvent {
+  event_id: string;
+  unique_call_id: string | null;
+  type: string;
+  /** Per-call order, starting at 1. */
+  sequence: number;
+  occurred_at: string;
+  endpoint: EndpointRef;
+  payload: Record<string, unknown>;
+}
+
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'disabled';
+
+/** One event's delivery to one endpoint, with its attempts summarized. */
+export interface Delivery {
+  delivery_id: string;
+  event_id: string;
+  endpoint_url: string;
+  unique_call_id: string | null;
+  type: string;
+  sequence: number;
+  status: DeliveryStatus;
+  attempts: number;
+  /** Epoch ms; null when not scheduled. */
+  next_attempt_at: number | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface DeliveryAttempt {
+  delivery_id: string;
+  attempt: number;
+  at: number;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+}
+
+export interface HistoryQuery {
+  /** Inclusive UTC ISO bounds, already converted from the PBX time zone by the caller. */
+  from: string | null;
+  to: string | null;
+  sort: 'newest_first' | 'oldest_first';
+  offset: number;
+  limit: number;
+  unique_call_id?: string;
+  /** users_numbers / queues_names / ringgroups_names filter. */
+  names?: string[];
+}
+
+/** Everything the engine persists at one step of a call, written atomically. */
+export interface CallCommit {
+  call?: CallRecord;
+  legs?: LegRecord[];
+  userCalls?: UserCallRecord[];
+  queueCalls?: GroupCallRecord[];
+  ringGroupCalls?: GroupCallRecord[];
+  events?: OutboxEvent[];
+}
+
+export interface Store {
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  // registrations
+  upsertRegistration(reg: Registration): Promise<void>;
+  removeRegistration(username: string, contact: string): Promise<void>;
+  removeAllRegistrations(username: string): Promise<void>;
+  listRegistrations(username?: string): Promise<Registration[]>;
+  /** Deletes rows with expires_at <= now; returns how many. */
+  purgeExpiredRegistrations(nowMs: number): Promise<number>;
+
+  // calls and events (one transaction)
+  commit(c: CallCommit): Promise<void>;
+  getCall(uniqueCallId: string): Promise<CallRecord | undefined>;
+  listLegs(uniqueCallId: string): Promise<LegRecord[]>;
+  queryUserCalls(q: HistoryQuery): Promise<UserCallRecord[]>;
+  queryQueueCalls(q: HistoryQuery): Promise<GroupCallRecord[]>;
+  queryRingGroupCalls(q: HistoryQuery): Promise<GroupCallRecord[]>;
+
+  // outbox and deliveries
+  /** Creates a pending delivery per (event, endpoint url) not yet created; returns how many were created. */
+  createDeliveries(rows: Array<{ delivery_id: string; event_id: string; endpoint_url: string; next_attempt_at: number }>): Promise<number>;
+  /** Events that have no delivery row yet (the dispatcher fans them out), oldest first. */
+  listUndispatchedEvents(limit: number): Promise<OutboxEvent[]>;
+  markEventsDispatched(eventIds: string[]): Promise<void>;
+  getEvent(eventId: string): Promise<OutboxEvent | undefined>;
+  /**
+   * Due pending deliveries (next_attempt_at <= now), oldest first, skipping any whose call has an earlier
+   * pending delivery to the same endpoint (per-call ordering). PostgreSQL claims them with FOR UPDATE SKIP LOCKED
+   * and a lease until `leaseUntilMs`.
+   */
+  claimDueDeliveries(nowMs: number, limit: number, leaseUntilMs: number): Promise<Delivery[]>;
+  recordAttempt(a: DeliveryAttempt, update: Pick<Delivery, 'status' | 'next_attempt_at' | 'last_status_code' | 'last_error'>): Promise<void>;
+  listDeliveries(q: { endpoint_url?: string; status?: DeliveryStatus; unique_call_id?: string; offset: number; limit: number }): Promise<Delivery[]>;
+  listAttempts(deliveryId: string): Promise<DeliveryAttempt[]>;
+  getDelivery(deliveryId: string): Promise<Delivery | undefined>;
+  /** Sets the given deliveries back to pending, due now. */
+  redeliver(deliveryIds: string[], nowMs: number): Promise<number>;
+  countPendingDeliveries(): Promise<number>;
+  /** Endpoint state (disabled on 410). */
+  setEndpointDisabled(url: string, disabled: boolean, reason: string | null): Promise<void>;
+  isEndpointDisabled(url: string): Promise<boolean>;
+
+  // configuration versions (SPEC "apply configuration")
+  getLatestConfigVersion(): Promise<{ version: number; config: PbxConfig; created_at: string } | undefined>;
+  getConfigVersion(version: number): Promise<{ version: number; config: PbxConfig; created_at: string } | undefined>;
+  /** Stores a new version number (max+1) atomically and returns it. */
+  insertConfigVersion(config: PbxConfig, nowIso: string): Promise<number>;
+  getStagedConfig(): Promise<PbxConfig | undefined>;
+  setStagedConfig(config: PbxConfig | null): Promise<void>;
+}
