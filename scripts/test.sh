@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The whole test suite, as README and .ci/run state it. Installs what npm does not bring (SIPp from Debian's
+# sip-tester), makes sure PostgreSQL answers (the store contract suite runs on it), then runs vitest and prints a
+# plain "N passed, N failed, N skipped" closing line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_root() { [ "$(id -u)" = 0 ] || { echo "error: $1 — run as root or install it yourself: $2" >&2; exit 1; }; }
+
+if ! command -v sipp >/dev/null 2>&1; then
+  need_root "SIPp is missing" "apt-get install sip-tester"
+  echo "installing SIPp (Debian package sip-tester)…"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sip-tester >/dev/null 2>&1; then
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sip-tester >/dev/null
+  fi
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "installing npm dependencies…"
+  npm ci --no-audit --no-fund
+fi
+
+# PostgreSQL for the store contract suite: use DATABASE_URL if given, else the local server (started if it is down).
+export SWITCHBOARD_TEST_PG_URL="${SWITCHBOARD_TEST_PG_URL:-${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test}}"
+if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+  fi
+fi
+
+npx tsc -p tsconfig.json --noEmit
+
+out=$(mktemp -d)
+set +e
+npx vitest run --reporter=default --reporter=json --outputFile.json="$out/results.json" "$@"
+rc=$?
+set -e
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const skipped = (r.numPendingTests || 0) + (r.numTodoTests || 0);
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`);
+' "$out/results.json" || true
+rm -rf "$out"
+exit $rc
