@@ -1,0 +1,49 @@
+/**
+ * Logging: pino, JSON lines by default and pretty-printed when stdout is a TTY. Secrets are redacted at every
+ * place they are known to appear (STYLE.md §7): Authorization headers, tokens, X-Pbx-Token, passwords and API keys.
+ */
+import { pino, type Logger, type LoggerOptions, type DestinationStream } from 'pino';
+import pretty from 'pino-pretty';
+
+export type { Logger } from 'pino';
+
+/** Options for {@link createLogger}. */
+export interface LoggerOpts {
+  /** pino level name; default `info`. */
+  level?: string;
+  /** Base `name` field. */
+  name?: string;
+  /** Force pretty output on or off; default: pretty when `process.stdout.isTTY`. */
+  pretty?: boolean;
+  /** Write here instead of stdout (tests capture lines this way). */
+  destination?: DestinationStream;
+  /** Fields merged into every line. */
+  base?: Record<string, unknown>;
+}
+
+const SECRET_KEYS = ['authorization', 'Authorization', 'proxy-authorization', 'token', 'x-pbx-token', 'X-Pbx-Token', 'password', 'api_key', 'apiKey', 'secret'];
+
+/** Redaction paths: each secret key at the top level and up to three levels deep. */
+export const REDACT_PATHS: readonly string[] = (() => {
+  const paths: string[] = [];
+  for (const key of SECRET_KEYS) {
+    const k = /^[A-Za-z_$][\w$]*$/.test(key) ? key : `["${key}"]`;
+    const dot = k.startsWith('[') ? '' : '.';
+    paths.push(k, `*${dot}${k}`, `*.*${dot}${k}`, `*.*.*${dot}${k}`);
+  }
+  return paths;
+})();
+
+/** Builds the root logger; modules receive children of it (`log.child({ legId })`). */
+export function createLogger(opts: LoggerOpts = {}): Logger {
+  const options: LoggerOptions = {
+    level: opts.level ?? 'info',
+    redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
+    ...(opts.name ? { name: opts.name } : {}),
+    ...(opts.base ? { base: opts.base } : {}),
+  };
+  if (opts.destination) return pino(options, opts.destination);
+  const usePretty = opts.pretty ?? Boolean(process.stdout.isTTY);
+  if (usePretty) return pino(options, pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', sync: true }));
+  return pino(options);
+}

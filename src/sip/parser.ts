@@ -1,0 +1,272 @@
+/**
+ * SIP message parser (RFC 3261 §7). One pass over the header section: split lines, unfold continuation lines
+ * (§7.3.1), keep names as spelled and values byte for byte (trimmed), then check the headers every element must
+ * understand (Via, From, To, CSeq, Call-ID, Content-Length, Max-Forwards). No per-header objects beyond `HeaderField`.
+ *
+ * Failures are values carrying a stable code and the numbers at fault (`Content-Length 512 > 300 bytes left`).
+ */
+import { canonicalName, SipRequest, SipResponse, splitHeaderList, type HeaderField, type SipMessage } from './message.js';
+import { sipParseError, type SipParseError } from './errors.js';
+import { isToken, parseCSeq, parseNameAddr, parseVia } from './headers.js';
+
+/** Default byte limit of one message (STYLE.md §7: 64 KiB). */
+export const DEFAULT_MAX_BYTES = 65536;
+/** Default limit on the number of header lines. */
+export const DEFAULT_MAX_HEADERS = 256;
+
+/** Limits applied while parsing. */
+export interface ParseOptions {
+  /** Largest accepted message in bytes (default 65536). */
+  maxBytes?: number;
+  /** Largest accepted number of header fields (default 256). */
+  maxHeaders?: number;
+}
+
+/** What could be read of the start line, so a transport can still answer 400 to a broken request. */
+export type StartLineInfo = { kind: 'request'; method: string; uri: string } | { kind: 'response'; status: number };
+
+/** Result of {@link parseMessage}. */
+export type ParseResult =
+  | { ok: true; message: SipMessage }
+  | { ok: false; error: SipParseError; startLine?: StartLineInfo };
+
+/** A parsed start line plus header fields, before the body is attached (shared with the stream framer). */
+export interface ParsedHead {
+  start: { kind: 'request'; method: string; uri: string; version: string } | { kind: 'response'; status: number; reason: string; version: string };
+  headers: HeaderField[];
+  /** The Content-Length value, when present. */
+  contentLength?: number;
+}
+
+/** Result of {@link parseHead}. On failure, `contentLength` is set when the message length is still known. */
+export type HeadResult =
+  | { ok: true; head: ParsedHead }
+  | { ok: false; error: SipParseError; startLine?: StartLineInfo; contentLength?: number };
+
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+const SIP_VERSION = /^SIP\/[0-9]+\.[0-9]+$/i;
+
+function startLineInfo(start: ParsedHead['start'] | undefined): StartLineInfo | undefined {
+  if (!start) return undefined;
+  return start.kind === 'request' ? { kind: 'request', method: start.method, uri: start.uri } : { kind: 'response', status: start.status };
+}
+
+function parseStartLine(line: string): ParsedHead['start'] | SipParseError {
+  if (line.length > 3 && line.charCodeAt(0) === 0x53 && line.startsWith('SIP/')) {
+    // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase (RFC 3261 §7.2)
+    const sp1 = line.indexOf(' ');
+    if (sp1 === -1) return sipParseError('SB_ERR_SIP_PARSE', `Status-Line has no status code: "${clip(line)}"`);
+    const version = line.slice(0, sp1);
+    const code = line.slice(sp1 + 1, sp1 + 4);
+    const after = line.charCodeAt(sp1 + 4);
+    if (!SIP_VERSION.test(version)) return sipParseError('SB_ERR_SIP_PARSE', `bad SIP-Version "${clip(version)}" in Status-Line`);
+    if (!/^[1-6][0-9][0-9]$/.test(code) || (line.length > sp1 + 4 && after !== 0x20)) {
+      return sipParseError('SB_ERR_SIP_PARSE', `bad Status-Code "${clip(line.slice(sp1 + 1, sp1 + 8))}" (must be 3 digits, 100–699)`);
+    }
+    return { kind: 'response', status: Number(code), reason: line.slice(sp1 + 5), version };
+  }
+  // Request-Line = Method SP Request-URI SP SIP-Version (RFC 3261 §7.1); exactly one SP between elements.
+  const sp1 = line.indexOf(' ');
+  const sp2 = sp1 === -1 ? -1 : line.indexOf(' ', sp1 + 1);
+  if (sp1 === -1 || sp2 === -1 || line.indexOf(' ', sp2 + 1) !== -1) {
+    return sipParseError('SB_ERR_SIP_PARSE', `Request-Line must have 3 elements separated by single SP: "${clip(line)}"`);
+  }
+  const method = line.slice(0, sp1);
+  const uri = line.slice(sp1 + 1, sp2);
+  const version = line.slice(sp2 + 1);
+  if (!isToken(method)) return sipParseError('SB_ERR_SIP_PARSE', `bad Method "${clip(method)}"`);
+  if (!SIP_VERSION.test(version)) return sipParseError('SB_ERR_SIP_PARSE', `bad SIP-Version "${clip(version)}" in Request-Line`);
+  if (!validRequestUri(uri)) return sipParseError('SB_ERR_SIP_PARSE', `bad Request-URI "${clip(uri)}"`);
+  return { kind: 'request', method, uri, version };
+}
+
+/** absoluteURI-shaped: `scheme:` then printable non-space characters, no `<>` or quotes. */
+function validRequestUri(uri: string): boolean {
+  const colon = uri.indexOf(':');
+  if (colon <= 0 || colon === uri.length - 1) return false;
+  const c0 = uri.charCodeAt(0);
+  if (!((c0 >= 0x41 && c0 <= 0x5a) || (c0 >= 0x61 && c0 <= 0x7a))) return false;
+  for (let i = 1; i < uri.length; i++) {
+    const c = uri.charCodeAt(i);
+    if (c <= 0x20 || c === 0x7f || c === 0x3c || c === 0x3e || c === 0x22) return false;
+    if (i < colon && !((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e)) return false;
+  }
+  return true;
+}
+
+function clip(s: string, n = 60): string {
+  return s.length > n ? s.slice(0, n) + '…' : s;
+}
+
+/**
+ * Parses a start line and header section (the text before the empty line, without it). Exported for the stream
+ * framer; most callers want {@link parseMessage}.
+ */
+export function parseHead(text: string, maxHeaders = DEFAULT_MAX_HEADERS): HeadResult {
+  let eol = text.indexOf('\n');
+  let firstLine = eol === -1 ? text : text.slice(0, eol);
+  if (firstLine.charCodeAt(firstLine.length - 1) === 0x0d) firstLine = firstLine.slice(0, -1);
+  const start = parseStartLine(firstLine);
+  const startOk = 'kind' in start ? start : undefined;
+  const headers: HeaderField[] = [];
+  let pos = eol === -1 ? text.length : eol + 1;
+  let badLine: string | undefined;
+  while (pos < text.length) {
+    eol = text.indexOf('\n', pos);
+    const end = eol === -1 ? text.length : eol;
+    let line = text.slice(pos, text.charCodeAt(end - 1) === 0x0d ? end - 1 : end);
+    pos = end + 1;
+    const c0 = line.charCodeAt(0);
+    if (c0 === 0x20 || c0 === 0x09) {
+      // RFC 3261 §7.3.1: a line starting with whitespace continues the previous header (folding → one SP).
+      const prev = headers[headers.length - 1];
+      if (!prev) {
+        badLine ??= line;
+        continue;
+      }
+      const cont = line.trim();
+      if (cont) prev.value = prev.value ? prev.value + ' ' + cont : cont;
+      continue;
+    }
+    if (line.length === 0) continue;
+    const colon = line.indexOf(':');
+    if (colon <= 0) {
+      badLine ??= line;
+      continue;
+    }
+    let nameEnd = colon;
+    while (nameEnd > 0 && (line.charCodeAt(nameEnd - 1) === 0x20 || line.charCodeAt(nameEnd - 1) === 0x09)) nameEnd--;
+    const name = nameEnd === colon ? line.slice(0, colon) : line.slice(0, nameEnd);
+    if (!isToken(name)) {
+      badLine ??= line;
+      continue;
+    }
+    line = line.slice(colon + 1);
+    headers.push({ name, value: line.trim() });
+  }
+  let contentLength: number | undefined;
+  let clError: SipParseError | undefined;
+  for (const h of headers) {
+    const n = h.name;
+    if (n.length === 1 ? n === 'l' || n === 'L' : n.length === 14 && n.toLowerCase() === 'content-length') {
+      const v = h.value;
+      if (!/^[0-9]{1,10}$/.test(v)) {
+        clError ??= sipParseError('SB_ERR_SIP_CONTENT_LENGTH', `bad Content-Length "${clip(v)}"`, 'Content-Length');
+      } else if (contentLength !== undefined && contentLength !== Number(v)) {
+        clError ??= sipParseError('SB_ERR_SIP_CONTENT_LENGTH', `conflicting Content-Length values ${contentLength} and ${Number(v)}`, 'Content-Length');
+      } else contentLength = Number(v);
+    }
+  }
+  const fail = (error: SipParseError): HeadResult => {
+    const r: HeadResult = { ok: false, error };
+    const sl = startLineInfo(startOk);
+    if (sl) r.startLine = sl;
+    if (contentLength !== undefined && !clError) r.contentLength = contentLength;
+    return r;
+  };
+  if (!startOk) return fail(start as SipParseError);
+  if (headers.length > maxHeaders) return fail(sipParseError('SB_ERR_SIP_TOO_LARGE', `${headers.length} header fields > limit ${maxHeaders}`));
+  if (badLine !== undefined) return fail(sipParseError('SB_ERR_SIP_HEADER', `malformed header line "${clip(badLine)}"`));
+  if (clError) return fail(clError);
+  const bad = checkHeaders(headers);
+  if (bad) return fail(bad);
+  const head: ParsedHead = { start: startOk, headers };
+  if (contentLength !== undefined) head.contentLength = contentLength;
+  return { ok: true, head };
+}
+
+/** Checks the syntax of the headers every element must understand; returns the first problem. */
+function checkHeaders(headers: HeaderField[]): SipParseError | undefined {
+  let callId: string | undefined;
+  for (const h of headers) {
+    const name = canonicalName(h.name);
+    switch (name) {
+      case 'via':
+        for (const entry of splitHeaderList(h.value)) {
+          if (!parseVia(entry)) return sipParseError('SB_ERR_SIP_HEADER', `malformed Via "${clip(entry)}"`, 'Via');
+        }
+        if (h.value.trim() === '') return sipParseError('SB_ERR_SIP_HEADER', 'empty Via', 'Via');
+        break;
+      case 'from':
+      case 'to':
+        if (!parseNameAddr(h.value)) return sipParseError('SB_ERR_SIP_HEADER', `malformed ${name === 'to' ? 'To' : 'From'} "${clip(h.value)}"`, name === 'to' ? 'To' : 'From');
+        break;
+      case 'cseq':
+        if (!parseCSeq(h.value)) return sipParseError('SB_ERR_SIP_HEADER', `malformed CSeq "${clip(h.value)}"`, 'CSeq');
+        break;
+      case 'call-id':
+        if (h.value === '' || /\s/.test(h.value)) return sipParseError('SB_ERR_SIP_HEADER', `malformed Call-ID "${clip(h.value)}"`, 'Call-ID');
+        if (callId !== undefined && callId !== h.value) return sipParseError('SB_ERR_SIP_HEADER', 'more than one Call-ID', 'Call-ID');
+        callId = h.value;
+        break;
+      case 'max-forwards':
+        if (!/^[0-9]{1,3}$/.test(h.value) || Number(h.value) > 255) return sipParseError('SB_ERR_SIP_HEADER', `bad Max-Forwards "${clip(h.value)}" (0–255)`, 'Max-Forwards');
+        break;
+      default:
+        break;
+    }
+  }
+  return undefined;
+}
+
+function findHeadEnd(buf: Buffer, from: number): number {
+  return buf.indexOf(CRLFCRLF, from);
+}
+
+/**
+ * Parses one complete SIP message from a datagram (RFC 3261 §18.3): the body is the rest of the buffer, truncated to
+ * Content-Length when present; a Content-Length larger than the rest is an error. Leading CRLFs are skipped (§7.5).
+ */
+export function parseMessage(buf: Buffer, opts: ParseOptions = {}): ParseResult {
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+  if (buf.length > maxBytes) return { ok: false, error: sipParseError('SB_ERR_SIP_TOO_LARGE', `message of ${buf.length} bytes > limit ${maxBytes}`) };
+  let start = 0;
+  while (start + 1 < buf.length && buf[start] === 0x0d && buf[start + 1] === 0x0a) start += 2;
+  if (start >= buf.length) return { ok: false, error: sipParseError('SB_ERR_SIP_PARSE', 'empty message') };
+  let headEnd = findHeadEnd(buf, start);
+  let bodyStart: number;
+  if (headEnd === -1) {
+    // Tolerate a message that ends right after its last header line (no empty line) when it carries no body.
+    const tail = buf.length >= 2 && buf[buf.length - 2] === 0x0d && buf[buf.length - 1] === 0x0a ? buf.length - 2 : -1;
+    if (tail <= start) return { ok: false, error: sipParseError('SB_ERR_SIP_PARSE', `no empty line after the headers in ${buf.length - start} bytes`) };
+    headEnd = tail;
+    bodyStart = buf.length;
+  } else bodyStart = headEnd + 4;
+  const head = parseHead(buf.toString('utf8', start, headEnd), opts.maxHeaders);
+  if (!head.ok) {
+    const r: ParseResult = { ok: false, error: head.error };
+    if (head.startLine) r.startLine = head.startLine;
+    return r;
+  }
+  const left = buf.length - bodyStart;
+  const cl = head.head.contentLength;
+  if (cl !== undefined && cl > left) {
+    return { ok: false, error: sipParseError('SB_ERR_SIP_CONTENT_LENGTH', `Content-Length ${cl} > ${left} bytes left`, 'Content-Length'), startLine: startLineInfo(head.head.start)! };
+  }
+  const body = buf.subarray(bodyStart, cl === undefined ? buf.length : bodyStart + cl);
+  return { ok: true, message: buildMessage(head.head, body) };
+}
+
+/** Builds the message object from a parsed head and its body. */
+export function buildMessage(head: ParsedHead, body: Buffer): SipMessage {
+  const s = head.start;
+  return s.kind === 'request'
+    ? new SipRequest(s.method, s.uri, head.headers, body, s.version)
+    : new SipResponse(s.status, s.reason, head.headers, body, s.version);
+}
+
+const MANDATORY = ['To', 'From', 'CSeq', 'Call-ID', 'Via'] as const;
+
+/**
+ * The first mandatory header missing from a message (RFC 3261 §8.1.1: To, From, CSeq, Call-ID, Via), or `'CSeq'`
+ * when a request's CSeq method does not match its method (§8.2.2). Max-Forwards is not required. Returns undefined
+ * when all is well; a UAS answers 400 with a reason phrase naming the header.
+ */
+export function missingMandatoryHeader(msg: SipMessage): string | undefined {
+  for (const name of MANDATORY) if (!msg.has(name)) return name;
+  if (msg.kind === 'request') {
+    const cseq = parseCSeq(msg.get('cseq')!);
+    if (!cseq || cseq.method !== msg.method) return 'CSeq';
+  }
+  return undefined;
+}

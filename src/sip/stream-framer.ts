@@ -1,0 +1,169 @@
+/**
+ * Message framing on stream transports (RFC 3261 §18.3): a message ends after Content-Length body bytes, which is
+ * required on streams. Handles partial and coalesced messages, RFC 5626 §3.5.1 keep-alives (a CRLFCRLF ping, a CRLF
+ * pong), and recovers after an oversize or unframeable message by skipping it or resynchronising on the next start line.
+ */
+import type { SipMessage } from './message.js';
+import { sipParseError, type SipParseError } from './errors.js';
+import { buildMessage, DEFAULT_MAX_BYTES, parseHead, type ParsedHead, type StartLineInfo } from './parser.js';
+
+/** One output of {@link StreamFramer.push}. */
+export type FramerOutput =
+  | { kind: 'message'; message: SipMessage; raw: Buffer }
+  | { kind: 'error'; error: SipParseError; startLine?: StartLineInfo; fatal: boolean }
+  /** `pong: true`: the peer sent a CRLFCRLF ping and expects a CRLF pong; `pong: false`: a lone CRLF (a pong), nothing to send. */
+  | { kind: 'keepalive'; pong: boolean };
+
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+const START_LINE = /(?:^|\r\n)(?:SIP\/2\.0 [1-6][0-9][0-9] |[A-Za-z][A-Za-z0-9.!%*_+`'~-]* [^ \r\n]+ SIP\/2\.0\r\n)/;
+
+/** Options of {@link StreamFramer}. */
+export interface StreamFramerOptions {
+  /** Largest accepted message (start line, headers and body) in bytes; default 65536. */
+  maxBytes?: number;
+  /** Largest accepted number of header fields; default as in the parser. */
+  maxHeaders?: number;
+}
+
+/**
+ * Splits a byte stream into SIP messages. One instance per connection. `push` never throws on any input.
+ * An error with `fatal: true` means the stream could not be framed; the caller should close the connection
+ * (after a 400 when `startLine` is a request). The framer itself keeps going, skipping what it could not frame.
+ */
+export class StreamFramer {
+  readonly #maxBytes: number;
+  readonly #maxHeaders: number | undefined;
+  #buf: Buffer = Buffer.alloc(0);
+  /** Bytes of the current buffer already searched for CRLFCRLF without success. */
+  #searched = 0;
+  /** A parsed head waiting for its body: total message length in bytes. */
+  #pending: { head: ParsedHead; headLen: number; total: number } | undefined;
+  /** Bytes still to drop of a message we decided to skip (its length is known). */
+  #skip = 0;
+  /** Drop bytes until the next start line (length of the broken message unknown). */
+  #resync = false;
+
+  constructor(opts: StreamFramerOptions = {}) {
+    this.#maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+    this.#maxHeaders = opts.maxHeaders;
+  }
+
+  /** Bytes buffered and not yet framed. */
+  get buffered(): number {
+    return this.#buf.length;
+  }
+
+  /** Feeds a chunk from the connection; returns every complete output it made available, in stream order. */
+  push(chunk: Buffer): FramerOutput[] {
+    const out: FramerOutput[] = [];
+    this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
+    while (this.#step(out));
+    return out;
+  }
+
+  #consume(n: number): void {
+    this.#buf = this.#buf.subarray(n);
+    this.#searched = 0;
+  }
+
+  /** Makes one step of progress; returns false when more input is needed. */
+  #step(out: FramerOutput[]): boolean {
+    const buf = this.#buf;
+    if (buf.length === 0) return false;
+    if (this.#skip > 0) {
+      const n = Math.min(this.#skip, buf.length);
+      this.#skip -= n;
+      this.#consume(n);
+      return true;
+    }
+    if (this.#resync) return this.#doResync();
+    if (this.#pending) {
+      const p = this.#pending;
+      if (buf.length < p.total) return false;
+      const raw = buf.subarray(0, p.total);
+      out.push({ kind: 'message', message: buildMessage(p.head, raw.subarray(p.headLen)), raw });
+      this.#pending = undefined;
+      this.#consume(p.total);
+      return true;
+    }
+    // Between messages: RFC 5626 §3.5.1 keep-alives.
+    if (buf[0] === 0x0d || buf[0] === 0x0a) {
+      if (buf.length < 2) return false;
+      if (buf[0] === 0x0d && buf[1] === 0x0a) {
+        if (buf.length < 4) {
+          if (buf.length === 3 && buf[2] !== 0x0d) {
+            out.push({ kind: 'keepalive', pong: false });
+            this.#consume(2);
+            return true;
+          }
+          return false;
+        }
+        const ping = buf[2] === 0x0d && buf[3] === 0x0a;
+        out.push({ kind: 'keepalive', pong: ping });
+        this.#consume(ping ? 4 : 2);
+        return true;
+      }
+      this.#consume(1); // a stray LF
+      return true;
+    }
+    const end = buf.indexOf(CRLFCRLF, Math.max(0, this.#searched - 3));
+    if (end === -1) {
+      this.#searched = buf.length;
+      if (buf.length > this.#maxBytes) {
+        out.push({ kind: 'error', error: sipParseError('SB_ERR_SIP_TOO_LARGE', `header section exceeds ${this.#maxBytes} bytes (${buf.length} buffered, no empty line)`), fatal: true });
+        this.#resync = true;
+        this.#consume(Math.max(1, buf.length - 3));
+        return true;
+      }
+      return false;
+    }
+    const headLen = end + 4;
+    const head = parseHead(buf.toString('utf8', 0, end), this.#maxHeaders);
+    if (!head.ok) {
+      const err: FramerOutput = { kind: 'error', error: head.error, fatal: head.contentLength === undefined };
+      if (head.startLine) err.startLine = head.startLine;
+      out.push(err);
+      if (head.contentLength !== undefined) this.#skip = headLen + head.contentLength;
+      else {
+        this.#consume(headLen);
+        this.#resync = true;
+      }
+      return true;
+    }
+    const s = head.head.start;
+    const startLine: StartLineInfo = s.kind === 'request' ? { kind: 'request', method: s.method, uri: s.uri } : { kind: 'response', status: s.status };
+    const cl = head.head.contentLength;
+    if (cl === undefined) {
+      // RFC 3261 §18.3: "In the case of stream-oriented transports such as TCP, the Content-Length header field indicates the size of the body. … MUST be used"
+      out.push({ kind: 'error', error: sipParseError('SB_ERR_SIP_CONTENT_LENGTH', 'missing Content-Length on a stream transport', 'Content-Length'), startLine, fatal: true });
+      this.#consume(headLen);
+      this.#resync = true;
+      return true;
+    }
+    const total = headLen + cl;
+    if (total > this.#maxBytes) {
+      out.push({ kind: 'error', error: sipParseError('SB_ERR_SIP_TOO_LARGE', `message of ${total} bytes (Content-Length ${cl}) > limit ${this.#maxBytes}`), startLine, fatal: true });
+      this.#skip = total;
+      return true;
+    }
+    this.#pending = { head: head.head, headLen, total };
+    return true;
+  }
+
+  /** Drops bytes up to the next line that looks like a SIP start line. */
+  #doResync(): boolean {
+    const text = this.#buf.toString('latin1');
+    const m = START_LINE.exec(text);
+    if (!m) {
+      // Keep a tail that could be the beginning of a start line split across chunks.
+      const keep = Math.min(this.#buf.length, 256);
+      if (this.#buf.length > keep) this.#consume(this.#buf.length - keep);
+      if (this.#buf.length >= 256) this.#consume(this.#buf.length - 255);
+      return false;
+    }
+    const at = m.index + (m[0].startsWith('\r\n') ? 2 : 0);
+    this.#consume(at);
+    this.#resync = false;
+    return true;
+  }
+}
