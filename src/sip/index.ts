@@ -7,3 +7,4 @@ export * from './parser.js';
 export * from './serializer.js';
 export * from './stream-framer.js';
 export * from './status.js';
+export * from './digest.js';
