@@ -1,0 +1,66 @@
+/**
+ * Value formats the schema checks: E.164 numbers, extensions, IP addresses and CIDR blocks, host names, URLs,
+ * IANA time zones. Each returns a problem message, or null when the value is fine.
+ */
+import { isIP } from 'node:net';
+import { IANAZone } from 'luxon';
+
+/** E.164 with a leading '+': country code (no leading 0) and up to 15 digits in all. */
+export function checkE164(v: string): string | null {
+  return /^\+[1-9]\d{1,14}$/.test(v) ? null : `must be an E.164 number with '+' (like "+61390000000"), got '${v}'`;
+}
+
+/** Extensions are digits only. */
+export function checkDigits(v: string): string | null {
+  return /^\d{1,20}$/.test(v) ? null : `must be digits only (1 to 20), got '${v}'`;
+}
+
+/** An IPv4/IPv6 address, or a CIDR block `addr/prefix` (prefix ≤ 32 for IPv4, ≤ 128 for IPv6). */
+export function checkIpOrCidr(v: string): string | null {
+  const bad = `must be an IPv4/IPv6 address or CIDR block (like 127.0.0.1/8 or ::1), got '${v}'`;
+  const slash = v.indexOf('/');
+  if (slash < 0) return isIP(v) === 0 ? bad : null;
+  const family = isIP(v.slice(0, slash));
+  const prefix = v.slice(slash + 1);
+  if (family === 0 || !/^\d{1,3}$/.test(prefix)) return bad;
+  return Number(prefix) <= (family === 4 ? 32 : 128) ? null : bad;
+}
+
+/** An IP address or an RFC 1123 host name. */
+export function checkHost(v: string): string | null {
+  if (isIP(v) !== 0) return null;
+  const label = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
+  const ok = v.length <= 253 && v.split('.').every((l) => label.test(l));
+  return ok ? null : `must be an IP address or host name, got '${v}'`;
+}
+
+/** An absolute http:// or https:// URL with a host. */
+export function checkHttpUrl(v: string): string | null {
+  const bad = `must be an http:// or https:// URL, got '${v}'`;
+  try {
+    const u = new URL(v);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '' ? null : bad;
+  } catch {
+    return bad;
+  }
+}
+
+/** An IANA time zone name known to the runtime (luxon). */
+export function checkTimeZone(v: string): string | null {
+  return IANAZone.isValidZone(v) ? null : `must be an IANA time zone (like "Australia/Melbourne"), got '${v}'`;
+}
+
+/** Levenshtein distance, for "did you mean" hints on unknown keys. */
+export function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}

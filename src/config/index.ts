@@ -1,0 +1,8 @@
+/**
+ * Configuration: the model (types), its schema and validation, loading from the environment and YAML, and the
+ * numbered versions the engine runs on. Only `main.ts` loads configuration; other modules import types.
+ */
+export * from './types.js';
+export { ConfigError, formatIssue, type ConfigIssue } from './errors.js';
+export { validateConfig, PBX_SCHEMA, QUEUE_STRATEGIES, RING_GROUP_STRATEGIES, NEXT_KEYS, type ValidationResult } from './schema.js';
+export { loadSettings, loadConfigFile, loadConfigText, parseYaml, configWarnings, SETTINGS_DEFAULTS } from './loader.js';

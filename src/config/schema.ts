@@ -1,0 +1,163 @@
+/**
+ * The configuration schema (SPEC.md §1): every key with its type, default and doc, in one table
+ * ({@link PBX_SCHEMA}). {@link validateConfig} reads raw YAML/JSON through it, then runs the cross-checks
+ * (references, uniqueness) and returns a typed {@link PbxConfig} or every issue found.
+ */
+import { checkDigits, checkE164, checkHost, checkHttpUrl, checkIpOrCidr, checkTimeZone } from './formats.js';
+import { crossCheck } from './cross-checks.js';
+import { readShape, type ObjectShape, type Shape, type ReadContext } from './shape.js';
+import { WEBHOOK_EVENT_TYPES, type PbxConfig } from './types.js';
+import type { ConfigIssue } from './errors.js';
+
+/** Queue strategies (SPEC §1). */
+export const QUEUE_STRATEGIES = ['ringall', 'round_robin', 'longest_idle', 'fewest_calls', 'linear', 'random'] as const;
+/** Ring-group strategies (SPEC §1). */
+export const RING_GROUP_STRATEGIES = ['ringall', 'hunt'] as const;
+/** Outcome keys a per-outcome `next` map may use. */
+export const NEXT_KEYS = ['default', 'answered', 'no-answer', 'busy', 'rejected', 'full', 'timeout', 'failed', 'empty'] as const;
+
+const str = (doc: string, extra: Partial<Omit<Extract<Shape, { kind: 'string' }>, 'kind' | 'doc'>> = {}): Shape => ({ kind: 'string', doc, ...extra });
+const int = (doc: string, extra: Partial<Omit<Extract<Shape, { kind: 'int' }>, 'kind' | 'doc'>> = {}): Shape => ({ kind: 'int', doc, ...extra });
+const bool = (doc: string, dflt: boolean): Shape => ({ kind: 'bool', doc, default: dflt });
+const list = (doc: string, item: Shape, extra: { default?: unknown[]; minItems?: number } = {}): Shape => ({ kind: 'list', doc, item, ...extra });
+const obj = (doc: string, fields: Record<string, Shape>): ObjectShape => ({ kind: 'object', doc, fields });
+const next = (doc: string): Shape => ({ kind: 'next', doc, keys: NEXT_KEYS, default: null });
+const positive = (doc: string, dflt?: number): Shape => int(doc, dflt === undefined ? { min: 1 } : { min: 1, default: dflt });
+
+const NEXT_DOC = 'Where the call goes when this node does not answer it: a node id of the same flow, or a map outcome → node id ' +
+  `(${NEXT_KEYS.join(', ')}); absent/null = hang up (480 to an unanswered caller).`;
+const GROUP_NEXT_DOC = 'Node id (or outcome map) used for outcomes the flow node does not name; it must exist in every flow that routes to it.';
+
+const device = obj('A SIP endpoint of the user; all of a user\'s devices ring at once.', {
+  username: str('SIP username (digest user and AOR user part); unique across the PBX.'),
+  password: str('Digest password; must not be empty.'),
+});
+
+const user = obj('A person with an extension.', {
+  name: str('Display name, sent as user_name in events.'),
+  number: str('Extension, digits only; unique.', { digits: true, check: checkDigits }),
+  devices: list('The user\'s SIP devices.', device, { default: [] }),
+  voicemail: obj('Voicemail box.', {
+    enabled: bool('Whether a user node with no `next` falls through to this box (SPEC §2 "voicemail by default"); an explicit voicemail node always takes messages.', false),
+    greeting: str('Path or URL of a greeting WAV; null = built-in greeting.', { nullable: true, default: null }),
+    emails: list('Addresses copied into voicemail events.', str('An e-mail address.'), { default: [] }),
+    max_length_s: positive('Longest message, in seconds.', 120),
+  }),
+  record: str('Which calls are recorded: none, inbound, outbound or all.', { oneOf: ['none', 'inbound', 'outbound', 'all'], default: 'none' }),
+  ring_timeout_s: positive('How long the user\'s devices ring before the flow moves on, in seconds.', 30),
+  caller_id: str('E.164 number presented on outbound calls; null = the trunk\'s.', { nullable: true, default: null, check: checkE164 }),
+});
+
+const number = obj('A DID the PBX receives calls on.', {
+  number: str('E.164 with \'+\' (quote it in YAML: "+61390000000").', { check: checkE164 }),
+  flow: str('Id of the call flow the number enters.'),
+});
+
+const nodeBase = { id: str('Node id, unique within its flow.'), next: next(NEXT_DOC) };
+const flowNode: Shape = {
+  kind: 'union',
+  doc: 'A step of a call flow, chosen by `type`.',
+  tag: 'type',
+  variants: {
+    user: { ...nodeBase, user: str('Number of the user to ring.', { digits: true }), ring_timeout_s: int('Overrides the user\'s ring_timeout_s.', { min: 1, default: undefined }) },
+    queue: { ...nodeBase, queue: str('Name of the queue.') },
+    ring_group: { ...nodeBase, ring_group: str('Name of the ring group.') },
+    voicemail: { ...nodeBase, user: str('Number of the user whose voicemail box takes the message.', { digits: true }) },
+    webhook: {
+      ...nodeBase,
+      component_name: str('Sent as component_name in webhook_component_event.'),
+      url: str('http(s) URL the event is POSTed to.', { check: checkHttpUrl }),
+      secret_token: str('Sent as X-Pbx-Token; must not be empty.'),
+      headers: { kind: 'map', doc: 'Custom headers added to the request.', value: str('Header value.', { allowEmpty: true }), default: {} },
+    },
+    hangup: { ...nodeBase, status: int('SIP status sent to an unanswered caller (default 480).', { min: 400, max: 699, default: undefined }) },
+    play: { ...nodeBase, file: str('Path or URL of a WAV to play.') },
+  },
+};
+
+const flow = obj('A small graph of nodes; a call enters at the first node.', {
+  id: str('Flow id, referenced by numbers[].flow.'),
+  nodes: list('The nodes; the first is the entry.', flowNode, { minItems: 1 }),
+});
+
+const queue = obj('Callers wait; agents are rung by a strategy.', {
+  name: str('Queue name; unique; sent as queue_name.'),
+  agents: list('User numbers, in order (linear uses it).', str('A user number.', { digits: true }), { default: [] }),
+  strategy: str(`One of ${QUEUE_STRATEGIES.join(', ')}.`, { oneOf: QUEUE_STRATEGIES, default: 'ringall' }),
+  agent_timeout_s: positive('How long each agent rings, in seconds.', 15),
+  max_wait_s: positive('Longest wait before the caller leaves to next (timeout), in seconds.', 300),
+  max_callers: int('Callers allowed to wait at once; 0 = unlimited (more go to next as full).', { min: 0, default: 0 }),
+  wrap_up_s: int('Pause after an agent\'s call before they are rung again, in seconds.', { min: 0, default: 0 }),
+  hold_music: str('Path or URL of hold music WAV; null = built-in.', { nullable: true, default: null }),
+  next: next(GROUP_NEXT_DOC),
+});
+
+const ringGroup = obj('Members rung together (ringall) or in turn (hunt).', {
+  name: str('Ring group name; unique; sent as ring_group_name.'),
+  members: list('User numbers, in order (hunt uses it).', str('A user number.', { digits: true }), { default: [] }),
+  strategy: str(`One of ${RING_GROUP_STRATEGIES.join(', ')}.`, { oneOf: RING_GROUP_STRATEGIES, default: 'ringall' }),
+  timeout_s: positive('Whole-group timeout, in seconds.', 30),
+  member_timeout_s: positive('Per-member ring time for hunt, in seconds.', 15),
+  next: next(GROUP_NEXT_DOC),
+});
+
+const trunk = obj('Gateway for external numbers.', {
+  name: str('Trunk name; unique.'),
+  host: str('IP address or host name.', { check: checkHost }),
+  port: int('SIP port.', { min: 1, max: 65535, default: 5060 }),
+  transport: str('udp or tcp.', { oneOf: ['udp', 'tcp'], default: 'udp' }),
+  username: str('Digest username; null = no authentication.', { nullable: true, default: null }),
+  password: str('Digest password.', { nullable: true, default: null }),
+  caller_id: str('Default caller id (E.164) when the user has none.', { nullable: true, default: null, check: checkE164 }),
+});
+
+/** The whole configuration: one table of every key, its type, default and doc. */
+export const PBX_SCHEMA: ObjectShape = obj('The PBX configuration.', {
+  pbx: obj('The PBX itself.', {
+    name: str('Name shown in logs and status.', { default: 'Switchboard' }),
+    time_zone: str('IANA time zone for the history API date filters.', { default: 'UTC', check: checkTimeZone }),
+    domain: str('SIP domain of the users\' AORs.', { default: 'switchboard.local', check: checkHost }),
+  }),
+  users: list('People with extensions.', user, { default: [] }),
+  numbers: list('DIDs and the flows they enter.', number, { default: [] }),
+  flows: list('Call flows.', flow, { default: [] }),
+  queues: list('Call queues.', queue, { default: [] }),
+  ring_groups: list('Ring groups.', ringGroup, { default: [] }),
+  trunks: list('SIP trunks (the first is used for outbound calls).', trunk, { default: [] }),
+  webhook: obj('The global webhook endpoint.', {
+    url: str('http(s) URL events are POSTed to; required when enabled.', { default: '', allowEmpty: true, check: checkHttpUrl }),
+    secret_token: str('Sent as X-Pbx-Token; required when enabled.', { default: '', allowEmpty: true }),
+    events: list(`Ticked event types: ${WEBHOOK_EVENT_TYPES.join(', ')}.`, str('An event type.', { oneOf: WEBHOOK_EVENT_TYPES }), { default: [...WEBHOOK_EVENT_TYPES] }),
+    enabled: bool('Whether events are sent.', false),
+    signing_secret: str('Standard Webhooks secret (whsec_…); null = derived from secret_token.', { nullable: true, default: null }),
+  }),
+  api: obj('Integration and admin API access.', {
+    api_key: str('Key expected in the `token` header; SWITCHBOARD_API_KEY replaces it.'),
+    whitelisted_ips: list('Addresses or CIDR blocks allowed to call the API (IPv4/IPv6).', str('Address or CIDR.', { check: checkIpOrCidr }), { default: ['127.0.0.1/8', '::1'] }),
+    trusted_proxies: list('Proxies whose X-Forwarded-For is believed; empty = never.', str('Address or CIDR.', { check: checkIpOrCidr }), { default: [] }),
+    rate_limit_per_min: positive('Requests per minute per key.', 600),
+  }),
+  delivery: obj('Webhook delivery tuning.', {
+    timeout_ms: positive('Per-attempt HTTP timeout, in ms.', 10000),
+    retry_schedule_s: list('Retry delays in seconds; the last repeats until the horizon.', positive('Delay in seconds.'), { default: [5, 30, 120, 600, 1800, 3600], minItems: 1 }),
+    horizon_s: positive('Give up on a delivery this long after the event, in seconds.', 86400),
+    outbox_warn_at: positive('Pending deliveries at which a warning is logged.', 100000),
+    concurrency: positive('Deliveries in flight at once.', 16),
+  }),
+});
+
+/** The result of {@link validateConfig}. */
+export type ValidationResult = { ok: true; config: PbxConfig } | { ok: false; errors: ConfigIssue[] };
+
+/**
+ * Validates raw configuration (parsed YAML or admin-API JSON) and fills in defaults. Unknown keys, wrong types
+ * and broken references are all reported, each with its path; `source` names the file in every issue.
+ */
+export function validateConfig(raw: unknown, source: string): ValidationResult {
+  const ctx: ReadContext = { file: source, issues: [] };
+  const root = raw === null || raw === undefined ? {} : raw;
+  const value = readShape(PBX_SCHEMA, root, '', ctx) as PbxConfig | undefined;
+  if (value === undefined) return { ok: false, errors: ctx.issues };
+  crossCheck(value, ctx);
+  return ctx.issues.length === 0 ? { ok: true, config: value } : { ok: false, errors: ctx.issues };
+}
