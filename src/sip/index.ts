@@ -8,3 +8,11 @@ export * from './serializer.js';
 export * from './stream-framer.js';
 export * from './status.js';
 export * from './digest.js';
+// --- transports, transactions, dialogs, stack ---
+export { SipStack, type SipStackOptions, type SipStackStats, type RequestContext, type ClientTransaction, type ServerTransaction } from './stack.js';
+export type { ListenSpec } from './transport/layer.js';
+export { computeTimers, DEFAULT_TIMERS, type TimerConfig, type TimerValues } from './transaction/timers.js';
+export { InviteClientTransaction, type IctState } from './transaction/invite-client-transaction.js';
+export { InviteServerTransaction, type IstState } from './transaction/invite-server-transaction.js';
+export { NonInviteClientTransaction, type NictState } from './transaction/non-invite-client-transaction.js';
+export { NonInviteServerTransaction, type NistState } from './transaction/non-invite-server-transaction.js';

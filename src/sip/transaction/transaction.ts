@@ -4,18 +4,12 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { Clock } from '../../common/clock.js';
+import type { Clock, TimerHandle } from '../../common/clock.js';
+import { InvalidStateError } from '../../common/errors.js';
 import type { SipMessage, SipRequest, SipResponse } from '../message.js';
 import type { TimerName, TimerValues } from './timers.js';
 
-/** A transition the edge table forbids: always a bug in the caller, never a network condition. */
-export class InvalidStateError extends Error {
-  readonly code = 'SB_ERR_INVALID_STATE';
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidStateError';
-  }
-}
+export { InvalidStateError };
 
 /** What a transaction needs from the transport layer and the stack. */
 export interface TransactionContext {
@@ -40,8 +34,6 @@ export interface TransportErrorInput {
   kind: 'transport-error';
   error: Error;
 }
-
-type TimerHandle = ReturnType<Clock['setTimeout']>;
 
 /**
  * Base of every transaction. Subclasses declare `EDGES` (legal transitions) and `STATE_TIMERS` (which timers
@@ -102,6 +94,15 @@ export abstract class Transaction<S extends string> extends EventEmitter {
       this.safeEmit('terminated');
       this.removeAllListeners();
     }
+  }
+
+  /**
+   * Drops the transaction without a transition (stack shutdown): clears its timers and listeners.
+   */
+  dispose(): void {
+    for (const handle of this.#timers.values()) this.ctx.clock.clearTimeout(handle);
+    this.#timers.clear();
+    this.removeAllListeners();
   }
 
   /** Entry actions of `state` (arm timers, tell the TU). */

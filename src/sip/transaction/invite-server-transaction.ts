@@ -1,0 +1,186 @@
+/**
+ * INVITE server transaction, RFC 3261 §17.2.1 as amended by RFC 6026 §7.1 (the `accepted` state).
+ *
+ * ```
+ *  proceeding ──TU 2xx──▶ accepted ──Timer L──▶ terminated
+ *     │ TU 1xx (stay; resend on retransmission)
+ *     └──TU 300-699──▶ completed ──ACK──▶ confirmed ──Timer I──▶ terminated
+ *                         └──Timer H (no ACK)──▶ terminated
+ * ```
+ */
+import type { SipRequest, SipResponse } from '../message.js';
+import {
+  Transaction, isProvisional, isSuccess,
+  type TimerInput, type TransactionContext, type TransportErrorInput,
+} from './transaction.js';
+import type { TimerName } from './timers.js';
+
+/** States of the INVITE server transaction. */
+export type IstState = 'proceeding' | 'completed' | 'confirmed' | 'accepted' | 'terminated';
+
+/** Every input the machine accepts. */
+export type IstInput =
+  | { kind: 'tu-response'; response: SipResponse }
+  | { kind: 'retransmit'; request: SipRequest }
+  | { kind: 'ack'; request: SipRequest }
+  | TimerInput
+  | TransportErrorInput;
+
+const EDGES: Readonly<Record<IstState, readonly IstState[]>> = {
+  proceeding: ['completed', 'accepted', 'terminated'],
+  completed: ['confirmed', 'terminated'],
+  confirmed: ['terminated'],
+  accepted: ['terminated'],
+  terminated: [],
+};
+
+const STATE_TIMERS: Readonly<Record<IstState, readonly TimerName[]>> = {
+  proceeding: [],
+  completed: ['G', 'H'],
+  confirmed: ['I'],
+  accepted: ['L'],
+  terminated: [],
+};
+
+/**
+ * The INVITE server transaction. Events: `timeout` (Timer H: no ACK for a non-2xx), `transport-error`,
+ * `terminated`. The TU answers with `respond()`.
+ */
+export class InviteServerTransaction extends Transaction<IstState> {
+  protected readonly edges = EDGES;
+  protected readonly stateTimers = STATE_TIMERS;
+  #lastProvisional: SipResponse | undefined;
+  #final: SipResponse | undefined;
+
+  constructor(request: SipRequest, id: string, ctx: TransactionContext) {
+    super(request, id, 'proceeding', ctx);
+  }
+
+  /** The last response sent (provisional or final), if any. */
+  get lastResponse(): SipResponse | undefined {
+    return this.#final ?? this.#lastProvisional;
+  }
+
+  /** Sends a response from the TU (§17.2.1). A response the state cannot take is logged and dropped. */
+  respond(res: SipResponse): void {
+    this.handle({ kind: 'tu-response', response: res });
+  }
+
+  protected enter(state: IstState): void {
+    const t = this.ctx.timers;
+    switch (state) {
+      case 'completed':
+        // §17.2.1: "For unreliable transports, timer G is set to fire in T1 seconds ... When the "Completed"
+        // state is entered, timer H MUST be set to fire in 64*T1 seconds for all transports."
+        if (t.G !== undefined) this.arm('G', t.G);
+        this.arm('H', t.H);
+        break;
+      case 'confirmed':
+        // §17.2.1: "Timer I is set to fire in T4 seconds for unreliable transports, and zero seconds for reliable".
+        if (t.I === 0) this.transition('terminated');
+        else this.arm('I', t.I);
+        break;
+      case 'accepted':
+        // RFC 6026 §7.1: "the server transaction MUST transition to the "Accepted" state [and] start Timer L".
+        this.arm('L', t.L);
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Feeds one input to the machine. Never throws on network input. */
+  handle(input: IstInput): void {
+    switch (input.kind) {
+      case 'tu-response':
+        return this.#onTuResponse(input.response);
+      case 'retransmit':
+        return this.#onRetransmit();
+      case 'ack':
+        return this.#onAck();
+      case 'timer':
+        return this.onTimer(input.timer);
+      case 'transport-error':
+        return this.onTransportError(input.error);
+    }
+  }
+
+  #onTuResponse(res: SipResponse): void {
+    switch (this.state) {
+      case 'proceeding':
+        this.transmit(res);
+        if (isProvisional(res)) {
+          // §17.2.1: "The TU passes any number of provisional responses to the server transaction."
+          this.#lastProvisional = res;
+        } else if (isSuccess(res)) {
+          // RFC 6026 §7.1: "If, while in the "Proceeding" state, the TU passes a 2xx response to the server
+          // transaction, the server transaction MUST pass this response to the transport layer for transmission.
+          // ... the server transaction MUST then transition to the "Accepted" state."
+          this.#final = res;
+          this.transition('accepted');
+        } else {
+          // §17.2.1: "If, while in the "Proceeding" state, the TU passes a response with status code from 300 to
+          // 699 to the server transaction, the response MUST be passed to the transport layer for transmission,
+          // and the state machine MUST enter the "Completed" state."
+          this.#final = res;
+          this.transition('completed');
+        }
+        return;
+      case 'accepted':
+        // RFC 6026 §7.1: "Any retransmission of the 2xx response passed from the TU to the transaction while in
+        // the "Accepted" state MUST be passed to the transport layer for transmission."
+        if (isSuccess(res)) this.transmit(res);
+        else this.ctx.log?.warn({ txn: this.id, status: res.status }, 'TU response after 2xx dropped');
+        return;
+      default:
+        this.ctx.log?.warn({ txn: this.id, state: this.state, status: res.status }, 'TU response dropped');
+    }
+  }
+
+  #onRetransmit(): void {
+    // §17.2.1: "If a request retransmission is received while in the "Proceeding" state, the most recent
+    // provisional response that was received from the TU MUST be passed to the transport layer for
+    // retransmission." ... "while in the "Completed" state, the server SHOULD pass the response to the transport".
+    if (this.state === 'proceeding' && this.#lastProvisional) this.transmit(this.#lastProvisional);
+    else if (this.state === 'completed' && this.#final) this.transmit(this.#final);
+    this.absorb(`INVITE retransmission in ${this.state}`);
+  }
+
+  #onAck(): void {
+    if (this.state === 'completed') {
+      // §17.2.1: "If an ACK is received while the server transaction is in the "Completed" state, the server
+      // transaction MUST transition to the "Confirmed" state."
+      this.transition('confirmed');
+      return;
+    }
+    // §17.2.1: "the purpose of the "Confirmed" state is to absorb any additional ACK messages".
+    this.absorb(`ACK in ${this.state}`);
+  }
+
+  protected onTimer(name: TimerName): void {
+    const t = this.ctx.timers;
+    if (name === 'G' && this.state === 'completed' && this.#final) {
+      // §17.2.1: "If timer G fires, the response is passed to the transport layer once more for retransmission,
+      // and timer G is set to fire in MIN(2*T1, T2) seconds."
+      this.transmit(this.#final);
+      this.arm('G', Math.min(2 * this.interval('G'), t.t2));
+    } else if (name === 'H' && this.state === 'completed') {
+      // §17.2.1: "If timer H fires while in the "Completed" state, it implies that the ACK was never received.
+      // In this case, the server transaction MUST transition to the "Terminated" state, and MUST indicate to
+      // the TU that a transaction failure has occurred."
+      this.safeEmit('timeout');
+      this.transition('terminated');
+    } else if ((name === 'I' && this.state === 'confirmed') || (name === 'L' && this.state === 'accepted')) {
+      this.transition('terminated');
+    } else {
+      this.absorb(`timer ${name} in ${this.state}`);
+    }
+  }
+
+  protected onTransportError(error: Error): void {
+    if (this.terminated) return;
+    // §17.2.4: "the server transaction ... SHOULD inform the TU" of the failure and terminate.
+    this.safeEmit('transport-error', error);
+    this.transition('terminated');
+  }
+}

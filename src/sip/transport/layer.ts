@@ -1,0 +1,240 @@
+/**
+ * The transport layer (RFC 3261 §18): binds UDP and TCP listeners, parses what arrives, stamps
+ * `received`/`rport` on requests (§18.2.1, RFC 3581), answers unroutable garbage per STYLE.md §7, and sends
+ * requests and responses on the right socket (§18.1.1, §18.2.2).
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../../common/clock.js';
+import type { Endpoint, SipMessage, SipRequest } from '../message.js';
+import { parseMessage, missingMandatoryHeader, type StartLineInfo } from '../parser.js';
+import { serializeMessage } from '../serializer.js';
+import { UdpTransport } from './udp.js';
+import { TcpTransport, type TcpConnection } from './tcp.js';
+import { readTopVia, stampReceived, viaParam } from './via.js';
+
+/** One listen address. */
+export interface ListenSpec {
+  transport: 'udp' | 'tcp';
+  address: string;
+  port: number;
+}
+
+/** A message that arrived, with where it came from. */
+export interface Inbound {
+  message: SipMessage;
+  source: Endpoint;
+  local: Endpoint;
+  /** The TCP connection it arrived on. */
+  connectionId?: string;
+}
+
+/** Where a response to a request goes (§18.2.2): the connection it came on, else `dest`. */
+export interface ResponseRoute {
+  dest: Endpoint;
+  connectionId?: string;
+}
+
+/** Options of {@link TransportLayer.create}. */
+export interface TransportLayerOptions {
+  listen: ListenSpec[];
+  clock: Clock;
+  log?: Logger | undefined;
+  maxMessageBytes: number;
+  tcpIdleTimeoutMs: number;
+  /** Every parsed message with its mandatory headers present. */
+  onMessage: (inbound: Inbound) => void;
+}
+
+/** Counters kept by the transport layer. */
+export interface TransportStats {
+  received: number;
+  sent: number;
+  parseErrors: number;
+}
+
+const LOG_INTERVAL_MS = 10_000;
+
+/** The UDP and TCP listeners of a stack. */
+export class TransportLayer {
+  readonly listening: ListenSpec[] = [];
+  readonly stats: TransportStats = { received: 0, sent: 0, parseErrors: 0 };
+  readonly #udp: UdpTransport[] = [];
+  readonly #tcp: TcpTransport[] = [];
+  readonly #opts: TransportLayerOptions;
+  #lastParseLog = -Infinity;
+  #suppressed = 0;
+
+  private constructor(opts: TransportLayerOptions) {
+    this.#opts = opts;
+  }
+
+  /** Binds every listen address; rejects (after closing what was bound) on the first failure. */
+  static async create(opts: TransportLayerOptions): Promise<TransportLayer> {
+    const layer = new TransportLayer(opts);
+    try {
+      for (const spec of opts.listen) {
+        if (spec.transport === 'udp') {
+          const u = await UdpTransport.bind(spec.address, spec.port, (buf, src, local) => layer.#onDatagram(buf, src, local),
+            (err) => opts.log?.warn({ err }, 'udp socket error'));
+          layer.#udp.push(u);
+          layer.listening.push({ ...u.local });
+        } else if (spec.transport === 'tcp') {
+          const t = await TcpTransport.listen(spec.address, spec.port, {
+            clock: opts.clock, idleTimeoutMs: opts.tcpIdleTimeoutMs, maxMessageBytes: opts.maxMessageBytes, log: opts.log,
+          }, {
+            onMessage: (msg, conn) => layer.#onStreamMessage(msg, conn),
+            onFramingError: (conn, error, fatal, startLine) => layer.#onFramingError(conn, error, fatal, startLine),
+          });
+          layer.#tcp.push(t);
+          layer.listening.push({ ...t.local });
+        } else {
+          throw new TypeError(`unsupported transport ${String((spec as ListenSpec).transport)}`);
+        }
+      }
+    } catch (err) {
+      await layer.close();
+      throw err;
+    }
+    return layer;
+  }
+
+  #onDatagram(buf: Buffer, source: Endpoint, local: Endpoint): void {
+    // RFC 5626 §3.5.1 keep-alives (CRLF) on UDP are silently ignored.
+    if (buf.length <= 4 && buf.every((b) => b === 0x0d || b === 0x0a)) return;
+    const r = parseMessage(buf, { maxBytes: this.#opts.maxMessageBytes });
+    if (!r.ok) {
+      // STYLE.md §7: "An unparsable UDP datagram is dropped, counted and logged with a rate limit."
+      this.stats.parseErrors++;
+      this.#logParseError(source, r.error.message);
+      return;
+    }
+    this.#deliver({ message: r.message, source, local });
+  }
+
+  #onStreamMessage(message: SipMessage, conn: TcpConnection): void {
+    this.#deliver({ message, source: { ...conn.remote }, local: { ...conn.local }, connectionId: conn.id });
+  }
+
+  #onFramingError(conn: TcpConnection, error: { message: string }, fatal: boolean, startLine?: StartLineInfo): Buffer | undefined {
+    this.stats.parseErrors++;
+    this.#logParseError(conn.remote, error.message);
+    // STYLE.md §7: "On TCP we send 400 if the request line parsed, then close."
+    if (fatal && startLine?.kind === 'request') {
+      this.stats.sent++;
+      return Buffer.from(`SIP/2.0 400 Bad Request\r\nWarning: 399 - "${error.message.replace(/["\r\n\\]/g, '')}"\r\nContent-Length: 0\r\n\r\n`);
+    }
+    return undefined;
+  }
+
+  #logParseError(source: Endpoint, message: string): void {
+    const now = this.#opts.clock.now();
+    if (now - this.#lastParseLog < LOG_INTERVAL_MS) {
+      this.#suppressed++;
+      return;
+    }
+    this.#opts.log?.debug({ source, error: message, suppressed: this.#suppressed }, 'dropped unparsable SIP message');
+    this.#lastParseLog = now;
+    this.#suppressed = 0;
+  }
+
+  #deliver(inbound: Inbound): void {
+    const msg = inbound.message;
+    this.stats.received++;
+    const missing = missingMandatoryHeader(msg);
+    if (msg.kind === 'request') {
+      const via = stampReceived(msg, inbound.source.address, inbound.source.port);
+      if (missing !== undefined) {
+        this.stats.parseErrors++;
+        // STYLE.md §7: "A missing mandatory header gets a 400 whose reason phrase names it" — when routable.
+        if (via && msg.method !== 'ACK') this.#badRequest(msg, inbound, `Missing or invalid ${missing} header`);
+        return;
+      }
+      if (!via) return;
+    } else if (missing !== undefined) {
+      this.stats.parseErrors++;
+      this.#logParseError(inbound.source, `response without ${missing}`);
+      return;
+    }
+    this.#opts.onMessage(inbound);
+  }
+
+  #badRequest(req: SipRequest, inbound: Inbound, reason: string): void {
+    const lines = [`SIP/2.0 400 ${reason}`];
+    for (const h of req.headers) {
+      const n = h.name.toLowerCase();
+      if (n === 'via' || n === 'v' || n === 'from' || n === 'f' || n === 'to' || n === 't' || n === 'call-id' || n === 'i' || n === 'cseq') {
+        lines.push(`${h.name}: ${h.value}`);
+      }
+    }
+    lines.push('Content-Length: 0', '', '');
+    const route = this.responseRoute(req, inbound);
+    if (route) this.#sendRaw(Buffer.from(lines.join('\r\n')), route.dest, route.connectionId).catch(() => undefined);
+  }
+
+  /**
+   * §18.2.2 (with RFC 3581): reliable → the connection the request came on (else a new one to received/sent-by);
+   * unreliable → `received`:`rport` when rport is present, else `received` (or sent-by host) and sent-by port.
+   */
+  responseRoute(req: SipRequest, inbound: { source: Endpoint; connectionId?: string }): ResponseRoute | undefined {
+    const via = readTopVia(req);
+    if (!via) return undefined;
+    const received = viaParam(via, 'received');
+    const host = received ?? via.host;
+    if (inbound.source.transport === 'tcp') {
+      const dest: Endpoint = { transport: 'tcp', address: host, port: via.port ?? 5060 };
+      return inbound.connectionId !== undefined ? { dest, connectionId: inbound.connectionId } : { dest };
+    }
+    const rport = viaParam(via, 'rport');
+    const port = rport ? Number(rport) : (via.port ?? 5060);
+    return { dest: { transport: 'udp', address: host, port } };
+  }
+
+  /** Serializes and sends a message. Rejects on a transport error. */
+  send(msg: SipMessage, dest: Endpoint, connectionId?: string): Promise<void> {
+    let buf: Buffer;
+    try {
+      buf = serializeMessage(msg);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    return this.#sendRaw(buf, dest, connectionId);
+  }
+
+  #sendRaw(buf: Buffer, dest: Endpoint, connectionId?: string): Promise<void> {
+    this.stats.sent++;
+    const address = dest.address === 'localhost' ? (this.#hasFamily(dest.transport, 4) ? '127.0.0.1' : '::1') : dest.address;
+    if (dest.transport === 'udp') {
+      const u = this.#udpFor(address);
+      if (!u) return Promise.reject(new Error(`no UDP listener for ${address}`));
+      if (buf.length > this.#opts.maxMessageBytes) return Promise.reject(new Error(`message of ${buf.length} bytes > ${this.#opts.maxMessageBytes}`));
+      return u.send(buf, address, dest.port);
+    }
+    const t = this.#tcpForRemote(address);
+    if (!t) return Promise.reject(new Error(`no TCP listener for ${address}`));
+    return t.send(buf, { address, port: dest.port }, connectionId);
+  }
+
+  #hasFamily(transport: 'udp' | 'tcp', family: 4 | 6): boolean {
+    return this.listening.some((l) => l.transport === transport && l.address.includes(':') === (family === 6));
+  }
+
+  #udpFor(remote: string): UdpTransport | undefined {
+    const v6 = remote.includes(':');
+    return this.#udp.find((u) => u.local.address.includes(':') === v6);
+  }
+
+  #tcpForRemote(remote: string): TcpTransport | undefined {
+    const v6 = remote.includes(':');
+    return this.#tcp.find((t) => t.local.address.includes(':') === v6) ?? this.#tcp[0];
+  }
+
+  /** Open TCP connections across listeners. */
+  get tcpConnections(): number {
+    return this.#tcp.reduce((n, t) => n + t.connectionCount, 0);
+  }
+
+  /** Closes every socket (idempotent). */
+  async close(): Promise<void> {
+    await Promise.all([...this.#udp.map((u) => u.close()), ...this.#tcp.map((t) => t.close())]);
+  }
+}
