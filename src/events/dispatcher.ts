@@ -1,0 +1,359 @@
+/**
+ * The webhook dispatcher: reads the durable outbox in the Store, fans events out to their endpoint, and delivers
+ * each with undici, retrying per the retry policy (SPEC.md §3, docs/webhooks.md).
+ *
+ *   outbox event ──fan-out──▶ delivery (pending) ──claim + lease──▶ HTTP attempt ──▶ attempt row + new status
+ *
+ * - Never blocks call handling: all I/O is async, at most `delivery.concurrency` requests are in flight, and a slow
+ *   or dead receiver only grows the pending set (warned at `delivery.outbox_warn_at`).
+ * - At-least-once: a delivery is claimed with a lease; a crash leaves it pending, due again when the lease ends.
+ * - Ordering: the Store's claim never hands out a call's later delivery to an endpoint while an earlier one of the
+ *   same call is pending for it, so per call and endpoint events arrive in `sequence` order.
+ */
+
+import { Agent, type Dispatcher as HttpDispatcher } from 'undici';
+import { systemClock, type Clock, type TimerHandle } from '../common/clock.js';
+import { newId } from '../common/ids.js';
+import type { Logger } from '../common/log.js';
+import type { PbxConfig } from '../config/types.js';
+import type { Delivery, DeliveryAttempt, OutboxEvent, Store } from '../store/store.js';
+import { assertDeliveryEdge, type AttemptOutcome } from './delivery-state.js';
+import { StatsCounters, type DeliveryStats } from './delivery-stats.js';
+import { routeEvent, targetFor, validateEndpoint } from './endpoint.js';
+import { decideRetry, DEFAULT_JITTER } from './retry-policy.js';
+import { isEventType, sampleEvent } from './sample-events.js';
+import { sendAttempt } from './sender.js';
+import { deliverySettings } from './settings.js';
+
+/** What {@link createDispatcher} needs. */
+export interface DispatcherDeps {
+  store: Store;
+  /** The live configuration; read at each step, so an applied version takes effect at once. */
+  getConfig: () => PbxConfig;
+  clock?: Clock;
+  log: Logger;
+  /** The undici dispatcher to send with; default: an own keep-alive `Agent`, closed by `stop()`. */
+  fetchDispatcher?: HttpDispatcher;
+  /** Switchboard's version, for `User-Agent: Switchboard/<version>`. */
+  version: string;
+  /** Randomness for jitter, `[0, 1)`; default `Math.random`. */
+  rng?: () => number;
+  /** Jitter fraction (±); default 0.2. */
+  jitter?: number;
+  /** How often the outbox is polled for due retries and for events written by other processes; default 1000 ms. */
+  pollIntervalMs?: number;
+  /** How long a claimed delivery stays leased to this process; default `delivery.timeout_ms` + 30 s. */
+  leaseMs?: number;
+  /** Events fanned out per store call; default 500. */
+  batchSize?: number;
+}
+
+/** The result of {@link Dispatcher.sendTest}. */
+export type SendTestResult =
+  | { ok: true; event_id: string; delivery_id: string; url: string }
+  | { ok: false; error: string };
+
+/** The dispatcher's public surface. */
+export interface Dispatcher {
+  /** Starts polling and delivering. Idempotent. */
+  start(): void;
+  /** Stops claiming, waits for in-flight attempts (each bounded by `delivery.timeout_ms`), and closes its own agent. */
+  stop(): Promise<void>;
+  /** Looks at the outbox now (call after committing events, so latency stays low). Cheap and coalesced. */
+  wake(): void;
+  /**
+   * Sends a sample event of `type` (the seed product's "test" button), through the outbox like any event: to the
+   * global webhook's URL whatever its ticks and `enabled` flag, or, for `webhook_component_event`, to the flow's
+   * webhook object named `componentName` (default: the first one).
+   */
+  sendTest(type: string, opts?: { componentName?: string }): Promise<SendTestResult>;
+  /** Re-enables an endpoint disabled by a 410 (its deliveries stay as they are; redeliver them through admin). */
+  enableEndpoint(url: string): Promise<void>;
+  /** Counters, backlog and latency percentiles. */
+  stats(): DeliveryStats;
+  /** Resolves when the current pass and its in-flight attempts are done (tests and graceful shutdown). */
+  idle(): Promise<void>;
+}
+
+const EVENT_CACHE_MAX = 10_000;
+
+/** Creates a dispatcher; nothing happens until `start()`. */
+export function createDispatcher(deps: DispatcherDeps): Dispatcher {
+  const { store, getConfig, log, version } = deps;
+  const clock = deps.clock ?? systemClock;
+  const rng = deps.rng ?? Math.random;
+  const jitter = deps.jitter ?? DEFAULT_JITTER;
+  const pollIntervalMs = deps.pollIntervalMs ?? 1000;
+  const batchSize = deps.batchSize ?? 500;
+  const userAgent = `Switchboard/${version}`;
+  const ownsHttp = !deps.fetchDispatcher;
+  /** Created at start() when not injected, closed by stop(): a stopped dispatcher can start again. */
+  let http: HttpDispatcher | null = deps.fetchDispatcher ?? null;
+
+  const stats = new StatsCounters();
+  const inflight = new Map<string, Promise<void>>();
+  /** Bodies and events fanned out here, so a first attempt needs no extra read. */
+  const eventCache = new Map<string, OutboxEvent>();
+  const disabledCache = new Map<string, { disabled: boolean; at: number }>();
+  let started = false;
+  let stopping = false;
+  let pumping: Promise<void> | null = null;
+  let again = false;
+  let pollTimer: TimerHandle | null = null;
+  let retryTimer: { handle: TimerHandle; at: number } | null = null;
+  let pendingRefreshedAt = -Infinity;
+  let outboxWarned = false;
+
+  function newAgent(): HttpDispatcher {
+    // One keep-alive pool per origin, sized to the concurrency so a single receiver can take all of it.
+    http = new Agent({ keepAliveTimeout: 30_000, connections: deliverySettings(getConfig()).concurrency, pipelining: 1 });
+    return http;
+  }
+
+  function wake(): void {
+    if (!started || stopping) return;
+    if (pumping) {
+      again = true;
+      return;
+    }
+    again = false;
+    pumping = pump()
+      .catch((err: unknown) => log.error({ err }, 'webhook dispatcher pass failed; retrying at the next poll'))
+      .finally(() => {
+        pumping = null;
+        if (again) wake();
+      });
+  }
+
+  function poll(): void {
+    pollTimer = clock.setTimeout(poll, pollIntervalMs);
+    pendingRefreshedAt = -Infinity; // refresh the backlog figure at least once per poll
+    wake();
+  }
+
+  /** Arms one timer for the earliest retry this process scheduled, when it falls before the next poll. */
+  function wakeAt(at: number): void {
+    if (stopping) return;
+    if (retryTimer && retryTimer.at <= at) return;
+    if (retryTimer) clock.clearTimeout(retryTimer.handle);
+    retryTimer = { at, handle: clock.setTimeout(() => { retryTimer = null; wake(); }, Math.max(0, at - clock.now())) };
+  }
+
+  async function pump(): Promise<void> {
+    const cfg = getConfig();
+    const settings = deliverySettings(cfg);
+    for (let i = 0; i < 20 && !stopping; i++) if (!(await fanOut(cfg))) break;
+    await refreshPending(settings.outbox_warn_at);
+    const free = settings.concurrency - inflight.size;
+    if (free <= 0 || stopping) return;
+    const now = clock.now();
+    const leaseMs = deps.leaseMs ?? settings.timeout_ms + 30_000;
+    const claimed = await store.claimDueDeliveries(now, free, now + leaseMs);
+    for (const d of claimed) {
+      if (inflight.has(d.delivery_id)) continue; // a store without leases: never send one delivery twice at once
+      const p = deliver(d, cfg)
+        .catch((err: unknown) => log.error({ err, delivery_id: d.delivery_id }, 'webhook delivery could not be recorded; it is retried after its lease'))
+        .finally(() => {
+          inflight.delete(d.delivery_id);
+          // Refill at half capacity, or at once when a call's next event may now be due (ordering).
+          if (inflight.size <= Math.floor(deliverySettings(getConfig()).concurrency / 2)) wake();
+        });
+      inflight.set(d.delivery_id, p);
+    }
+  }
+
+  /** Creates deliveries for a batch of undispatched events; true when there may be more. */
+  async function fanOut(cfg: PbxConfig): Promise<boolean> {
+    const events = await store.listUndispatchedEvents(batchSize);
+    if (events.length === 0) return false;
+    const now = clock.now();
+    const rows: Array<{ delivery_id: string; event_id: string; endpoint_url: string; next_attempt_at: number }> = [];
+    for (const ev of events) {
+      const r = routeEvent(ev, cfg);
+      if ('url' in r) {
+        rows.push({ delivery_id: newId('dlv'), event_id: ev.event_id, endpoint_url: r.url, next_attempt_at: now });
+        if (eventCache.size < EVENT_CACHE_MAX) eventCache.set(ev.event_id, ev);
+      } else if (r.skip === 'webhook-invalid' || r.skip === 'component-invalid') {
+        log.error({ event_id: ev.event_id, type: ev.type, reason: r.skip }, 'webhook event not delivered: endpoint configuration is invalid');
+      } else {
+        log.debug({ event_id: ev.event_id, type: ev.type, reason: r.skip }, 'webhook event kept without delivery');
+      }
+    }
+    if (rows.length > 0) await store.createDeliveries(rows);
+    await store.markEventsDispatched(events.map((e) => e.event_id));
+    stats.fannedOut += events.length;
+    return events.length === batchSize;
+  }
+
+  async function refreshPending(warnAt: number): Promise<void> {
+    if (clock.now() - pendingRefreshedAt < pollIntervalMs) return;
+    pendingRefreshedAt = clock.now();
+    stats.pending = await store.countPendingDeliveries();
+    if (!outboxWarned && stats.pending >= warnAt) {
+      outboxWarned = true;
+      log.warn({ pending: stats.pending, outbox_warn_at: warnAt }, 'webhook outbox is growing: receivers are slow or down');
+    } else if (outboxWarned && stats.pending < warnAt * 0.9) {
+      outboxWarned = false;
+      log.info({ pending: stats.pending }, 'webhook outbox back under its warning level');
+    }
+  }
+
+  async function endpointDisabled(url: string): Promise<boolean> {
+    const c = disabledCache.get(url);
+    if (c && clock.now() - c.at < pollIntervalMs) return c.disabled;
+    const disabled = await store.isEndpointDisabled(url);
+    disabledCache.set(url, { disabled, at: clock.now() });
+    return disabled;
+  }
+
+  async function loadEvent(eventId: string): Promise<OutboxEvent | undefined> {
+    const cached = eventCache.get(eventId);
+    if (cached) {
+      eventCache.delete(eventId);
+      return cached;
+    }
+    return store.getEvent(eventId);
+  }
+
+  async function deliver(d: Delivery, cfg: PbxConfig): Promise<void> {
+    const dlog = log.child({ delivery_id: d.delivery_id, event_id: d.event_id, url: d.endpoint_url });
+    const attempt = d.attempts + 1;
+    const at = clock.now();
+    const ev = await loadEvent(d.event_id);
+    if (await endpointDisabled(d.endpoint_url)) {
+      stats.disabled++;
+      dlog.warn('webhook delivery stopped: endpoint is disabled');
+      return finish(d, { delivery_id: d.delivery_id, attempt, at, status_code: null, error: 'endpoint disabled; no request sent', duration_ms: 0 }, 'disabled', null);
+    }
+    if (!ev) {
+      stats.failed++;
+      dlog.warn('webhook delivery failed: its event is missing from the outbox');
+      return finish(d, { delivery_id: d.delivery_id, attempt, at, status_code: null, error: 'event missing from the outbox', duration_ms: 0 }, 'failed', null);
+    }
+    const settings = deliverySettings(cfg);
+    const target = targetFor(ev, d.endpoint_url, cfg);
+    const { outcome, durationMs } = await sendAttempt(http ?? newAgent(), clock, {
+      deliveryId: d.delivery_id, body: JSON.stringify(ev.payload), target, timeoutMs: settings.timeout_ms, userAgent,
+    });
+    stats.attempts++;
+    stats.attempt.add(durationMs);
+    const row: DeliveryAttempt = {
+      delivery_id: d.delivery_id, attempt, at, duration_ms: durationMs,
+      status_code: outcome.statusCode,
+      error: outcome.kind === 'succeeded' ? null : outcome.error,
+    };
+    dlog.debug({ attempt, status_code: row.status_code, error: row.error, duration_ms: durationMs, type: ev.type }, 'webhook attempt');
+    return settle(d, ev, row, outcome, dlog, settings);
+  }
+
+  async function settle(d: Delivery, ev: OutboxEvent, row: DeliveryAttempt, outcome: AttemptOutcome, dlog: Logger, settings: ReturnType<typeof deliverySettings>): Promise<void> {
+    switch (outcome.kind) {
+      case 'succeeded': {
+        stats.sent++;
+        const occurred = Date.parse(ev.occurred_at);
+        if (!Number.isNaN(occurred)) stats.latency.add(clock.now() - occurred);
+        return finish(d, row, 'succeeded', null);
+      }
+      case 'failed':
+        stats.failed++;
+        dlog.warn({ attempt: row.attempt, status_code: row.status_code, error: row.error }, 'webhook delivery failed for good');
+        return finish(d, row, 'failed', null);
+      case 'gone':
+        stats.disabled++;
+        await store.setEndpointDisabled(d.endpoint_url, true, `${row.error} on delivery ${d.delivery_id}`);
+        disabledCache.set(d.endpoint_url, { disabled: true, at: clock.now() });
+        dlog.error({ attempt: row.attempt, status_code: row.status_code }, 'webhook endpoint answered 410 Gone: endpoint disabled, its pending deliveries stop');
+        return finish(d, row, 'disabled', null);
+      case 'retryable': {
+        const decision = decideRetry({
+          attempt: row.attempt, createdAtMs: d.created_at, nowMs: clock.now(), scheduleS: settings.retry_schedule_s,
+          horizonS: settings.horizon_s, jitter, rng, retryAfterMs: outcome.retryAfterMs,
+        });
+        if (decision.kind === 'give-up') {
+          stats.failed++;
+          dlog.warn({ attempt: row.attempt, status_code: row.status_code, error: row.error }, `webhook delivery failed for good: ${decision.reason}`);
+          return finish(d, { ...row, error: `${row.error}; ${decision.reason}` }, 'failed', null);
+        }
+        stats.retries++;
+        dlog.warn({ attempt: row.attempt, status_code: row.status_code, error: row.error, retry_in_ms: decision.delayMs }, 'webhook attempt failed; will retry');
+        await finish(d, row, 'pending', decision.at);
+        wakeAt(decision.at);
+        return;
+      }
+    }
+  }
+
+  async function finish(d: Delivery, row: DeliveryAttempt, status: Delivery['status'], nextAt: number | null): Promise<void> {
+    assertDeliveryEdge(d.status, status);
+    await store.recordAttempt(row, { status, next_attempt_at: nextAt, last_status_code: row.status_code, last_error: row.error });
+  }
+
+  async function sendTest(type: string, opts: { componentName?: string } = {}): Promise<SendTestResult> {
+    if (!isEventType(type)) return { ok: false, error: `unknown event type "${type}"` };
+    const cfg = getConfig();
+    const now = clock.now();
+    let ev: OutboxEvent;
+    if (type === 'webhook_component_event') {
+      const nodes = cfg.flows.flatMap((f) => f.nodes).filter((n) => n.type === 'webhook');
+      const node = opts.componentName ? nodes.find((n) => n.component_name === opts.componentName) : nodes[0];
+      if (!node) return { ok: false, error: opts.componentName ? `no webhook object named "${opts.componentName}"` : 'no webhook object in any flow' };
+      const v = validateEndpoint(node.url, node.secret_token);
+      if (!v.ok) return v;
+      ev = sampleEvent(type, now, { componentName: node.component_name, endpoint: { kind: 'component', url: node.url, secret_token: node.secret_token, headers: node.headers ?? {} } });
+    } else {
+      const v = validateEndpoint(cfg.webhook.url, cfg.webhook.secret_token);
+      if (!v.ok) return v;
+      ev = sampleEvent(type, now);
+    }
+    const url = ev.endpoint.kind === 'component' ? ev.endpoint.url : cfg.webhook.url;
+    const delivery_id = newId('dlv');
+    await store.commit({ events: [ev] });
+    await store.createDeliveries([{ delivery_id, event_id: ev.event_id, endpoint_url: url, next_attempt_at: now }]);
+    await store.markEventsDispatched([ev.event_id]);
+    log.info({ type, event_id: ev.event_id, delivery_id, url }, 'webhook test event queued');
+    wake();
+    return { ok: true, event_id: ev.event_id, delivery_id, url };
+  }
+
+  return {
+    start() {
+      if (started) return;
+      started = true;
+      stopping = false;
+      if (!http) newAgent();
+      poll();
+    },
+    async stop() {
+      if (!started) return;
+      stopping = true;
+      if (pollTimer != null) clock.clearTimeout(pollTimer);
+      if (retryTimer) clock.clearTimeout(retryTimer.handle);
+      pollTimer = null;
+      retryTimer = null;
+      await pumping;
+      await Promise.allSettled([...inflight.values()]);
+      started = false;
+      if (ownsHttp && http) {
+        const h = http;
+        http = null;
+        await h.close();
+      }
+    },
+    wake,
+    sendTest,
+    async enableEndpoint(url) {
+      await store.setEndpointDisabled(url, false, null);
+      disabledCache.delete(url);
+      log.info({ url }, 'webhook endpoint re-enabled');
+      wake();
+    },
+    stats: () => stats.snapshot(inflight.size),
+    async idle() {
+      for (;;) {
+        if (pumping) await pumping;
+        else if (inflight.size > 0) await Promise.allSettled([...inflight.values()]);
+        else return;
+      }
+    },
+  };
+}

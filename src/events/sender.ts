@@ -1,0 +1,110 @@
+/**
+ * One HTTP attempt of one delivery over undici: the compat POST (JSON body, `X-Pbx-Token`), the Standard Webhooks
+ * headers, a `User-Agent`, and a per-request timeout driven by the injected clock. Never throws: every outcome,
+ * network errors included, is an {@link AttemptOutcome}.
+ */
+
+import type { Dispatcher } from 'undici';
+import type { Clock } from '../common/clock.js';
+import { classifyResponse, type AttemptOutcome } from './delivery-state.js';
+import type { Target } from './endpoint.js';
+import { parseSigningSecret, signatureHeaders } from './signature.js';
+
+/** Response bytes kept for `last_error` of a failed attempt. */
+const ERROR_SNIPPET_BYTES = 256;
+
+/** Header names we set; a webhook object's custom headers cannot override them (compared lower-case). */
+const RESERVED = new Set(['content-type', 'content-length', 'host', 'user-agent', 'x-pbx-token', 'webhook-id', 'webhook-timestamp', 'webhook-signature', 'connection', 'transfer-encoding']);
+
+/** One attempt's input. */
+export interface AttemptRequest {
+  deliveryId: string;
+  body: string;
+  target: Target;
+  timeoutMs: number;
+  userAgent: string;
+}
+
+/** One attempt's result: the outcome plus what the attempt row records. */
+export interface AttemptResult {
+  outcome: AttemptOutcome;
+  durationMs: number;
+}
+
+/** Builds the request headers (exported for tests). */
+export function buildHeaders(req: AttemptRequest, nowMs: number): Record<string, string> {
+  const parsed = parseSigningSecret(req.target.signingSecret);
+  if (!parsed.ok) throw new TypeError(`endpoint ${req.target.url}: ${parsed.error}`);
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.target.headers)) {
+    if (!RESERVED.has(name.toLowerCase())) headers[name] = value;
+  }
+  return Object.assign(headers, {
+    'content-type': 'application/json',
+    'user-agent': req.userAgent,
+    'x-pbx-token': req.target.secretToken,
+    ...signatureHeaders(parsed.key, req.deliveryId, Math.floor(nowMs / 1000), req.body),
+  });
+}
+
+/** Sends one attempt. */
+export async function sendAttempt(http: Dispatcher, clock: Clock, req: AttemptRequest): Promise<AttemptResult> {
+  const started = clock.now();
+  const abort = new AbortController();
+  const timer = clock.setTimeout(() => abort.abort(new Error(`timeout after ${req.timeoutMs} ms`)), req.timeoutMs);
+  try {
+    let headers: Record<string, string>;
+    try {
+      headers = buildHeaders(req, started);
+    } catch (err) {
+      return { outcome: { kind: 'failed', statusCode: 0, error: (err as Error).message }, durationMs: 0 };
+    }
+    const url = new URL(req.target.url);
+    const res = await http.request({
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
+      method: 'POST',
+      headers,
+      body: req.body,
+      signal: abort.signal,
+      // Backstops on real time in case the injected clock is not advancing; the clock timer is the contract.
+      headersTimeout: req.timeoutMs + 1000,
+      bodyTimeout: req.timeoutMs + 1000,
+    });
+    let snippet = '';
+    if (res.statusCode >= 200 && res.statusCode < 300) {
+      await res.body.dump();
+    } else {
+      snippet = await readSnippet(res.body);
+    }
+    const outcome = classifyResponse(res.statusCode, res.headers, clock.now(), snippet);
+    return { outcome, durationMs: clock.now() - started };
+  } catch (err) {
+    const error = abort.signal.aborted ? String((abort.signal.reason as Error)?.message ?? 'timeout') : describeError(err);
+    return { outcome: { kind: 'retryable', statusCode: null, error, retryAfterMs: null }, durationMs: clock.now() - started };
+  } finally {
+    clock.clearTimeout(timer);
+  }
+}
+
+async function readSnippet(body: Dispatcher.ResponseData['body']): Promise<string> {
+  try {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of body) {
+      if (size < ERROR_SNIPPET_BYTES) chunks.push(chunk as Buffer);
+      size += (chunk as Buffer).length;
+      if (size > 64 * 1024) break; // enough: we only keep a snippet; undici closes the rest
+    }
+    return Buffer.concat(chunks).subarray(0, ERROR_SNIPPET_BYTES).toString('utf8').replace(/\s+/g, ' ').trim();
+  } catch {
+    return '';
+  }
+}
+
+function describeError(err: unknown): string {
+  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const code = e.code ?? e.cause?.code;
+  const msg = e.cause?.message ?? e.message ?? String(err);
+  return code ? `${code}: ${msg}` : msg;
+}
