@@ -1,0 +1,370 @@
+/**
+ * The embedded Store: SQLite through better-sqlite3 (synchronous inside, async outside). One connection per
+ * process; WAL mode, `synchronous=NORMAL`, a busy timeout and foreign keys on. Every write that spans rows runs in
+ * a `BEGIN IMMEDIATE` transaction, so two processes sharing one file serialize instead of failing on lock upgrade.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Logger } from '../../common/log.js';
+import { systemClock, type Clock } from '../../common/clock.js';
+import type { PbxConfig } from '../../config/types.js';
+import type {
+  CallCommit, CallRecord, Delivery, DeliveryAttempt, DeliveryStatus, GroupCallRecord, HistoryQuery, LegRecord,
+  OutboxEvent, Registration, Store, UserCallRecord,
+} from '../store.js';
+import { toStoreError } from '../errors.js';
+import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL } from '../migrations/index.js';
+import { historySql, SQLITE_DIALECT } from '../sql/history.js';
+import {
+  ATTEMPT_COLUMNS, CALLS, checkEvent, checkInt, DELIVERY_COLUMNS, EVENT_COLUMNS, eventFromRow, fromRow, LEGS, pick,
+  QUEUE_CALLS, REGISTRATIONS, RING_GROUP_CALLS, rowValues, upsertSql, USER_CALLS, type TableSpec,
+} from '../sql/records.js';
+
+/** Options of {@link createSqliteStore}. */
+export interface SqliteStoreOptions {
+  /** Database file (its directory is created if missing) or `':memory:'`. */
+  file: string;
+  log?: Logger;
+  /** Clock for `schema_migrations.applied_at`; default the system clock. */
+  clock?: Clock;
+  /** Run {@link SqliteStore.migrate} before returning; default true. */
+  migrate?: boolean;
+  /** How long a writer waits for another process's lock; default 5000 ms. */
+  busyTimeoutMs?: number;
+}
+
+type Row = Record<string, unknown>;
+const STATEMENT_CACHE_MAX = 256;
+const DELIVERY_SELECT = `SELECT ${DELIVERY_COLUMNS.join(', ')} FROM deliveries`;
+const EVENT_SELECT = `SELECT ${EVENT_COLUMNS.join(', ')} FROM outbox_events`;
+
+/** Opens (and by default migrates) a SQLite store. */
+export async function createSqliteStore(opts: SqliteStoreOptions): Promise<SqliteStore> {
+  const store = new SqliteStore(opts);
+  if (opts.migrate !== false) await store.migrate();
+  return store;
+}
+
+/** {@link Store} on SQLite. Build it with {@link createSqliteStore}. */
+export class SqliteStore implements Store {
+  readonly #db: Database.Database;
+  readonly #log: Logger | undefined;
+  readonly #clock: Clock;
+  readonly #statements = new Map<string, Database.Statement>();
+
+  constructor(opts: SqliteStoreOptions) {
+    this.#log = opts.log;
+    this.#clock = opts.clock ?? systemClock;
+    try {
+      if (opts.file !== ':memory:' && opts.file !== '') mkdirSync(dirname(resolve(opts.file)), { recursive: true });
+      this.#db = new Database(opts.file);
+      this.#db.pragma('journal_mode = WAL');
+      this.#db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(opts.busyTimeoutMs ?? 5000))}`);
+      this.#db.pragma('synchronous = NORMAL');
+      this.#db.pragma('foreign_keys = ON');
+    } catch (err) {
+      throw toStoreError('open', err);
+    }
+  }
+
+  async migrate(): Promise<void> {
+    this.#op('migrate', () => {
+      this.#db.exec(SCHEMA_MIGRATIONS_DDL);
+      for (const m of MIGRATIONS) {
+        const applied = this.#db.transaction(() => {
+          if (this.#db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(m.version)) return false;
+          this.#db.exec(m.sqlite);
+          this.#db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+            .run(m.version, m.name, new Date(this.#clock.now()).toISOString());
+          return true;
+        }).immediate();
+        if (applied) this.#log?.info({ version: m.version, name: m.name }, 'store: migration applied');
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    if (!this.#db.open) return;
+    this.#statements.clear();
+    this.#op('close', () => this.#db.close());
+  }
+
+  // registrations
+
+  async upsertRegistration(reg: Registration): Promise<void> {
+    this.#op('upsertRegistration', () => this.#upsert(REGISTRATIONS, reg));
+  }
+
+  async removeRegistration(username: string, contact: string): Promise<void> {
+    this.#op('removeRegistration', () => this.#stmt('DELETE FROM registrations WHERE username = ? AND contact = ?').run(username, contact));
+  }
+
+  async removeAllRegistrations(username: string): Promise<void> {
+    this.#op('removeAllRegistrations', () => this.#stmt('DELETE FROM registrations WHERE username = ?').run(username));
+  }
+
+  async listRegistrations(username?: string): Promise<Registration[]> {
+    return this.#op('listRegistrations', () => {
+      const cols = REGISTRATIONS.columns.join(', ');
+      const rows = username === undefined
+        ? this.#stmt(`SELECT ${cols} FROM registrations ORDER BY username, contact`).all()
+        : this.#stmt(`SELECT ${cols} FROM registrations WHERE username = ? ORDER BY contact`).all(username);
+      return (rows as Row[]).map((r) => fromRow(REGISTRATIONS, r));
+    });
+  }
+
+  async purgeExpiredRegistrations(nowMs: number): Promise<number> {
+    return this.#op('purgeExpiredRegistrations', () => this.#stmt('DELETE FROM registrations WHERE expires_at <= ?').run(nowMs).changes);
+  }
+
+  // calls and events
+
+  async commit(c: CallCommit): Promise<void> {
+    this.#op('commit', () => this.#db.transaction(() => this.#commitOne(c)).immediate());
+  }
+
+  /**
+   * Writes many commits in one transaction (ours, not on {@link Store}): bulk loads such as `bench/api-data.ts`.
+   */
+  async commitMany(commits: readonly CallCommit[]): Promise<void> {
+    this.#op('commitMany', () => this.#db.transaction(() => { for (const c of commits) this.#commitOne(c); }).immediate());
+  }
+
+  async getCall(uniqueCallId: string): Promise<CallRecord | undefined> {
+    return this.#op('getCall', () => {
+      const row = this.#stmt(`SELECT ${CALLS.columns.join(', ')} FROM calls WHERE unique_call_id = ?`).get(uniqueCallId) as Row | undefined;
+      return row ? fromRow(CALLS, row) : undefined;
+    });
+  }
+
+  async listLegs(uniqueCallId: string): Promise<LegRecord[]> {
+    return this.#op('listLegs', () => {
+      const rows = this.#stmt(`SELECT ${LEGS.columns.join(', ')} FROM legs WHERE unique_call_id = ? ORDER BY started_at, leg_id`).all(uniqueCallId);
+      return (rows as Row[]).map((r) => fromRow(LEGS, r));
+    });
+  }
+
+  async queryUserCalls(q: HistoryQuery): Promise<UserCallRecord[]> {
+    return this.#op('queryUserCalls', () => this.#history(USER_CALLS, 'user_number', q));
+  }
+
+  async queryQueueCalls(q: HistoryQuery): Promise<GroupCallRecord[]> {
+    return this.#op('queryQueueCalls', () => this.#history(QUEUE_CALLS, 'group_name', q));
+  }
+
+  async queryRingGroupCalls(q: HistoryQuery): Promise<GroupCallRecord[]> {
+    return this.#op('queryRingGroupCalls', () => this.#history(RING_GROUP_CALLS, 'group_name', q));
+  }
+
+  // outbox and deliveries
+
+  async createDeliveries(rows: Array<{ delivery_id: string; event_id: string; endpoint_url: string; next_attempt_at: number; created_at?: number }>): Promise<number> {
+    return this.#op('createDeliveries', () => this.#db.transaction(() => {
+      // The event's call, type and sequence are copied so that claiming can order per call without a join.
+      const insert = this.#stmt(`INSERT INTO deliveries (delivery_id, event_id, endpoint_url, unique_call_id, type, sequence,
+          status, attempts, next_attempt_at, created_at, updated_at)
+        SELECT ?, event_id, ?, unique_call_id, type, sequence, 'pending', 0, ?, ?, ? FROM outbox_events WHERE event_id = ?
+        ON CONFLICT (event_id, endpoint_url) DO NOTHING`);
+      let created = 0;
+      for (const r of rows) {
+        const at = r.created_at ?? r.next_attempt_at;
+        created += insert.run(r.delivery_id, r.endpoint_url, r.next_attempt_at, at, at, r.event_id).changes;
+      }
+      return created;
+    }).immediate());
+  }
+
+  async listUndispatchedEvents(limit: number): Promise<OutboxEvent[]> {
+    checkInt(limit, 1, 'limit');
+    return this.#op('listUndispatchedEvents', () => {
+      const rows = this.#stmt(`${EVENT_SELECT} WHERE dispatched = 0 ORDER BY seq LIMIT ?`).all(limit) as Row[];
+      return rows.map((r) => eventFromRow(r, parseJson));
+    });
+  }
+
+  async markEventsDispatched(eventIds: string[]): Promise<void> {
+    this.#op('markEventsDispatched', () => this.#db.transaction(() => {
+      const mark = this.#stmt('UPDATE outbox_events SET dispatched = 1 WHERE event_id = ?');
+      for (const id of eventIds) mark.run(id);
+    }).immediate());
+  }
+
+  async getEvent(eventId: string): Promise<OutboxEvent | undefined> {
+    return this.#op('getEvent', () => {
+      const row = this.#stmt(`${EVENT_SELECT} WHERE event_id = ?`).get(eventId) as Row | undefined;
+      return row ? eventFromRow(row, parseJson) : undefined;
+    });
+  }
+
+  async claimDueDeliveries(nowMs: number, limit: number, leaseUntilMs: number): Promise<Delivery[]> {
+    checkInt(limit, 1, 'limit');
+    return this.#op('claimDueDeliveries', () => this.#db.transaction(() => {
+      const rows = this.#stmt(`${DELIVERY_SELECT} AS d
+        WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND (d.lease_until IS NULL OR d.lease_until <= ?)
+          AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.status = 'pending' AND e.endpoint_url = d.endpoint_url
+            AND e.unique_call_id = d.unique_call_id AND e.sequence < d.sequence)
+        ORDER BY d.seq LIMIT ?`).all(nowMs, nowMs, limit) as Row[];
+      const lease = this.#stmt('UPDATE deliveries SET lease_until = ? WHERE delivery_id = ?');
+      for (const r of rows) lease.run(leaseUntilMs, r.delivery_id);
+      return rows.map((r) => pick<Delivery>(DELIVERY_COLUMNS, r));
+    }).immediate());
+  }
+
+  async recordAttempt(a: DeliveryAttempt, update: Pick<Delivery, 'status' | 'next_attempt_at' | 'last_status_code' | 'last_error'>): Promise<void> {
+    this.#op('recordAttempt', () => this.#db.transaction(() => {
+      this.#stmt(`INSERT INTO delivery_attempts (${ATTEMPT_COLUMNS.join(', ')}) VALUES (?, ?, ?, ?, ?, ?)`)
+        .run(a.delivery_id, a.attempt, a.at, a.status_code, a.error, a.duration_ms);
+      this.#stmt(`UPDATE deliveries SET status = ?, next_attempt_at = ?, last_status_code = ?, last_error = ?,
+          attempts = attempts + 1, updated_at = ?, lease_until = NULL WHERE delivery_id = ?`)
+        .run(update.status, update.next_attempt_at, update.last_status_code, update.last_error, a.at, a.delivery_id);
+    }).immediate());
+  }
+
+  async listDeliveries(q: { endpoint_url?: string; status?: DeliveryStatus; unique_call_id?: string; offset: number; limit: number }): Promise<Delivery[]> {
+    checkInt(q.offset, 0, 'offset');
+    checkInt(q.limit, 1, 'limit');
+    return this.#op('listDeliveries', () => {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (q.endpoint_url !== undefined) { where.push('endpoint_url = ?'); params.push(q.endpoint_url); }
+      if (q.status !== undefined) { where.push('status = ?'); params.push(q.status); }
+      if (q.unique_call_id !== undefined) { where.push('unique_call_id = ?'); params.push(q.unique_call_id); }
+      const sql = `${DELIVERY_SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ? OFFSET ?`;
+      return (this.#stmt(sql).all(...params, q.limit, q.offset) as Row[]).map((r) => pick<Delivery>(DELIVERY_COLUMNS, r));
+    });
+  }
+
+  async listAttempts(deliveryId: string): Promise<DeliveryAttempt[]> {
+    return this.#op('listAttempts', () => {
+      const rows = this.#stmt(`SELECT ${ATTEMPT_COLUMNS.join(', ')} FROM delivery_attempts WHERE delivery_id = ? ORDER BY attempt`).all(deliveryId);
+      return (rows as Row[]).map((r) => pick<DeliveryAttempt>(ATTEMPT_COLUMNS, r));
+    });
+  }
+
+  async getDelivery(deliveryId: string): Promise<Delivery | undefined> {
+    return this.#op('getDelivery', () => {
+      const row = this.#stmt(`${DELIVERY_SELECT} WHERE delivery_id = ?`).get(deliveryId) as Row | undefined;
+      return row ? pick<Delivery>(DELIVERY_COLUMNS, row) : undefined;
+    });
+  }
+
+  async redeliver(deliveryIds: string[], nowMs: number): Promise<number> {
+    return this.#op('redeliver', () => this.#db.transaction(() => {
+      const reset = this.#stmt(`UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_until = NULL, updated_at = ?
+        WHERE delivery_id = ?`);
+      let n = 0;
+      for (const id of deliveryIds) n += reset.run(nowMs, nowMs, id).changes;
+      return n;
+    }).immediate());
+  }
+
+  async countPendingDeliveries(): Promise<number> {
+    return this.#op('countPendingDeliveries', () => (this.#stmt("SELECT count(*) AS n FROM deliveries WHERE status = 'pending'").get() as { n: number }).n);
+  }
+
+  async setEndpointDisabled(url: string, disabled: boolean, reason: string | null): Promise<void> {
+    this.#op('setEndpointDisabled', () => this.#stmt(`INSERT INTO endpoints (url, disabled, reason) VALUES (?, ?, ?)
+      ON CONFLICT (url) DO UPDATE SET disabled = excluded.disabled, reason = excluded.reason`).run(url, disabled ? 1 : 0, reason));
+  }
+
+  async isEndpointDisabled(url: string): Promise<boolean> {
+    return this.#op('isEndpointDisabled', () => {
+      const row = this.#stmt('SELECT disabled FROM endpoints WHERE url = ?').get(url) as { disabled: number } | undefined;
+      return row?.disabled === 1;
+    });
+  }
+
+  // configuration versions
+
+  async getLatestConfigVersion(): Promise<{ version: number; config: PbxConfig; created_at: string } | undefined> {
+    return this.#op('getLatestConfigVersion', () =>
+      configRow(this.#stmt('SELECT version, config, created_at FROM config_versions ORDER BY version DESC LIMIT 1').get() as Row | undefined));
+  }
+
+  async getConfigVersion(version: number): Promise<{ version: number; config: PbxConfig; created_at: string } | undefined> {
+    return this.#op('getConfigVersion', () =>
+      configRow(this.#stmt('SELECT version, config, created_at FROM config_versions WHERE version = ?').get(version) as Row | undefined));
+  }
+
+  async insertConfigVersion(config: PbxConfig, nowIso: string): Promise<number> {
+    return this.#op('insertConfigVersion', () => this.#db.transaction(() => {
+      const { v } = this.#stmt('SELECT COALESCE(MAX(version), 0) + 1 AS v FROM config_versions').get() as { v: number };
+      this.#stmt('INSERT INTO config_versions (version, config, created_at) VALUES (?, ?, ?)').run(v, JSON.stringify(config), nowIso);
+      return v;
+    }).immediate());
+  }
+
+  async getStagedConfig(): Promise<PbxConfig | undefined> {
+    return this.#op('getStagedConfig', () => {
+      const row = this.#stmt('SELECT config FROM staged_config WHERE id = 1').get() as { config: string } | undefined;
+      return row ? (JSON.parse(row.config) as PbxConfig) : undefined;
+    });
+  }
+
+  async setStagedConfig(config: PbxConfig | null): Promise<void> {
+    this.#op('setStagedConfig', () => {
+      if (config === null) this.#stmt('DELETE FROM staged_config WHERE id = 1').run();
+      else this.#stmt(`INSERT INTO staged_config (id, config) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET config = excluded.config`)
+        .run(JSON.stringify(config));
+    });
+  }
+
+  // internals
+
+  /** Runs `fn`, turning anything it throws into a StoreError naming `operation`. */
+  #op<T>(operation: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      const wrapped = toStoreError(operation, err);
+      this.#log?.debug({ err: wrapped, operation }, 'store: operation failed');
+      throw wrapped;
+    }
+  }
+
+  /** A prepared statement, cached by its SQL text. */
+  #stmt(sql: string): Database.Statement {
+    let s = this.#statements.get(sql);
+    if (!s) {
+      if (this.#statements.size >= STATEMENT_CACHE_MAX) this.#statements.clear();
+      s = this.#db.prepare(sql);
+      this.#statements.set(sql, s);
+    }
+    return s;
+  }
+
+  #upsert<R>(spec: TableSpec<R>, rec: R): void {
+    this.#stmt(upsertSql(spec, () => '?')).run(...rowValues(spec, rec));
+  }
+
+  #commitOne(c: CallCommit): void {
+    if (c.call) this.#upsert(CALLS, c.call);
+    for (const leg of c.legs ?? []) this.#upsert(LEGS, leg);
+    for (const r of c.userCalls ?? []) this.#upsert(USER_CALLS, r);
+    for (const r of c.queueCalls ?? []) this.#upsert(QUEUE_CALLS, r);
+    for (const r of c.ringGroupCalls ?? []) this.#upsert(RING_GROUP_CALLS, r);
+    if (c.events?.length) {
+      const insert = this.#stmt(`INSERT INTO outbox_events (event_id, unique_call_id, type, sequence, occurred_at, endpoint, payload)
+        VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`);
+      for (const e of c.events) {
+        const occurred = checkEvent(e);
+        insert.run(e.event_id, e.unique_call_id, e.type, e.sequence, occurred, JSON.stringify(e.endpoint), JSON.stringify(e.payload));
+      }
+    }
+  }
+
+  #history<R>(spec: TableSpec<R>, nameColumn: string, q: HistoryQuery): R[] {
+    const { sql, params } = historySql(spec, nameColumn, q, SQLITE_DIALECT);
+    return (this.#stmt(sql).all(...params) as Row[]).map((r) => fromRow(spec, r));
+  }
+}
+
+function parseJson(v: unknown): unknown {
+  return typeof v === 'string' ? JSON.parse(v) : v;
+}
+
+function configRow(row: Row | undefined): { version: number; config: PbxConfig; created_at: string } | undefined {
+  if (!row) return undefined;
+  return { version: row.version as number, config: JSON.parse(row.config as string) as PbxConfig, created_at: row.created_at as string };
+}
