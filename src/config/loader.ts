@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { parseDocument, visit } from 'yaml';
+import { LineCounter, parseDocument, visit } from 'yaml';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { checkHost } from './formats.js';
 import { validateConfig } from './schema.js';
@@ -87,14 +87,15 @@ export function loadSettings(env: NodeJS.ProcessEnv): RuntimeSettings {
  * Returns the raw value or the syntax issues (with line and column).
  */
 export function parseYaml(text: string, file: string): { ok: true; value: unknown } | { ok: false; errors: ConfigIssue[] } {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
   const problems = [...doc.errors];
   if (problems.length > 0) {
     return {
       ok: false,
       errors: problems.map((e) => {
-        const pos = e.linePos?.[0];
-        const where = pos ? `line ${pos.line}, column ${pos.col}: ` : '';
+        const pos = lineCounter.linePos(e.pos[0]);
+        const where = `line ${pos.line}, column ${pos.col}: `;
         return { file, path: '', message: `YAML syntax error at ${where}${e.message.split('\n')[0]}` };
       }),
     };

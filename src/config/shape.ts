@@ -69,12 +69,13 @@ function issue(ctx: ReadContext, path: string, message: string): undefined {
 }
 
 /** Reads the keys of `fields` from `raw`, reporting unknown keys (with a "did you mean" hint). */
-function readFields(fields: Readonly<Record<string, Shape>>, raw: Record<string, unknown>, path: string, ctx: ReadContext, skip?: string): Record<string, unknown> {
+function readFields(fields: Readonly<Record<string, Shape>>, raw: Record<string, unknown>, path: string, ctx: ReadContext, variant?: { tag: string; value: string }): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(raw)) {
-    if (key === skip || Object.hasOwn(fields, key)) continue;
+    if (key === variant?.tag || Object.hasOwn(fields, key)) continue;
     const near = Object.keys(fields).filter((k) => editDistance(k, key) <= Math.max(1, Math.floor(k.length / 4)));
-    issue(ctx, keyPath(path, key), `unknown key '${key}'${near.length > 0 ? ` (did you mean '${near[0]}'?)` : ''}`);
+    const hint = near.length > 0 ? ` (did you mean '${near[0]}'?)` : variant ? ` (not used by ${variant.tag} ${variant.value})` : '';
+    issue(ctx, keyPath(path, key), `unknown key '${key}'${hint}`);
   }
   for (const [key, shape] of Object.entries(fields)) {
     const v = readShape(shape, raw[key], keyPath(path, key), ctx);
@@ -156,7 +157,7 @@ export function readShape(shape: Shape, raw: unknown, path: string, ctx: ReadCon
       if (typeof tag !== 'string' || !Object.hasOwn(shape.variants, tag)) {
         return issue(ctx, keyPath(path, shape.tag), `must be one of ${kinds.join(', ')}; got ${tag === undefined ? 'nothing' : describe(tag)}`);
       }
-      return { [shape.tag]: tag, ...readFields(shape.variants[tag]!, raw, path, ctx, shape.tag) };
+      return { [shape.tag]: tag, ...readFields(shape.variants[tag]!, raw, path, ctx, { tag: shape.tag, value: tag }) };
     }
   }
 }
