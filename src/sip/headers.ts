@@ -247,6 +247,8 @@ export function parseNameAddr(value: string): NameAddr | undefined {
     const semi = s.indexOf(';', i);
     uri = (semi === -1 ? s.slice(i) : s.slice(i, semi)).trimEnd();
     paramsAt = semi === -1 ? s.length : semi;
+    // §20: "If the URI contains a comma, question mark or semicolon, the URI MUST be enclosed in angle brackets".
+    if (uri.indexOf('?') !== -1 || uri.indexOf(',') !== -1) return undefined;
   }
   if (!looksLikeUri(uri)) return undefined;
   const params = parseParams(s, paramsAt);

@@ -77,6 +77,9 @@ function parseStartLine(line: string): ParsedHead['start'] | SipParseError {
   if (!isToken(method)) return sipParseError('SB_ERR_SIP_PARSE', `bad Method "${clip(method)}"`);
   if (!SIP_VERSION.test(version)) return sipParseError('SB_ERR_SIP_PARSE', `bad SIP-Version "${clip(version)}" in Request-Line`);
   if (!validRequestUri(uri)) return sipParseError('SB_ERR_SIP_PARSE', `bad Request-URI "${clip(uri)}"`);
+  // RFC 3261 §19.1.1: headers are not allowed in a SIP or SIPS Request-URI.
+  // The user part may contain '?' (intmeth in RFC 4475), so only a '?' after the host counts.
+  if (uri.indexOf('?', uri.indexOf('@') + 1) !== -1 && /^sips?:/i.test(uri)) return sipParseError('SB_ERR_SIP_PARSE', `Request-URI must not carry headers: "${clip(uri)}"`);
   return { kind: 'request', method, uri, version };
 }
 
@@ -143,6 +146,7 @@ export function parseHead(text: string, maxHeaders = DEFAULT_MAX_HEADERS): HeadR
     }
     line = line.slice(colon + 1);
     headers.push({ name, value: line.trim() });
+    if (headers.length > maxHeaders) break;
   }
   let contentLength: number | undefined;
   let clError: SipParseError | undefined;
@@ -165,7 +169,7 @@ export function parseHead(text: string, maxHeaders = DEFAULT_MAX_HEADERS): HeadR
     return r;
   };
   if (!startOk) return fail(start as SipParseError);
-  if (headers.length > maxHeaders) return fail(sipParseError('SB_ERR_SIP_TOO_LARGE', `${headers.length} header fields > limit ${maxHeaders}`));
+  if (headers.length > maxHeaders) return fail(sipParseError('SB_ERR_SIP_TOO_LARGE', `more than ${maxHeaders} header fields`));
   if (badLine !== undefined) return fail(sipParseError('SB_ERR_SIP_HEADER', `malformed header line "${clip(badLine)}"`));
   if (clError) return fail(clError);
   const bad = checkHeaders(headers);
@@ -200,7 +204,19 @@ function checkHeaders(headers: HeaderField[]): SipParseError | undefined {
         callId = h.value;
         break;
       case 'max-forwards':
-        if (!/^[0-9]{1,3}$/.test(h.value) || Number(h.value) > 255) return sipParseError('SB_ERR_SIP_HEADER', `bad Max-Forwards "${clip(h.value)}" (0–255)`, 'Max-Forwards');
+        if (!/^[0-9]{1,10}$/.test(h.value) || Number(h.value) > 255) return sipParseError('SB_ERR_SIP_HEADER', `bad Max-Forwards "${clip(h.value)}" (0–255)`, 'Max-Forwards');
+        break;
+      case 'contact':
+        if (h.value === '*') break;
+        for (const entry of splitHeaderList(h.value)) {
+          if (!parseNameAddr(entry)) return sipParseError('SB_ERR_SIP_HEADER', `malformed Contact "${clip(entry)}"`, 'Contact');
+        }
+        break;
+      case 'date':
+        // RFC 3261 §20.17: SIP-date is rfc1123-date, which is always in "GMT".
+        if (!/^[A-Za-z]{3}, [0-9]{2} [A-Za-z]{3} [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT$/.test(h.value)) {
+          return sipParseError('SB_ERR_SIP_HEADER', `bad Date "${clip(h.value)}" (must be RFC 1123, GMT)`, 'Date');
+        }
         break;
       default:
         break;
