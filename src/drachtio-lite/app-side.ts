@@ -1,0 +1,266 @@
+/**
+ * App → network: the `sip` commands that send requests. A new request gets the headers drachtio-srf leaves out
+ * (From with tag, To, Call-ID, CSeq, Contact; the stack adds Via and Max-Forwards); an in-dialog request is built
+ * from the dialog (§12.2.1.1); an ACK for a 2xx is sent statelessly with the INVITE's CSeq (§13.2.2.4); a CANCEL
+ * reuses the INVITE's Via (§9.1). Responses go back to the app tagged with the transaction and dialog ids.
+ */
+import {
+  generateCallId, generateTag, getTag, parseCSeq, parseNameAddr, setTag, SipRequest, type Endpoint, type SipResponse,
+} from '../sip/index.js';
+import type { ClientConnection } from './client-connection.js';
+import {
+  createInDialogRequest, dialogDestination, dialogIdOf, endpointOfUri, type LiteDialog,
+} from './dialogs.js';
+import {
+  contactFor, metaFor, newTransactionId, wireText, type AppTxn, type LiteContext,
+} from './context.js';
+import { copyAppHeaders, defaultContentType } from './app-message.js';
+import { failReply, requestSentReply, sipMessageFrame } from './wire/commands.js';
+import { sendBye } from './network-side.js';
+
+const DIALOG_METHODS_WITH_CONTACT = new Set(['INVITE', 'SUBSCRIBE', 'UPDATE', 'REFER', 'NOTIFY']);
+
+/** Routes one app request (`sip` command whose message is a request). */
+export function sendAppRequest(ctx: LiteContext, conn: ClientConnection, msgId: string, txnId: string, dialogId: string, routeUrl: string, req: SipRequest): void {
+  if (req.method === 'ACK') return sendAck(ctx, conn, msgId, dialogId, req);
+  if (req.method === 'CANCEL' && txnId) return sendCancel(ctx, conn, msgId, txnId, req);
+  if (dialogId) return sendInDialog(ctx, conn, msgId, dialogId, req);
+  return sendNew(ctx, conn, msgId, routeUrl, req);
+}
+
+function sendNew(ctx: LiteContext, conn: ClientConnection, msgId: string, routeUrl: string, appReq: SipRequest): void {
+  const destination = endpointOfUri(routeUrl || appReq.uri, 'udp');
+  if (!destination) return conn.send(failReply(msgId, `invalid request-uri: ${routeUrl || appReq.uri}`));
+  const local = ctx.stack.localEndpointFor(destination);
+  if (ctx.stack.listening.some((l) => l.transport === destination.transport && l.port === destination.port && (l.address === destination.address || destination.address === local.address))) {
+    return conn.send(failReply(msgId, 'can not send request to myself'));
+  }
+  const method = appReq.method;
+  const contact = contactFor(local);
+  const hostport = contact.slice(5, -1).replace(/;transport=tcp$/, '');
+  let from = appReq.get('from') ?? contact;
+  // drachtio-srf writes `sip:<callingNumber>@localhost`; drachtio-server puts its own address there.
+  from = from.replace(/@localhost(:\d+)?/i, `@${hostport}`);
+  if (!getTag(from)) from = setTag(from, generateTag());
+  const to = appReq.get('to') ?? `<${appReq.uri}>`;
+  const callId = appReq.get('call-id') ?? generateCallId(local.address);
+  const appSeq = parseCSeq(appReq.get('cseq') ?? '');
+  const cseq = appSeq && appSeq.method === method ? appSeq.seq : 1;
+
+  const out = new SipRequest(method, appReq.uri);
+  out.append('From', from);
+  out.append('To', to);
+  out.append('Call-ID', callId);
+  out.append('CSeq', `${cseq} ${method}`);
+  if (appReq.has('contact')) out.append('Contact', appReq.get('contact')!);
+  else if (method === 'INVITE' || method === 'SUBSCRIBE') out.append('Contact', contact);
+  copyAppHeaders(appReq, out, ['contact']);
+  if (routeUrl) out.prepend('Route', `<${routeUrl.replace(/^<|>$/g, '')}>`);
+  out.body = appReq.body;
+  defaultContentType(out);
+
+  const isInvite = method === 'INVITE';
+  const dialogId = isInvite ? dialogIdOf(callId, getTag(from)!) : '';
+  launch(ctx, conn, msgId, out, destination, dialogId, undefined);
+}
+
+function sendInDialog(ctx: LiteContext, conn: ClientConnection, msgId: string, dialogId: string, appReq: SipRequest): void {
+  const d = ctx.dialogs.get(dialogId);
+  if (!d || d.owner !== conn) return conn.send(failReply(msgId, `unable to find dialog for dialog id ${dialogId}`));
+  const method = appReq.method;
+  const out = createInDialogRequest(d, method);
+  if (DIALOG_METHODS_WITH_CONTACT.has(method)) out.append('Contact', appReq.get('contact') ?? d.localContact);
+  copyAppHeaders(appReq, out, ['contact']);
+  out.body = appReq.body;
+  defaultContentType(out);
+  if (method === 'INVITE') d.lastInviteSeq = d.localSeq;
+  launch(ctx, conn, msgId, out, dialogDestination(d), d.id, d);
+}
+
+/** Sends in a client transaction, echoes it to the app, then relays every response. */
+function launch(ctx: LiteContext, conn: ClientConnection, msgId: string, out: SipRequest, destination: Endpoint, dialogId: string, dialog: LiteDialog | undefined): void {
+  let txn;
+  try {
+    txn = ctx.stack.sendRequest(out, { destination });
+  } catch (err) {
+    ctx.log.warn({ err }, 'could not send app request');
+    return conn.send(failReply(msgId, 'Error creating sip transaction for request'));
+  }
+  const at: AppTxn = { id: newTransactionId(), owner: conn, request: out, txn, destination, dialogId, final: false, canceled: false, ...(dialog ? { dialog } : {}) };
+  ctx.appTxns.set(at.id, at);
+  const { wire, text } = wireText(out);
+  // The echo is written synchronously here, before any response can be read from the network.
+  conn.send(requestSentReply(msgId, metaFor(ctx, 'application', wire, destination), at.id, text));
+  txn.on('response', (res: SipResponse) => onResponse(ctx, at, res));
+  txn.on('timeout', () => synthesize(ctx, at, 408, 'Request Timeout'));
+  txn.on('transport-error', () => synthesize(ctx, at, 503, 'Service Unavailable'));
+  txn.once('terminated', () => {
+    if (ctx.appTxns.get(at.id) === at && at.final) ctx.appTxns.delete(at.id);
+  });
+}
+
+/** A final response the network never sent (timeout, transport error), so the app's request completes. */
+function synthesize(ctx: LiteContext, at: AppTxn, status: number, reason: string): void {
+  if (at.final) return;
+  const r = at.request;
+  const lines = [`SIP/2.0 ${status} ${reason}`];
+  for (const name of ['via', 'from', 'to', 'call-id', 'cseq']) {
+    const v = r.get(name);
+    if (v !== undefined) lines.push(`${name === 'call-id' ? 'Call-ID' : name === 'cseq' ? 'CSeq' : name[0]!.toUpperCase() + name.slice(1)}: ${v}`);
+  }
+  lines.push('Content-Length: 0', '', '');
+  at.final = true;
+  ctx.appTxns.delete(at.id);
+  if (at.dialog && r.method === 'BYE') ctx.dialogs.remove(at.dialog);
+  at.owner.send(sipMessageFrame(metaFor(ctx, 'network', Buffer.from(lines.join('\r\n')), at.destination), at.id, at.dialogId, lines.join('\r\n')));
+}
+
+function onResponse(ctx: LiteContext, at: AppTxn, res: SipResponse): void {
+  const method = at.request.method;
+  const success = res.status >= 200 && res.status < 300;
+  if (at.final) {
+    // A 2xx retransmission (RFC 6026 Accepted state): re-ACK if the app already acknowledged, never re-forward.
+    if (method === 'INVITE' && success) reAck(ctx, at.dialog ?? ctx.dialogs.get(at.dialogId));
+    return;
+  }
+  if (res.status >= 200) at.final = true;
+  let dialog = at.dialog;
+  if (method === 'INVITE' && success && !dialog) dialog = createUacDialog(ctx, at, res);
+  if (dialog && method === 'INVITE' && success) {
+    dialog.lastInviteSeq = parseCSeq(at.request.get('cseq') ?? '')?.seq ?? dialog.lastInviteSeq;
+    delete dialog.lastAck;
+    dialog.ackPending = true;
+    // Pick up a changed remote target (§12.2.1.2: a 2xx to a re-INVITE may update it).
+    const contact = parseNameAddr(res.getAll('contact')[0] ?? '');
+    if (contact) dialog.remoteTarget = contact.uri;
+  }
+  if (dialog && method === 'BYE' && res.status >= 200) ctx.dialogs.remove(dialog);
+  if (!at.owner.open) {
+    // The app left while its INVITE was pending: acknowledge and hang up a late answer (§15).
+    if (dialog && method === 'INVITE' && success && !at.dialog) {
+      sendAckFor(ctx, dialog, undefined);
+      ctx.dialogs.remove(dialog);
+      sendBye(ctx, dialog, 'SIP ;cause=480 ;text="application gone"');
+    }
+    return;
+  }
+  const { wire, text } = wireText(res);
+  at.owner.send(sipMessageFrame(metaFor(ctx, 'network', wire, at.destination), at.id, at.dialogId, text));
+}
+
+function createUacDialog(ctx: LiteContext, at: AppTxn, res: SipResponse): LiteDialog | undefined {
+  const req = at.request;
+  const contact = parseNameAddr(res.getAll('contact')[0] ?? '');
+  const remoteTag = getTag(res.get('to') ?? '');
+  if (!contact || !remoteTag) return undefined;
+  const localContact = parseNameAddr(req.getAll('contact')[0] ?? '');
+  const d: LiteDialog = {
+    id: at.dialogId, role: 'uac', callId: req.callId ?? '', owner: at.owner,
+    localHeader: req.get('from') ?? '', remoteHeader: res.get('to') ?? '',
+    localTag: getTag(req.get('from') ?? '') ?? '', remoteTag,
+    localSeq: parseCSeq(req.get('cseq') ?? '')?.seq ?? 1, remoteSeq: undefined,
+    remoteTarget: contact.uri,
+    // §12.1.2: "The route set MUST be set to the list of URIs in the Record-Route header field from the response,
+    // taken in reverse order and preserving all URI parameters."
+    routeSet: res.getAll('record-route').reverse(),
+    localContact: localContact ? `<${localContact.uri}>` : contactFor(ctx.stack.localEndpointFor(at.destination)),
+    transport: at.destination.transport, peer: at.destination, lastInviteSeq: 0, terminated: false,
+  };
+  ctx.dialogs.add(d);
+  ctx.log.debug({ dialogId: d.id }, 'uac dialog created');
+  return d;
+}
+
+/**
+ * §13.2.2.4: the ACK for a 2xx, built from the dialog with the INVITE's CSeq number, sent outside any transaction.
+ * An app's ACK carries the 3PCC answer in its body. An ACK for a dialog we do not have is the one drachtio-srf
+ * sends after a non-2xx: the INVITE client transaction already acknowledged that (§17.1.1.3).
+ */
+function sendAck(ctx: LiteContext, conn: ClientConnection, msgId: string, dialogId: string, appReq: SipRequest): void {
+  const d = dialogId ? ctx.dialogs.get(dialogId) : undefined;
+  if (!d || d.owner !== conn || !d.ackPending) {
+    return conn.send(failReply(msgId, 'ACK for non-success responses is automatically generated by the stack'));
+  }
+  const ack = sendAckFor(ctx, d, appReq);
+  const { wire, text } = wireText(ack);
+  conn.send(requestSentReply(msgId, metaFor(ctx, 'application', wire, dialogDestination(d)), '', text));
+}
+
+/** Builds and sends the ACK for the last INVITE of dialog `d`; remembers it for 2xx retransmissions. */
+function sendAckFor(ctx: LiteContext, d: LiteDialog, appReq: SipRequest | undefined): SipRequest {
+  const ack = createInDialogRequest(d, 'ACK', d.lastInviteSeq);
+  if (appReq) {
+    copyAppHeaders(appReq, ack, ['contact']);
+    ack.body = appReq.body;
+    defaultContentType(ack);
+  }
+  const destination = dialogDestination(d);
+  d.ackPending = false;
+  d.lastAck = { seq: d.lastInviteSeq, ack, destination };
+  ctx.stack.sendStateless(ack, destination).catch((err: unknown) => ctx.log.debug({ err, dialogId: d.id }, 'ACK send failed'));
+  return ack;
+}
+
+function reAck(ctx: LiteContext, d: LiteDialog | undefined): void {
+  if (!d?.lastAck) return;
+  ctx.stack.sendStateless(d.lastAck.ack, d.lastAck.destination).catch((err: unknown) => ctx.log.debug({ err, dialogId: d.id }, 'ACK resend failed'));
+}
+
+/** The stack's `onStrayResponse`: a 2xx retransmission after the INVITE transaction ended gets our ACK again. */
+export function onStrayResponse(ctx: LiteContext, res: SipResponse): void {
+  if (res.status < 200 || res.status >= 300 || parseCSeq(res.get('cseq') ?? '')?.method !== 'INVITE') return;
+  const fromTag = getTag(res.get('from') ?? '');
+  if (!res.callId || !fromTag) return;
+  reAck(ctx, ctx.dialogs.get(dialogIdOf(res.callId, fromTag)));
+}
+
+/**
+ * §9.1: a CANCEL for the app's pending INVITE `txnId`: same Request-URI, Call-ID, From, To, CSeq number and top
+ * Via (the stack keeps our INVITE's branch), method CANCEL.
+ */
+function sendCancel(ctx: LiteContext, conn: ClientConnection, msgId: string, txnId: string, appReq: SipRequest): void {
+  const at = ctx.appTxns.get(txnId);
+  if (!at || at.owner !== conn || at.final || at.request.method !== 'INVITE') {
+    return conn.send(failReply(msgId, 'unknown transaction or final response already received'));
+  }
+  const cancel = cancelFor(at);
+  copyAppHeaders(appReq, cancel, ['contact']);
+  at.canceled = true;
+  launchCancel(ctx, conn, msgId, at, cancel);
+}
+
+function cancelFor(at: AppTxn): SipRequest {
+  const inv = at.request;
+  const cancel = new SipRequest('CANCEL', inv.uri);
+  const via = inv.getAll('via')[0];
+  if (via) cancel.append('Via', via);
+  for (const r of inv.getAll('route')) cancel.append('Route', r);
+  for (const name of ['From', 'To', 'Call-ID']) cancel.append(name, inv.get(name) ?? '');
+  cancel.append('CSeq', `${parseCSeq(inv.get('cseq') ?? '')?.seq ?? 1} CANCEL`);
+  cancel.append('Max-Forwards', '70');
+  return cancel;
+}
+
+function launchCancel(ctx: LiteContext, conn: ClientConnection | undefined, msgId: string, at: AppTxn, cancel: SipRequest): void {
+  try {
+    const txn = ctx.stack.sendRequest(cancel, { destination: at.destination });
+    txn.on('timeout', () => ctx.log.debug({ txnId: at.id }, 'CANCEL timed out'));
+    txn.on('transport-error', (err: Error) => ctx.log.debug({ err, txnId: at.id }, 'CANCEL transport error'));
+  } catch (err) {
+    ctx.log.warn({ err }, 'could not send CANCEL');
+    if (conn) conn.send(failReply(msgId, 'Error creating CANCEL'));
+    return;
+  }
+  if (!conn) return;
+  const { wire, text } = wireText(cancel);
+  conn.send(requestSentReply(msgId, metaFor(ctx, 'application', wire, at.destination), newTransactionId(), text));
+}
+
+/** An app left: CANCEL its INVITEs still waiting for a final response (a late 2xx is ACKed and BYEd). */
+export function cancelPendingOf(ctx: LiteContext, conn: ClientConnection): void {
+  for (const at of [...ctx.appTxns.values()]) {
+    if (at.owner !== conn || at.final || at.canceled || at.request.method !== 'INVITE' || at.dialog) continue;
+    at.canceled = true;
+    launchCancel(ctx, undefined, '', at, cancelFor(at));
+  }
+}

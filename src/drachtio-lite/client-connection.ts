@@ -1,0 +1,103 @@
+/**
+ * One drachtio-srf client on the control port: framing, authentication state, the verbs it routes, and writing
+ * server messages back. Commands are handed to the server; bad frames close this client only.
+ */
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { randomToken } from '../common/ids.js';
+import { encodeFrame, FrameDecoder } from './wire/frame.js';
+import { parseCommand, type ClientCommand } from './wire/commands.js';
+import type { DialogOwner } from './dialogs.js';
+
+/** What a connection tells its server. */
+export interface ConnectionHandlers {
+  onCommand: (conn: ClientConnection, command: ClientCommand) => void;
+  onClose: (conn: ClientConnection) => void;
+}
+
+/** A connected app (one drachtio-srf socket). */
+export class ClientConnection implements DialogOwner {
+  readonly id: string;
+  readonly log: Logger;
+  authenticated = false;
+  tags: string[] = [];
+  /** Verbs this client routes, lower-case (`invite`, `register`…). */
+  readonly verbs = new Set<string>();
+  readonly #socket: Socket;
+  readonly #decoder = new FrameDecoder();
+  readonly #handlers: ConnectionHandlers;
+  #closed = false;
+  #closing = false;
+
+  constructor(socket: Socket, log: Logger, handlers: ConnectionHandlers) {
+    this.id = `app_${randomToken(8)}`;
+    this.#socket = socket;
+    this.#handlers = handlers;
+    this.log = log.child({ client: this.id, remote: `${socket.remoteAddress}:${socket.remotePort}` });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('error', (err) => this.log.debug({ err }, 'control socket error'));
+    socket.on('close', () => this.#onClosed());
+  }
+
+  /** Whether the socket is still open. */
+  get open(): boolean {
+    return !this.#closed;
+  }
+
+  /** Writes one server message (framed). Dropped silently once the socket is closed. */
+  send(payload: string): void {
+    if (this.#closed || this.#socket.destroyed) return;
+    this.log.debug({ out: payload.length > 300 ? `${payload.slice(0, 300)}…` : payload }, 'to app');
+    this.#socket.write(encodeFrame(payload));
+  }
+
+  /** Ends the connection after pending writes (idempotent). */
+  close(reason: string): void {
+    if (this.#closed || this.#closing) return;
+    this.#closing = true;
+    this.log.info({ reason }, 'closing app connection');
+    this.#socket.end();
+    // A peer that never closes its side must not keep the socket: destroy after a grace period.
+    setTimeout(() => this.#socket.destroy(), 1000).unref();
+  }
+
+  /** Destroys the socket now (server shutdown). */
+  destroy(): void {
+    this.#socket.destroy();
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#closed || this.#closing) return;
+    const r = this.#decoder.push(chunk);
+    if (!r.ok) {
+      this.log.warn({ error: r.error.message }, 'bad frame from app');
+      this.close(r.error.message);
+      return;
+    }
+    for (const frame of r.frames) {
+      if (this.#closed || this.#closing) return;
+      const parsed = parseCommand(frame);
+      if (!parsed.ok) {
+        this.log.warn({ error: parsed.error.message }, 'bad command from app');
+        this.close(parsed.error.message);
+        return;
+      }
+      this.log.debug({ in: frame.length > 300 ? `${frame.slice(0, 300)}…` : frame }, 'from app');
+      try {
+        this.#handlers.onCommand(this, parsed.command);
+      } catch (err) {
+        // A bug in command handling must not take the server down; the client is dropped instead.
+        this.log.error({ err }, 'error handling app command');
+        this.close('internal error');
+        return;
+      }
+    }
+  }
+
+  #onClosed(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#handlers.onClose(this);
+  }
+}

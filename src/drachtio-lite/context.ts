@@ -1,0 +1,83 @@
+/**
+ * What the network side and the app side of drachtio-lite share: the stack, the dialog table, the open
+ * transactions on both sides (keyed by the server-generated transaction ids apps see), and small helpers.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Clock } from '../common/clock.js';
+import {
+  serializeMessage, type ClientTransaction, type Endpoint, type ServerTransaction, type SipMessage, type SipRequest, type SipStack,
+} from '../sip/index.js';
+import type { ClientConnection } from './client-connection.js';
+import type { DialogTable, LiteDialog } from './dialogs.js';
+import { formatWireTime, type WireMeta } from './wire/commands.js';
+
+/** A network request handed to an app and awaiting its response. */
+export interface NetTxn {
+  readonly id: string;
+  readonly owner: ClientConnection;
+  readonly request: SipRequest;
+  readonly txn: ServerTransaction;
+  readonly source: Endpoint;
+  readonly local: Endpoint;
+  /** To tag for responses to a request outside a dialog. */
+  readonly toTag: string;
+  /** The dialog an in-dialog request belongs to. */
+  readonly dialog?: LiteDialog;
+  finalSent: boolean;
+}
+
+/** A request an app sent, awaiting responses from the network. */
+export interface AppTxn {
+  readonly id: string;
+  readonly owner: ClientConnection;
+  readonly request: SipRequest;
+  readonly txn: ClientTransaction;
+  readonly destination: Endpoint;
+  /** INVITE outside a dialog: the dialog id a 2xx will create; in-dialog: the dialog's id. */
+  readonly dialogId: string;
+  readonly dialog?: LiteDialog;
+  final: boolean;
+  canceled: boolean;
+}
+
+/** Timer base values in ms (RFC 3261 T1, T2). */
+export interface LiteTimers {
+  t1: number;
+  t2: number;
+}
+
+/** Everything both sides need. */
+export interface LiteContext {
+  readonly stack: SipStack;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly timers: LiteTimers;
+  readonly dialogs: DialogTable;
+  readonly netTxns: Map<string, NetTxn>;
+  readonly appTxns: Map<string, AppTxn>;
+  /** Round-robin choice among authenticated apps routing `verb` (lower-case). */
+  pickClient(verb: string): ClientConnection | undefined;
+}
+
+/** A fresh transaction id (drachtio uses UUIDs). */
+export function newTransactionId(): string {
+  return randomUUID();
+}
+
+/** Meta tokens for a message and the peer it came from or went to. */
+export function metaFor(ctx: LiteContext, source: WireMeta['source'], wire: Buffer, peer: Endpoint): WireMeta {
+  return { source, bytes: wire.length, protocol: peer.transport, address: peer.address, port: peer.port, time: formatWireTime(ctx.clock.now()) };
+}
+
+/** Serializes for an app frame (UTF-8 text of the wire bytes). */
+export function wireText(msg: SipMessage): { wire: Buffer; text: string } {
+  const wire = serializeMessage(msg);
+  return { wire, text: wire.toString('utf8') };
+}
+
+/** Our Contact URI for an endpoint: `<sip:addr:port>` (`;transport=tcp` on TCP). */
+export function contactFor(local: Endpoint): string {
+  const host = local.address.includes(':') ? `[${local.address}]` : local.address;
+  return `<sip:${host}:${local.port}${local.transport === 'tcp' ? ';transport=tcp' : ''}>`;
+}

@@ -1,0 +1,71 @@
+/**
+ * drachtio-lite: a drachtio wire-protocol server in TypeScript on our SIP core (DESIGN.md decisions 1 and 2).
+ * drachtio-srf apps connect with `srf.connect({ host, port, secret })` exactly as to a real drachtio-server.
+ */
+import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../common/clock.js';
+import { SipStack, type Endpoint } from '../sip/index.js';
+import { DrachtioLiteServer } from './server.js';
+
+export { DrachtioLiteServer, SERVER_VERSION } from './server.js';
+export { encodeFrame, FrameDecoder } from './wire/frame.js';
+export { parseCommand } from './wire/commands.js';
+
+/** Options of {@link createDrachtioLite}. */
+export interface DrachtioLiteOptions {
+  sip: {
+    listen: Endpoint[];
+    /** RFC 3261 T1/T2/T4 in ms (defaults 500/4000/5000). */
+    timers?: Partial<{ t1: number; t2: number; t4: number }>;
+  };
+  /** The control (wire-protocol) listener; port 0 picks a free port. */
+  control: { address: string; port: number };
+  secret: string;
+  log: Logger;
+  clock?: Clock;
+}
+
+/** A running drachtio-lite. */
+export interface DrachtioLite {
+  /** The bound control port apps connect to. */
+  readonly controlPort: number;
+  readonly controlAddress: string;
+  /** The bound SIP addresses and ports. */
+  readonly sipEndpoints: Endpoint[];
+  /** The server (for stats in tests). */
+  readonly server: DrachtioLiteServer;
+  /** Closes the control server, every app connection and the SIP stack. */
+  close(): Promise<void>;
+}
+
+/** Starts a SIP stack and a drachtio control server on it. */
+export async function createDrachtioLite(opts: DrachtioLiteOptions): Promise<DrachtioLite> {
+  if (!opts.secret) throw new TypeError('drachtio-lite needs a secret');
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log.child({ module: 'drachtio-lite' });
+  const stack = await SipStack.create({ listen: opts.sip.listen, clock, log: log.child({ layer: 'sip' }), ...(opts.sip.timers ? { timers: opts.sip.timers } : {}) });
+  const t1 = opts.sip.timers?.t1 ?? 500;
+  const t2 = opts.sip.timers?.t2 ?? 4000;
+  const server = new DrachtioLiteServer({ stack, secret: opts.secret, log, clock, timers: { t1, t2 } });
+  let bound: { address: string; port: number };
+  try {
+    bound = await server.listen(opts.control.address, opts.control.port);
+  } catch (err) {
+    await stack.close();
+    throw err;
+  }
+  log.info({ control: bound, sip: stack.listening }, 'drachtio-lite listening');
+  let closed = false;
+  return {
+    controlPort: bound.port,
+    controlAddress: bound.address,
+    sipEndpoints: stack.listening.map((l) => ({ transport: l.transport, address: l.address, port: l.port })),
+    server,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await server.close();
+      await stack.close();
+    },
+  };
+}

@@ -1,0 +1,214 @@
+/**
+ * Network → app: new requests routed to an app by verb, in-dialog requests to the dialog's owner, CANCEL
+ * (already answered 200 by the stack: we send 487 to the INVITE, then tell the app), ACK for a 2xx, and the
+ * app's responses to those requests (to-tag, Contact, dialog creation, 2xx retransmission until ACK, and
+ * BYE on ACK timeout — RFC 3261 §13.3.1.4).
+ */
+import {
+  createResponse, generateTag, getTag, parseCSeq, parseNameAddr, Status, type Endpoint, type ServerTransaction, type SipRequest, type SipResponse, type RequestContext,
+} from '../sip/index.js';
+import type { ClientConnection } from './client-connection.js';
+import {
+  createInDialogRequest, dialogDestination, dialogIdOf, type LiteDialog,
+} from './dialogs.js';
+import {
+  contactFor, metaFor, newTransactionId, wireText, type LiteContext, type NetTxn,
+} from './context.js';
+import { copyAppHeaders, defaultContentType } from './app-message.js';
+import { failReply, responseSentReply, sipMessageFrame } from './wire/commands.js';
+
+/** Sends a network message to its app: `sip|network|…|txnId|dialogId|` + SIP. */
+function forward(ctx: LiteContext, to: ClientConnection, msg: SipRequest | SipResponse, peer: Endpoint, txnId: string, dialogId: string, local?: Endpoint): void {
+  const { wire, text } = wireText(msg);
+  to.send(sipMessageFrame(metaFor(ctx, 'network', wire, peer), txnId, dialogId, text, local));
+}
+
+function reject(txn: ServerTransaction | undefined, req: SipRequest, status: number, reason?: string): void {
+  txn?.respond(createResponse(req, status, reason, { toTag: generateTag() }));
+}
+
+/** The stack's `onRequest`: every new request (and ACKs for 2xx). */
+export function onNetworkRequest(ctx: LiteContext, req: SipRequest, rc: RequestContext): void {
+  if (req.method === 'ACK') return onAck(ctx, req, rc);
+  const txn = rc.transaction;
+  if (!txn) return;
+  if (getTag(req.get('to') ?? '') !== undefined) return onInDialogRequest(ctx, req, rc, txn);
+  const owner = ctx.pickClient(req.method.toLowerCase());
+  if (!owner) {
+    // drachtio-server answers 503 when no connected app routes the verb.
+    ctx.log.debug({ method: req.method, callId: req.callId }, 'no app routes this verb: 503');
+    return reject(txn, req, Status.ServiceUnavailable);
+  }
+  const nt: NetTxn = {
+    id: newTransactionId(), owner, request: req, txn, source: rc.source, local: rc.local,
+    toTag: generateTag(), finalSent: false,
+  };
+  track(ctx, nt);
+  forward(ctx, owner, req, rc.source, nt.id, '', rc.local);
+}
+
+function track(ctx: LiteContext, nt: NetTxn): void {
+  ctx.netTxns.set(nt.id, nt);
+  nt.txn.once('terminated', () => {
+    if (ctx.netTxns.get(nt.id) === nt) ctx.netTxns.delete(nt.id);
+  });
+}
+
+function onInDialogRequest(ctx: LiteContext, req: SipRequest, rc: RequestContext, txn: ServerTransaction): void {
+  const d = ctx.dialogs.findForRequest(req);
+  if (!d || !d.owner || !isOpen(d.owner)) {
+    // §12.2.2: "If the UAS wishes to reject the request because it does not wish to recreate the dialog, it MUST
+    // respond to the request with a 481 (Call/Transaction Does Not Exist) status code".
+    return reject(txn, req, Status.CallTransactionDoesNotExist);
+  }
+  const seq = parseCSeq(req.get('cseq') ?? '')?.seq ?? 0;
+  if (d.remoteSeq !== undefined && seq < d.remoteSeq) {
+    // §12.2.2: "If the remote sequence number ... is higher than the sequence number of the request, the request
+    // is out of order and MUST be rejected with a 500 (Server Internal Error) response."
+    return reject(txn, req, Status.ServerInternalError, 'CSeq out of order');
+  }
+  d.remoteSeq = seq;
+  if (req.method === 'BYE') stop2xx(ctx, d);
+  const nt: NetTxn = {
+    id: newTransactionId(), owner: d.owner as ClientConnection, request: req, txn, source: rc.source, local: rc.local,
+    toTag: d.localTag, dialog: d, finalSent: false,
+  };
+  track(ctx, nt);
+  forward(ctx, nt.owner, req, rc.source, nt.id, d.id, rc.local);
+}
+
+function isOpen(owner: unknown): boolean {
+  return (owner as ClientConnection).open !== false;
+}
+
+function onAck(ctx: LiteContext, ack: SipRequest, rc: RequestContext): void {
+  const d = ctx.dialogs.findForRequest(ack);
+  const seq = parseCSeq(ack.get('cseq') ?? '')?.seq;
+  if (!d || !d.pending2xx || d.pending2xx.cseq !== seq) {
+    ctx.log.debug({ callId: ack.callId }, 'ACK matches no 2xx awaiting one: absorbed');
+    return;
+  }
+  stop2xx(ctx, d);
+  forward(ctx, d.owner as ClientConnection, ack, rc.source, newTransactionId(), d.id, rc.local);
+}
+
+/** The stack's `onCancel`: the CANCEL got its 200; answer the INVITE 487 and tell the app. */
+export function onNetworkCancel(ctx: LiteContext, cancel: SipRequest, invite: ServerTransaction, source: Endpoint): void {
+  const nt = [...ctx.netTxns.values()].find((t) => t.txn === invite);
+  if (!nt || nt.finalSent) return;
+  nt.finalSent = true;
+  ctx.netTxns.delete(nt.id);
+  // §9.2: "the UAS SHOULD then respond to the INVITE with a 487 (Request Terminated)."
+  invite.respond(createResponse(nt.request, Status.RequestTerminated, undefined, { toTag: nt.toTag }));
+  forward(ctx, nt.owner, cancel, source, nt.id, '', nt.local);
+}
+
+/** An app's `sip` command carrying a response to network request `txnId`. */
+export function respondToNetworkRequest(ctx: LiteContext, conn: ClientConnection, msgId: string, txnId: string, appRes: SipResponse): void {
+  const nt = ctx.netTxns.get(txnId);
+  if (!nt || nt.owner !== conn) return conn.send(failReply(msgId, 'Response not sent due to unknown transaction'));
+  if (nt.finalSent) return conn.send(failReply(msgId, 'final response already sent'));
+  const req = nt.request;
+  const isInvite = req.method === 'INVITE';
+  const appTag = getTag(appRes.get('to') ?? '');
+  const res = createResponse(req, appRes.status, appRes.reason || undefined, { toTag: appTag ?? nt.toTag });
+  if (appRes.status > 100 && !nt.dialog && (isInvite || req.method === 'SUBSCRIBE')) {
+    // §12.1.1: a response that creates a dialog copies the Record-Route header fields of the request.
+    for (const rr of req.getAll('record-route')) res.append('Record-Route', rr);
+  }
+  copyAppHeaders(appRes, res);
+  if (appRes.body.length > 0) res.body = appRes.body;
+  defaultContentType(res);
+  if ((isInvite || req.method === 'SUBSCRIBE') && appRes.status > 100 && !res.has('contact')) res.append('Contact', contactFor(nt.local));
+
+  const dialog = nt.dialog ?? (isInvite && appRes.status >= 200 && appRes.status < 300 ? createUasDialog(ctx, nt, res) : undefined);
+  const dialogId = dialog?.id ?? (isInvite ? dialogIdOf(req.callId ?? '', getTag(req.get('from') ?? '') ?? '') : '');
+  const { wire, text } = wireText(res);
+  // The echo goes first: drachtio-srf builds its Dialog from it before any later network message (the ACK).
+  conn.send(responseSentReply(msgId, metaFor(ctx, 'application', wire, nt.source), nt.id, dialogId, text));
+  nt.txn.respond(res);
+  if (res.status < 200) return;
+  nt.finalSent = true;
+  ctx.netTxns.delete(nt.id);
+  if (dialog && isInvite && res.status < 300) start2xx(ctx, dialog, nt, res);
+  if (nt.dialog && req.method === 'BYE') ctx.dialogs.remove(nt.dialog);
+}
+
+function createUasDialog(ctx: LiteContext, nt: NetTxn, res: SipResponse): LiteDialog {
+  const req = nt.request;
+  const callId = req.callId ?? '';
+  const remoteTag = getTag(req.get('from') ?? '') ?? '';
+  const contact = parseNameAddr(req.getAll('contact')[0] ?? '');
+  const localContact = parseNameAddr(res.getAll('contact')[0] ?? '');
+  const seq = parseCSeq(req.get('cseq') ?? '')?.seq ?? 0;
+  const d: LiteDialog = {
+    id: dialogIdOf(callId, remoteTag), role: 'uas', callId, owner: nt.owner,
+    localHeader: res.get('to') ?? '', remoteHeader: req.get('from') ?? '',
+    localTag: getTag(res.get('to') ?? '') ?? nt.toTag, remoteTag,
+    localSeq: Math.floor(Math.random() * 10000) + 1, remoteSeq: seq,
+    remoteTarget: contact?.uri ?? req.uri,
+    // §12.1.1: "The route set MUST be set to the list of URIs in the Record-Route header field from the request,
+    // taken in order and preserving all URI parameters."
+    routeSet: req.getAll('record-route'),
+    localContact: localContact ? `<${localContact.uri}>` : contactFor(nt.local),
+    transport: nt.source.transport, peer: nt.source, lastInviteSeq: 0, terminated: false,
+  };
+  ctx.dialogs.add(d);
+  ctx.log.debug({ dialogId: d.id }, 'uas dialog created');
+  return d;
+}
+
+/** §13.3.1.4: retransmit the 2xx (T1 doubling to T2) until the ACK arrives; after 64*T1 end the dialog. */
+function start2xx(ctx: LiteContext, d: LiteDialog, nt: NetTxn, res: SipResponse): void {
+  stop2xx(ctx, d);
+  const reliable = nt.source.transport === 'tcp';
+  const resend = (): void => {
+    if (nt.txn.state !== 'terminated') nt.txn.respond(res);
+    else ctx.stack.sendStateless(res, nt.source).catch((err: unknown) => ctx.log.debug({ err }, '2xx retransmission failed'));
+  };
+  const cseq = parseCSeq(nt.request.get('cseq') ?? '')?.seq ?? 0;
+  d.pending2xx = { response: res, cseq, resend, interval: ctx.timers.t1, deadline: ctx.clock.now() + 64 * ctx.timers.t1 };
+  const tick = (): void => {
+    const p = d.pending2xx;
+    if (!p || d.terminated) return;
+    if (ctx.clock.now() >= p.deadline) return ackTimeout(ctx, d);
+    if (!reliable) p.resend();
+    p.interval = Math.min(p.interval * 2, ctx.timers.t2);
+    p.timer = ctx.clock.setTimeout(tick, Math.min(reliable ? p.deadline - ctx.clock.now() : p.interval, p.deadline - ctx.clock.now()));
+  };
+  d.pending2xx.timer = ctx.clock.setTimeout(tick, reliable ? 64 * ctx.timers.t1 : ctx.timers.t1);
+}
+
+function stop2xx(ctx: LiteContext, d: LiteDialog): void {
+  if (d.pending2xx?.timer !== undefined) ctx.clock.clearTimeout(d.pending2xx.timer);
+  delete d.pending2xx;
+}
+
+/**
+ * §13.3.1.4: "If the server retransmits the 2xx response for 64*T1 seconds without receiving an ACK, the dialog
+ * is confirmed, but the session SHOULD be terminated. This is accomplished with a BYE." The app is told with an
+ * `unsolicited` BYE from `application`, which drachtio-srf turns into the dialog's `destroy` event.
+ */
+function ackTimeout(ctx: LiteContext, d: LiteDialog): void {
+  stop2xx(ctx, d);
+  ctx.dialogs.remove(d);
+  ctx.log.info({ dialogId: d.id }, 'no ACK for 2xx: sending BYE');
+  const bye = sendBye(ctx, d, 'SIP ;cause=408 ;text="ACK timeout"');
+  const owner = d.owner as ClientConnection;
+  const { wire, text } = wireText(bye);
+  owner.send(sipMessageFrame(metaFor(ctx, 'application', wire, dialogDestination(d)), 'unsolicited', d.id, text));
+}
+
+/** Sends a BYE in dialog `d` on the server's own account (no app transaction); returns it as sent. */
+export function sendBye(ctx: LiteContext, d: LiteDialog, reason: string): SipRequest {
+  const bye = createInDialogRequest(d, 'BYE');
+  bye.append('Reason', reason);
+  try {
+    const txn = ctx.stack.sendRequest(bye, { destination: dialogDestination(d) });
+    txn.on('timeout', () => ctx.log.debug({ dialogId: d.id }, 'BYE timed out'));
+    txn.on('transport-error', (err: Error) => ctx.log.debug({ err, dialogId: d.id }, 'BYE transport error'));
+  } catch (err) {
+    ctx.log.warn({ err, dialogId: d.id }, 'could not send BYE');
+  }
+  return bye;
+}
