@@ -16,3 +16,4 @@ export { InviteClientTransaction, type IctState } from './transaction/invite-cli
 export { InviteServerTransaction, type IstState } from './transaction/invite-server-transaction.js';
 export { NonInviteClientTransaction, type NictState } from './transaction/non-invite-client-transaction.js';
 export { NonInviteServerTransaction, type NistState } from './transaction/non-invite-server-transaction.js';
+export { Dialog, SuccessRetransmitter, dialogIdFor, type DialogRole, type DialogState, type InDialogRequestOptions } from './dialog.js';
