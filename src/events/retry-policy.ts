@@ -34,6 +34,8 @@ export function parseRetryAfterMs(value: string | string[] | undefined, nowMs: n
   const v = (Array.isArray(value) ? value[0] : value)?.trim();
   if (!v) return null;
   if (/^\d+$/.test(v)) return Number(v) * 1000;
+  // An HTTP-date names its day and month (IMF-fixdate and the obsolete forms); Date.parse alone accepts "-5".
+  if (!/[A-Za-z]{3}/.test(v)) return null;
   const at = Date.parse(v);
   if (Number.isNaN(at)) return null;
   return Math.max(0, at - nowMs);
