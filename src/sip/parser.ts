@@ -109,7 +109,8 @@ export function parseHead(text: string, maxHeaders = DEFAULT_MAX_HEADERS): HeadR
   let eol = text.indexOf('\n');
   let firstLine = eol === -1 ? text : text.slice(0, eol);
   if (firstLine.charCodeAt(firstLine.length - 1) === 0x0d) firstLine = firstLine.slice(0, -1);
-  const start = parseStartLine(firstLine);
+  const start: ParsedHead['start'] | SipParseError =
+    firstLine.indexOf('\r') === -1 ? parseStartLine(firstLine) : sipParseError('SB_ERR_SIP_PARSE', 'bare CR in the start line');
   const startOk = 'kind' in start ? start : undefined;
   const headers: HeaderField[] = [];
   let pos = eol === -1 ? text.length : eol + 1;
@@ -119,6 +120,11 @@ export function parseHead(text: string, maxHeaders = DEFAULT_MAX_HEADERS): HeadR
     const end = eol === -1 ? text.length : eol;
     let line = text.slice(pos, text.charCodeAt(end - 1) === 0x0d ? end - 1 : end);
     pos = end + 1;
+    if (line.indexOf('\r') !== -1) {
+      // A bare CR is not a line end (RFC 3261 §7: lines end in CRLF) and must not survive into a value.
+      badLine ??= line;
+      continue;
+    }
     const c0 = line.charCodeAt(0);
     if (c0 === 0x20 || c0 === 0x09) {
       // RFC 3261 §7.3.1: a line starting with whitespace continues the previous header (folding → one SP).
