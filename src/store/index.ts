@@ -9,3 +9,4 @@ export type {
 export { StoreError, StoreArgumentError, STORE_ERROR_CODE } from './errors.js';
 export { MAX_HISTORY_LIMIT } from './sql/history.js';
 export { createSqliteStore, SqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store.js';
+export { createPostgresStore, PostgresStore, type PostgresStoreOptions } from './postgres/postgres-store.js';

@@ -17,7 +17,7 @@ import { toStoreError } from '../errors.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL } from '../migrations/index.js';
 import { historySql, SQLITE_DIALECT } from '../sql/history.js';
 import {
-  ATTEMPT_COLUMNS, CALLS, checkEvent, checkInt, DELIVERY_COLUMNS, EVENT_COLUMNS, eventFromRow, fromRow, LEGS, pick,
+  ATTEMPT_COLUMNS, CALLS, checkEvent, checkInt, DELIVERY_COLUMNS, EVENT_COLUMNS, eventFromRow, fromRow, LEGS, normalizeIso, pick,
   QUEUE_CALLS, REGISTRATIONS, RING_GROUP_CALLS, rowValues, upsertSql, USER_CALLS, type TableSpec,
 } from '../sql/records.js';
 
@@ -290,7 +290,8 @@ export class SqliteStore implements Store {
   async insertConfigVersion(config: PbxConfig, nowIso: string): Promise<number> {
     return this.#op('insertConfigVersion', () => this.#db.transaction(() => {
       const { v } = this.#stmt('SELECT COALESCE(MAX(version), 0) + 1 AS v FROM config_versions').get() as { v: number };
-      this.#stmt('INSERT INTO config_versions (version, config, created_at) VALUES (?, ?, ?)').run(v, JSON.stringify(config), nowIso);
+      this.#stmt('INSERT INTO config_versions (version, config, created_at) VALUES (?, ?, ?)')
+        .run(v, JSON.stringify(config), normalizeIso(nowIso, 'created_at'));
       return v;
     }).immediate());
   }

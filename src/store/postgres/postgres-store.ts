@@ -1,0 +1,385 @@
+/**
+ * The Store for several nodes: PostgreSQL through a `pg` pool. Multi-row writes run in one transaction on one pooled
+ * client. Delivery claiming uses `FOR UPDATE SKIP LOCKED` plus a lease column, so concurrent dispatchers (in this or
+ * other processes) never hold the same delivery at once. Payloads, endpoints and configs are jsonb.
+ */
+import pg from 'pg';
+import type { Logger } from '../../common/log.js';
+import { systemClock, type Clock } from '../../common/clock.js';
+import type { PbxConfig } from '../../config/types.js';
+import type {
+  CallCommit, CallRecord, Delivery, DeliveryAttempt, DeliveryStatus, GroupCallRecord, HistoryQuery, LegRecord,
+  OutboxEvent, Registration, Store, UserCallRecord,
+} from '../store.js';
+import { StoreArgumentError, toStoreError } from '../errors.js';
+import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL } from '../migrations/index.js';
+import { historySql, POSTGRES_DIALECT } from '../sql/history.js';
+import {
+  ATTEMPT_COLUMNS, CALLS, checkEvent, checkInt, DELIVERY_COLUMNS, EVENT_COLUMNS, eventFromRow, fromRow, LEGS, pick,
+  QUEUE_CALLS, REGISTRATIONS, RING_GROUP_CALLS, rowValues, upsertSql, USER_CALLS, type TableSpec,
+} from '../sql/records.js';
+
+/** Options of {@link createPostgresStore}. */
+export interface PostgresStoreOptions {
+  /** `postgresql://user@host:port/db`; a unix socket works as `postgresql:///db?host=/var/run/postgresql`. */
+  connectionString: string;
+  /** Schema to use (created by migrate if missing); default the server's search_path (usually `public`). */
+  schema?: string;
+  log?: Logger;
+  /** Clock for `schema_migrations.applied_at`; default the system clock. */
+  clock?: Clock;
+  /** Run {@link PostgresStore.migrate} before returning; default true. */
+  migrate?: boolean;
+  /** Pool size; default 10. */
+  maxConnections?: number;
+}
+
+type Row = Record<string, unknown>;
+type Queryable = Pick<pg.PoolClient, 'query'>;
+const PH = (i: number): string => `$${i}`;
+/** Key of the advisory lock that serializes migrations across processes ("sbmigr" in ASCII). */
+const MIGRATION_LOCK_KEY = 0x73626d69677200n.toString();
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+const DELIVERY_SELECT = `SELECT ${DELIVERY_COLUMNS.join(', ')} FROM deliveries`;
+const EVENT_SELECT = `SELECT ${EVENT_COLUMNS.join(', ')} FROM outbox_events`;
+
+/** bigint columns (epoch ms, counts) come back as JS numbers; everything else uses pg's default parsers. */
+const TYPES: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8 && format !== 'binary' ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+/** Connects (and by default migrates) a PostgreSQL store. */
+export async function createPostgresStore(opts: PostgresStoreOptions): Promise<PostgresStore> {
+  const store = new PostgresStore(opts);
+  if (opts.migrate !== false) {
+    try {
+      await store.migrate();
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+  }
+  return store;
+}
+
+/** {@link Store} on PostgreSQL. Build it with {@link createPostgresStore}. */
+export class PostgresStore implements Store {
+  readonly #pool: pg.Pool;
+  readonly #log: Logger | undefined;
+  readonly #clock: Clock;
+  readonly #schema: string | undefined;
+  #closed = false;
+
+  constructor(opts: PostgresStoreOptions) {
+    if (opts.schema !== undefined && !SCHEMA_NAME.test(opts.schema)) throw new StoreArgumentError(`schema must match ${SCHEMA_NAME}, got ${JSON.stringify(opts.schema)}`);
+    this.#log = opts.log;
+    this.#clock = opts.clock ?? systemClock;
+    this.#schema = opts.schema;
+    this.#pool = new pg.Pool({
+      connectionString: opts.connectionString,
+      max: opts.maxConnections ?? 10,
+      types: TYPES,
+      ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
+    });
+    // An idle client losing its connection must not crash the process; the pool replaces it.
+    this.#pool.on('error', (err) => this.#log?.warn({ err }, 'store: idle PostgreSQL connection failed'));
+  }
+
+  async migrate(): Promise<void> {
+    await this.#tx('migrate', async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
+      if (this.#schema) await c.query(`CREATE SCHEMA IF NOT EXISTS ${this.#schema}`);
+      await c.query(SCHEMA_MIGRATIONS_DDL);
+      const done = new Set((await c.query('SELECT version FROM schema_migrations')).rows.map((r: Row) => r.version as number));
+      for (const m of MIGRATIONS) {
+        if (done.has(m.version)) continue;
+        await c.query(m.postgres);
+        await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)',
+          [m.version, m.name, new Date(this.#clock.now()).toISOString()]);
+        this.#log?.info({ version: m.version, name: m.name, schema: this.#schema }, 'store: migration applied');
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#pool.end();
+  }
+
+  // registrations
+
+  async upsertRegistration(reg: Registration): Promise<void> {
+    await this.#query('upsertRegistration', upsertSql(REGISTRATIONS, PH), rowValues(REGISTRATIONS, reg));
+  }
+
+  async removeRegistration(username: string, contact: string): Promise<void> {
+    await this.#query('removeRegistration', 'DELETE FROM registrations WHERE username = $1 AND contact = $2', [username, contact]);
+  }
+
+  async removeAllRegistrations(username: string): Promise<void> {
+    await this.#query('removeAllRegistrations', 'DELETE FROM registrations WHERE username = $1', [username]);
+  }
+
+  async listRegistrations(username?: string): Promise<Registration[]> {
+    const cols = REGISTRATIONS.columns.join(', ');
+    const r = username === undefined
+      ? await this.#query('listRegistrations', `SELECT ${cols} FROM registrations ORDER BY username, contact`, [])
+      : await this.#query('listRegistrations', `SELECT ${cols} FROM registrations WHERE username = $1 ORDER BY contact`, [username]);
+    return r.rows.map((row) => fromRow(REGISTRATIONS, row));
+  }
+
+  async purgeExpiredRegistrations(nowMs: number): Promise<number> {
+    return (await this.#query('purgeExpiredRegistrations', 'DELETE FROM registrations WHERE expires_at <= $1', [nowMs])).rowCount ?? 0;
+  }
+
+  // calls and events
+
+  async commit(c: CallCommit): Promise<void> {
+    await this.commitMany([c]);
+  }
+
+  /** Writes many commits in one transaction (ours, not on {@link Store}). */
+  async commitMany(commits: readonly CallCommit[]): Promise<void> {
+    // Validate and serialize before taking a connection: a bad timestamp is the caller's bug, not a SQL error.
+    const steps: Array<{ sql: string; params: unknown[] }> = [];
+    const add = <R>(spec: TableSpec<R>, rec: R): void => { steps.push({ sql: upsertSql(spec, PH), params: rowValues(spec, rec) }); };
+    for (const c of commits) {
+      if (c.call) add(CALLS, c.call);
+      for (const r of c.legs ?? []) add(LEGS, r);
+      for (const r of c.userCalls ?? []) add(USER_CALLS, r);
+      for (const r of c.queueCalls ?? []) add(QUEUE_CALLS, r);
+      for (const r of c.ringGroupCalls ?? []) add(RING_GROUP_CALLS, r);
+      for (const e of c.events ?? []) {
+        const occurred = checkEvent(e);
+        steps.push({
+          sql: `INSERT INTO outbox_events (event_id, unique_call_id, type, sequence, occurred_at, endpoint, payload)
+            VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb) ON CONFLICT (event_id) DO NOTHING`,
+          params: [e.event_id, e.unique_call_id, e.type, e.sequence, occurred, JSON.stringify(e.endpoint), JSON.stringify(e.payload)],
+        });
+      }
+    }
+    if (steps.length === 0) return;
+    await this.#tx('commit', async (client) => {
+      for (const s of steps) await client.query(s.sql, s.params);
+    });
+  }
+
+  async getCall(uniqueCallId: string): Promise<CallRecord | undefined> {
+    const r = await this.#query('getCall', `SELECT ${CALLS.columns.join(', ')} FROM calls WHERE unique_call_id = $1`, [uniqueCallId]);
+    return r.rows[0] ? fromRow(CALLS, r.rows[0]) : undefined;
+  }
+
+  async listLegs(uniqueCallId: string): Promise<LegRecord[]> {
+    const r = await this.#query('listLegs', `SELECT ${LEGS.columns.join(', ')} FROM legs WHERE unique_call_id = $1 ORDER BY started_at, leg_id`, [uniqueCallId]);
+    return r.rows.map((row) => fromRow(LEGS, row));
+  }
+
+  async queryUserCalls(q: HistoryQuery): Promise<UserCallRecord[]> {
+    return this.#history('queryUserCalls', USER_CALLS, 'user_number', q);
+  }
+
+  async queryQueueCalls(q: HistoryQuery): Promise<GroupCallRecord[]> {
+    return this.#history('queryQueueCalls', QUEUE_CALLS, 'group_name', q);
+  }
+
+  async queryRingGroupCalls(q: HistoryQuery): Promise<GroupCallRecord[]> {
+    return this.#history('queryRingGroupCalls', RING_GROUP_CALLS, 'group_name', q);
+  }
+
+  // outbox and deliveries
+
+  async createDeliveries(rows: Array<{ delivery_id: string; event_id: string; endpoint_url: string; next_attempt_at: number; created_at?: number }>): Promise<number> {
+    if (rows.length === 0) return 0;
+    // One statement; ON CONFLICT makes a second fan-out of the same (event, url), from any process, a no-op.
+    const r = await this.#query('createDeliveries', `INSERT INTO deliveries (delivery_id, event_id, endpoint_url, unique_call_id, type,
+        sequence, status, attempts, next_attempt_at, created_at, updated_at)
+      SELECT r.delivery_id, e.event_id, r.endpoint_url, e.unique_call_id, e.type, e.sequence, 'pending', 0, r.next_attempt_at, r.created_at, r.created_at
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) WITH ORDINALITY
+        AS r(delivery_id, event_id, endpoint_url, next_attempt_at, created_at, ord)
+      JOIN outbox_events e ON e.event_id = r.event_id
+      ORDER BY r.ord
+      ON CONFLICT (event_id, endpoint_url) DO NOTHING`,
+    [rows.map((x) => x.delivery_id), rows.map((x) => x.event_id), rows.map((x) => x.endpoint_url),
+      rows.map((x) => x.next_attempt_at), rows.map((x) => x.created_at ?? x.next_attempt_at)]);
+    return r.rowCount ?? 0;
+  }
+
+  async listUndispatchedEvents(limit: number): Promise<OutboxEvent[]> {
+    checkInt(limit, 1, 'limit');
+    const r = await this.#query('listUndispatchedEvents', `${EVENT_SELECT} WHERE NOT dispatched ORDER BY seq LIMIT $1`, [limit]);
+    return r.rows.map((row) => eventFromRow(row, (v) => v));
+  }
+
+  async markEventsDispatched(eventIds: string[]): Promise<void> {
+    if (eventIds.length === 0) return;
+    await this.#query('markEventsDispatched', 'UPDATE outbox_events SET dispatched = true WHERE event_id = ANY($1::text[])', [eventIds]);
+  }
+
+  async getEvent(eventId: string): Promise<OutboxEvent | undefined> {
+    const r = await this.#query('getEvent', `${EVENT_SELECT} WHERE event_id = $1`, [eventId]);
+    return r.rows[0] ? eventFromRow(r.rows[0], (v) => v) : undefined;
+  }
+
+  async claimDueDeliveries(nowMs: number, limit: number, leaseUntilMs: number): Promise<Delivery[]> {
+    checkInt(limit, 1, 'limit');
+    // SKIP LOCKED: a row another claimer is leasing right now is passed over, never waited on. If that claimer
+    // commits first, PostgreSQL re-checks the WHERE on the new row version, so the fresh lease excludes it.
+    // Per-call ordering: a row is skipped while an earlier-sequence delivery of its call to its endpoint is
+    // pending, including one leased by another claimer.
+    const r = await this.#query('claimDueDeliveries', `WITH due AS (
+        SELECT d.delivery_id FROM deliveries d
+        WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND (d.lease_until IS NULL OR d.lease_until <= $1)
+          AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.status = 'pending' AND e.endpoint_url = d.endpoint_url
+            AND e.unique_call_id = d.unique_call_id AND e.sequence < d.sequence)
+        ORDER BY d.seq LIMIT $2
+        FOR UPDATE OF d SKIP LOCKED)
+      UPDATE deliveries u SET lease_until = $3 FROM due WHERE u.delivery_id = due.delivery_id
+      RETURNING u.seq, ${DELIVERY_COLUMNS.map((c) => `u.${c}`).join(', ')}`, [nowMs, limit, leaseUntilMs]);
+    return r.rows.sort((a, b) => (a.seq as number) - (b.seq as number)).map((row) => pick<Delivery>(DELIVERY_COLUMNS, row));
+  }
+
+  async recordAttempt(a: DeliveryAttempt, update: Pick<Delivery, 'status' | 'next_attempt_at' | 'last_status_code' | 'last_error'>): Promise<void> {
+    await this.#tx('recordAttempt', async (c) => {
+      await c.query(`INSERT INTO delivery_attempts (${ATTEMPT_COLUMNS.join(', ')}) VALUES ($1, $2, $3, $4, $5, $6)`,
+        [a.delivery_id, a.attempt, a.at, a.status_code, a.error, a.duration_ms]);
+      await c.query(`UPDATE deliveries SET status = $1, next_attempt_at = $2, last_status_code = $3, last_error = $4,
+          attempts = attempts + 1, updated_at = $5, lease_until = NULL WHERE delivery_id = $6`,
+      [update.status, update.next_attempt_at, update.last_status_code, update.last_error, a.at, a.delivery_id]);
+    });
+  }
+
+  async listDeliveries(q: { endpoint_url?: string; status?: DeliveryStatus; unique_call_id?: string; offset: number; limit: number }): Promise<Delivery[]> {
+    checkInt(q.offset, 0, 'offset');
+    checkInt(q.limit, 1, 'limit');
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const eq = (col: string, v: unknown): void => { params.push(v); where.push(`${col} = $${params.length}`); };
+    if (q.endpoint_url !== undefined) eq('endpoint_url', q.endpoint_url);
+    if (q.status !== undefined) eq('status', q.status);
+    if (q.unique_call_id !== undefined) eq('unique_call_id', q.unique_call_id);
+    params.push(q.limit, q.offset);
+    const sql = `${DELIVERY_SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT $${params.length - 1} OFFSET $${params.length}`;
+    return (await this.#query('listDeliveries', sql, params)).rows.map((row) => pick<Delivery>(DELIVERY_COLUMNS, row));
+  }
+
+  async listAttempts(deliveryId: string): Promise<DeliveryAttempt[]> {
+    const r = await this.#query('listAttempts', `SELECT ${ATTEMPT_COLUMNS.join(', ')} FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt`, [deliveryId]);
+    return r.rows.map((row) => pick<DeliveryAttempt>(ATTEMPT_COLUMNS, row));
+  }
+
+  async getDelivery(deliveryId: string): Promise<Delivery | undefined> {
+    const r = await this.#query('getDelivery', `${DELIVERY_SELECT} WHERE delivery_id = $1`, [deliveryId]);
+    return r.rows[0] ? pick<Delivery>(DELIVERY_COLUMNS, r.rows[0]) : undefined;
+  }
+
+  async redeliver(deliveryIds: string[], nowMs: number): Promise<number> {
+    if (deliveryIds.length === 0) return 0;
+    const r = await this.#query('redeliver', `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, lease_until = NULL, updated_at = $1
+      WHERE delivery_id = ANY($2::text[])`, [nowMs, deliveryIds]);
+    return r.rowCount ?? 0;
+  }
+
+  async countPendingDeliveries(): Promise<number> {
+    const r = await this.#query('countPendingDeliveries', "SELECT count(*) AS n FROM deliveries WHERE status = 'pending'", []);
+    return r.rows[0]!.n as number;
+  }
+
+  async setEndpointDisabled(url: string, disabled: boolean, reason: string | null): Promise<void> {
+    await this.#query('setEndpointDisabled', `INSERT INTO endpoints (url, disabled, reason) VALUES ($1, $2, $3)
+      ON CONFLICT (url) DO UPDATE SET disabled = excluded.disabled, reason = excluded.reason`, [url, disabled, reason]);
+  }
+
+  async isEndpointDisabled(url: string): Promise<boolean> {
+    const r = await this.#query('isEndpointDisabled', 'SELECT disabled FROM endpoints WHERE url = $1', [url]);
+    return r.rows[0]?.disabled === true;
+  }
+
+  // configuration versions
+
+  async getLatestConfigVersion(): Promise<{ version: number; config: PbxConfig; created_at: string } | undefined> {
+    const r = await this.#query('getLatestConfigVersion', 'SELECT version, config, created_at FROM config_versions ORDER BY version DESC LIMIT 1', []);
+    return configRow(r.rows[0]);
+  }
+
+  async getConfigVersion(version: number): Promise<{ version: number; config: PbxConfig; created_at: string } | undefined> {
+    const r = await this.#query('getConfigVersion', 'SELECT version, config, created_at FROM config_versions WHERE version = $1', [version]);
+    return configRow(r.rows[0]);
+  }
+
+  async insertConfigVersion(config: PbxConfig, nowIso: string): Promise<number> {
+    return this.#tx('insertConfigVersion', async (c) => {
+      // Serializes concurrent appliers (any process) so max+1 is never taken twice; readers are not blocked.
+      await c.query('LOCK TABLE config_versions IN SHARE ROW EXCLUSIVE MODE');
+      const r = await c.query(`INSERT INTO config_versions (version, config, created_at)
+        SELECT COALESCE(MAX(version), 0) + 1, $1::jsonb, $2 FROM config_versions RETURNING version`, [JSON.stringify(config), nowIso]);
+      return r.rows[0]!.version as number;
+    });
+  }
+
+  async getStagedConfig(): Promise<PbxConfig | undefined> {
+    const r = await this.#query('getStagedConfig', 'SELECT config FROM staged_config WHERE id = 1', []);
+    return r.rows[0] ? (r.rows[0].config as PbxConfig) : undefined;
+  }
+
+  async setStagedConfig(config: PbxConfig | null): Promise<void> {
+    if (config === null) await this.#query('setStagedConfig', 'DELETE FROM staged_config WHERE id = 1', []);
+    else await this.#query('setStagedConfig', `INSERT INTO staged_config (id, config) VALUES (1, $1::jsonb)
+      ON CONFLICT (id) DO UPDATE SET config = excluded.config`, [JSON.stringify(config)]);
+  }
+
+  // internals
+
+  async #query(operation: string, sql: string, params: unknown[]): Promise<pg.QueryResult<Row>> {
+    try {
+      return await this.#pool.query<Row>(sql, params);
+    } catch (err) {
+      throw this.#fail(operation, err);
+    }
+  }
+
+  /** Runs `fn` in BEGIN … COMMIT on one pooled client; ROLLBACK on any error. */
+  async #tx<T>(operation: string, fn: (c: Queryable) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (err) {
+      throw this.#fail(operation, err);
+    }
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const out = await fn(client);
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackErr) {
+        broken = true;
+        this.#log?.warn({ err: rollbackErr, operation }, 'store: ROLLBACK failed; dropping the connection');
+      }
+      throw this.#fail(operation, err);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  #fail(operation: string, err: unknown): Error {
+    const wrapped = toStoreError(operation, err);
+    this.#log?.debug({ err: wrapped, operation }, 'store: operation failed');
+    return wrapped;
+  }
+
+  async #history<R>(operation: string, spec: TableSpec<R>, nameColumn: string, q: HistoryQuery): Promise<R[]> {
+    const { sql, params } = historySql(spec, nameColumn, q, POSTGRES_DIALECT);
+    return (await this.#query(operation, sql, params)).rows.map((row) => fromRow(spec, row));
+  }
+}
+
+function configRow(row: Row | undefined): { version: number; config: PbxConfig; created_at: string } | undefined {
+  if (!row) return undefined;
+  const created = row.created_at;
+  return { version: row.version as number, config: row.config as PbxConfig, created_at: created instanceof Date ? created.toISOString() : String(created) };
+}
