@@ -59,6 +59,11 @@ export class DrachtioLiteServer {
     return { clients: this.#clients.size, dialogs: this.#ctx.dialogs.size, networkTransactions: this.#ctx.netTxns.size, appTransactions: this.#ctx.appTxns.size };
   }
 
+  /** How many connected, authenticated apps route `verb` (tests wait on this after connecting). */
+  routedBy(verb: string): number {
+    return (this.#routes.get(verb.toLowerCase()) ?? []).filter((c) => c.open && c.authenticated).length;
+  }
+
   /** Starts the control listener; resolves with the bound address. */
   listen(address: string, port: number): Promise<{ address: string; port: number }> {
     const server = createServer((socket) => this.#onConnection(socket));
