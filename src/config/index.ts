@@ -8,3 +8,5 @@ export { validateConfig, PBX_SCHEMA, QUEUE_STRATEGIES, RING_GROUP_STRATEGIES, NE
 export { loadSettings, loadConfigFile, loadConfigText, parseYaml, configWarnings, SETTINGS_DEFAULTS } from './loader.js';
 export { createConfigVersions, type ConfigVersions, type ConfigVersionsDeps, type ConfigVersionStore, type AppliedListener } from './versions.js';
 export { configDiff, deepFreeze } from './config-diff.js';
+export { resolveNext, findNode } from './next.js';
+export { configKeyRows, renderConfigurationDoc, type ConfigKeyRow } from './doc-table.js';
