@@ -1,0 +1,60 @@
+/**
+ * Creates calls: the unique_call_id, the history writer and the Call, registered in the engine's table of
+ * active calls until they end.
+ */
+import type { ConfigVersion } from '../../config/types.js';
+import type { CallDirection } from '../../store/store.js';
+import type { EngineContext } from '../engine-context.js';
+import { CallRecorder } from '../records/call-recorder.js';
+import type { UniqueCallIdGenerator } from '../unique-call-id.js';
+import { Call } from './call.js';
+
+/** Who is calling whom, as the history shows it. */
+export interface CallParties {
+  direction: CallDirection;
+  callerId: string | null;
+  callerName: string | null;
+  destNumber: string | null;
+}
+
+/** The active calls, and the way to start one. */
+export class CallTable {
+  readonly #ctx: EngineContext;
+  readonly #ids: UniqueCallIdGenerator;
+  readonly #calls = new Map<string, Call>();
+
+  constructor(ctx: EngineContext, ids: UniqueCallIdGenerator) {
+    this.#ctx = ctx;
+    this.#ids = ids;
+  }
+
+  /** Number of calls not yet ended. */
+  get size(): number {
+    return this.#calls.size;
+  }
+
+  /** Every call not yet ended. */
+  all(): Call[] {
+    return [...this.#calls.values()];
+  }
+
+  get(uniqueCallId: string): Call | undefined {
+    return this.#calls.get(uniqueCallId);
+  }
+
+  /** A new call on configuration `config`, tracked until it ends. */
+  create(config: ConfigVersion, parties: CallParties): Call {
+    const uniqueCallId = this.#ids.next();
+    const startMs = this.#ctx.clock.now();
+    let call: Call | null = null;
+    const recorder = new CallRecorder({
+      store: this.#ctx.store, clock: this.#ctx.clock, log: this.#ctx.log, ...(this.#ctx.onCommitted ? { onCommitted: this.#ctx.onCommitted } : {}),
+      uniqueCallId, direction: parties.direction, callerId: parties.callerId, callerName: parties.callerName,
+      destNumber: parties.destNumber, configVersion: config.version, startMs, legs: () => call?.legs ?? [],
+    });
+    call = new Call({ ctx: this.#ctx, uniqueCallId, config, recorder, startMs });
+    this.#calls.set(uniqueCallId, call);
+    call.onEnded((c) => this.#calls.delete(c.uniqueCallId));
+    return call;
+  }
+}

@@ -1,0 +1,255 @@
+/**
+ * A Call (STYLE.md §6): every leg of one conversation under one unique_call_id. It coordinates (state,
+ * legs, the current node, the bridge, the history writer) and does not grow: behaviour lives in node handlers.
+ * Everything from outside reaches it through `handle(input)`; srf callbacks translate and forward.
+ */
+import { InvalidStateError } from '../../common/errors.js';
+import type { Logger } from '../../common/log.js';
+import type { ConfigVersion, FlowConfig, FlowNode, UserConfig } from '../../config/types.js';
+import type { EngineContext } from '../engine-context.js';
+import { resolveNext } from '../flows/node-handler.js';
+import type { CallRecorder } from '../records/call-recorder.js';
+import { Status } from '../sip-status.js';
+import type { SrfDialog, SrfRequest, SrfResponse } from '../srf-types.js';
+import type { CallerSide } from './caller-side.js';
+import { isCallEdge, type CallState } from './call-state.js';
+import { Leg, type LegEndedBy } from './leg.js';
+
+/** Inputs from outside the call. */
+export type CallInput =
+  | { kind: 'caller-cancel' }
+  | { kind: 'bye'; from: 'caller' | 'callee' }
+  | { kind: 'hangup'; reason: string; status?: number }
+  | { kind: 'stop' };
+
+/** How a call is built. */
+export interface CallInit {
+  ctx: EngineContext;
+  uniqueCallId: string;
+  /** The configuration version the call runs on from start to end. */
+  config: ConfigVersion;
+  recorder: CallRecorder;
+  startMs: number;
+}
+
+const MAX_NODE_HOPS = 32;
+
+/** One call. */
+export class Call {
+  readonly uniqueCallId: string;
+  readonly config: ConfigVersion;
+  readonly ctx: EngineContext;
+  readonly log: Logger;
+  readonly recorder: CallRecorder;
+  readonly startMs: number;
+  readonly legs: Leg[] = [];
+  #caller: CallerSide | null = null;
+  #state: CallState = 'routing';
+  #nodeAbort: AbortController | null = null;
+  readonly #callAbort = new AbortController();
+  #callee: { dialog: SrfDialog; leg: Leg } | null = null;
+  #releases: Array<() => void> = [];
+  #ending: Promise<void> | null = null;
+  #endedListeners: Array<(call: Call) => void> = [];
+
+  constructor(init: CallInit) {
+    this.uniqueCallId = init.uniqueCallId;
+    this.config = init.config;
+    this.ctx = init.ctx;
+    this.recorder = init.recorder;
+    this.startMs = init.startMs;
+    this.log = init.ctx.log.child({ unique_call_id: init.uniqueCallId });
+  }
+
+  get state(): CallState {
+    return this.#state;
+  }
+
+  /** Aborts when the call starts ending: for work outside flow nodes (outbound dial, click-to-call). */
+  get signal(): AbortSignal {
+    return this.#callAbort.signal;
+  }
+
+  /** True once the call is ending or ended. */
+  get isEnding(): boolean {
+    return this.#state === 'ending' || this.#state === 'ended';
+  }
+
+  get caller(): CallerSide {
+    if (!this.#caller) throw new InvalidStateError(`call ${this.uniqueCallId} has no caller yet`);
+    return this.#caller;
+  }
+
+  /** Sets (or replaces, for click-to-call) the caller side. */
+  attachCaller(caller: CallerSide): void {
+    this.#caller = caller;
+  }
+
+  /** Moves along an edge of CALL_EDGES; anything else is a bug. */
+  transition(to: CallState): void {
+    if (!isCallEdge(this.#state, to)) throw new InvalidStateError(`call ${this.uniqueCallId}: illegal transition ${this.#state} → ${to}`);
+    this.log.debug({ from: this.#state, to }, 'call state');
+    this.#state = to;
+  }
+
+  /** Adds a leg to the call. */
+  newLeg(init: Omit<ConstructorParameters<typeof Leg>[0], 'startedAtMs'>): Leg {
+    const leg = new Leg({ ...init, startedAtMs: this.ctx.clock.now() });
+    this.legs.push(leg);
+    return leg;
+  }
+
+  /** Listens for the end of the call (after records are committed). */
+  onEnded(fn: (call: Call) => void): void {
+    this.#endedListeners.push(fn);
+  }
+
+  /** The single entry point for outside inputs. */
+  handle(input: CallInput): void {
+    switch (input.kind) {
+      case 'caller-cancel':
+        void this.end('caller-cancel', { by: 'caller' });
+        return;
+      case 'bye':
+        void this.end(input.from === 'caller' ? 'caller-hangup' : 'callee-hangup', { by: input.from === 'caller' ? 'caller' : 'callee' });
+        return;
+      case 'hangup':
+        void this.end(input.reason, { by: 'pbx', ...(input.status !== undefined ? { status: input.status } : {}) });
+        return;
+      case 'stop':
+        void this.end('shutdown', { by: 'pbx', status: Status.ServiceUnavailable });
+        return;
+    }
+  }
+
+  /** Walks a flow from its first node until a node answers, the flow runs out, or the call ends. */
+  async runFlow(flow: FlowConfig): Promise<void> {
+    let node: FlowNode | undefined = flow.nodes[0];
+    for (let hops = 0; node && !this.isEnding; hops++) {
+      if (hops >= MAX_NODE_HOPS) {
+        this.log.warn({ flow: flow.id }, 'flow exceeded the node hop limit');
+        break;
+      }
+      const handler = this.ctx.handlers.get(node.type);
+      this.#nodeAbort = new AbortController();
+      let outcome: string;
+      if (!handler) {
+        this.log.warn({ node: node.id, type: node.type }, 'no handler for node type');
+        outcome = 'failed';
+      } else {
+        try {
+          outcome = await handler.run(this, node, this.#nodeAbort.signal);
+        } catch (err) {
+          this.log.error({ err, node: node.id }, 'node handler failed');
+          outcome = 'failed';
+        }
+      }
+      if (this.isEnding || outcome === 'answered') return;
+      if (this.#state === 'ringing') this.transition('routing');
+      const nextId = resolveNext(node.next, outcome as Parameters<typeof resolveNext>[1]);
+      this.log.debug({ node: node.id, outcome, next: nextId }, 'node done');
+      node = nextId === null ? undefined : flow.nodes.find((n) => n.id === nextId);
+      if (nextId !== null && !node) this.log.warn({ flow: flow.id, next: nextId }, 'next names an unknown node');
+    }
+    if (!this.isEnding) await this.end('flow-end', { status: Status.TemporarilyUnavailable });
+  }
+
+  /** Someone is being rung: 180 to the caller, `routing → ringing`. */
+  ringing(): void {
+    if (this.isEnding) return;
+    this.caller.ringing();
+    if (this.#state === 'routing') this.transition('ringing');
+  }
+
+  /**
+   * Answers the caller with the callee's SDP and bridges the two dialogs (signalling only: SDP passes through,
+   * re-INVITEs are relayed). Returns false when the call ended meanwhile (the callee is hung up).
+   */
+  async connect(callee: SrfDialog, calleeLeg: Leg, user: UserConfig | null): Promise<boolean> {
+    const now = () => this.ctx.clock.now();
+    if (this.isEnding) return this.#dropCallee(callee, calleeLeg);
+    try {
+      await this.caller.answer(callee.remote.sdp);
+    } catch (err) {
+      this.log.info({ err: String(err) }, 'caller gone before the answer');
+      this.#dropCallee(callee, calleeLeg);
+      void this.end('caller-cancel', { by: 'caller' });
+      return false;
+    }
+    this.caller.leg.answered(now());
+    this.#callee = { dialog: callee, leg: calleeLeg };
+    const a = this.caller.dialog!;
+    a.on('destroy', () => this.handle({ kind: 'bye', from: 'caller' }));
+    callee.on('destroy', () => this.handle({ kind: 'bye', from: 'callee' }));
+    relayModify(a, callee, this.log);
+    relayModify(callee, a, this.log);
+    if (this.isEnding) {
+      // The call ended while the answer was on its way: end() saw no callee, so hang both up here.
+      void a.destroy().catch(() => undefined);
+      this.#dropCallee(callee, calleeLeg);
+      return false;
+    }
+    this.transition('connected');
+    if (user) this.#releases.push(this.ctx.presence.hold(user.number));
+    return true;
+  }
+
+  /** Holds a user as "on a call" until the call ends (the caller of an outbound call). */
+  holdPresence(user: UserConfig): void {
+    this.#releases.push(this.ctx.presence.hold(user.number));
+  }
+
+  /**
+   * Ends the call; idempotent. Cascade (STYLE.md §6): abort the node, end the legs (final response or BYE),
+   * release media and presence, write the final record, then tell listeners exactly once.
+   */
+  end(reason: string, opts: { status?: number; by?: LegEndedBy } = {}): Promise<void> {
+    this.#ending ??= this.#end(reason, opts);
+    return this.#ending;
+  }
+
+  async #end(reason: string, opts: { status?: number; by?: LegEndedBy }): Promise<void> {
+    this.transition('ending');
+    this.#nodeAbort?.abort();
+    this.#callAbort.abort();
+    const by = opts.by ?? 'pbx';
+    const now = this.ctx.clock.now();
+    const caller = this.#caller;
+    if (caller && !caller.dialog && reason !== 'caller-cancel') caller.reject(opts.status ?? Status.TemporarilyUnavailable);
+    if (caller?.dialog && by !== 'caller') void caller.dialog.destroy().catch(() => undefined);
+    if (this.#callee && by !== 'callee') void this.#callee.dialog.destroy().catch(() => undefined);
+    const cancelStatus = caller && !caller.dialog ? (reason === 'caller-cancel' ? Status.RequestTerminated : opts.status ?? Status.TemporarilyUnavailable) : undefined;
+    for (const leg of this.legs) leg.end(now, by, leg === caller?.leg ? cancelStatus : undefined);
+    for (const release of this.#releases) release();
+    this.log.info({ reason, legs: this.legs.length }, 'call ended');
+    await this.recorder.finish(reason);
+    this.transition('ended');
+    for (const fn of this.#endedListeners) {
+      try {
+        fn(this);
+      } catch (err) {
+        this.log.error({ err }, 'call-ended listener failed');
+      }
+    }
+  }
+
+  #dropCallee(callee: SrfDialog, leg: Leg): false {
+    leg.end(this.ctx.clock.now(), 'pbx');
+    void callee.destroy().catch(() => undefined);
+    return false;
+  }
+}
+
+/** Relays a re-INVITE received on `from` to `to`, answering with `to`'s new SDP. */
+function relayModify(from: SrfDialog, to: SrfDialog, log: Logger): void {
+  from.on('modify', (req: SrfRequest, res: SrfResponse) => {
+    to.modify(req.body)
+      .then((sdp) => res.send(Status.Ok, { body: sdp, headers: { 'Content-Type': 'application/sdp' } }))
+      .catch((err: unknown) => {
+        log.info({ err: String(err) }, 're-INVITE relay failed');
+        try {
+          res.send(Status.ServerInternalError);
+        } catch { /* transaction gone */ }
+      });
+  });
+}

@@ -1,0 +1,44 @@
+/** What calls and node handlers get from the engine: the shared services, never module-level state. */
+import type { Clock } from '../common/clock.js';
+import type { Logger } from '../common/log.js';
+import type { Store } from '../store/store.js';
+import type { NodeHandlerRegistry } from './flows/node-handler.js';
+import type { LocationService } from './location/location-service.js';
+import type { SrfLike } from './srf-types.js';
+
+/** Which users are on a call right now (queues skip busy agents). */
+export class UserPresence {
+  readonly #active = new Map<string, number>();
+
+  /** True when the user has at least one connected call. */
+  isOnCall(userNumber: string): boolean {
+    return (this.#active.get(userNumber) ?? 0) > 0;
+  }
+
+  /** Counts a connected call for the user; returns the function that releases it (idempotent). */
+  hold(userNumber: string): () => void {
+    this.#active.set(userNumber, (this.#active.get(userNumber) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const n = (this.#active.get(userNumber) ?? 1) - 1;
+      if (n <= 0) this.#active.delete(userNumber);
+      else this.#active.set(userNumber, n);
+    };
+  }
+}
+
+/** The engine's services as calls see them. */
+export interface EngineContext {
+  srf: SrfLike;
+  store: Store;
+  clock: Clock;
+  log: Logger;
+  location: LocationService;
+  presence: UserPresence;
+  handlers: NodeHandlerRegistry;
+  onCommitted?: () => void;
+  /** The PBX SIP domain used in From/Contact of requests we originate. */
+  domain(): string;
+}

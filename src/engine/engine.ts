@@ -1,0 +1,145 @@
+/**
+ * The call engine on drachtio-srf: registrar, router, flows, outbound and click-to-call, call records.
+ * `createEngine(deps)` builds it; `start()` loads registrations and installs the srf routes; `stop()` refuses
+ * new calls and ends the running ones cleanly. It implements the {@link EngineFacade} the API calls.
+ */
+import type { Clock } from '../common/clock.js';
+import type { Logger } from '../common/log.js';
+import type { FlowNode } from '../config/types.js';
+import type { Store } from '../store/store.js';
+import { CallTable } from './call/call-factory.js';
+import { UserPresence, type EngineContext } from './engine-context.js';
+import type { ConfigControl, EngineFacade, OriginateRequest, OriginateResult, SystemStatus } from './facade.js';
+import { callerFromHeader } from './flows/dial-users.js';
+import { hangupHandler } from './flows/hangup.js';
+import { NodeHandlerRegistry, type NodeHandler } from './flows/node-handler.js';
+import { playHandler } from './flows/play.js';
+import { queuePlaceholder, ringGroupPlaceholder } from './flows/unavailable.js';
+import { createUserHandler } from './flows/user.js';
+import { voicemailHandler } from './flows/voicemail.js';
+import { webhookHandler } from './flows/webhook.js';
+import { LocationService } from './location/location-service.js';
+import { originate } from './originate/originate.js';
+import { DeviceAuthenticator } from './registrar/device-auth.js';
+import { DigestAuthority, type DigestAlgorithm } from './registrar/digest-auth.js';
+import { FailureRateLimiter } from './registrar/rate-limiter.js';
+import { Registrar, type ExpiresPolicy } from './registrar/registrar.js';
+import { InviteRouter, type TrunkResolver } from './router/invite-router.js';
+import { Status } from './sip-status.js';
+import type { SrfLike } from './srf-types.js';
+import { createUniqueCallIdGenerator } from './unique-call-id.js';
+
+/** Dependencies and tuning of the engine. */
+export interface EngineOptions {
+  srf: SrfLike;
+  store: Store;
+  /** Calls read `live()` once, at their start, and keep that version. */
+  config: ConfigControl;
+  clock: Clock;
+  log: Logger;
+  /** Called after every committed call step (wakes the webhook dispatcher). */
+  onCommitted?: () => void;
+  /** Software version reported by `status()`. */
+  version: string;
+  trunkResolver?: TrunkResolver;
+  /** 0–99; distinguishes engines sharing a store in unique_call_ids. */
+  nodeId?: number;
+  registrar?: {
+    expires?: Partial<ExpiresPolicy>;
+    /** Authentication failures per source per minute before it is refused; default 20. */
+    maxFailuresPerMinute?: number;
+    algorithms?: DigestAlgorithm[];
+    nonceTtlMs?: number;
+  };
+  /** How often expired registrations are purged; default 10 s. */
+  purgeIntervalMs?: number;
+  /** Extra node handlers (queue, ring_group, …); they replace the placeholders of the same type. */
+  handlers?: NodeHandler<FlowNode>[];
+}
+
+/** The running engine. */
+export interface Engine extends EngineFacade {
+  start(): Promise<void>;
+  /** Refuses new calls (503), ends every call and stops timers. */
+  stop(): Promise<void>;
+  /** Adds or replaces a node handler (issue #4 plugs queues and ring groups in here). */
+  registerHandler(handler: NodeHandler<FlowNode>): void;
+  /** Services shared with node handlers (presence: "is this user on a call"). */
+  readonly context: EngineContext;
+}
+
+/** Builds the engine. */
+export function createEngine(opts: EngineOptions): Engine {
+  const startedAt = opts.clock.now();
+  const log = opts.log.child({ module: 'engine' });
+  const location = new LocationService({ store: opts.store, clock: opts.clock, log, ...(opts.purgeIntervalMs ? { purgeIntervalMs: opts.purgeIntervalMs } : {}) });
+  const handlers = new NodeHandlerRegistry();
+  const ctx: EngineContext = {
+    srf: opts.srf, store: opts.store, clock: opts.clock, log, location, presence: new UserPresence(), handlers,
+    ...(opts.onCommitted ? { onCommitted: opts.onCommitted } : {}),
+    domain: () => opts.config.live().config.pbx.domain,
+  };
+  handlers
+    .register(createUserHandler((call) => {
+      const rec = call.recorder.record();
+      return callerFromHeader(call, rec.caller_id, rec.caller_name);
+    }))
+    .register(voicemailHandler).register(webhookHandler).register(hangupHandler).register(playHandler)
+    .register(queuePlaceholder).register(ringGroupPlaceholder);
+  for (const h of opts.handlers ?? []) handlers.register(h);
+
+  const calls = new CallTable(ctx, createUniqueCallIdGenerator({ clock: opts.clock, nodeId: opts.nodeId ?? 0 }));
+  const authority = new DigestAuthority({
+    realm: opts.config.live().config.pbx.domain, clock: opts.clock,
+    ...(opts.registrar?.algorithms ? { algorithms: opts.registrar.algorithms } : {}),
+    ...(opts.registrar?.nonceTtlMs ? { nonceTtlMs: opts.registrar.nonceTtlMs } : {}),
+  });
+  const limiter = new FailureRateLimiter({ clock: opts.clock, maxFailures: opts.registrar?.maxFailuresPerMinute ?? 20, windowMs: 60_000 });
+  const auth = new DeviceAuthenticator({ authority, limiter, config: opts.config });
+  const registrar = new Registrar({ auth, location, clock: opts.clock, log, ...(opts.registrar?.expires ? { expires: opts.registrar.expires } : {}) });
+  let accepting = false;
+  const invites = new InviteRouter({
+    srf: opts.srf, config: opts.config, auth, calls, log, accepting: () => accepting,
+    ...(opts.trunkResolver ? { trunkResolver: opts.trunkResolver } : {}),
+  });
+  let routesInstalled = false;
+
+  return {
+    context: ctx,
+    config: opts.config,
+    async start(): Promise<void> {
+      await location.start();
+      accepting = true;
+      if (routesInstalled) return;
+      routesInstalled = true;
+      opts.srf.register((req, res) => registrar.handle(req, res));
+      opts.srf.invite((req, res) => invites.handle(req, res));
+      opts.srf.options((_req, res) => {
+        try {
+          res.send(Status.Ok, { headers: { Allow: 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER' } });
+        } catch { /* gone */ }
+      });
+      log.info({ registered_devices: location.registeredDeviceCount() }, 'engine started');
+    },
+    async stop(): Promise<void> {
+      accepting = false;
+      const running = calls.all();
+      for (const c of running) c.handle({ kind: 'stop' });
+      await Promise.all(running.map((c) => c.end('shutdown')));
+      location.stop();
+      log.info({ ended_calls: running.length }, 'engine stopped');
+    },
+    registerHandler(handler: NodeHandler<FlowNode>): void {
+      handlers.register(handler);
+    },
+    originate(req: OriginateRequest): Promise<OriginateResult> {
+      return originate({ ctx, config: opts.config, calls, ...(opts.trunkResolver ? { trunkResolver: opts.trunkResolver } : {}) }, req);
+    },
+    async status(): Promise<SystemStatus> {
+      return {
+        version: opts.version, uptime_s: Math.floor((opts.clock.now() - startedAt) / 1000),
+        registered_devices: location.registeredDeviceCount(), active_calls: calls.size, config_version: opts.config.live().version,
+      };
+    },
+  };
+}

@@ -1,0 +1,14 @@
+/** The engine's public surface (STYLE.md §3: other modules import only this file). */
+export { createEngine, type Engine, type EngineOptions } from './engine.js';
+export type { EngineContext } from './engine-context.js';
+export { UserPresence } from './engine-context.js';
+export { OriginateError, type EngineFacade, type ConfigControl, type OriginateRequest, type OriginateResult, type SystemStatus } from './facade.js';
+export type { NodeHandler, HandlerOutcome } from './flows/node-handler.js';
+export { resolveNext } from './flows/node-handler.js';
+export { dialUsers, targetsOf, type DialUsersOptions } from './flows/dial-users.js';
+export { Fork, type ForkOutcome, type ForkTarget } from './fork.js';
+export type { Call, CallInput } from './call/call.js';
+export type { GroupContext } from './records/call-recorder.js';
+export type { SrfLike } from './srf-types.js';
+export type { TrunkResolver } from './router/invite-router.js';
+export { createUniqueCallIdGenerator } from './unique-call-id.js';

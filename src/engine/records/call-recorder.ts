@@ -1,0 +1,238 @@
+/**
+ * Writes one call's history and events (SPEC.md §3): the call record, its legs, one user-call row per user the
+ * call touched, and the compat events, each step committed in ONE store transaction (record + events together)
+ * with a per-call `sequence`. Commits are chained so they reach the store in order; `flushed()` awaits them.
+ */
+import type { Clock } from '../../common/clock.js';
+import type { Logger } from '../../common/log.js';
+import type { UserConfig } from '../../config/types.js';
+import { compatNumber, toOutboxEvent, type EventFieldsByType, type EventType } from '../../events/event-types.js';
+import type { CallCommit, CallDirection, CallRecord, EndpointRef, OutboxEvent, Store, UserCallRecord } from '../../store/store.js';
+import type { Leg } from '../call/leg.js';
+import { durationS, isoUtc } from './time.js';
+
+/** Queue / ring-group context of a user touch (null outside those nodes). */
+export interface GroupContext {
+  queue_name: string | null;
+  ring_group_name: string | null;
+}
+
+/** One user's part in a call: rung (inbound) or placing it (outbound). */
+interface UserTouch {
+  user: UserConfig;
+  direction: 'inbound' | 'outbound';
+  context: GroupContext;
+  connectedMs: number | null;
+  endedMs: number | null;
+}
+
+/** What the recorder needs to know about the call. */
+export interface CallRecorderOptions {
+  store: Store;
+  clock: Clock;
+  log: Logger;
+  onCommitted?: () => void;
+  uniqueCallId: string;
+  direction: CallDirection;
+  /** The caller's number / name as presented (E.164 or extension; '+' is stripped in payloads). */
+  callerId: string | null;
+  callerName: string | null;
+  /** What the caller dialled (the DID, extension or external number). */
+  destNumber: string | null;
+  configVersion: number;
+  startMs: number;
+  legs: () => readonly Leg[];
+}
+
+/** The history writer of one call. */
+export class CallRecorder {
+  readonly #o: CallRecorderOptions;
+  readonly #touches: UserTouch[] = [];
+  #sequence = 0;
+  #chain: Promise<void> = Promise.resolve();
+  #connectedMs: number | null = null;
+  #endedMs: number | null = null;
+  #answeredBy: UserConfig | null = null;
+  #status = 'ringing';
+  #hangupCause: string | null = null;
+  #group: GroupContext = { queue_name: null, ring_group_name: null };
+
+  constructor(opts: CallRecorderOptions) {
+    this.#o = opts;
+  }
+
+  get uniqueCallId(): string {
+    return this.#o.uniqueCallId;
+  }
+
+  /** A user's devices start ringing: `user_inbound`. */
+  userRinging(user: UserConfig, context: GroupContext): void {
+    this.#touches.push({ user, direction: 'inbound', context, connectedMs: null, endedMs: null });
+    if (context.queue_name) this.#group.queue_name = context.queue_name;
+    if (context.ring_group_name) this.#group.ring_group_name = context.ring_group_name;
+    this.#commit([this.#event('user_inbound', this.#inboundFields(user, context))]);
+  }
+
+  /** A rung user answered: `user_inbound_answered`. */
+  userAnswered(user: UserConfig): void {
+    const t = this.#open(user, 'inbound');
+    if (!t) return;
+    const now = this.#o.clock.now();
+    t.connectedMs = now;
+    this.#connected(now, user);
+    const events = [this.#event('user_inbound_answered', { ...this.#inboundFields(user, t.context), connected_at: isoUtc(now) })];
+    // Internal call: the caller's outbound call is answered when the callee answers.
+    const out = this.#touches.find((x) => x.direction === 'outbound' && x.connectedMs === null && x.endedMs === null);
+    if (out) {
+      out.connectedMs = now;
+      events.push(this.#event('user_outbound_answered', { ...this.#outboundFields(out.user), connected_at: isoUtc(now) }));
+    }
+    this.#commit(events);
+  }
+
+  /** A rung user stopped ringing without answering: `user_inbound_completed` and a missed row. */
+  userMissed(user: UserConfig): void {
+    const t = this.#open(user, 'inbound');
+    if (!t) return;
+    t.endedMs = this.#o.clock.now();
+    this.#commit([this.#completed(t)], [this.#userRow(t)]);
+  }
+
+  /** A user places a call: `user_outbound`. */
+  outboundStarted(user: UserConfig): void {
+    this.#touches.push({ user, direction: 'outbound', context: { queue_name: null, ring_group_name: null }, connectedMs: null, endedMs: null });
+    this.#commit([this.#event('user_outbound', this.#outboundFields(user))]);
+  }
+
+  /** The called party answered a user's outbound call: `user_outbound_answered`. */
+  outboundAnswered(user: UserConfig): void {
+    const t = this.#open(user, 'outbound');
+    if (!t) return;
+    const now = this.#o.clock.now();
+    t.connectedMs = now;
+    this.#connected(now, user);
+    this.#commit([this.#event('user_outbound_answered', { ...this.#outboundFields(user), connected_at: isoUtc(now) })]);
+  }
+
+  /** An event on a flow's webhook object, sent to that object's own endpoint. */
+  componentEvent(componentName: string, endpoint: Extract<EndpointRef, { kind: 'component' }>): void {
+    this.#commit([this.#event('webhook_component_event', {
+      user_name: this.#o.callerName, user_number: compatNumber(this.#o.callerId), dest_number: compatNumber(this.#o.destNumber),
+      call_start_at: isoUtc(this.#o.startMs), component_name: componentName,
+    }, endpoint)]);
+  }
+
+  /** The call ended: completes every open touch and writes the final record. Call once. */
+  finish(hangupCause: string): Promise<void> {
+    const now = this.#o.clock.now();
+    this.#endedMs = now;
+    this.#hangupCause = hangupCause;
+    this.#status = this.#connectedMs !== null ? 'answered' : hangupCause === 'failed' ? 'failed' : 'missed';
+    const events: OutboxEvent[] = [];
+    const rows: UserCallRecord[] = [];
+    for (const t of this.#touches) {
+      if (t.endedMs !== null) continue;
+      t.endedMs = now;
+      events.push(this.#completed(t));
+      rows.push(this.#userRow(t));
+    }
+    this.#commit(events, rows);
+    return this.flushed();
+  }
+
+  /** Resolves when every commit so far has been written (or failed and been logged). */
+  flushed(): Promise<void> {
+    return this.#chain;
+  }
+
+  /** The call record as it stands. */
+  record(): CallRecord {
+    const o = this.#o;
+    const end = this.#endedMs;
+    return {
+      unique_call_id: o.uniqueCallId, direction: o.direction, caller_id: compatNumber(o.callerId), caller_name: o.callerName,
+      dest_number: compatNumber(o.destNumber), user_name: this.#answeredBy?.name ?? this.#placer()?.name ?? null,
+      user_number: this.#answeredBy?.number ?? this.#placer()?.number ?? null, call_start_at: isoUtc(o.startMs),
+      connected_at: this.#connectedMs === null ? null : isoUtc(this.#connectedMs), ended_at: end === null ? null : isoUtc(end),
+      call_duration: end === null ? null : durationS(o.startMs, end),
+      conversation_duration: end === null ? null : this.#connectedMs === null ? 0 : durationS(this.#connectedMs, end),
+      status: this.#status, hangup_cause: this.#hangupCause, queue_name: this.#group.queue_name,
+      ring_group_name: this.#group.ring_group_name, config_version: o.configVersion,
+    };
+  }
+
+  #placer(): UserConfig | undefined {
+    return this.#touches.find((t) => t.direction === 'outbound')?.user;
+  }
+
+  #connected(now: number, user: UserConfig): void {
+    if (this.#connectedMs === null) this.#connectedMs = now;
+    if (this.#answeredBy === null && this.#o.direction !== 'outbound') this.#answeredBy = user;
+    this.#status = 'answered';
+  }
+
+  #open(user: UserConfig, direction: UserTouch['direction']): UserTouch | undefined {
+    return this.#touches.find((t) => t.user.number === user.number && t.direction === direction && t.endedMs === null);
+  }
+
+  #inboundFields(user: UserConfig, context: GroupContext): EventFieldsByType['user_inbound'] {
+    const o = this.#o;
+    return {
+      caller_id: compatNumber(o.callerId), caller_name: o.callerName, user_name: user.name, user_number: user.number,
+      dest_number: compatNumber(o.destNumber), call_start_at: isoUtc(o.startMs), queue_name: context.queue_name, ring_group_name: context.ring_group_name,
+    };
+  }
+
+  #outboundFields(user: UserConfig): EventFieldsByType['user_outbound'] {
+    const o = this.#o;
+    return {
+      caller_id: compatNumber(o.callerId), caller_name: o.callerName, user_name: user.name, user_number: user.number,
+      dest_number: compatNumber(o.destNumber), call_start_at: isoUtc(o.startMs),
+    };
+  }
+
+  #completed(t: UserTouch): OutboxEvent {
+    const end = t.endedMs!;
+    const common = {
+      connected_at: t.connectedMs === null ? null : isoUtc(t.connectedMs),
+      call_duration: durationS(this.#o.startMs, end),
+      conversation_duration: t.connectedMs === null ? 0 : durationS(t.connectedMs, end),
+    };
+    return t.direction === 'inbound'
+      ? this.#event('user_inbound_completed', { ...this.#inboundFields(t.user, t.context), ...common })
+      : this.#event('user_outbound_completed', { ...this.#outboundFields(t.user), ...common });
+  }
+
+  #userRow(t: UserTouch): UserCallRecord {
+    const o = this.#o;
+    const answered = t.connectedMs !== null;
+    const end = t.endedMs ?? o.clock.now();
+    return {
+      unique_call_id: o.uniqueCallId,
+      type: t.direction === 'inbound' ? (answered ? 'user_inbound_answered' : 'user_inbound_missed') : answered ? 'user_outbound_answered' : 'user_outbound_missed',
+      caller_id: compatNumber(o.callerId), caller_name: o.callerName, dest_number: compatNumber(o.destNumber),
+      user_name: t.user.name, user_number: t.user.number, call_start_at: isoUtc(o.startMs),
+      connected_at: answered ? isoUtc(t.connectedMs!) : null, call_duration: durationS(o.startMs, end),
+      conversation_duration: answered ? durationS(t.connectedMs!, end) : 0,
+    };
+  }
+
+  #event<T extends EventType>(type: T, fields: EventFieldsByType[T], endpoint?: EndpointRef): OutboxEvent {
+    return toOutboxEvent(type, fields, {
+      unique_call_id: this.#o.uniqueCallId, sequence: ++this.#sequence, occurred_at: isoUtc(this.#o.clock.now()), ...(endpoint ? { endpoint } : {}),
+    });
+  }
+
+  #commit(events: OutboxEvent[], userCalls: UserCallRecord[] = []): void {
+    const c: CallCommit = { call: this.record(), legs: this.#o.legs().map((l) => l.toRecord(this.#o.uniqueCallId)), events };
+    if (userCalls.length > 0) c.userCalls = userCalls;
+    this.#chain = this.#chain.then(async () => {
+      try {
+        await this.#o.store.commit(c);
+        this.#o.onCommitted?.();
+      } catch (err) {
+        this.#o.log.error({ err, unique_call_id: this.#o.uniqueCallId, events: events.map((e) => e.type) }, 'call commit failed');
+      }
+    });
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The registrar (RFC 3261 §10.3): digest-authenticated REGISTER, several contacts per device, Expires header
+ * and parameter with min/max (423 + Min-Expires), refresh, unregister, `Contact: *`; the source transport,
+ * address and port are stored with each binding so calls reach phones behind NAT (RFC 3581 style).
+ */
+import type { Clock } from '../../common/clock.js';
+import type { Logger } from '../../common/log.js';
+import type { LocationService } from '../location/location-service.js';
+import { Status } from '../sip-status.js';
+import type { SrfRequest, SrfResponse } from '../srf-types.js';
+import { parseContactHeader } from './contact-header.js';
+import type { DeviceAuthenticator } from './device-auth.js';
+
+/** Expiry policy, in seconds. */
+export interface ExpiresPolicy {
+  /** Used when neither the contact nor the request says; default 3600. */
+  defaultS: number;
+  /** Shorter non-zero requests get 423 Interval Too Brief; default 60. */
+  minS: number;
+  /** Longer requests are shortened to this; default 7200. */
+  maxS: number;
+}
+
+/** Options of {@link Registrar}. */
+export interface RegistrarOptions {
+  auth: DeviceAuthenticator;
+  location: LocationService;
+  clock: Clock;
+  log: Logger;
+  expires?: Partial<ExpiresPolicy>;
+}
+
+/** Handles REGISTER requests routed to it by srf. */
+export class Registrar {
+  readonly #auth: DeviceAuthenticator;
+  readonly #location: LocationService;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #policy: ExpiresPolicy;
+
+  constructor(opts: RegistrarOptions) {
+    this.#auth = opts.auth;
+    this.#location = opts.location;
+    this.#clock = opts.clock;
+    this.#log = opts.log;
+    this.#policy = { defaultS: 3600, minS: 60, maxS: 7200, ...opts.expires };
+  }
+
+  /** The srf `register` route handler. Never throws: errors are answered with 500 and logged. */
+  handle(req: SrfRequest, res: SrfResponse): void {
+    this.#process(req, res).catch((err: unknown) => {
+      this.#log.error({ err, from: req.source_address }, 'REGISTER processing failed');
+      safeSend(res, Status.ServerInternalError);
+    });
+  }
+
+  async #process(req: SrfRequest, res: SrfResponse): Promise<void> {
+    const auth = this.#auth.check(req, 'www');
+    if (!auth.ok) {
+      if (auth.reason === 'invalid' || auth.reason === 'rate-limited') {
+        this.#log.info({ source: `${req.source_address}:${req.source_port}`, reason: auth.reason }, 'REGISTER refused');
+      }
+      return safeSend(res, auth.status, auth.headers);
+    }
+    const username = auth.device.username;
+    const aorUser = toUser(req.get('To'));
+    // RFC 3261 §10.3 step 3/6: the authenticated identity must be allowed to register this address-of-record.
+    if (aorUser !== null && aorUser !== username) return safeSend(res, Status.Forbidden);
+
+    const contactValue = req.get('Contact');
+    if (contactValue === undefined || contactValue.trim() === '') return this.#reply(res, username);
+    const parsed = parseContactHeader(contactValue);
+    if (!parsed.ok) return safeSend(res, Status.BadRequest, {}, `Bad Contact: ${parsed.error}`.slice(0, 100));
+    const headerExpires = parseExpires(req.get('Expires'));
+
+    if (parsed.wildcard) {
+      // §10.3 step 6: "*" is only valid with Expires: 0.
+      if (headerExpires !== 0) return safeSend(res, Status.BadRequest, {}, 'Contact * requires Expires 0');
+      await this.#location.removeAll(username);
+      this.#log.info({ device: username }, 'device unregistered (all contacts)');
+      return this.#reply(res, username);
+    }
+
+    const callId = req.get('Call-ID') ?? '';
+    const cseq = parseInt(req.get('CSeq') ?? '0', 10) || 0;
+    const existing = new Map(this.#location.bindings(username).map((b) => [b.contact, b]));
+    const now = this.#clock.now();
+    const updates: Array<{ contact: string; expiresS: number; instance: string | null }> = [];
+    for (const c of parsed.contacts) {
+      const raw = c.params['expires'] !== undefined ? parseExpires(c.params['expires']) : headerExpires;
+      let expiresS = raw ?? this.#policy.defaultS;
+      if (expiresS !== 0 && expiresS < this.#policy.minS) {
+        return safeSend(res, Status.IntervalTooBrief, { 'Min-Expires': String(this.#policy.minS) });
+      }
+      expiresS = Math.min(expiresS, this.#policy.maxS);
+      updates.push({ contact: c.uri, expiresS, instance: c.params['+sip.instance'] ?? null });
+    }
+    for (const u of updates) {
+      const prev = existing.get(u.contact);
+      // §10.3 step 7: same Call-ID with a CSeq not higher than stored → out of order, leave the binding alone.
+      if (prev && prev.call_id === callId && cseq <= prev.cseq) continue;
+      if (u.expiresS === 0) {
+        if (prev) await this.#location.remove(username, u.contact);
+        continue;
+      }
+      await this.#location.upsert({
+        username, contact: u.contact,
+        transport: /tcp/i.test(req.protocol) ? 'tcp' : 'udp',
+        source_address: req.source_address, source_port: req.source_port,
+        call_id: callId, cseq, expires_at: now + u.expiresS * 1000,
+        user_agent: req.get('User-Agent') ?? null, instance_id: u.instance, updated_at: now,
+      });
+    }
+    this.#log.debug({ device: username, contacts: updates.length }, 'REGISTER accepted');
+    return this.#reply(res, username);
+  }
+
+  /** 200 OK listing every current binding with its remaining lifetime (§10.3 step 8). */
+  #reply(res: SrfResponse, username: string): void {
+    const now = this.#clock.now();
+    const contacts = this.#location.bindings(username).map((b) => `<${b.contact}>;expires=${Math.max(0, Math.round((b.expires_at - now) / 1000))}`);
+    const headers: Record<string, string> = { Date: new Date(now).toUTCString() };
+    if (contacts.length > 0) headers['Contact'] = contacts.join(', ');
+    safeSend(res, Status.Ok, headers);
+  }
+}
+
+/** Integer seconds from an Expires value; null when absent or malformed. */
+function parseExpires(v: string | undefined): number | null {
+  if (v === undefined) return null;
+  const t = v.trim();
+  if (!/^\d{1,10}$/.test(t)) return null;
+  return Math.min(Number(t), 2 ** 32 - 1);
+}
+
+/** The user part of a To/From header value, or null. */
+export function toUser(header: string | undefined): string | null {
+  if (!header) return null;
+  const m = /sips?:([^@;>]+)@/i.exec(header);
+  return m ? decodeURIComponent(m[1]!) : null;
+}
+
+function safeSend(res: SrfResponse, status: number, headers: Record<string, string> = {}, reason?: string): void {
+  try {
+    if (reason) res.send(status, reason, { headers });
+    else res.send(status, { headers });
+  } catch {
+    /* the transaction is gone (e.g. the connection closed); nothing to answer */
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * The srf `invite` route: authenticates where needed (407 for everything but a DID, so an unauthenticated
+ * INVITE never reaches the trunk), routes, creates the Call with the live configuration version, and starts
+ * the matching behaviour: a DID's flow, an internal call to an extension, or an outbound call via the trunk.
+ */
+import type { Logger } from '../../common/log.js';
+import type { ConfigVersion, FlowConfig, TrunkConfig, UserConfig } from '../../config/types.js';
+import type { Call } from '../call/call.js';
+import type { CallTable } from '../call/call-factory.js';
+import { UasCallerSide } from '../call/caller-side.js';
+import type { ConfigControl } from '../facade.js';
+import { dialTrunk } from '../outbound/trunk-dial.js';
+import type { DeviceAuthenticator } from '../registrar/device-auth.js';
+import { Status } from '../sip-status.js';
+import type { SrfLike, SrfRequest, SrfResponse } from '../srf-types.js';
+import { requiresAuth, route } from './router.js';
+
+/** Picks the trunk for an outbound call; default `trunks[0]`. */
+export type TrunkResolver = (config: ConfigVersion, number: string) => TrunkConfig | undefined;
+
+/** Options of {@link InviteRouter}. */
+export interface InviteRouterOptions {
+  srf: SrfLike;
+  config: ConfigControl;
+  auth: DeviceAuthenticator;
+  calls: CallTable;
+  log: Logger;
+  trunkResolver?: TrunkResolver;
+  /** False while stopping: new INVITEs get 503. */
+  accepting: () => boolean;
+}
+
+/** The user part of a SIP URI. */
+function uriUser(uri: string): string {
+  const m = /^sips?:([^@;?]+)@/i.exec(uri);
+  return m ? decodeURIComponent(m[1]!) : '';
+}
+
+/** The display name and user of a From header. */
+function parseFrom(req: SrfRequest): { number: string | null; name: string | null } {
+  const from = req.get('From') ?? '';
+  const name = /^\s*"((?:[^"\\]|\\.)*)"/.exec(from)?.[1] ?? (/^\s*([^<"]+?)\s*</.exec(from)?.[1] ?? null);
+  const user = /sips?:([^@;>]+)@/i.exec(from)?.[1] ?? null;
+  return { number: user ? decodeURIComponent(user) : null, name: name ? name.trim() : null };
+}
+
+/** Handles new INVITEs. */
+export class InviteRouter {
+  readonly #o: InviteRouterOptions;
+
+  constructor(opts: InviteRouterOptions) {
+    this.#o = opts;
+  }
+
+  /** The srf route handler; never throws. */
+  handle(req: SrfRequest, res: SrfResponse): void {
+    try {
+      this.#dispatch(req, res);
+    } catch (err) {
+      this.#o.log.error({ err }, 'INVITE dispatch failed');
+      try {
+        res.send(Status.ServerInternalError);
+      } catch { /* gone */ }
+    }
+  }
+
+  #dispatch(req: SrfRequest, res: SrfResponse): void {
+    if (!this.#o.accepting()) return res.send(Status.ServiceUnavailable);
+    const version = this.#o.config.live();
+    const dialled = uriUser(req.uri);
+    const r = route(version.config, dialled);
+    let device: { user: UserConfig; username: string } | null = null;
+    if (requiresAuth(r)) {
+      const a = this.#o.auth.check(req, 'proxy');
+      if (!a.ok) return res.send(a.status, { headers: a.headers });
+      device = { user: a.user, username: a.device.username };
+    }
+    switch (r.kind) {
+      case 'not-found':
+        this.#o.log.info({ dialled, why: r.why }, 'INVITE to nothing');
+        return res.send(Status.NotFound);
+      case 'did': {
+        const from = parseFrom(req);
+        const call = this.#start(version, req, res, { direction: 'inbound', callerId: from.number, callerName: from.name, destNumber: r.number.number });
+        return void this.#runFlow(call, r.flow);
+      }
+      case 'extension': {
+        const caller = device!.user;
+        const call = this.#start(version, req, res, { direction: 'internal', callerId: caller.number, callerName: caller.name, destNumber: r.user.number });
+        call.recorder.outboundStarted(caller);
+        call.holdPresence(caller);
+        const flow: FlowConfig = { id: `internal:${r.user.number}`, nodes: [{ id: 'user', type: 'user', user: r.user.number, next: null }] };
+        return void this.#runFlow(call, flow);
+      }
+      case 'outbound':
+        return this.#outbound(version, req, res, device!.user, r.number);
+    }
+  }
+
+  #start(version: ConfigVersion, req: SrfRequest, res: SrfResponse, parties: Parameters<CallTable['create']>[1]): Call {
+    const call = this.#o.calls.create(version, parties);
+    const leg = call.newLeg({ kind: 'caller', remote: `${req.source_address}:${req.source_port}` });
+    const caller = new UasCallerSide({ srf: this.#o.srf, req, res, leg, log: call.log });
+    call.attachCaller(caller);
+    req.on('cancel', () => {
+      caller.cancelled();
+      call.handle({ kind: 'caller-cancel' });
+    });
+    call.log.info({ direction: parties.direction, from: parties.callerId, to: parties.destNumber, config_version: version.version }, 'call started');
+    return call;
+  }
+
+  async #runFlow(call: Call, flow: FlowConfig): Promise<void> {
+    try {
+      await call.runFlow(flow);
+    } catch (err) {
+      call.log.error({ err }, 'flow failed');
+      await call.end('failed', { status: Status.ServerInternalError });
+    }
+  }
+
+  #outbound(version: ConfigVersion, req: SrfRequest, res: SrfResponse, user: UserConfig, number: string): void {
+    const trunk = this.#o.trunkResolver ? this.#o.trunkResolver(version, number) : version.config.trunks[0];
+    if (!trunk) {
+      this.#o.log.warn({ number }, 'outbound call but no trunk is configured');
+      return res.send(Status.ServiceUnavailable);
+    }
+    const callerId = user.caller_id ?? trunk.caller_id ?? user.number;
+    const call = this.#start(version, req, res, { direction: 'outbound', callerId, callerName: user.name, destNumber: number });
+    call.recorder.outboundStarted(user);
+    call.holdPresence(user);
+    void this.#runOutbound(call, trunk, user, number, callerId);
+  }
+
+  async #runOutbound(call: Call, trunk: TrunkConfig, user: UserConfig, number: string, callerId: string): Promise<void> {
+    try {
+      const o = await dialTrunk(call, { trunk, number, callerId, callerName: user.name, localSdp: call.caller.offer, onRinging: () => call.ringing() }, call.signal);
+      if (o.kind === 'answered') {
+        call.recorder.outboundAnswered(user);
+        await call.connect(o.dialog, o.leg, null);
+        return;
+      }
+      if (!call.isEnding) await call.end('trunk-failed', { status: o.kind === 'failed' ? o.status : Status.RequestTerminated });
+    } catch (err) {
+      call.log.error({ err }, 'outbound call failed');
+      await call.end('failed', { status: Status.ServerInternalError });
+    }
+  }
+}
