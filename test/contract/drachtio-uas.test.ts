@@ -4,7 +4,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type Srf from 'drachtio-srf';
 import type { DrachtioLite } from '../../src/drachtio-lite/index.js';
-import { getTag, parseCSeq } from '../../src/sip/index.js';
+import { getTag, parseCSeq, type SipRequest, type SipResponse } from '../../src/sip/index.js';
 import { deferred, DrachtioPeer, TEST_SDP, waitFor } from '../support/drachtio-peer.js';
 import { connectApp, disconnectApp, liteUri, routed, sipUdp, startLite } from '../support/drachtio-harness.js';
 
@@ -30,7 +30,7 @@ describe('drachtio-lite UAS side with real drachtio-srf', () => {
   });
 
   /** Sends an INVITE; resolves with the 200, the app's dialog and the request. */
-  async function call(): Promise<{ ok: Srf.SrfResponse | import('../../src/sip/index.js').SipResponse; dialog: Srf.Dialog; invite: import('../../src/sip/index.js').SipRequest }> {
+  async function call(): Promise<{ ok: SipResponse; dialog: Srf.Dialog; invite: SipRequest }> {
     const dialogP = new Promise<Srf.Dialog>((resolve, reject) => {
       onInvite = (req, res) => { app.createUAS(req, res, { localSdp: APP_SDP }).then(resolve, reject); };
     });
