@@ -50,6 +50,18 @@ export function checkTimeZone(v: string): string | null {
   return IANAZone.isValidZone(v) ? null : `must be an IANA time zone (like "Australia/Melbourne"), got '${v}'`;
 }
 
+/** A plausible e-mail address (one '@', no spaces, a dot in the domain). */
+export function checkEmail(v: string): string | null {
+  return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v) ? null : `must be an e-mail address, got '${v}'`;
+}
+
+/** A Standard Webhooks secret: `whsec_` followed by base64 of at least 24 bytes. */
+export function checkSigningSecret(v: string): string | null {
+  const body = v.startsWith('whsec_') ? v.slice(6) : '';
+  const ok = /^[A-Za-z0-9+/]+={0,2}$/.test(body) && Buffer.from(body, 'base64').length >= 24;
+  return ok ? null : "must be 'whsec_' followed by base64 of at least 24 bytes";
+}
+
 /** Edit distance counting an adjacent swap as one edit (optimal string alignment), for "did you mean" hints. */
 export function editDistance(a: string, b: string): number {
   const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));

@@ -3,7 +3,7 @@
  * ({@link PBX_SCHEMA}). {@link validateConfig} reads raw YAML/JSON through it, then runs the cross-checks
  * (references, uniqueness) and returns a typed {@link PbxConfig} or every issue found.
  */
-import { checkDigits, checkE164, checkHost, checkHttpUrl, checkIpOrCidr, checkTimeZone } from './formats.js';
+import { checkDigits, checkE164, checkEmail, checkHost, checkHttpUrl, checkIpOrCidr, checkSigningSecret, checkTimeZone } from './formats.js';
 import { crossCheck } from './cross-checks.js';
 import { readShape, type ObjectShape, type Shape, type ReadContext } from './shape.js';
 import { WEBHOOK_EVENT_TYPES, type PbxConfig } from './types.js';
@@ -40,7 +40,7 @@ const user = obj('A person with an extension.', {
   voicemail: obj('Voicemail box.', {
     enabled: bool('Whether a user node with no `next` falls through to this box (SPEC §2 "voicemail by default"); an explicit voicemail node always takes messages.', false),
     greeting: str('Path or URL of a greeting WAV; null = built-in greeting.', { nullable: true, default: null }),
-    emails: list('Addresses copied into voicemail events.', str('An e-mail address.'), { default: [] }),
+    emails: list('Addresses copied into voicemail events.', str('An e-mail address.', { check: checkEmail }), { default: [] }),
     max_length_s: positive('Longest message, in seconds.', 120),
   }),
   record: str('Which calls are recorded: none, inbound, outbound or all.', { oneOf: ['none', 'inbound', 'outbound', 'all'], default: 'none' }),
@@ -129,7 +129,7 @@ export const PBX_SCHEMA: ObjectShape = obj('The PBX configuration.', {
     secret_token: str('Sent as X-Pbx-Token; required when enabled.', { default: '', allowEmpty: true }),
     events: list(`Ticked event types: ${WEBHOOK_EVENT_TYPES.join(', ')}.`, str('An event type.', { oneOf: WEBHOOK_EVENT_TYPES }), { default: [...WEBHOOK_EVENT_TYPES] }),
     enabled: bool('Whether events are sent.', false),
-    signing_secret: str('Standard Webhooks secret (whsec_…); null = derived from secret_token.', { nullable: true, default: null }),
+    signing_secret: str('Standard Webhooks secret (whsec_ + base64); null = derived from secret_token.', { nullable: true, default: null, check: checkSigningSecret }),
   }),
   api: obj('Integration and admin API access.', {
     api_key: str('Key expected in the `token` header; SWITCHBOARD_API_KEY replaces it.'),

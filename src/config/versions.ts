@@ -9,7 +9,6 @@ import type { Logger } from '../common/log.js';
 import type { ApplyResult, ConfigControl } from '../engine/facade.js';
 import type { Store } from '../store/store.js';
 import { configDiff, deepFreeze } from './config-diff.js';
-import { ConfigError } from './errors.js';
 import { validateConfig } from './schema.js';
 import type { ConfigVersion, PbxConfig } from './types.js';
 
@@ -43,11 +42,10 @@ function freezeVersion(v: { version: number; config: PbxConfig; created_at: stri
   return deepFreeze({ version: v.version, config: structuredClone(v.config), created_at: v.created_at });
 }
 
-/** Validates a stored configuration (filling defaults added since it was stored); a broken one is a ConfigError. */
-function revalidate(config: PbxConfig, version: number): PbxConfig {
+/** A stored configuration re-read through the schema (defaults added since it was stored); undefined if it no longer validates. */
+function revalidate(config: PbxConfig, version: number): PbxConfig | undefined {
   const r = validateConfig(config, `config version ${version}`);
-  if (!r.ok) throw new ConfigError(r.errors);
-  return r.config;
+  return r.ok ? r.config : undefined;
 }
 
 /**
@@ -57,7 +55,8 @@ function revalidate(config: PbxConfig, version: number): PbxConfig {
 async function fileUnchanged(store: ConfigVersionStore, file: PbxConfig, latest: number): Promise<boolean> {
   for (let v = latest; v >= 1; v--) {
     const row = await store.getConfigVersion(v);
-    if (row && configDiff(revalidate(row.config, v), file).length === 0) return true;
+    const config = row && revalidate(row.config, v);
+    if (config && configDiff(config, file).length === 0) return true;
   }
   return false;
 }
@@ -84,12 +83,16 @@ export async function createConfigVersions(deps: ConfigVersionsDeps): Promise<Co
     current = await insert(deps.initial);
     log?.info({ config_version: current.version }, 'configuration file stored as version 1');
   } else {
-    const stored = freezeVersion({ ...latest, config: revalidate(latest.config, latest.version) });
-    if (configDiff(stored.config, deps.initial).length === 0 || (await fileUnchanged(store, deps.initial, latest.version - 1))) {
-      current = stored;
+    const storedConfig = revalidate(latest.config, latest.version);
+    if (storedConfig === undefined) {
+      // A schema change made the stored version invalid: the file (valid, or loading would have failed) takes over.
+      current = await insert(deps.initial);
+      log?.warn({ config_version: current.version, replaced: latest.version }, 'stored configuration no longer validates; stored the file as a new version');
+    } else if (configDiff(storedConfig, deps.initial).length === 0 || (await fileUnchanged(store, deps.initial, latest.version - 1))) {
+      current = freezeVersion({ ...latest, config: storedConfig });
       log?.info({ config_version: current.version }, 'running stored configuration version');
     } else {
-      const changed = configDiff(stored.config, deps.initial);
+      const changed = configDiff(storedConfig, deps.initial);
       current = await insert(deps.initial);
       log?.info({ config_version: current.version, changed: changed.slice(0, 50) }, 'configuration file changed; stored as a new version');
     }

@@ -28,3 +28,14 @@ describe('value formats', () => {
     expect(editDistance('abc', 'xyz')).toBe(3);
   });
 });
+
+describe('more value formats', () => {
+  it('checks e-mail addresses and signing secrets', async () => {
+    const { checkEmail, checkSigningSecret } = await import('../../../src/config/formats.js');
+    expect(checkEmail('ann@example.com')).toBeNull();
+    expect(checkEmail('ann@example')).not.toBeNull();
+    expect(checkSigningSecret(`whsec_${Buffer.alloc(32, 7).toString('base64')}`)).toBeNull();
+    expect(checkSigningSecret('whsec_c2hvcnQ=')).toBe("must be 'whsec_' followed by base64 of at least 24 bytes");
+    expect(checkSigningSecret('secret')).not.toBeNull();
+  });
+});

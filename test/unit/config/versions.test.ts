@@ -193,6 +193,16 @@ describe.each([
   });
 });
 
+describe('config versions with a stored version that no longer validates', () => {
+  it('stores the file as a new version instead of failing to start', async () => {
+    const store = memoryStore();
+    await store.insertConfigVersion({ ...demo(), retired_key: true } as unknown as PbxConfig, '2026-01-01T00:00:00.000Z');
+    const versions = await createConfigVersions({ store, initial: demo() });
+    expect(versions.live().version).toBe(2);
+    expect(versions.live().config).toEqual(demo());
+  });
+});
+
 describe('config versions across a real restart (SQLite file)', () => {
   it('keeps versions in the database file and adds one when the file changes', async () => {
     const file = join(tmp, 'restart.db');
