@@ -1,0 +1,28 @@
+/**
+ * The admin API (ours), mounted at `/api/admin`: configuration CRUD on the staged version, apply, and the
+ * webhook delivery log.
+ */
+import type { FastifyInstance } from 'fastify';
+import { systemClock } from '../../common/clock.js';
+import type { ApiDeps } from '../deps.js';
+import { COLLECTIONS, registerCollection } from './collections.js';
+import { registerConfigRoutes } from './config-routes.js';
+import { registerDevices } from './devices.js';
+import { registerSettings } from './settings.js';
+import { createStaging } from './staging.js';
+import { registerWebhookRoutes } from './webhooks.js';
+
+/** The admin API plugin. */
+export async function adminApi(app: FastifyInstance, opts: { deps: ApiDeps }): Promise<void> {
+  const { deps } = opts;
+  // Admin responses are small and not hot: plain JSON.stringify instead of one fast-json-stringify build per
+  // route and status (those builds re-validate every shared schema and cost seconds at startup). The response
+  // schemas still document the routes in the OpenAPI document.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  const staging = createStaging(deps.engine.config);
+  for (const spec of COLLECTIONS) registerCollection(app, staging, spec);
+  registerDevices(app, staging);
+  registerSettings(app, staging);
+  registerConfigRoutes(app, deps.engine, staging);
+  registerWebhookRoutes(app, { store: deps.store, clock: deps.clock ?? systemClock, ...(deps.webhooksAdmin ? { webhooksAdmin: deps.webhooksAdmin } : {}) });
+}

@@ -1,0 +1,8 @@
+/**
+ * The REST surface: integration API v2 (compat), admin API (ours) and the OpenAPI document. Nothing imports
+ * `api` except main.ts, which builds the app with {@link buildApp} and listens.
+ */
+export { buildApp, type AuthMode } from './app.js';
+export type { ApiDeps, WebhooksAdmin, DeliveryListQuery, RedeliverRange } from './deps.js';
+export { ApiError, type Envelope } from './errors.js';
+export { OPENAPI_PATH, DOCS_PREFIX } from './openapi.js';

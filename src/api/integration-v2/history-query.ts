@@ -1,0 +1,77 @@
+/**
+ * The call-history query parameters of SPEC.md §4, turned into a store {@link HistoryQuery}: dates are whole days
+ * in the PBX time zone (luxon), converted to an inclusive UTC range.
+ */
+import { DateTime, IANAZone } from 'luxon';
+import type { HistoryQuery } from '../../store/store.js';
+import { badParameter } from '../errors.js';
+import { DATE_PATTERN, type JsonSchema } from '../schemas.js';
+
+/** Upper bound of `limit` (compat). */
+export const MAX_LIMIT = 10_000;
+
+/** Query parameters shared by the three history routes (unknown parameters are ignored: compat). */
+export interface HistoryParams {
+  from_date?: string;
+  to_date?: string;
+  sort_by?: 'newest_first' | 'oldest_first';
+  offset?: number;
+  limit?: number;
+  unique_call_id?: string;
+  users_numbers?: string;
+  queues_names?: string;
+  ringgroups_names?: string;
+}
+
+/** Querystring schema of a history route; `namesParam` is its comma-list filter. */
+export function historyQuerySchema(namesParam: 'users_numbers' | 'queues_names' | 'ringgroups_names', namesDoc: string): JsonSchema {
+  return {
+    type: 'object',
+    properties: {
+      from_date: { type: 'string', pattern: DATE_PATTERN, description: 'First day (YYYY-MM-DD, PBX time zone), inclusive.' },
+      to_date: { type: 'string', pattern: DATE_PATTERN, description: 'Last day (YYYY-MM-DD, PBX time zone), inclusive.' },
+      sort_by: { type: 'string', enum: ['newest_first', 'oldest_first'], default: 'newest_first' },
+      offset: { type: 'integer', minimum: 0, default: 0, description: 'Rows to skip.' },
+      limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: 100, description: 'Rows to return (1–10000).' },
+      unique_call_id: { type: 'string', maxLength: 64, description: 'Only rows of this call.' },
+      [namesParam]: { type: 'string', maxLength: 4096, description: namesDoc },
+    },
+  };
+}
+
+/** Parses one YYYY-MM-DD day in `zone`; the schema has already checked the shape. */
+function day(name: string, value: string, zone: string): DateTime {
+  const d = DateTime.fromISO(value, { zone });
+  if (!d.isValid) throw badParameter(name, `'${value}' is not a valid date`);
+  return d;
+}
+
+/** Splits a comma list, dropping blanks; undefined when nothing is left. */
+export function commaList(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const items = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return items.length > 0 ? items : undefined;
+}
+
+/**
+ * Builds the store query. `from_date` → start of that day in `timeZone`, `to_date` → end of that day (last
+ * millisecond), both as UTC ISO strings; `from_date` after `to_date` → 400 naming `from_date`.
+ */
+export function toHistoryQuery(p: HistoryParams, names: string | undefined, timeZone: string): HistoryQuery {
+  // A validated configuration always has a valid zone; anything else is a bug, not the client's fault.
+  if (!IANAZone.isValidZone(timeZone)) throw new TypeError(`pbx.time_zone '${timeZone}' is not an IANA time zone`);
+  const from = p.from_date === undefined ? null : day('from_date', p.from_date, timeZone).startOf('day');
+  const to = p.to_date === undefined ? null : day('to_date', p.to_date, timeZone).endOf('day');
+  if (from && to && from > to) throw badParameter('from_date', `${p.from_date} is after to_date ${p.to_date}`);
+  const q: HistoryQuery = {
+    from: from ? from.toUTC().toISO()! : null,
+    to: to ? to.toUTC().toISO()! : null,
+    sort: p.sort_by ?? 'newest_first',
+    offset: p.offset ?? 0,
+    limit: p.limit ?? 100,
+  };
+  if (p.unique_call_id !== undefined) q.unique_call_id = p.unique_call_id;
+  const list = commaList(names);
+  if (list) q.names = list;
+  return q;
+}
