@@ -63,8 +63,11 @@ export const RING_GROUP_CALLS: TableSpec<GroupCallRecord> = {
 export function normalizeIso(value: string, what: string): string {
   const ms = typeof value === 'string' ? Date.parse(value) : Number.NaN;
   if (Number.isNaN(ms)) throw new StoreArgumentError(`${what} is not an ISO 8601 timestamp: ${JSON.stringify(value)}`);
-  return new Date(ms).toISOString();
+  // Already canonical (the engine's format): keep the string, skip re-formatting.
+  return CANONICAL_ISO.test(value) ? value : new Date(ms).toISOString();
 }
+
+const CANONICAL_ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 /** The record's values in column order, timestamps normalized; `undefined` becomes null. */
 export function rowValues<R>(spec: TableSpec<R>, rec: R): unknown[] {
@@ -91,6 +94,19 @@ export function fromRow<R>(spec: TableSpec<R>, row: Record<string, unknown>): R 
  * placeholder (`?` for SQLite, `$i` for PostgreSQL). Both dialects accept this syntax.
  */
 export function upsertSql<R>(spec: TableSpec<R>, ph: (i: number) => string): string {
+  const byDialect = upsertCache.get(spec) ?? new Map<(i: number) => string, string>();
+  upsertCache.set(spec, byDialect);
+  let sql = byDialect.get(ph);
+  if (sql === undefined) {
+    sql = buildUpsertSql(spec, ph);
+    byDialect.set(ph, sql);
+  }
+  return sql;
+}
+
+const upsertCache = new WeakMap<object, Map<(i: number) => string, string>>();
+
+function buildUpsertSql<R>(spec: TableSpec<R>, ph: (i: number) => string): string {
   const cols = spec.columns.join(', ');
   const values = spec.columns.map((_, i) => ph(i + 1)).join(', ');
   const updates = spec.columns.filter((c) => !spec.key.includes(c)).map((c) => `${c} = excluded.${c}`).join(', ');

@@ -336,7 +336,7 @@ export class SqliteStore implements Store {
   }
 
   #upsert<R>(spec: TableSpec<R>, rec: R): void {
-    this.#stmt(upsertSql(spec, () => '?')).run(...rowValues(spec, rec));
+    this.#stmt(upsertSql(spec, SQLITE_DIALECT.ph)).run(...rowValues(spec, rec));
   }
 
   #commitOne(c: CallCommit): void {
