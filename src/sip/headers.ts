@@ -197,6 +197,7 @@ export function formatVia(v: Via): string {
 /** Removes the quotes and backslash escapes of a quoted-string. */
 export function unquote(s: string): string {
   if (s.length < 2 || s.charCodeAt(0) !== 0x22 || s.charCodeAt(s.length - 1) !== 0x22) return s;
+  if (s.indexOf('\\') === -1) return s.slice(1, -1);
   return s.slice(1, -1).replace(/\\(.)/gs, '$1');
 }
 
@@ -235,7 +236,10 @@ export function parseNameAddr(value: string): NameAddr | undefined {
     if (displayName === undefined && lt > i) {
       // Unquoted display name: *(token LWS)
       const dn = s.slice(i, lt).trim();
-      for (const word of dn.split(/[ \t]+/)) if (!isToken(word)) return undefined;
+      for (let k = 0; k < dn.length; k++) {
+        const c = dn.charCodeAt(k);
+        if (c !== 0x20 && c !== 0x09 && !isTokenChar(c)) return undefined;
+      }
       displayName = dn;
     }
     const gt = s.indexOf('>', lt);

@@ -113,45 +113,48 @@ export function parseHead(text: string, maxHeaders = DEFAULT_MAX_HEADERS): HeadR
     firstLine.indexOf('\r') === -1 ? parseStartLine(firstLine) : sipParseError('SB_ERR_SIP_PARSE', 'bare CR in the start line');
   const startOk = 'kind' in start ? start : undefined;
   const headers: HeaderField[] = [];
-  let pos = eol === -1 ? text.length : eol + 1;
+  const len = text.length;
+  let pos = eol === -1 ? len : eol + 1;
   let badLine: string | undefined;
-  while (pos < text.length) {
-    eol = text.indexOf('\n', pos);
-    const end = eol === -1 ? text.length : eol;
-    let line = text.slice(pos, text.charCodeAt(end - 1) === 0x0d ? end - 1 : end);
-    pos = end + 1;
-    if (line.indexOf('\r') !== -1) {
+  while (pos < len) {
+    // Work on indices into `text`; only the name and the trimmed value are sliced out.
+    let next = text.indexOf('\n', pos);
+    if (next === -1) next = len;
+    let end = next > pos && text.charCodeAt(next - 1) === 0x0d ? next - 1 : next;
+    const lineStart = pos;
+    pos = next + 1;
+    const cr = text.indexOf('\r', lineStart);
+    if (cr !== -1 && cr < end) {
       // A bare CR is not a line end (RFC 3261 §7: lines end in CRLF) and must not survive into a value.
-      badLine ??= line;
+      badLine ??= text.slice(lineStart, end);
       continue;
     }
-    const c0 = line.charCodeAt(0);
+    if (end === lineStart) continue;
+    const c0 = text.charCodeAt(lineStart);
     if (c0 === 0x20 || c0 === 0x09) {
       // RFC 3261 §7.3.1: a line starting with whitespace continues the previous header (folding → one SP).
       const prev = headers[headers.length - 1];
-      if (!prev) {
-        badLine ??= line;
-        continue;
-      }
-      const cont = line.trim();
-      if (cont) prev.value = prev.value ? prev.value + ' ' + cont : cont;
+      const cont = text.slice(lineStart, end).trim();
+      if (!prev) badLine ??= cont;
+      else if (cont) prev.value = prev.value ? prev.value + ' ' + cont : cont;
       continue;
     }
-    if (line.length === 0) continue;
-    const colon = line.indexOf(':');
-    if (colon <= 0) {
-      badLine ??= line;
+    const colon = text.indexOf(':', lineStart);
+    if (colon === -1 || colon >= end || colon === lineStart) {
+      badLine ??= text.slice(lineStart, end);
       continue;
     }
     let nameEnd = colon;
-    while (nameEnd > 0 && (line.charCodeAt(nameEnd - 1) === 0x20 || line.charCodeAt(nameEnd - 1) === 0x09)) nameEnd--;
-    const name = nameEnd === colon ? line.slice(0, colon) : line.slice(0, nameEnd);
+    while (nameEnd > lineStart && (text.charCodeAt(nameEnd - 1) === 0x20 || text.charCodeAt(nameEnd - 1) === 0x09)) nameEnd--;
+    const name = text.slice(lineStart, nameEnd);
     if (!isToken(name)) {
-      badLine ??= line;
+      badLine ??= text.slice(lineStart, end);
       continue;
     }
-    line = line.slice(colon + 1);
-    headers.push({ name, value: line.trim() });
+    let vs = colon + 1;
+    while (vs < end && (text.charCodeAt(vs) === 0x20 || text.charCodeAt(vs) === 0x09)) vs++;
+    while (end > vs && (text.charCodeAt(end - 1) === 0x20 || text.charCodeAt(end - 1) === 0x09)) end--;
+    headers.push({ name, value: text.slice(vs, end) });
     if (headers.length > maxHeaders) break;
   }
   let contentLength: number | undefined;
@@ -160,36 +163,70 @@ export function parseHead(text: string, maxHeaders = DEFAULT_MAX_HEADERS): HeadR
     const n = h.name;
     if (n.length === 1 ? n === 'l' || n === 'L' : n.length === 14 && n.toLowerCase() === 'content-length') {
       const v = h.value;
-      if (!/^[0-9]{1,10}$/.test(v)) {
+      if (!isDigits(v, 10)) {
         clError ??= sipParseError('SB_ERR_SIP_CONTENT_LENGTH', `bad Content-Length "${clip(v)}"`, 'Content-Length');
       } else if (contentLength !== undefined && contentLength !== Number(v)) {
         clError ??= sipParseError('SB_ERR_SIP_CONTENT_LENGTH', `conflicting Content-Length values ${contentLength} and ${Number(v)}`, 'Content-Length');
       } else contentLength = Number(v);
     }
   }
-  const fail = (error: SipParseError): HeadResult => {
-    const r: HeadResult = { ok: false, error };
-    const sl = startLineInfo(startOk);
-    if (sl) r.startLine = sl;
-    if (contentLength !== undefined && !clError) r.contentLength = contentLength;
-    return r;
-  };
-  if (!startOk) return fail(start as SipParseError);
-  if (headers.length > maxHeaders) return fail(sipParseError('SB_ERR_SIP_TOO_LARGE', `more than ${maxHeaders} header fields`));
-  if (badLine !== undefined) return fail(sipParseError('SB_ERR_SIP_HEADER', `malformed header line "${clip(badLine)}"`));
-  if (clError) return fail(clError);
+  const cl = clError ? undefined : contentLength;
+  if (!startOk) return headFailure(start as SipParseError, undefined, cl);
+  if (headers.length > maxHeaders) return headFailure(sipParseError('SB_ERR_SIP_TOO_LARGE', `more than ${maxHeaders} header fields`), startOk, cl);
+  if (badLine !== undefined) return headFailure(sipParseError('SB_ERR_SIP_HEADER', `malformed header line "${clip(badLine)}"`), startOk, cl);
+  if (clError) return headFailure(clError, startOk, cl);
   const bad = checkHeaders(headers);
-  if (bad) return fail(bad);
+  if (bad) return headFailure(bad, startOk, cl);
   const head: ParsedHead = { start: startOk, headers };
   if (contentLength !== undefined) head.contentLength = contentLength;
   return { ok: true, head };
+}
+
+function headFailure(error: SipParseError, start: ParsedHead['start'] | undefined, contentLength: number | undefined): HeadResult {
+  const r: HeadResult = { ok: false, error };
+  const sl = startLineInfo(start);
+  if (sl) r.startLine = sl;
+  if (contentLength !== undefined) r.contentLength = contentLength;
+  return r;
+}
+
+/**
+ * Lengths of the header names {@link checkHeaders} looks at (v/f/t/i/m/l, To, Via, From/CSeq/Date, Call-ID/Contact,
+ * Max-Forwards); other names skip the lower-casing entirely.
+ */
+const CHECKED_NAME_LENGTHS = new Uint8Array(16);
+for (const n of [1, 2, 3, 4, 7, 12]) CHECKED_NAME_LENGTHS[n] = 1;
+
+/** Usual spellings of the checked names, so the common case skips lower-casing. */
+const CHECKED_NAMES = new Map<string, string>([
+  ['Via', 'via'], ['From', 'from'], ['To', 'to'], ['CSeq', 'cseq'], ['Call-ID', 'call-id'], ['Call-Id', 'call-id'],
+  ['Contact', 'contact'], ['Max-Forwards', 'max-forwards'], ['Date', 'date'], ['v', 'via'], ['f', 'from'], ['t', 'to'],
+  ['i', 'call-id'], ['m', 'contact'], ['l', 'content-length'],
+]);
+
+function isDigits(s: string, maxLen: number): boolean {
+  if (s.length === 0 || s.length > maxLen) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
+
+function hasWhitespace(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x20 || c === 0x09) return true;
+  }
+  return false;
 }
 
 /** Checks the syntax of the headers every element must understand; returns the first problem. */
 function checkHeaders(headers: HeaderField[]): SipParseError | undefined {
   let callId: string | undefined;
   for (const h of headers) {
-    const name = canonicalName(h.name);
+    if (h.name.length >= 16 || CHECKED_NAME_LENGTHS[h.name.length] !== 1) continue;
+    const name = CHECKED_NAMES.get(h.name) ?? canonicalName(h.name);
     switch (name) {
       case 'via':
         for (const entry of splitHeaderList(h.value)) {
@@ -205,12 +242,12 @@ function checkHeaders(headers: HeaderField[]): SipParseError | undefined {
         if (!parseCSeq(h.value)) return sipParseError('SB_ERR_SIP_HEADER', `malformed CSeq "${clip(h.value)}"`, 'CSeq');
         break;
       case 'call-id':
-        if (h.value === '' || /\s/.test(h.value)) return sipParseError('SB_ERR_SIP_HEADER', `malformed Call-ID "${clip(h.value)}"`, 'Call-ID');
+        if (h.value === '' || hasWhitespace(h.value)) return sipParseError('SB_ERR_SIP_HEADER', `malformed Call-ID "${clip(h.value)}"`, 'Call-ID');
         if (callId !== undefined && callId !== h.value) return sipParseError('SB_ERR_SIP_HEADER', 'more than one Call-ID', 'Call-ID');
         callId = h.value;
         break;
       case 'max-forwards':
-        if (!/^[0-9]{1,10}$/.test(h.value) || Number(h.value) > 255) return sipParseError('SB_ERR_SIP_HEADER', `bad Max-Forwards "${clip(h.value)}" (0–255)`, 'Max-Forwards');
+        if (!isDigits(h.value, 10) || Number(h.value) > 255) return sipParseError('SB_ERR_SIP_HEADER', `bad Max-Forwards "${clip(h.value)}" (0–255)`, 'Max-Forwards');
         break;
       case 'contact':
         if (h.value === '*') break;
