@@ -21,7 +21,7 @@ import { webhookHandler } from './flows/webhook.js';
 import { LocationService } from './location/location-service.js';
 import { originate } from './originate/originate.js';
 import { DeviceAuthenticator } from './registrar/device-auth.js';
-import { DigestAuthority, type DigestAlgorithm } from './registrar/digest-auth.js';
+import { DigestServer, type DigestAlgorithm } from '../sip/digest.js';
 import { FailureRateLimiter } from './registrar/rate-limiter.js';
 import { Registrar, type ExpiresPolicy } from './registrar/registrar.js';
 import { InviteRouter, type TrunkResolver } from './router/invite-router.js';
@@ -89,13 +89,12 @@ export function createEngine(opts: EngineOptions): Engine {
   for (const h of opts.handlers ?? []) handlers.register(h);
 
   const calls = new CallTable(ctx, createUniqueCallIdGenerator({ clock: opts.clock, nodeId: opts.nodeId ?? 0 }));
-  const authority = new DigestAuthority({
+  const digest = new DigestServer({
     realm: opts.config.live().config.pbx.domain, clock: opts.clock,
-    ...(opts.registrar?.algorithms ? { algorithms: opts.registrar.algorithms } : {}),
     ...(opts.registrar?.nonceTtlMs ? { nonceTtlMs: opts.registrar.nonceTtlMs } : {}),
   });
   const limiter = new FailureRateLimiter({ clock: opts.clock, maxFailures: opts.registrar?.maxFailuresPerMinute ?? 20, windowMs: 60_000 });
-  const auth = new DeviceAuthenticator({ authority, limiter, config: opts.config });
+  const auth = new DeviceAuthenticator({ digest, limiter, config: opts.config, ...(opts.registrar?.algorithms ? { algorithms: opts.registrar.algorithms } : {}) });
   const registrar = new Registrar({ auth, location, clock: opts.clock, log, ...(opts.registrar?.expires ? { expires: opts.registrar.expires } : {}) });
   let accepting = false;
   const invites = new InviteRouter({

@@ -7,7 +7,7 @@ import type { ConfigControl } from '../facade.js';
 import type { DeviceConfig, PbxConfig, UserConfig } from '../../config/types.js';
 import { Status } from '../sip-status.js';
 import type { SrfRequest } from '../srf-types.js';
-import { DigestAuthority, parseDigestCredentials } from './digest-auth.js';
+import { DigestServer, type DigestAlgorithm } from '../../sip/digest.js';
 import type { FailureRateLimiter } from './rate-limiter.js';
 
 /** Which challenge style to use. */
@@ -33,16 +33,23 @@ export function findDevice(config: PbxConfig, username: string): AuthenticatedDe
   return undefined;
 }
 
-/** Digest authentication of requests against the live configuration's devices. */
+/**
+ * Digest authentication of requests against the live configuration's devices. Challenges list every algorithm
+ * in `algorithms` order in one header value (RFC 7235 §4.1 allows several challenges per field; srf joins
+ * repeated headers into one anyway). MD5 comes first by default because many UAs (SIPp among them) answer the
+ * first challenge they see and know only MD5; SHA-256 capable UAs pick SHA-256 (RFC 8760 §2.4).
+ */
 export class DeviceAuthenticator {
-  readonly #authority: DigestAuthority;
+  readonly #digest: DigestServer;
   readonly #limiter: FailureRateLimiter;
   readonly #config: ConfigControl;
+  readonly #algorithms: DigestAlgorithm[];
 
-  constructor(opts: { authority: DigestAuthority; limiter: FailureRateLimiter; config: ConfigControl }) {
-    this.#authority = opts.authority;
+  constructor(opts: { digest: DigestServer; limiter: FailureRateLimiter; config: ConfigControl; algorithms?: DigestAlgorithm[] }) {
+    this.#digest = opts.digest;
     this.#limiter = opts.limiter;
     this.#config = opts.config;
+    this.#algorithms = opts.algorithms ?? ['MD5', 'SHA-256'];
   }
 
   /** Checks the request's credentials; `kind` picks 401/WWW-Authenticate or 407/Proxy-Authenticate. */
@@ -50,18 +57,20 @@ export class DeviceAuthenticator {
     const source = req.source_address;
     if (this.#limiter.isBlocked(source)) return { ok: false, status: Status.Forbidden, headers: {}, reason: 'rate-limited' };
     const header = req.get(kind === 'www' ? 'Authorization' : 'Proxy-Authorization');
-    const creds = parseDigestCredentials(header);
-    if (!creds) return this.#challenge(kind, false, 'challenge');
-    const found = findDevice(this.#config.live().config, creds.username);
-    const verdict = this.#authority.verify(req.method, creds, found?.device.password);
-    if (verdict.ok && found) return { ok: true, ...found };
-    if (!verdict.ok && verdict.error === 'stale' ) return this.#challenge(kind, true, 'stale');
+    if (header === undefined || header.length > 4096) return this.#challenge(kind, false, 'challenge');
+    const config = this.#config.live().config;
+    const verdict = this.#digest.verify(header, req.method, (username) => findDevice(config, username)?.device.password);
+    const found = verdict.ok ? findDevice(config, verdict.username) : undefined;
+    if (found) return { ok: true, ...found };
+    if (!verdict.ok && (verdict.reason === 'missing' || verdict.reason === 'malformed')) return this.#challenge(kind, false, 'challenge');
+    if (!verdict.ok && verdict.reason === 'stale') return this.#challenge(kind, true, 'stale');
+    // Wrong password, unknown user, replayed nc: one answer for all (no enumeration), counted per source.
     this.#limiter.recordFailure(source);
     return { ok: false, status: Status.Forbidden, headers: {}, reason: 'invalid' };
   }
 
   #challenge(kind: AuthKind, stale: boolean, reason: 'challenge' | 'stale'): AuthResult {
-    const value = this.#authority.challenge(stale);
+    const value = this.#algorithms.map((algorithm) => this.#digest.challenge({ algorithm, stale })).join(', ');
     return kind === 'www'
       ? { ok: false, status: Status.Unauthorized, headers: { 'WWW-Authenticate': value }, reason }
       : { ok: false, status: Status.ProxyAuthenticationRequired, headers: { 'Proxy-Authenticate': value }, reason };
