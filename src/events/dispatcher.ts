@@ -11,9 +11,9 @@
  *   same call is pending for it, so per call and endpoint events arrive in `sequence` order.
  */
 
+import { randomUUID } from 'node:crypto';
 import { Agent, type Dispatcher as HttpDispatcher } from 'undici';
 import { systemClock, type Clock, type TimerHandle } from '../common/clock.js';
-import { newId } from '../common/ids.js';
 import type { Logger } from '../common/log.js';
 import type { PbxConfig } from '../config/types.js';
 import type { Delivery, DeliveryAttempt, OutboxEvent, Store } from '../store/store.js';
@@ -44,7 +44,7 @@ export interface DispatcherDeps {
   pollIntervalMs?: number;
   /** How long a claimed delivery stays leased to this process; default `delivery.timeout_ms` + 30 s. */
   leaseMs?: number;
-  /** Events fanned out per store call; default 500. */
+  /** Events fanned out per pass; default 200 (small passes keep the event loop free for responses). */
   batchSize?: number;
 }
 
@@ -77,6 +77,11 @@ export interface Dispatcher {
 
 const EVENT_CACHE_MAX = 10_000;
 
+/** `dlv_` + 32 hex digits (a UUID v4 without dashes): unique, and cheap enough for the fan-out loop. */
+function newDeliveryId(): string {
+  return `dlv_${randomUUID().replaceAll('-', '')}`;
+}
+
 /** Creates a dispatcher; nothing happens until `start()`. */
 export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const { store, getConfig, log, version } = deps;
@@ -84,7 +89,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const rng = deps.rng ?? Math.random;
   const jitter = deps.jitter ?? DEFAULT_JITTER;
   const pollIntervalMs = deps.pollIntervalMs ?? 1000;
-  const batchSize = deps.batchSize ?? 500;
+  const batchSize = deps.batchSize ?? 200;
   const userAgent = `Switchboard/${version}`;
   const ownsHttp = !deps.fetchDispatcher;
   /** Created at start() when not injected, closed by stop(): a stopped dispatcher can start again. */
@@ -99,6 +104,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   let stopping = false;
   let pumping: Promise<void> | null = null;
   let again = false;
+  /** A follow-up pass is queued with setImmediate (so socket I/O runs between passes). */
+  let queued = false;
   let pollTimer: TimerHandle | null = null;
   let retryTimer: { handle: TimerHandle; at: number } | null = null;
   let pendingRefreshedAt = -Infinity;
@@ -121,7 +128,13 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       .catch((err: unknown) => log.error({ err }, 'webhook dispatcher pass failed; retrying at the next poll'))
       .finally(() => {
         pumping = null;
-        if (again) wake();
+        if (again && !queued) {
+          queued = true;
+          setImmediate(() => {
+            queued = false;
+            wake();
+          });
+        }
       });
   }
 
@@ -142,7 +155,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   async function pump(): Promise<void> {
     const cfg = getConfig();
     const settings = deliverySettings(cfg);
-    for (let i = 0; i < 20 && !stopping; i++) if (!(await fanOut(cfg))) break;
+    // One fan-out batch per pass, then claim: deliveries start while a large backlog is still being fanned out.
+    if (await fanOut(cfg)) again = true;
     await refreshPending(settings.outbox_warn_at);
     const free = settings.concurrency - inflight.size;
     if (free <= 0 || stopping) return;
@@ -171,7 +185,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     for (const ev of events) {
       const r = routeEvent(ev, cfg);
       if ('url' in r) {
-        rows.push({ delivery_id: newId('dlv'), event_id: ev.event_id, endpoint_url: r.url, next_attempt_at: now });
+        rows.push({ delivery_id: newDeliveryId(), event_id: ev.event_id, endpoint_url: r.url, next_attempt_at: now });
         if (eventCache.size < EVENT_CACHE_MAX) eventCache.set(ev.event_id, ev);
       } else if (r.skip === 'webhook-invalid' || r.skip === 'component-invalid') {
         log.error({ event_id: ev.event_id, type: ev.type, reason: r.skip }, 'webhook event not delivered: endpoint configuration is invalid');
@@ -306,7 +320,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       ev = sampleEvent(type, now);
     }
     const url = ev.endpoint.kind === 'component' ? ev.endpoint.url : cfg.webhook.url;
-    const delivery_id = newId('dlv');
+    const delivery_id = newDeliveryId();
     await store.commit({ events: [ev] });
     await store.createDeliveries([{ delivery_id, event_id: ev.event_id, endpoint_url: url, next_attempt_at: now }]);
     await store.markEventsDispatched([ev.event_id]);
@@ -352,6 +366,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       for (;;) {
         if (pumping) await pumping;
         else if (inflight.size > 0) await Promise.allSettled([...inflight.values()]);
+        else if (queued) await new Promise((r) => setImmediate(r));
         else return;
       }
     },
