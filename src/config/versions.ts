@@ -61,95 +61,128 @@ async function fileUnchanged(store: ConfigVersionStore, file: PbxConfig, latest:
   return false;
 }
 
+/** Inserts `config` as the next version, stamped with the clock. */
+async function insertVersion(store: ConfigVersionStore, clock: Clock, config: PbxConfig): Promise<ConfigVersion> {
+  const created_at = new Date(clock.now()).toISOString();
+  const version = await store.insertConfigVersion(config, created_at);
+  return freezeVersion({ version, config, created_at });
+}
+
+/** Picks the version to start on (see {@link createConfigVersions}), inserting the file's config when needed. */
+async function startingVersion(store: ConfigVersionStore, clock: Clock, initial: PbxConfig, log: Logger | undefined): Promise<ConfigVersion> {
+  const latest = await store.getLatestConfigVersion();
+  if (latest === undefined) {
+    const v = await insertVersion(store, clock, initial);
+    log?.info({ config_version: v.version }, 'configuration file stored as version 1');
+    return v;
+  }
+  const stored = revalidate(latest.config, latest.version);
+  if (stored === undefined) {
+    // A schema change made the stored version invalid: the file (valid, or loading would have failed) takes over.
+    const v = await insertVersion(store, clock, initial);
+    log?.warn({ config_version: v.version, replaced: latest.version }, 'stored configuration no longer validates; stored the file as a new version');
+    return v;
+  }
+  if (configDiff(stored, initial).length === 0 || (await fileUnchanged(store, initial, latest.version - 1))) {
+    log?.info({ config_version: latest.version }, 'running stored configuration version');
+    return freezeVersion({ ...latest, config: stored });
+  }
+  const changed = configDiff(stored, initial);
+  const v = await insertVersion(store, clock, initial);
+  log?.info({ config_version: v.version, changed: changed.slice(0, 50) }, 'configuration file changed; stored as a new version');
+  return v;
+}
+
+/** {@link ConfigVersions} over a store; build it with {@link createConfigVersions}. */
+class StoredConfigVersions implements ConfigVersions {
+  readonly #store: ConfigVersionStore;
+  readonly #clock: Clock;
+  readonly #log: Logger | undefined;
+  readonly #listeners = new Set<AppliedListener>();
+  #current: ConfigVersion;
+  /** stage() and apply() run one at a time, so version numbers, the live swap and the staged copy stay in step. */
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(store: ConfigVersionStore, clock: Clock, log: Logger | undefined, current: ConfigVersion) {
+    this.#store = store;
+    this.#clock = clock;
+    this.#log = log;
+    this.#current = current;
+  }
+
+  live(): ConfigVersion {
+    return this.#current;
+  }
+
+  async staged(): Promise<PbxConfig> {
+    return structuredClone((await this.#store.getStagedConfig()) ?? this.#current.config);
+  }
+
+  stage(config: PbxConfig): Promise<void> {
+    const copy = structuredClone(config);
+    return this.#serial(() => this.#store.setStagedConfig(copy));
+  }
+
+  apply(): Promise<ApplyResult> {
+    return this.#serial(() => this.#applyNow());
+  }
+
+  on(event: 'applied', listener: AppliedListener): () => void {
+    if (event !== 'applied') throw new TypeError(`unknown event '${String(event)}'`);
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  off(_event: 'applied', listener: AppliedListener): void {
+    this.#listeners.delete(listener);
+  }
+
+  diff(a: PbxConfig, b: PbxConfig): string[] {
+    return configDiff(a, b);
+  }
+
+  async pendingChanges(): Promise<string[]> {
+    const staged = await this.#store.getStagedConfig();
+    return staged === undefined ? [] : configDiff(this.#current.config, staged);
+  }
+
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #applyNow(): Promise<ApplyResult> {
+    const staged = await this.#store.getStagedConfig();
+    if (staged === undefined) return { ok: true, version: this.#current.version };
+    const r = validateConfig(staged, 'staged');
+    if (!r.ok) return { ok: false, errors: r.errors.map((e) => (e.path === '' ? e.message : `${e.path}: ${e.message}`)) };
+    const next = await insertVersion(this.#store, this.#clock, r.config);
+    const changed = configDiff(this.#current.config, next.config);
+    this.#current = next;
+    try {
+      await this.#store.setStagedConfig(null);
+    } catch (err) {
+      this.#log?.error({ err, config_version: next.version }, 'applied, but clearing the staged configuration failed');
+    }
+    this.#log?.info({ config_version: next.version, changed: changed.slice(0, 50) }, 'configuration applied');
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(next);
+      } catch (err) {
+        this.#log?.error({ err, config_version: next.version }, 'config applied listener threw');
+      }
+    }
+    return { ok: true, version: next.version };
+  }
+}
+
 /**
  * Loads (or seeds) the live version from the store: version 1 from the file when the store is empty, a new
  * version when the file differs from every stored one, the latest stored version otherwise.
  */
 export async function createConfigVersions(deps: ConfigVersionsDeps): Promise<ConfigVersions> {
-  const { store, log } = deps;
   const clock = deps.clock ?? systemClock;
-  const nowIso = (): string => new Date(clock.now()).toISOString();
-  const listeners = new Set<AppliedListener>();
-
-  async function insert(config: PbxConfig): Promise<ConfigVersion> {
-    const created_at = nowIso();
-    const version = await store.insertConfigVersion(config, created_at);
-    return freezeVersion({ version, config, created_at });
-  }
-
-  let current: ConfigVersion;
-  const latest = await store.getLatestConfigVersion();
-  if (latest === undefined) {
-    current = await insert(deps.initial);
-    log?.info({ config_version: current.version }, 'configuration file stored as version 1');
-  } else {
-    const storedConfig = revalidate(latest.config, latest.version);
-    if (storedConfig === undefined) {
-      // A schema change made the stored version invalid: the file (valid, or loading would have failed) takes over.
-      current = await insert(deps.initial);
-      log?.warn({ config_version: current.version, replaced: latest.version }, 'stored configuration no longer validates; stored the file as a new version');
-    } else if (configDiff(storedConfig, deps.initial).length === 0 || (await fileUnchanged(store, deps.initial, latest.version - 1))) {
-      current = freezeVersion({ ...latest, config: storedConfig });
-      log?.info({ config_version: current.version }, 'running stored configuration version');
-    } else {
-      const changed = configDiff(storedConfig, deps.initial);
-      current = await insert(deps.initial);
-      log?.info({ config_version: current.version, changed: changed.slice(0, 50) }, 'configuration file changed; stored as a new version');
-    }
-  }
-
-  // Applies run one at a time so version numbers and the live swap stay in step.
-  let queue: Promise<unknown> = Promise.resolve();
-
-  async function applyNow(): Promise<ApplyResult> {
-    const staged = await store.getStagedConfig();
-    if (staged === undefined) return { ok: true, version: current.version };
-    const r = validateConfig(staged, 'staged');
-    if (!r.ok) return { ok: false, errors: r.errors.map((e) => (e.path === '' ? e.message : `${e.path}: ${e.message}`)) };
-    const next = await insert(r.config);
-    const changed = configDiff(current.config, next.config);
-    current = next;
-    try {
-      await store.setStagedConfig(null);
-    } catch (err) {
-      log?.error({ err, config_version: next.version }, 'applied, but clearing the staged configuration failed');
-    }
-    log?.info({ config_version: next.version, changed: changed.slice(0, 50) }, 'configuration applied');
-    for (const listener of [...listeners]) {
-      try {
-        listener(next);
-      } catch (err) {
-        log?.error({ err, config_version: next.version }, 'config applied listener threw');
-      }
-    }
-    return { ok: true, version: next.version };
-  }
-
-  return {
-    live: () => current,
-    async staged() {
-      return structuredClone((await store.getStagedConfig()) ?? current.config);
-    },
-    async stage(config) {
-      await store.setStagedConfig(structuredClone(config));
-    },
-    apply() {
-      const run = queue.then(applyNow);
-      queue = run.catch(() => undefined);
-      return run;
-    },
-    on(event, listener) {
-      if (event !== 'applied') throw new TypeError(`unknown event '${String(event)}'`);
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    off(_event, listener) {
-      listeners.delete(listener);
-    },
-    diff: (a, b) => configDiff(a, b),
-    async pendingChanges() {
-      const staged = await store.getStagedConfig();
-      return staged === undefined ? [] : configDiff(current.config, staged);
-    },
-  };
+  const current = await startingVersion(deps.store, clock, deps.initial, deps.log);
+  return new StoredConfigVersions(deps.store, clock, deps.log, current);
 }

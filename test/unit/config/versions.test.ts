@@ -151,6 +151,19 @@ describe.each([
     expect(versions.live().version).toBe(2);
   });
 
+  it('a stage() issued while an apply is running is kept, not wiped by the apply', async () => {
+    const versions = await createConfigVersions({ store: await makeStore(), initial: demo() });
+    const first = await versions.staged();
+    first.pbx.name = 'First';
+    await versions.stage(first);
+    const second = structuredClone(first);
+    second.pbx.name = 'Second';
+    const [r] = await Promise.all([versions.apply(), versions.stage(second)]);
+    expect(r).toEqual({ ok: true, version: 2 });
+    expect(versions.live().config.pbx.name).toBe('First');
+    expect(await versions.pendingChanges()).toEqual(['pbx.name']);
+  });
+
   it('a throwing applied listener does not break apply or other listeners', async () => {
     const versions = await createConfigVersions({ store: await makeStore(), initial: demo() });
     const seen: number[] = [];
