@@ -261,6 +261,15 @@ export class SipStack {
     return { transport: dest.transport, address, port: l.port };
   }
 
+  /**
+   * Where `sendRequest` would send `req` without an explicit destination (top Route if loose router, else the
+   * Request-URI; IP literals and `localhost` only). Useful for a stateless ACK.
+   */
+  resolveDestination(req: SipRequest): Endpoint | undefined {
+    const r = this.#resolveTarget(req);
+    return r.ok ? r.dest : undefined;
+  }
+
   #resolveTarget(req: SipRequest): { ok: true; dest: Endpoint } | { ok: false; error: string } {
     let uriText = req.uri;
     const route = req.getAll('route')[0];
