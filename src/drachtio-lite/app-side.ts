@@ -29,8 +29,11 @@ export function sendAppRequest(ctx: LiteContext, conn: ClientConnection, msgId: 
 }
 
 function sendNew(ctx: LiteContext, conn: ClientConnection, msgId: string, routeUrl: string, appReq: SipRequest): void {
-  const destination = endpointOfUri(routeUrl || appReq.uri, 'udp');
-  if (!destination) return conn.send(failReply(msgId, `invalid request-uri: ${routeUrl || appReq.uri}`));
+  // An outbound proxy (`routeUrl`, srf's `proxy` option) only changes where the request goes, as with
+  // drachtio-server; it may come as `host:port` without a scheme.
+  const next = routeUrl ? (/^sips?:/i.test(routeUrl) ? routeUrl : `sip:${routeUrl}`) : appReq.uri;
+  const destination = endpointOfUri(next, 'udp');
+  if (!destination) return conn.send(failReply(msgId, `invalid request-uri: ${next}`));
   const local = ctx.stack.localEndpointFor(destination);
   if (ctx.stack.listening.some((l) => l.transport === destination.transport && l.port === destination.port && (l.address === destination.address || destination.address === local.address))) {
     return conn.send(failReply(msgId, 'can not send request to myself'));
@@ -55,7 +58,6 @@ function sendNew(ctx: LiteContext, conn: ClientConnection, msgId: string, routeU
   if (appReq.has('contact')) out.append('Contact', appReq.get('contact')!);
   else if (method === 'INVITE' || method === 'SUBSCRIBE') out.append('Contact', contact);
   copyAppHeaders(appReq, out, ['contact']);
-  if (routeUrl) out.prepend('Route', `<${routeUrl.replace(/^<|>$/g, '')}>`);
   out.body = appReq.body;
   defaultContentType(out);
 
@@ -89,13 +91,14 @@ function launch(ctx: LiteContext, conn: ClientConnection, msgId: string, out: Si
   const at: AppTxn = { id: newTransactionId(), owner: conn, request: out, txn, destination, dialogId, final: false, canceled: false, ...(dialog ? { dialog } : {}) };
   ctx.appTxns.set(at.id, at);
   const { wire, text } = wireText(out);
+  ctx.log.debug({ client: conn.id, method: out.method, callId: out.callId, txnId: at.id, dialogId, to: `${destination.address}:${destination.port}` }, 'app request sent');
   // The echo is written synchronously here, before any response can be read from the network.
   conn.send(requestSentReply(msgId, metaFor(ctx, 'application', wire, destination), at.id, text));
   txn.on('response', (res: SipResponse) => onResponse(ctx, at, res));
   txn.on('timeout', () => synthesize(ctx, at, 408, 'Request Timeout'));
   txn.on('transport-error', () => synthesize(ctx, at, 503, 'Service Unavailable'));
   txn.once('terminated', () => {
-    if (ctx.appTxns.get(at.id) === at && at.final) ctx.appTxns.delete(at.id);
+    if (ctx.appTxns.get(at.id) === at) ctx.appTxns.delete(at.id);
   });
 }
 

@@ -20,6 +20,7 @@ import { failReply, responseSentReply, sipMessageFrame } from './wire/commands.j
 /** Sends a network message to its app: `sip|network|…|txnId|dialogId|` + SIP. */
 function forward(ctx: LiteContext, to: ClientConnection, msg: SipRequest | SipResponse, peer: Endpoint, txnId: string, dialogId: string, local?: Endpoint): void {
   const { wire, text } = wireText(msg);
+  ctx.log.debug({ client: to.id, what: msg.kind === 'request' ? msg.method : msg.status, callId: msg.callId, txnId, dialogId, from: `${peer.address}:${peer.port}` }, 'network message to app');
   to.send(sipMessageFrame(metaFor(ctx, 'network', wire, peer), txnId, dialogId, text, local));
 }
 
@@ -49,7 +50,17 @@ export function onNetworkRequest(ctx: LiteContext, req: SipRequest, rc: RequestC
 
 function track(ctx: LiteContext, nt: NetTxn): void {
   ctx.netTxns.set(nt.id, nt);
+  // A non-INVITE the app never answers would stay forever: after 64*T1 (the client's Timer F has long fired)
+  // it gets a 408 so the entry is freed. INVITEs may ring as long as the app wants.
+  const guard = nt.request.method === 'INVITE' ? undefined : ctx.clock.setTimeout(() => {
+    if (nt.finalSent || ctx.netTxns.get(nt.id) !== nt) return;
+    ctx.log.warn({ txnId: nt.id, method: nt.request.method, client: nt.owner.id }, 'app did not answer a request: 408');
+    nt.finalSent = true;
+    ctx.netTxns.delete(nt.id);
+    nt.txn.respond(createResponse(nt.request, Status.RequestTimeout, undefined, { toTag: nt.toTag }));
+  }, 64 * ctx.timers.t1);
   nt.txn.once('terminated', () => {
+    if (guard !== undefined) ctx.clock.clearTimeout(guard);
     if (ctx.netTxns.get(nt.id) === nt) ctx.netTxns.delete(nt.id);
   });
 }

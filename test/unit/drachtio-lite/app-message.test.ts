@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { SipRequest, serializeMessage } from '../../../src/sip/index.js';
+import { conventionalHeaderName, copyAppHeaders, defaultContentType, parseAppMessage } from '../../../src/drachtio-lite/app-message.js';
+
+describe('app SIP text (drachtio-srf serializer output)', () => {
+  it('takes the whole body and ignores srf\'s UTF-16 Content-Length', () => {
+    const body = 'ünïcødé 😀';
+    const text = `MESSAGE sip:a@b SIP/2.0\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\n\r\n${body}`;
+    const r = parseAppMessage(text);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.message.body.toString('utf8')).toBe(body);
+    expect(r.message.has('content-length')).toBe(false);
+    expect(serializeMessage(r.message).toString()).toContain(`Content-Length: ${Buffer.byteLength(body)}`);
+  });
+
+  it('parses responses and requests without the headers the server fills in', () => {
+    const r = parseAppMessage('SIP/2.0 180 Ringing\r\ncall-id: x\r\ncseq: 1 INVITE\r\nfrom: <sip:a@b>;tag=1\r\nto: <sip:c@d>\r\ncontent-length: 0\r\n\r\n');
+    expect(r.ok && r.message.kind === 'response' && r.message.status).toBe(180);
+    const q = parseAppMessage('BYE sip:placeholder SIP/2.0\r\ncontent-length: 0\r\n\r\n');
+    expect(q.ok && q.message.kind === 'request' && q.message.method).toBe('BYE');
+  });
+
+  it('rejects text that is not SIP', () => {
+    expect(parseAppMessage('hello there').ok).toBe(false);
+  });
+
+  it('restores conventional header spelling', () => {
+    expect(conventionalHeaderName('call-id')).toBe('Call-ID');
+    expect(conventionalHeaderName('content-type')).toBe('Content-Type');
+    expect(conventionalHeaderName('cseq')).toBe('CSeq');
+    expect(conventionalHeaderName('www-authenticate')).toBe('WWW-Authenticate');
+    expect(conventionalHeaderName('X-Custom-thing')).toBe('X-Custom-thing');
+  });
+
+  it('copies only headers the server does not own, and defaults SDP bodies to application/sdp', () => {
+    const from = new SipRequest('INVITE', 'sip:a@b', [
+      { name: 'Via', value: 'SIP/2.0/UDP x;branch=z9hG4bKx' }, { name: 'From', value: '<sip:x@y>' }, { name: 'X-A', value: '1' }, { name: 'Subject', value: 's' },
+    ]);
+    const to = new SipRequest('INVITE', 'sip:a@b');
+    copyAppHeaders(from, to);
+    expect(to.headers.map((h) => h.name)).toEqual(['X-A', 'Subject']);
+    to.body = Buffer.from('v=0\r\n');
+    defaultContentType(to);
+    expect(to.get('content-type')).toBe('application/sdp');
+  });
+});
