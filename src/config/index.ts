@@ -10,3 +10,4 @@ export { createConfigVersions, type ConfigVersions, type ConfigVersionsDeps, typ
 export { configDiff, deepFreeze } from './config-diff.js';
 export { resolveNext, findNode } from './next.js';
 export { configKeyRows, renderConfigurationDoc, type ConfigKeyRow } from './doc-table.js';
+export type { Shape, ObjectShape, StringShape, IntShape, BoolShape, ListShape, MapShape, UnionShape, NextShape } from './shape.js';
