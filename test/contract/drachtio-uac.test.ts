@@ -178,6 +178,65 @@ describe('drachtio-lite UAC side with real drachtio-srf', () => {
     peer.respond(await peer.next('BYE'), 200);
     await destroyP;
   });
+
+  it('proxy option: the INVITE goes to the outbound proxy with the Request-URI unchanged', async () => {
+    const seen = answerWith200();
+    const uac = await app.createUAC('sip:bob@far.example.invalid', { localSdp: APP_SDP, proxy: `127.0.0.1:${peer.endpoint.port}` });
+    expect(seen.invites[0]!.req.uri).toBe('sip:bob@far.example.invalid');
+    expect(seen.invites[0]!.req.has('route')).toBe(false);
+    await peer.next('ACK');
+    peer.autoAnswer = undefined;
+    const destroyP = uac.destroy();
+    peer.respond(await peer.next('BYE'), 200);
+    await destroyP;
+  });
+
+  it('3PCC re-INVITE: modify({noAck}) sends an offerless INVITE and the app ACKs with its answer', async () => {
+    answerWith200();
+    const uac = await app.createUAC(peer.uri('reoffer'), { localSdp: APP_SDP });
+    await peer.next('ACK');
+    peer.autoAnswer = (inc) => {
+      if (inc.req.method !== 'INVITE') return false;
+      expect(inc.req.body.length).toBe(0);
+      peer.respond(inc, 200, { body: TEST_SDP.replace('40000', '41000') });
+      return true;
+    };
+    uac.local.sdp = '';
+    const { sdp, ack } = await uac.modify({ noAck: true });
+    expect(sdp).toContain('41000');
+    ack(APP_SDP);
+    const peerAck = await peer.next('ACK');
+    expect(peerAck.req.body.toString()).toBe(APP_SDP);
+    peer.autoAnswer = undefined;
+    const destroyP = uac.destroy();
+    peer.respond(await peer.next('BYE'), 200);
+    await destroyP;
+  });
+
+  it('srf.request REGISTER with auth: challenged, retried with Authorization, 200 relayed', async () => {
+    const digest = new DigestServer({ realm: 'trunk.local', clock: systemClock });
+    const ha1 = computeHa1('pbx', 'trunk.local', 'pw');
+    const regs: Incoming[] = [];
+    peer.autoAnswer = (inc) => {
+      if (inc.req.method !== 'REGISTER') return false;
+      regs.push(inc);
+      const v = digest.verify(inc.req.get('authorization'), 'REGISTER', (u) => (u === 'pbx' ? ha1 : undefined));
+      peer.respond(inc, v.ok ? 200 : 401, v.ok ? { headers: { Contact: inc.req.get('contact')! } } : { headers: { 'WWW-Authenticate': digest.challenge() } });
+      return true;
+    };
+    const req = await new Promise<Srf.SrfRequest>((resolve, reject) => {
+      app.request(`sip:${peer.endpoint.address}:${peer.endpoint.port}`, {
+        method: 'REGISTER',
+        headers: { From: '<sip:pbx@trunk.local>', To: '<sip:pbx@trunk.local>', Contact: '<sip:pbx@127.0.0.1>', Expires: '60' },
+        auth: { username: 'pbx', password: 'pw' },
+      }, (err, r) => (err ? reject(err) : resolve(r)));
+    });
+    const res = await new Promise<Srf.SrfResponse>((resolve) => req.on('response', (r) => { if (r.status !== 401) resolve(r); }));
+    expect(res.status).toBe(200);
+    expect(regs).toHaveLength(2);
+    expect(regs[1]!.req.has('authorization')).toBe(true);
+    expect(regs[1]!.req.get('contact')).toBe('<sip:pbx@127.0.0.1>');
+  });
 });
 
 describe('createB2BUA through drachtio-lite', () => {
