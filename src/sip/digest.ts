@@ -161,7 +161,6 @@ export class DigestServer {
     if (hash.sess && !params['cnonce']) return { ok: false, reason: 'malformed' };
     if (realm !== this.realm) return { ok: false, reason: 'bad-credentials' };
     const nonceState = this.#checkNonce(nonce);
-    if (nonceState === 'forged') return { ok: false, reason: 'bad-credentials' };
     const secret = lookup(username, realm);
     if (secret === undefined) return { ok: false, reason: 'unknown-user' };
     const base: Omit<DigestInput, 'ha1Base'> = { alg: hash.alg, sess: hash.sess, nonce, method, uri };
@@ -176,8 +175,10 @@ export class DigestServer {
       match = safeEqualHex(digestResponse({ ...base, ha1Base: secret.toLowerCase() }), response);
     }
     if (!match) return { ok: false, reason: 'bad-credentials' };
-    // RFC 7616 §3.3: a correct response with an expired nonce gets a new challenge with stale=true.
-    if (nonceState === 'stale') return { ok: false, reason: 'stale' };
+    // RFC 7616 §3.3: a correct response with an expired nonce gets a new challenge with stale=true. A nonce we did not
+    // issue (e.g. from before a restart with a new secret) is treated the same: the password was right, so the client
+    // may retry with a fresh nonce without prompting the user; access is never granted on it.
+    if (nonceState !== 'ok') return { ok: false, reason: 'stale' };
     if (qop && !this.#acceptNc(nonce, parseInt(params['nc']!, 16))) return { ok: false, reason: 'replay' };
     return { ok: true, username };
   }

@@ -72,11 +72,14 @@ describe('DigestServer', () => {
     expect(server.challenge({ stale: true })).toContain('stale=true');
   });
 
-  it('MUST reject a nonce it did not issue (another secret or tampered)', () => {
+  it('MUST NOT accept a nonce it did not issue: stale when the password is right (re-challenge), else bad-credentials', () => {
     const { server, clock } = make();
     const other = new DigestServer({ realm: 'pbx.example.com', clock });
-    const forged = answer(other.challenge(), 'alice', 'wonderland');
-    expect(server.verify(forged, 'REGISTER', lookup)).toEqual({ ok: false, reason: 'bad-credentials' });
+    const ch = other.challenge();
+    expect(server.verify(answer(ch, 'alice', 'wonderland'), 'REGISTER', lookup)).toEqual({ ok: false, reason: 'stale' });
+    expect(server.verify(answer(ch, 'alice', 'wrong'), 'REGISTER', lookup)).toEqual({ ok: false, reason: 'bad-credentials' });
+    const tampered = answer(server.challenge(), 'alice', 'wonderland').replace(/nonce="(.)/, (_m, c: string) => `nonce="${c === 'A' ? 'B' : 'A'}`);
+    expect(server.verify(tampered, 'REGISTER', lookup).ok).toBe(false);
   });
 
   it('MUST reject a replayed nc for the same nonce, and accept a higher one', () => {
