@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/common/clock.js';
+import { createLogger } from '../../../src/common/log.js';
 import { loadConfigFile } from '../../../src/config/loader.js';
 import type { ConfigVersion, PbxConfig } from '../../../src/config/types.js';
 import { createConfigVersions, type ConfigVersionStore } from '../../../src/config/versions.js';
@@ -213,6 +214,23 @@ describe('config versions with a stored version that no longer validates', () =>
     const versions = await createConfigVersions({ store, initial: demo() });
     expect(versions.live().version).toBe(2);
     expect(versions.live().config).toEqual(demo());
+  });
+});
+
+describe('config versions logging', () => {
+  it('logs the new version and the changed paths when the file changed', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const log = createLogger({ pretty: false, destination: { write: (l: string) => { lines.push(JSON.parse(l) as Record<string, unknown>); } } });
+    const store = memoryStore();
+    await createConfigVersions({ store, initial: demo(), log });
+    const changed = demo();
+    changed.pbx.time_zone = 'UTC';
+    await createConfigVersions({ store, initial: changed, log });
+    expect(lines.map((l) => [l['msg'], l['config_version']])).toEqual([
+      ['configuration file stored as version 1', 1],
+      ['configuration file changed; stored as a new version', 2],
+    ]);
+    expect(lines[1]!['changed']).toEqual(['pbx.time_zone']);
   });
 });
 
