@@ -18,6 +18,9 @@ import { createDispatcher, sampleEvent, toOutboxEvent, type Dispatcher } from '.
 import { createSqliteStore, type SqliteStore } from '../src/store/index.js';
 
 const QUICK = process.argv.includes('--quick');
+/** `--only=throughput|latency|drain` runs one part (for profiling). */
+const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice(7) ?? null;
+const runs = (part: string): boolean => ONLY === null || ONLY === part;
 const THROUGHPUT_EVENTS = QUICK ? 5_000 : 30_000;
 const LATENCY_SECONDS = QUICK ? 3 : 10;
 const OUTAGE_EVENTS = QUICK ? 10_000 : 60_000;
@@ -129,19 +132,25 @@ async function main(): Promise<void> {
   };
   console.log(`webhooks bench: node ${process.version}, concurrency ${CONCURRENCY}, SQLite (WAL) in ${tmpdir()}${QUICK ? ', --quick' : ''}`);
 
+  let store: SqliteStore;
+  let t0: number;
+  let dt: number;
   // 1. Throughput from a full outbox.
-  let store = await fresh('throughput', [5]);
+  if (runs('throughput')) {
+  store = await fresh('throughput', [5]);
   await fill(store, THROUGHPUT_EVENTS);
   await rx.reset();
-  let t0 = performance.now();
+  t0 = performance.now();
   dispatcher!.start();
   await waitCount(rx, THROUGHPUT_EVENTS, 120_000);
-  let dt = (performance.now() - t0) / 1000;
+  dt = (performance.now() - t0) / 1000;
   console.log(`throughput: ${THROUGHPUT_EVENTS} events in ${dt.toFixed(2)} s = ${Math.round(THROUGHPUT_EVENTS / dt)} events/s (outbox → 200 at the receiver)`);
   await dispatcher!.stop();
   await store.close();
+  }
 
   // 2. Latency at 1,000 events/s offered: 10 events every 10 ms, each batch committed then wake().
+  if (runs('latency')) {
   store = await fresh('latency', [5]);
   dispatcher!.start();
   await rx.reset();
@@ -161,8 +170,10 @@ async function main(): Promise<void> {
   console.log(`latency at ~${Math.round(offered)} events/s offered for ${LATENCY_SECONDS} s: p50 ${pct(lat, 0.5)} ms, p99 ${pct(lat, 0.99)} ms, max ${pct(lat, 1)} ms (occurred_at → arrival); attempt p50 ${st.attemptMs.p50} ms p99 ${st.attemptMs.p99} ms`);
   await dispatcher!.stop();
   await store.close();
+  }
 
   // 3. Outage: queue 60 s worth while the receiver is down (dispatcher running, retrying every 1 s), then drain.
+  if (runs('drain')) {
   store = await fresh('outage', [1]);
   await rx.down();
   dispatcher!.start();
@@ -182,6 +193,7 @@ async function main(): Promise<void> {
   console.log(`drain after outage: ${OUTAGE_EVENTS} events queued (${beforeUp.attempts} failed attempts while down, pending ${beforeUp.pending}), drained in ${dt.toFixed(2)} s = ${Math.round(OUTAGE_EVENTS / dt)} events/s; retries ${after.retries}`);
   await dispatcher!.stop();
   await store.close();
+  }
 
   await rx.close();
   rmSync(dir, { recursive: true, force: true });
