@@ -60,6 +60,11 @@ export const SQLITE_DIALECT: SqlDialect = {
 export const POSTGRES_DIALECT: SqlDialect = {
   ph: (i) => `$${i}`,
   inList(col, values, params) {
+    // One name as plain equality: the planner then walks (name, call_start_at) in order instead of filtering.
+    if (values.length === 1) {
+      params.push(values[0]);
+      return `${col} = $${params.length}`;
+    }
     params.push([...values]);
     return `${col} = ANY($${params.length}::text[])`;
   },

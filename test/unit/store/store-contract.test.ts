@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createPostgresStore, createSqliteStore, type Delivery, type Store } from '../../../src/store/index.js';
+import { createPostgresStore, createSqliteStore, StoreArgumentError, type Delivery, type Store } from '../../../src/store/index.js';
 import { storeContract } from './store-contract.js';
 import { callId, event } from './store-fixtures.js';
 
@@ -100,6 +100,20 @@ if (pgUnavailable) {
         for (const d of got) await onClaim(d);
       }
     }
+
+    it('two processes migrating a fresh schema at once both succeed (advisory lock)', async () => {
+      const schema = `${runId}_fresh_${++n}`;
+      const both = await Promise.all([1, 2].map(() => createPostgresStore({ connectionString: PG_URL, schema, maxConnections: 1 })));
+      const r = await admin.query(`SELECT count(*)::int AS c FROM ${schema}.schema_migrations`);
+      expect(r.rows[0].c).toBe(1);
+      for (const s of both) await s.close();
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+    });
+
+    it('an unreachable server is a StoreError; a bad schema name is a StoreArgumentError', async () => {
+      await expect(createPostgresStore({ connectionString: 'postgresql://postgres@127.0.0.1:1/test' })).rejects.toMatchObject({ code: 'SB_ERR_STORE' });
+      await expect(createPostgresStore({ connectionString: PG_URL, schema: 'x; DROP TABLE y' })).rejects.toBeInstanceOf(StoreArgumentError);
+    });
 
     it('two concurrent claimers (separate pools) never get the same row', async () => {
       const store = get();
