@@ -31,7 +31,10 @@ export function sendAppRequest(ctx: LiteContext, conn: ClientConnection, msgId: 
 function sendNew(ctx: LiteContext, conn: ClientConnection, msgId: string, routeUrl: string, appReq: SipRequest): void {
   // An outbound proxy (`routeUrl`, srf's `proxy` option) only changes where the request goes, as with
   // drachtio-server; it may come as `host:port` without a scheme.
-  const next = routeUrl ? (/^sips?:/i.test(routeUrl) ? routeUrl : `sip:${routeUrl}`) : appReq.uri;
+  // A pre-loaded Route set from the app (RFC 3261 §8.1.2) is kept and its first entry is the next hop.
+  const appRoutes = appReq.getAll('route');
+  const firstRoute = appRoutes[0] !== undefined ? parseNameAddr(appRoutes[0])?.uri : undefined;
+  const next = routeUrl ? (/^sips?:/i.test(routeUrl) ? routeUrl : `sip:${routeUrl}`) : firstRoute ?? appReq.uri;
   const destination = endpointOfUri(next, 'udp');
   if (!destination) return conn.send(failReply(msgId, `invalid request-uri: ${next}`));
   const local = ctx.stack.localEndpointFor(destination);
@@ -57,6 +60,7 @@ function sendNew(ctx: LiteContext, conn: ClientConnection, msgId: string, routeU
   out.append('CSeq', `${cseq} ${method}`);
   if (appReq.has('contact')) out.append('Contact', appReq.get('contact')!);
   else if (method === 'INVITE' || method === 'SUBSCRIBE') out.append('Contact', contact);
+  for (const r of appRoutes) out.append('Route', r);
   copyAppHeaders(appReq, out, ['contact']);
   out.body = appReq.body;
   defaultContentType(out);

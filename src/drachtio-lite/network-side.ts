@@ -50,9 +50,10 @@ export function onNetworkRequest(ctx: LiteContext, req: SipRequest, rc: RequestC
 
 function track(ctx: LiteContext, nt: NetTxn): void {
   ctx.netTxns.set(nt.id, nt);
+  ctx.netByServerTxn.set(nt.txn, nt);
   // A non-INVITE the app never answers would stay forever: after 64*T1 (the client's Timer F has long fired)
   // it gets a 408 so the entry is freed. INVITEs may ring as long as the app wants.
-  const guard = nt.request.method === 'INVITE' ? undefined : ctx.clock.setTimeout(() => {
+  if (nt.request.method !== 'INVITE') nt.guard = ctx.clock.setTimeout(() => {
     if (nt.finalSent || ctx.netTxns.get(nt.id) !== nt) return;
     ctx.log.warn({ txnId: nt.id, method: nt.request.method, client: nt.owner.id }, 'app did not answer a request: 408');
     nt.finalSent = true;
@@ -60,7 +61,7 @@ function track(ctx: LiteContext, nt: NetTxn): void {
     nt.txn.respond(createResponse(nt.request, Status.RequestTimeout, undefined, { toTag: nt.toTag }));
   }, 64 * ctx.timers.t1);
   nt.txn.once('terminated', () => {
-    if (guard !== undefined) ctx.clock.clearTimeout(guard);
+    if (nt.guard !== undefined) ctx.clock.clearTimeout(nt.guard);
     if (ctx.netTxns.get(nt.id) === nt) ctx.netTxns.delete(nt.id);
   });
 }
@@ -105,7 +106,7 @@ function onAck(ctx: LiteContext, ack: SipRequest, rc: RequestContext): void {
 
 /** The stack's `onCancel`: the CANCEL got its 200; answer the INVITE 487 and tell the app. */
 export function onNetworkCancel(ctx: LiteContext, cancel: SipRequest, invite: ServerTransaction, source: Endpoint): void {
-  const nt = [...ctx.netTxns.values()].find((t) => t.txn === invite);
+  const nt = ctx.netByServerTxn.get(invite);
   if (!nt || nt.finalSent) return;
   nt.finalSent = true;
   ctx.netTxns.delete(nt.id);

@@ -45,7 +45,7 @@ export class DrachtioLiteServer {
     this.#deps = deps;
     this.#ctx = {
       stack: deps.stack, clock: deps.clock, log: deps.log, timers: deps.timers,
-      dialogs: new DialogTable(), netTxns: new Map<string, NetTxn>(), appTxns: new Map<string, AppTxn>(),
+      dialogs: new DialogTable(), netTxns: new Map<string, NetTxn>(), netByServerTxn: new WeakMap(), appTxns: new Map<string, AppTxn>(),
       pickClient: (verb) => this.#pickClient(verb),
     };
     const ctx = this.#ctx;
@@ -85,6 +85,8 @@ export class DrachtioLiteServer {
       if (d.pending2xx?.timer !== undefined) this.#deps.clock.clearTimeout(d.pending2xx.timer);
       this.#ctx.dialogs.remove(d);
     }
+    for (const nt of this.#ctx.netTxns.values()) if (nt.guard !== undefined) this.#deps.clock.clearTimeout(nt.guard);
+    this.#ctx.netTxns.clear();
     for (const c of this.#clients) c.destroy();
     this.#clients.clear();
     const server = this.#server;
