@@ -11,8 +11,8 @@ export const DEFAULT_DELIVERY: Readonly<DeliveryConfig> = Object.freeze({
   timeout_ms: 10_000,
   retry_schedule_s: [...DEFAULT_RETRY_SCHEDULE_S],
   horizon_s: DEFAULT_HORIZON_S,
-  outbox_warn_at: 10_000,
-  concurrency: 32,
+  outbox_warn_at: 100_000,
+  concurrency: 16,
 });
 
 /** `config.delivery` with every missing or invalid value replaced by its default. */
