@@ -15,6 +15,9 @@ export type FramerOutput =
   | { kind: 'keepalive'; pong: boolean };
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
+/** While resynchronising, at most this much of an unfinished last line is kept (a start line may be split). */
+const RESYNC_KEEP_MAX = 4096;
+const RESYNC_KEEP_MIN = 255;
 const START_LINE = /(?:^|\r\n)(?:SIP\/2\.0 [1-6][0-9][0-9] |[A-Za-z][A-Za-z0-9.!%*_+`'~-]* [^ \r\n]+ SIP\/2\.0\r\n)/;
 
 /** Options of {@link StreamFramer}. */
@@ -155,10 +158,13 @@ export class StreamFramer {
     const text = this.#buf.toString('latin1');
     const m = START_LINE.exec(text);
     if (!m) {
-      // Keep a tail that could be the beginning of a start line split across chunks.
-      const keep = Math.min(this.#buf.length, 256);
-      if (this.#buf.length > keep) this.#consume(this.#buf.length - keep);
-      if (this.#buf.length >= 256) this.#consume(this.#buf.length - 255);
+      // Keep the last line (from its CRLF) if it is short enough to be an unfinished start line; else a small tail.
+      const lastCrlf = text.lastIndexOf('\r\n');
+      const buf = this.#buf;
+      if (lastCrlf > 0 && buf.length - lastCrlf <= RESYNC_KEEP_MAX) this.#consume(lastCrlf);
+      else if (lastCrlf === -1 || buf.length - lastCrlf > RESYNC_KEEP_MAX) {
+        if (buf.length > RESYNC_KEEP_MIN) this.#consume(buf.length - RESYNC_KEEP_MIN);
+      }
       return false;
     }
     const at = m.index + (m[0].startsWith('\r\n') ? 2 : 0);

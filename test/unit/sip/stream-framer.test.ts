@@ -97,4 +97,14 @@ describe('StreamFramer (RFC 3261 §18.3 framing on TCP)', () => {
     expect(f.push(INVITE.subarray(0, INVITE.length - 1))).toEqual([]);
     expect(kinds(f.push(INVITE.subarray(INVITE.length - 1)))).toEqual(['message:INVITE']);
   });
+
+  it('MUST resynchronise on a long start line split across small chunks after unframeable garbage', () => {
+    const longUri = `sip:${'u'.repeat(400)}@chicago.com`;
+    const next = sip([`OPTIONS ${longUri} SIP/2.0`, ...INVITE_LINES.slice(1, 6), 'CSeq: 1 OPTIONS']);
+    const noCl = Buffer.from(INVITE_LINES.join('\r\n') + '\r\n\r\n' + 'garbage body '.repeat(50));
+    const outs = feed(new StreamFramer(), Buffer.concat([noCl, next]), 50);
+    expect(kinds(outs)).toEqual(['error:SB_ERR_SIP_CONTENT_LENGTH:true', 'message:OPTIONS']);
+    const o = outs[1]!;
+    if (o.kind === 'message' && o.message.kind === 'request') expect(o.message.uri).toBe(longUri);
+  });
 });
