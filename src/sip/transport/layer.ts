@@ -150,6 +150,10 @@ export class TransportLayer {
         return;
       }
       if (!via) return;
+      if (inbound.connectionId !== undefined && via.port !== undefined) {
+        const received = viaParam(via, 'received');
+        this.#tcpByPort(inbound.local.port)?.alias(inbound.connectionId, received ?? via.host, via.port);
+      }
     } else if (missing !== undefined) {
       this.stats.parseErrors++;
       this.#logParseError(inbound.source, `response without ${missing}`);
@@ -226,6 +230,10 @@ export class TransportLayer {
   #tcpForRemote(remote: string): TcpTransport | undefined {
     const v6 = remote.includes(':');
     return this.#tcp.find((t) => t.local.address.includes(':') === v6) ?? this.#tcp[0];
+  }
+
+  #tcpByPort(port: number): TcpTransport | undefined {
+    return this.#tcp.find((t) => t.local.port === port);
   }
 
   /** Open TCP connections across listeners. */

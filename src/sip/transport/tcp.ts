@@ -42,6 +42,7 @@ class Conn implements TcpConnection {
   readonly framer: StreamFramer;
   lastActivity: number;
   ready: Promise<void>;
+  readonly aliases: string[] = [];
 
   constructor(id: string, socket: net.Socket, remote: Endpoint, local: Endpoint, framer: StreamFramer, now: number, ready: Promise<void>) {
     this.id = id;
@@ -98,6 +99,21 @@ export class TcpTransport {
     return this.#conns.size;
   }
 
+  /**
+   * Makes requests to `address:port` reuse an open connection (the peer's Via sent-by of a request it sent us).
+   * RFC 3261 §18.1.1 lets a UA receive requests on connections it opened; this is what makes a phone behind
+   * NAT reachable over the connection it registered on (the idea of RFC 5923 aliases). A live entry wins.
+   */
+  alias(connectionId: string, address: string, port: number): void {
+    const conn = this.#conns.get(connectionId);
+    if (!conn) return;
+    const key = peerKey(address, port);
+    const existing = this.#byPeer.get(key);
+    if (existing && this.#conns.has(existing.id)) return;
+    this.#byPeer.set(key, conn);
+    conn.aliases.push(key);
+  }
+
   /** Whether a connection is still open. */
   isOpen(connectionId: string): boolean {
     return this.#conns.has(connectionId);
@@ -120,8 +136,9 @@ export class TcpTransport {
 
   #forget(conn: Conn): void {
     this.#conns.delete(conn.id);
-    const key = peerKey(conn.remote.address, conn.remote.port);
-    if (this.#byPeer.get(key) === conn) this.#byPeer.delete(key);
+    for (const key of [peerKey(conn.remote.address, conn.remote.port), ...conn.aliases]) {
+      if (this.#byPeer.get(key) === conn) this.#byPeer.delete(key);
+    }
   }
 
   #onData(conn: Conn, chunk: Buffer): void {

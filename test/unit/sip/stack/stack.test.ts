@@ -5,6 +5,7 @@ import { SipStack, type ClientTransaction } from '../../../../src/sip/stack.js';
 import { SipRequest, type SipResponse, type Endpoint } from '../../../../src/sip/message.js';
 import { createResponse, Status } from '../../../../src/sip/status.js';
 import { parseMessage } from '../../../../src/sip/parser.js';
+import { ManualClock } from '../../../../src/common/clock.js';
 
 const stacks: SipStack[] = [];
 afterEach(async () => {
@@ -139,6 +140,31 @@ describe('SipStack transport edge cases', () => {
     for (let i = 0; i < 3; i++) await finalResponse(a.sendRequest(request('OPTIONS', b.listening[0]!)));
     expect(a.tcpConnections).toBe(1);
     expect(b.tcpConnections).toBe(1);
+  });
+
+  it('sends requests back to a TCP peer over the connection it opened (alias on Via sent-by)', async () => {
+    const a = await stack('tcp');
+    const b = await stack('tcp');
+    a.onRequest = (req, ctx) => ctx.transaction!.respond(createResponse(req, Status.OK));
+    b.onRequest = (req, ctx) => ctx.transaction!.respond(createResponse(req, Status.OK));
+    await finalResponse(a.sendRequest(request('OPTIONS', b.listening[0]!)));
+    await finalResponse(b.sendRequest(request('OPTIONS', a.listening[0]!)));
+    expect(a.tcpConnections).toBe(1);
+    expect(b.tcpConnections).toBe(1);
+  });
+
+  it('closes idle TCP connections after tcpIdleTimeoutMs on the injected clock', async () => {
+    const clock = new ManualClock(Date.now());
+    const a = await SipStack.create({ listen: [{ transport: 'tcp', address: '127.0.0.1', port: 0 }], clock, tcpIdleTimeoutMs: 4000 });
+    const b = await SipStack.create({ listen: [{ transport: 'tcp', address: '127.0.0.1', port: 0 }], tcpIdleTimeoutMs: 600_000 });
+    stacks.push(a, b);
+    b.onRequest = (req, ctx) => ctx.transaction!.respond(createResponse(req, Status.OK));
+    await finalResponse(a.sendRequest(request('OPTIONS', b.listening[0]!)));
+    expect(a.tcpConnections).toBe(1);
+    clock.advance(3000);
+    expect(a.tcpConnections).toBe(1);
+    clock.advance(3000);
+    expect(a.tcpConnections).toBe(0);
   });
 
   it('reports a transport error for an unresolvable host', async () => {

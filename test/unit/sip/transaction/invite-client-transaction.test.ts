@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InviteClientTransaction } from '../../../../src/sip/transaction/invite-client-transaction.js';
+import { InvalidStateError } from '../../../../src/common/errors.js';
 import type { SipMessage, SipResponse } from '../../../../src/sip/message.js';
 import { flush, harness, req, res } from './helpers.js';
 
@@ -95,6 +96,12 @@ describe('InviteClientTransaction (RFC 3261 §17.1.1, RFC 6026 §7.2)', () => {
     expect(tu).toEqual(['transport-error']);
     expect(txn.state).toBe('terminated');
     expect(h.clock.pending).toBe(0);
+  });
+
+  it('rejects an edge the table does not hold with InvalidStateError', () => {
+    const { txn } = make(true);
+    txn.handle({ kind: 'response', response: res(486) });
+    expect(() => (txn as unknown as { transition(s: string): void }).transition('calling')).toThrow(InvalidStateError);
   });
 
   it('absorbs responses after termination without throwing', () => {
