@@ -15,10 +15,10 @@ export type FramerOutput =
   | { kind: 'keepalive'; pong: boolean };
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
-/** While resynchronising, at most this much of an unfinished last line is kept (a start line may be split). */
-const RESYNC_KEEP_MAX = 4096;
-const RESYNC_KEEP_MIN = 255;
-const START_LINE = /(?:^|\r\n)(?:SIP\/2\.0 [1-6][0-9][0-9] |[A-Za-z][A-Za-z0-9.!%*_+`'~-]* [^ \r\n]+ SIP\/2\.0\r\n)/;
+/** While resynchronising, this many trailing bytes are kept (a start line may be split across chunks). */
+const RESYNC_KEEP = 4096;
+/** A start line anywhere (a skipped body need not end in CRLF); methods are matched in upper case. */
+const START_LINE = /SIP\/2\.0 [1-6][0-9][0-9] |[A-Z][A-Z0-9_-]* [^ \r\n]+ SIP\/2\.0\r\n/;
 
 /** Options of {@link StreamFramer}. */
 export interface StreamFramerOptions {
@@ -158,17 +158,11 @@ export class StreamFramer {
     const text = this.#buf.toString('latin1');
     const m = START_LINE.exec(text);
     if (!m) {
-      // Keep the last line (from its CRLF) if it is short enough to be an unfinished start line; else a small tail.
-      const lastCrlf = text.lastIndexOf('\r\n');
-      const buf = this.#buf;
-      if (lastCrlf > 0 && buf.length - lastCrlf <= RESYNC_KEEP_MAX) this.#consume(lastCrlf);
-      else if (lastCrlf === -1 || buf.length - lastCrlf > RESYNC_KEEP_MAX) {
-        if (buf.length > RESYNC_KEEP_MIN) this.#consume(buf.length - RESYNC_KEEP_MIN);
-      }
+      // Keep a tail long enough to hold an unfinished start line (a long Request-URI may be split across chunks).
+      if (this.#buf.length > RESYNC_KEEP) this.#consume(this.#buf.length - RESYNC_KEEP);
       return false;
     }
-    const at = m.index + (m[0].startsWith('\r\n') ? 2 : 0);
-    this.#consume(at);
+    this.#consume(m.index);
     this.#resync = false;
     return true;
   }
