@@ -59,7 +59,9 @@ export class TestPhone extends EventEmitter {
   readonly aor: string;
   readonly contact: string;
   readonly events: PhoneEvent[] = [];
+  /** Policy for incoming calls (after any queued by {@link TestPhone.expectIncoming}); default: answer at once. */
   onIncoming: IncomingPolicy | undefined;
+  readonly #queued: IncomingPolicy[] = [];
   readonly #opts: TestPhoneOptions;
   readonly #clock: Clock;
   readonly #ctx: PhoneContext;
@@ -224,7 +226,7 @@ export class TestPhone extends EventEmitter {
         this.#track(call);
         this.#record('incoming', { callId: call.callId, from: call.from });
         this.emit('incoming', call);
-        const policy = this.onIncoming ?? ((c: IncomingCall) => c.answer());
+        const policy = this.#queued.shift() ?? this.onIncoming ?? ((c: IncomingCall) => c.answer());
         policy(call);
         return;
       }
@@ -251,6 +253,11 @@ export class TestPhone extends EventEmitter {
     if (res.status < 200 || res.status >= 300 || cseqMethod(res) !== 'INVITE') return;
     const call = this.#calls.get(res.callId ?? '')?.find((c) => c instanceof OutgoingCall);
     if (call instanceof OutgoingCall) call.handleStray2xx(res);
+  }
+
+  /** Queues a one-shot policy for the next incoming call (per-call policies, used in order). */
+  expectIncoming(policy: IncomingPolicy): void {
+    this.#queued.push(policy);
   }
 
   /** Resolves with the next incoming call. */

@@ -65,6 +65,17 @@ for (const transport of ['udp', 'tcp'] as const) {
       expect(call.endInfo).toMatchObject({ by: 'local', reason: 'cancelled' });
     });
 
+    it('applies queued per-call policies before the phone policy', async () => {
+      const [alice, bob] = await pair(transport);
+      bob.onIncoming = (c) => c.answer();
+      bob.expectIncoming((c) => c.reject(603));
+      const first = alice.call(uriOf(bob), { destination: bob.endpoint });
+      expect(await first.waitFor('failed')).toMatchObject({ status: 603 });
+      const second = alice.call(uriOf(bob), { destination: bob.endpoint });
+      await second.waitFor('answered');
+      await second.bye();
+    });
+
     it('reports a rejection (486)', async () => {
       const [alice, bob] = await pair(transport);
       bob.onIncoming = (c) => c.reject(486);
