@@ -1,0 +1,41 @@
+/**
+ * `npm start`: load settings (SWITCHBOARD_* / DRACHTIO_*), load and validate the configuration file, start
+ * Switchboard, and shut down cleanly on SIGINT/SIGTERM. Bad configuration exits 1 with every problem named.
+ */
+import { createLogger } from './common/log.js';
+import { ConfigError, configWarnings, loadConfigFile, loadSettings } from './config/index.js';
+import { startSwitchboard } from './switchboard.js';
+
+async function main(): Promise<void> {
+  let settings;
+  let config;
+  try {
+    settings = loadSettings(process.env);
+    config = loadConfigFile(settings.configPath, settings);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`switchboard: configuration error\n${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const log = createLogger({ level: settings.logLevel, name: 'switchboard' });
+  for (const w of configWarnings(config)) log.warn(w);
+  const sb = await startSwitchboard({ settings, config, log });
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    sb.close().then(() => process.exit(0), (err: unknown) => { log.error({ err }, 'shutdown failed'); process.exit(1); });
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`switchboard: failed to start: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,154 @@
+/**
+ * The composition root: builds every module from settings and a configuration, wires them, and listens.
+ * `main.ts` calls it for `npm start`; e2e tests call it in-process on free ports. The only file (with main.ts)
+ * that knows the concrete backends: SQLite or PostgreSQL, drachtio-lite or a real drachtio-server.
+ */
+import Srf from 'drachtio-srf';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { systemClock, type Clock } from './common/clock.js';
+import type { Logger } from './common/log.js';
+import { createConfigVersions, type ConfigVersions, type PbxConfig, type RuntimeSettings } from './config/index.js';
+import { createDrachtioLite, type DrachtioLite } from './drachtio-lite/index.js';
+import { createEngine, type Engine, type NodeHandler, type SrfLike } from './engine/index.js';
+import type { FlowNode } from './config/types.js';
+import { createDispatcher, createWebhookAdmin, type Dispatcher } from './events/index.js';
+import { buildApp } from './api/index.js';
+import { createPostgresStore, createSqliteStore, type Store } from './store/index.js';
+
+/** Switchboard's version, from package.json (User-Agent, OpenAPI, get-system-status). */
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export interface SwitchboardOptions {
+  settings: RuntimeSettings;
+  /** The configuration file's content (version 1, or a new version if it changed since the last run). */
+  config: PbxConfig;
+  log: Logger;
+  clock?: Clock;
+  /** SIP timers (tests use a small T1). */
+  sipTimers?: { t1?: number; t2?: number; t4?: number };
+  /** Use this store instead of building one from settings (tests). */
+  store?: Store;
+  /** Extra node handlers (queues, ring groups) registered into the engine. */
+  handlers?: NodeHandler<FlowNode>[];
+  /** Engine tuning passed through (registrar expiry policy, purge interval). */
+  engine?: { purgeIntervalMs?: number; registrar?: Parameters<typeof createEngine>[0]['registrar'] };
+  /** Dispatcher tuning passed through (tests shorten the poll interval). */
+  dispatcher?: { pollIntervalMs?: number; jitter?: number };
+}
+
+/** A running Switchboard. */
+export interface Switchboard {
+  readonly sip: Array<{ transport: 'udp' | 'tcp'; address: string; port: number }>;
+  readonly http: { address: string; port: number };
+  readonly store: Store;
+  readonly engine: Engine;
+  readonly dispatcher: Dispatcher;
+  readonly config: ConfigVersions;
+  readonly mode: 'drachtio-lite' | 'drachtio-server';
+  /** Stops accepting, ends calls, flushes and closes everything, in reverse order of start. */
+  close(): Promise<void>;
+}
+
+/** Builds and starts Switchboard. Rejects (after cleaning up what it started) if any part fails to start. */
+export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switchboard> {
+  const { settings, log } = opts;
+  const clock = opts.clock ?? systemClock;
+  const cleanup: Array<() => Promise<void> | void> = [];
+  const closeAll = async (): Promise<void> => {
+    for (const fn of cleanup.reverse()) {
+      try { await fn(); } catch (err) { log.warn({ err }, 'error while shutting down'); }
+    }
+    cleanup.length = 0;
+  };
+  try {
+    const store = opts.store ?? (await openStore(settings, log));
+    if (!opts.store) cleanup.push(() => store.close());
+    await store.migrate();
+
+    const config = await createConfigVersions({ store, initial: opts.config, clock, log });
+    const live = () => config.live().config;
+
+    let lite: DrachtioLite | undefined;
+    let drachtio: { host: string; port: number; secret: string };
+    if (settings.drachtio) {
+      drachtio = settings.drachtio;
+      log.info({ host: drachtio.host, port: drachtio.port }, 'signalling: connecting to a drachtio-server (DRACHTIO_HOST)');
+    } else {
+      const secret = randomBytes(16).toString('hex');
+      lite = await createDrachtioLite({
+        sip: {
+          listen: [
+            { transport: 'udp', address: settings.bind, port: settings.sipPort },
+            { transport: 'tcp', address: settings.bind, port: settings.sipPort },
+          ],
+          ...(opts.sipTimers ? { timers: opts.sipTimers } : {}),
+        },
+        control: { address: '127.0.0.1', port: 0 },
+        secret,
+        log,
+        clock,
+      });
+      cleanup.push(() => lite!.close());
+      drachtio = { host: '127.0.0.1', port: lite.controlPort, secret };
+      log.info({ control: lite.controlPort }, 'signalling: embedded drachtio-lite');
+    }
+
+    const srf = new Srf();
+    srf.on('error', (err: Error) => log.warn({ err }, 'drachtio connection error'));
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      srf.once('connect', () => { srf.removeListener('error', onError); resolve(); });
+      srf.once('error', onError);
+      srf.connect({ host: drachtio.host, port: drachtio.port, secret: drachtio.secret });
+    });
+    cleanup.push(() => srf.disconnect());
+
+    const dispatcher = createDispatcher({ store, getConfig: live, clock, log, version: VERSION, ...opts.dispatcher });
+    dispatcher.start();
+    cleanup.push(() => dispatcher.stop());
+
+    const engine = createEngine({
+      srf: srf as unknown as SrfLike,
+      store,
+      config,
+      clock,
+      log,
+      version: VERSION,
+      onCommitted: () => dispatcher.wake(),
+      ...(opts.handlers ? { handlers: opts.handlers } : {}),
+      ...opts.engine,
+    });
+    await engine.start();
+    cleanup.push(() => engine.stop());
+
+    const webhooksAdmin = createWebhookAdmin({ store, dispatcher, getConfig: live, clock });
+    const app = buildApp({ engine, store, getConfig: live, webhooksAdmin, log, clock, version: VERSION, startedAt: clock.now() });
+    await app.listen({ host: settings.bind, port: settings.httpPort });
+    cleanup.push(() => app.close());
+    const addr = app.server.address();
+    const http = typeof addr === 'object' && addr ? { address: addr.address, port: addr.port } : { address: settings.bind, port: settings.httpPort };
+
+    const sip = lite ? lite.sipEndpoints.map((e) => ({ transport: e.transport, address: e.address, port: e.port })) : [];
+    const mode = lite ? 'drachtio-lite' : 'drachtio-server';
+    log.info(
+      { sip: sip.map((e) => `${e.transport}:${e.address}:${e.port}`), http: `http://${fmtHost(http.address)}:${http.port}`, mode, config_version: config.live().version },
+      `ready: SIP ${sip.length ? sip.map((e) => `${e.address}:${e.port}/${e.transport}`).join(', ') : `via drachtio-server ${drachtio.host}:${drachtio.port}`}, HTTP http://${fmtHost(http.address)}:${http.port}`,
+    );
+    return { sip, http, store, engine, dispatcher, config, mode, close: closeAll };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+async function openStore(settings: RuntimeSettings, log: Logger): Promise<Store> {
+  if (settings.databaseUrl) return createPostgresStore({ connectionString: settings.databaseUrl, log });
+  mkdirSync(settings.dataDir, { recursive: true });
+  return createSqliteStore({ file: join(settings.dataDir, 'switchboard.sqlite'), log });
+}
+
+function fmtHost(a: string): string {
+  return a.includes(':') ? `[${a}]` : a;
+}
