@@ -17,8 +17,42 @@ export type FramerOutput =
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 /** While resynchronising, this many trailing bytes are kept (a start line may be split across chunks). */
 const RESYNC_KEEP = 4096;
-/** A start line anywhere (a skipped body need not end in CRLF); methods are matched in upper case. */
-const START_LINE = /SIP\/2\.0 [1-6][0-9][0-9] |[A-Z][A-Z0-9_-]* [^ \r\n]+ SIP\/2\.0\r\n/;
+const RESPONSE_MARK = Buffer.from('SIP/2.0 ');
+const REQUEST_MARK = Buffer.from(' SIP/2.0\r\n');
+
+function isDigit(c: number | undefined, lo = 0x30): boolean {
+  return c !== undefined && c >= lo && c <= 0x39;
+}
+
+function isMethodChar(c: number | undefined): boolean {
+  return c !== undefined && ((c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x5f);
+}
+
+/**
+ * Offset of the first thing that looks like a start line (`SIP/2.0 NNN ` or `METHOD uri SIP/2.0` CRLF, method in upper
+ * case) anywhere in `buf` (a skipped body need not end in CRLF), or -1. Linear in the buffer size: no regex, so
+ * hostile input cannot make it backtrack.
+ */
+export function findStartLine(buf: Buffer): number {
+  let best = -1;
+  for (let i = buf.indexOf(RESPONSE_MARK); i !== -1; i = buf.indexOf(RESPONSE_MARK, i + 1)) {
+    if (isDigit(buf[i + 8], 0x31) && buf[i + 8]! <= 0x36 && isDigit(buf[i + 9]) && isDigit(buf[i + 10]) && buf[i + 11] === 0x20) {
+      best = i;
+      break;
+    }
+  }
+  const limit = best === -1 ? buf.length : best;
+  for (let j = buf.indexOf(REQUEST_MARK); j !== -1 && j < limit; j = buf.indexOf(REQUEST_MARK, j + 1)) {
+    let k = j - 1;
+    while (k >= 0 && buf[k] !== 0x20 && buf[k] !== 0x0a && buf[k] !== 0x0d) k--;
+    if (k < 0 || buf[k] !== 0x20 || k === j - 1) continue;
+    let m = k - 1;
+    while (m >= 0 && isMethodChar(buf[m])) m--;
+    if (m + 1 < k && buf[m + 1]! >= 0x41 && buf[m + 1]! <= 0x5a) return m + 1;
+  }
+  return best;
+}
+
 
 /** Options of {@link StreamFramer}. */
 export interface StreamFramerOptions {
@@ -155,14 +189,13 @@ export class StreamFramer {
 
   /** Drops bytes up to the next line that looks like a SIP start line. */
   #doResync(): boolean {
-    const text = this.#buf.toString('latin1');
-    const m = START_LINE.exec(text);
-    if (!m) {
+    const at = findStartLine(this.#buf);
+    if (at === -1) {
       // Keep a tail long enough to hold an unfinished start line (a long Request-URI may be split across chunks).
       if (this.#buf.length > RESYNC_KEEP) this.#consume(this.#buf.length - RESYNC_KEEP);
       return false;
     }
-    this.#consume(m.index);
+    this.#consume(at);
     this.#resync = false;
     return true;
   }

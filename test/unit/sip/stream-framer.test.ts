@@ -108,3 +108,14 @@ describe('StreamFramer (RFC 3261 §18.3 framing on TCP)', () => {
     if (o.kind === 'message' && o.message.kind === 'request') expect(o.message.uri).toBe(longUri);
   });
 });
+
+describe('findStartLine', () => {
+  it('MUST find request and response start lines anywhere and stay linear on hostile input', async () => {
+    const { findStartLine } = await import('../../../src/sip/stream-framer.js');
+    expect(findStartLine(Buffer.from('junk body INVITE sip:a@b SIP/2.0\r\nVia: x'))).toBe(10);
+    expect(findStartLine(Buffer.from('xx\r\nSIP/2.0 180 Ringing\r\n'))).toBe(4);
+    expect(findStartLine(Buffer.from('Via: SIP/2.0/UDP host\r\nlowercase sip:x SIP/2.0\r\n'))).toBe(-1);
+    const hostile = Buffer.from('A'.repeat(200_000) + ' ' + 'B'.repeat(200_000));
+    expect(findStartLine(hostile)).toBe(-1);
+  });
+});
