@@ -5,20 +5,16 @@
  * reuses the INVITE's Via (§9.1). Responses go back to the app tagged with the transaction and dialog ids.
  */
 import {
-  generateCallId, generateTag, getTag, parseCSeq, parseNameAddr, setTag, SipRequest, type Endpoint, type SipResponse,
+  Dialog, generateCallId, generateTag, getTag, parseCSeq, parseNameAddr, setTag, SipRequest, type Endpoint, type SipResponse,
 } from '../sip/index.js';
 import type { ClientConnection } from './client-connection.js';
-import {
-  createInDialogRequest, dialogDestination, dialogIdOf, endpointOfUri, type LiteDialog,
-} from './dialogs.js';
+import { destinationOf, dialogIdOf, endpointOfUri, type LiteDialog } from './dialogs.js';
 import {
   contactFor, metaFor, newTransactionId, wireText, type AppTxn, type LiteContext,
 } from './context.js';
 import { copyAppHeaders, defaultContentType } from './app-message.js';
 import { failReply, requestSentReply, sipMessageFrame } from './wire/commands.js';
-import { sendBye } from './network-side.js';
-
-const DIALOG_METHODS_WITH_CONTACT = new Set(['INVITE', 'SUBSCRIBE', 'UPDATE', 'REFER', 'NOTIFY']);
+import { endDialog } from './network-side.js';
 
 /** Routes one app request (`sip` command whose message is a request). */
 export function sendAppRequest(ctx: LiteContext, conn: ClientConnection, msgId: string, txnId: string, dialogId: string, routeUrl: string, req: SipRequest): void {
@@ -74,13 +70,14 @@ function sendInDialog(ctx: LiteContext, conn: ClientConnection, msgId: string, d
   const d = ctx.dialogs.get(dialogId);
   if (!d || d.owner !== conn) return conn.send(failReply(msgId, `unable to find dialog for dialog id ${dialogId}`));
   const method = appReq.method;
-  const out = createInDialogRequest(d, method);
-  if (DIALOG_METHODS_WITH_CONTACT.has(method)) out.append('Contact', appReq.get('contact') ?? d.localContact);
+  // The dialog builds Request-URI, Route, From, To, Call-ID, CSeq and (for target refreshes) our Contact.
+  const out = d.sip.createRequest(method);
+  if (appReq.has('contact')) out.set('Contact', appReq.get('contact')!);
   copyAppHeaders(appReq, out, ['contact']);
   out.body = appReq.body;
   defaultContentType(out);
-  if (method === 'INVITE') d.lastInviteSeq = d.localSeq;
-  launch(ctx, conn, msgId, out, dialogDestination(d), d.id, d);
+  if (method === 'INVITE') d.lastInviteSeq = d.sip.localCSeq;
+  launch(ctx, conn, msgId, out, destinationOf(d, out), d.id, d);
 }
 
 /** Sends in a client transaction, echoes it to the app, then relays every response. */
@@ -137,17 +134,15 @@ function onResponse(ctx: LiteContext, at: AppTxn, res: SipResponse): void {
     dialog.lastInviteSeq = parseCSeq(at.request.get('cseq') ?? '')?.seq ?? dialog.lastInviteSeq;
     delete dialog.lastAck;
     dialog.ackPending = true;
-    // Pick up a changed remote target (§12.2.1.2: a 2xx to a re-INVITE may update it).
-    const contact = parseNameAddr(res.getAll('contact')[0] ?? '');
-    if (contact) dialog.remoteTarget = contact.uri;
+    // §12.2: a 2xx to a re-INVITE is a target refresh.
+    dialog.sip.confirm(res);
   }
   if (dialog && method === 'BYE' && res.status >= 200) ctx.dialogs.remove(dialog);
   if (!at.owner.open) {
     // The app left while its INVITE was pending: acknowledge and hang up a late answer (§15).
     if (dialog && method === 'INVITE' && success && !at.dialog) {
       sendAckFor(ctx, dialog, undefined);
-      ctx.dialogs.remove(dialog);
-      sendBye(ctx, dialog, 'SIP ;cause=480 ;text="application gone"');
+      endDialog(ctx, dialog, 'SIP ;cause=480 ;text="application gone"');
     }
     return;
   }
@@ -156,23 +151,15 @@ function onResponse(ctx: LiteContext, at: AppTxn, res: SipResponse): void {
 }
 
 function createUacDialog(ctx: LiteContext, at: AppTxn, res: SipResponse): LiteDialog | undefined {
-  const req = at.request;
-  const contact = parseNameAddr(res.getAll('contact')[0] ?? '');
-  const remoteTag = getTag(res.get('to') ?? '');
-  if (!contact || !remoteTag) return undefined;
-  const localContact = parseNameAddr(req.getAll('contact')[0] ?? '');
-  const d: LiteDialog = {
-    id: at.dialogId, role: 'uac', callId: req.callId ?? '', owner: at.owner,
-    localHeader: req.get('from') ?? '', remoteHeader: res.get('to') ?? '',
-    localTag: getTag(req.get('from') ?? '') ?? '', remoteTag,
-    localSeq: parseCSeq(req.get('cseq') ?? '')?.seq ?? 1, remoteSeq: undefined,
-    remoteTarget: contact.uri,
-    // §12.1.2: "The route set MUST be set to the list of URIs in the Record-Route header field from the response,
-    // taken in reverse order and preserving all URI parameters."
-    routeSet: res.getAll('record-route').reverse(),
-    localContact: localContact ? `<${localContact.uri}>` : contactFor(ctx.stack.localEndpointFor(at.destination)),
-    transport: at.destination.transport, peer: at.destination, lastInviteSeq: 0, terminated: false,
-  };
+  if (!res.has('contact')) return undefined;
+  let sip: Dialog;
+  try {
+    sip = Dialog.fromUac(at.request, res);
+  } catch (err) {
+    ctx.log.warn({ err, callId: res.callId }, 'cannot form a dialog from this 2xx');
+    return undefined;
+  }
+  const d: LiteDialog = { id: sip.id, sip, owner: at.owner, transport: at.destination.transport, peer: at.destination, lastInviteSeq: 0, terminated: false };
   ctx.dialogs.add(d);
   ctx.log.debug({ dialogId: d.id }, 'uac dialog created');
   return d;
@@ -190,20 +177,20 @@ function sendAck(ctx: LiteContext, conn: ClientConnection, msgId: string, dialog
   }
   const ack = sendAckFor(ctx, d, appReq);
   const { wire, text } = wireText(ack);
-  conn.send(requestSentReply(msgId, metaFor(ctx, 'application', wire, dialogDestination(d)), '', text));
+  conn.send(requestSentReply(msgId, metaFor(ctx, 'application', wire, d.lastAck!.destination), '', text));
 }
 
 /** Builds and sends the ACK for the last INVITE of dialog `d`; remembers it for 2xx retransmissions. */
 function sendAckFor(ctx: LiteContext, d: LiteDialog, appReq: SipRequest | undefined): SipRequest {
-  const ack = createInDialogRequest(d, 'ACK', d.lastInviteSeq);
+  const ack = d.sip.createAck(d.lastInviteSeq);
   if (appReq) {
     copyAppHeaders(appReq, ack, ['contact']);
     ack.body = appReq.body;
     defaultContentType(ack);
   }
-  const destination = dialogDestination(d);
+  const destination = destinationOf(d, ack);
   d.ackPending = false;
-  d.lastAck = { seq: d.lastInviteSeq, ack, destination };
+  d.lastAck = { ack, destination };
   ctx.stack.sendStateless(ack, destination).catch((err: unknown) => ctx.log.debug({ err, dialogId: d.id }, 'ACK send failed'));
   return ack;
 }

@@ -1,66 +1,40 @@
 /**
- * Dialog state the server keeps for apps (RFC 3261 §12): tags, CSeq numbers, route set and remote target, plus
- * the 2xx/ACK bookkeeping of §13.3.1.4 (UAS: retransmit 2xx until ACK) and §13.2.2.4 (UAC: re-ACK 2xx
- * retransmissions). The id is drachtio's: `Call-ID;from-tag=<tag of the INVITE sender>`.
+ * Dialogs the server keeps for apps. The RFC 3261 §12 state (tags, CSeq numbers, route set, remote target, loose
+ * and strict routing) is the SIP core's `Dialog`; this adds what drachtio-lite needs around it: the owning app,
+ * the transport and peer, the §13.3.1.4 2xx retransmission (UAS) and the §13.2.2.4 ACK bookkeeping (UAC).
+ * The id is drachtio's: `Call-ID;from-tag=<tag of the INVITE sender>`.
  */
 import {
-  generateBranch, getTag, parseUri, SipRequest, type Endpoint, type SipResponse,
+  dialogIdFor, getTag, parseNameAddr, parseUri, type Dialog, type Endpoint, type SipRequest, type SuccessRetransmitter,
 } from '../sip/index.js';
-import type { TimerHandle } from '../common/clock.js';
 
 /** Who owns a dialog (a connected app); the server treats it as opaque. */
 export interface DialogOwner {
   readonly id: string;
 }
 
-/** The §13.3.1.4 state of a 2xx we sent and are retransmitting until its ACK arrives. */
-export interface Pending2xx {
-  response: SipResponse;
-  cseq: number;
-  /** Retransmits the response once. */
-  resend: () => void;
-  timer?: TimerHandle;
-  interval: number;
-  deadline: number;
-}
-
 /** One dialog (one leg) the server keeps for an app. */
 export interface LiteDialog {
   readonly id: string;
-  readonly role: 'uac' | 'uas';
-  readonly callId: string;
+  /** The RFC 3261 dialog state. */
+  readonly sip: Dialog;
   owner: DialogOwner;
-  /** Our From (uac) / To (uas) header value, with our tag. */
-  localHeader: string;
-  /** The peer's header value, with its tag. */
-  remoteHeader: string;
-  localTag: string;
-  remoteTag: string;
-  /** Last CSeq number we used in this dialog. */
-  localSeq: number;
-  /** Highest CSeq number received from the peer, if any. */
-  remoteSeq: number | undefined;
-  remoteTarget: string;
-  /** Route set in the order requests carry it (§12.1.1 / §12.1.2). */
-  routeSet: string[];
-  localContact: string;
-  transport: 'udp' | 'tcp';
+  readonly transport: 'udp' | 'tcp';
   /** Where the INVITE came from (uas) or was sent to (uac): the fallback destination. */
-  peer: Endpoint;
-  /** CSeq number of the last INVITE (initial or re-INVITE) and, for a uac, the ACK we sent for its 2xx. */
+  readonly peer: Endpoint;
+  /** CSeq number of the last INVITE we sent in this dialog (initial or re-INVITE), for its ACK. */
   lastInviteSeq: number;
-  lastAck?: { seq: number; ack: SipRequest; destination: Endpoint };
+  /** The ACK we sent for that INVITE's 2xx, re-sent on 2xx retransmissions. */
+  lastAck?: { ack: SipRequest; destination: Endpoint };
   /** A 2xx to our last INVITE arrived and the app has not sent its ACK yet. */
   ackPending?: boolean;
-  /** uas: a 2xx being retransmitted until ACK. */
-  pending2xx?: Pending2xx;
+  /** uas: the 2xx we are retransmitting until ACK, and the CSeq number of its INVITE. */
+  pending2xx?: { retransmitter: SuccessRetransmitter; seq: number };
   terminated: boolean;
 }
 
 /** The dialog id drachtio uses: `Call-ID;from-tag=<tag of the INVITE sender>`. */
-export function dialogIdOf(callId: string, inviteSenderTag: string): string {
-  return `${callId};from-tag=${inviteSenderTag}`;
-}
+export const dialogIdOf = dialogIdFor;
 
 /** Live dialogs by id. */
 export class DialogTable {
@@ -78,8 +52,12 @@ export class DialogTable {
     return this.#byId.get(id);
   }
 
+  /** Forgets a dialog and stops its 2xx retransmission (idempotent). */
   remove(d: LiteDialog): void {
     d.terminated = true;
+    d.pending2xx?.retransmitter.stop();
+    delete d.pending2xx;
+    d.sip.terminate();
     if (this.#byId.get(d.id) === d) this.#byId.delete(d.id);
   }
 
@@ -92,10 +70,10 @@ export class DialogTable {
     const fromTag = getTag(req.get('from') ?? '');
     const toTag = getTag(req.get('to') ?? '');
     if (!callId || !fromTag || !toTag) return undefined;
-    const uas = this.#byId.get(dialogIdOf(callId, fromTag));
-    if (uas && uas.role === 'uas' && uas.localTag === toTag) return uas;
-    const uac = this.#byId.get(dialogIdOf(callId, toTag));
-    if (uac && uac.role === 'uac' && uac.remoteTag === fromTag) return uac;
+    for (const id of [dialogIdOf(callId, fromTag), dialogIdOf(callId, toTag)]) {
+      const d = this.#byId.get(id);
+      if (d && d.sip.matches(req)) return d;
+    }
     return undefined;
   }
 
@@ -109,38 +87,23 @@ export class DialogTable {
   }
 }
 
-/**
- * §12.2.1.1: a request within the dialog. Request-URI = remote target, Route = route set, From/To/Call-ID from
- * the dialog, CSeq = the next local number (or `seq` for an ACK, which reuses the INVITE's).
- */
-export function createInDialogRequest(d: LiteDialog, method: string, seq?: number): SipRequest {
-  const cseq = seq ?? ++d.localSeq;
-  const req = new SipRequest(method, d.remoteTarget);
-  for (const r of d.routeSet) req.append('Route', r);
-  req.append('From', d.localHeader);
-  req.append('To', d.remoteHeader);
-  req.append('Call-ID', d.callId);
-  req.append('CSeq', `${cseq} ${method}`);
-  return req;
-}
-
-/** Resolves a SIP URI (`sip:host[:port][;transport=x]`) to the endpoint to send to; undefined if unusable. */
+/** Resolves a SIP URI (`sip:host[:port][;transport=x]`, or a name-addr) to an endpoint; undefined if unusable. */
 export function endpointOfUri(uri: string, fallbackTransport: 'udp' | 'tcp'): Endpoint | undefined {
-  const text = uri.trim().replace(/^<|>.*$/g, '');
-  const u = parseUri(text);
+  const text = uri.trim();
+  const u = parseUri(text.startsWith('<') || text.includes('<') ? parseNameAddr(text)?.uri ?? '' : text);
   if (!u || u.scheme === 'tel' || !u.host) return undefined;
   const t = (u.params['transport'] ?? '').toLowerCase();
   const transport = t === 'tcp' ? 'tcp' : t === 'udp' ? 'udp' : fallbackTransport;
   return { transport, address: u.host, port: u.port ?? 5060 };
 }
 
-/** Where a request in this dialog goes: the first route if any (loose routing), else the remote target. */
-export function dialogDestination(d: LiteDialog): Endpoint {
-  const next = d.routeSet[0] ?? d.remoteTarget;
-  return endpointOfUri(next, d.transport) ?? d.peer;
-}
-
-/** A Via for a request we send statelessly (an ACK for 2xx has its own transaction-less branch, §17.1.1.3). */
-export function statelessVia(local: Endpoint): string {
-  return `SIP/2.0/${local.transport.toUpperCase()} ${local.address.includes(':') ? `[${local.address}]` : local.address}:${local.port};branch=${generateBranch()};rport`;
+/**
+ * Where a request built by the dialog goes: the top Route when it is a loose router, else the Request-URI (which
+ * holds the strict router or the remote target). A URI without `;transport=` keeps the dialog's transport.
+ */
+export function destinationOf(d: LiteDialog, req: SipRequest): Endpoint {
+  const top = req.getAll('route')[0];
+  const topUri = top !== undefined ? parseNameAddr(top)?.uri : undefined;
+  const loose = topUri !== undefined && 'lr' in (parseUri(topUri)?.params ?? {});
+  return endpointOfUri(loose ? topUri : req.uri, d.transport) ?? d.peer;
 }

@@ -5,12 +5,11 @@
  * BYE on ACK timeout — RFC 3261 §13.3.1.4).
  */
 import {
-  createResponse, generateTag, getTag, parseCSeq, parseNameAddr, Status, type Endpoint, type ServerTransaction, type SipRequest, type SipResponse, type RequestContext,
+  createResponse, Dialog, generateTag, getTag, parseCSeq, Status, SuccessRetransmitter,
+  type Endpoint, type RequestContext, type ServerTransaction, type SipRequest, type SipResponse,
 } from '../sip/index.js';
 import type { ClientConnection } from './client-connection.js';
-import {
-  createInDialogRequest, dialogDestination, dialogIdOf, type LiteDialog,
-} from './dialogs.js';
+import { destinationOf, dialogIdOf, type LiteDialog } from './dialogs.js';
 import {
   contactFor, metaFor, newTransactionId, wireText, type LiteContext, type NetTxn,
 } from './context.js';
@@ -73,17 +72,13 @@ function onInDialogRequest(ctx: LiteContext, req: SipRequest, rc: RequestContext
     // respond to the request with a 481 (Call/Transaction Does Not Exist) status code".
     return reject(txn, req, Status.CallTransactionDoesNotExist);
   }
-  const seq = parseCSeq(req.get('cseq') ?? '')?.seq ?? 0;
-  if (d.remoteSeq !== undefined && seq < d.remoteSeq) {
-    // §12.2.2: "If the remote sequence number ... is higher than the sequence number of the request, the request
-    // is out of order and MUST be rejected with a 500 (Server Internal Error) response."
-    return reject(txn, req, Status.ServerInternalError, 'CSeq out of order');
-  }
-  d.remoteSeq = seq;
-  if (req.method === 'BYE') stop2xx(ctx, d);
+  // §12.2.2: CSeq order (500 when lower) and target refresh are the dialog's business.
+  const check = d.sip.receiveRequest(req);
+  if (!check.ok) return reject(txn, req, check.status, check.reason);
+  if (req.method === 'BYE') stop2xx(d);
   const nt: NetTxn = {
     id: newTransactionId(), owner: d.owner as ClientConnection, request: req, txn, source: rc.source, local: rc.local,
-    toTag: d.localTag, dialog: d, finalSent: false,
+    toTag: d.sip.localTag, dialog: d, finalSent: false,
   };
   track(ctx, nt);
   forward(ctx, nt.owner, req, rc.source, nt.id, d.id, rc.local);
@@ -96,11 +91,11 @@ function isOpen(owner: unknown): boolean {
 function onAck(ctx: LiteContext, ack: SipRequest, rc: RequestContext): void {
   const d = ctx.dialogs.findForRequest(ack);
   const seq = parseCSeq(ack.get('cseq') ?? '')?.seq;
-  if (!d || !d.pending2xx || d.pending2xx.cseq !== seq) {
+  if (!d || !d.pending2xx || d.pending2xx.seq !== seq) {
     ctx.log.debug({ callId: ack.callId }, 'ACK matches no 2xx awaiting one: absorbed');
     return;
   }
-  stop2xx(ctx, d);
+  stop2xx(d);
   forward(ctx, d.owner as ClientConnection, ack, rc.source, newTransactionId(), d.id, rc.local);
 }
 
@@ -146,53 +141,36 @@ export function respondToNetworkRequest(ctx: LiteContext, conn: ClientConnection
   if (nt.dialog && req.method === 'BYE') ctx.dialogs.remove(nt.dialog);
 }
 
-function createUasDialog(ctx: LiteContext, nt: NetTxn, res: SipResponse): LiteDialog {
-  const req = nt.request;
-  const callId = req.callId ?? '';
-  const remoteTag = getTag(req.get('from') ?? '') ?? '';
-  const contact = parseNameAddr(req.getAll('contact')[0] ?? '');
-  const localContact = parseNameAddr(res.getAll('contact')[0] ?? '');
-  const seq = parseCSeq(req.get('cseq') ?? '')?.seq ?? 0;
-  const d: LiteDialog = {
-    id: dialogIdOf(callId, remoteTag), role: 'uas', callId, owner: nt.owner,
-    localHeader: res.get('to') ?? '', remoteHeader: req.get('from') ?? '',
-    localTag: getTag(res.get('to') ?? '') ?? nt.toTag, remoteTag,
-    localSeq: Math.floor(Math.random() * 10000) + 1, remoteSeq: seq,
-    remoteTarget: contact?.uri ?? req.uri,
-    // §12.1.1: "The route set MUST be set to the list of URIs in the Record-Route header field from the request,
-    // taken in order and preserving all URI parameters."
-    routeSet: req.getAll('record-route'),
-    localContact: localContact ? `<${localContact.uri}>` : contactFor(nt.local),
-    transport: nt.source.transport, peer: nt.source, lastInviteSeq: 0, terminated: false,
-  };
+function createUasDialog(ctx: LiteContext, nt: NetTxn, res: SipResponse): LiteDialog | undefined {
+  let sip: Dialog;
+  try {
+    sip = Dialog.fromUas(nt.request, res);
+  } catch (err) {
+    ctx.log.warn({ err, callId: nt.request.callId }, 'cannot form a dialog from this INVITE');
+    return undefined;
+  }
+  const d: LiteDialog = { id: sip.id, sip, owner: nt.owner, transport: nt.source.transport, peer: nt.source, lastInviteSeq: 0, terminated: false };
   ctx.dialogs.add(d);
   ctx.log.debug({ dialogId: d.id }, 'uas dialog created');
   return d;
 }
 
-/** §13.3.1.4: retransmit the 2xx (T1 doubling to T2) until the ACK arrives; after 64*T1 end the dialog. */
+/** §13.3.1.4: retransmit the 2xx (UDP: T1 doubling to T2) until the ACK arrives; after 64*T1 end the dialog. */
 function start2xx(ctx: LiteContext, d: LiteDialog, nt: NetTxn, res: SipResponse): void {
-  stop2xx(ctx, d);
+  stop2xx(d);
   const reliable = nt.source.transport === 'tcp';
   const resend = (): void => {
+    if (reliable) return;
     if (nt.txn.state !== 'terminated') nt.txn.respond(res);
     else ctx.stack.sendStateless(res, nt.source).catch((err: unknown) => ctx.log.debug({ err }, '2xx retransmission failed'));
   };
-  const cseq = parseCSeq(nt.request.get('cseq') ?? '')?.seq ?? 0;
-  d.pending2xx = { response: res, cseq, resend, interval: ctx.timers.t1, deadline: ctx.clock.now() + 64 * ctx.timers.t1 };
-  const tick = (): void => {
-    const p = d.pending2xx;
-    if (!p || d.terminated) return;
-    if (ctx.clock.now() >= p.deadline) return ackTimeout(ctx, d);
-    if (!reliable) p.resend();
-    p.interval = Math.min(p.interval * 2, ctx.timers.t2);
-    p.timer = ctx.clock.setTimeout(tick, Math.min(reliable ? p.deadline - ctx.clock.now() : p.interval, p.deadline - ctx.clock.now()));
-  };
-  d.pending2xx.timer = ctx.clock.setTimeout(tick, reliable ? 64 * ctx.timers.t1 : ctx.timers.t1);
+  const seq = parseCSeq(nt.request.get('cseq') ?? '')?.seq ?? 0;
+  const retransmitter = new SuccessRetransmitter({ clock: ctx.clock, t1: ctx.timers.t1, t2: ctx.timers.t2, resend, onTimeout: () => ackTimeout(ctx, d) });
+  d.pending2xx = { retransmitter, seq };
 }
 
-function stop2xx(ctx: LiteContext, d: LiteDialog): void {
-  if (d.pending2xx?.timer !== undefined) ctx.clock.clearTimeout(d.pending2xx.timer);
+function stop2xx(d: LiteDialog): void {
+  d.pending2xx?.retransmitter.ackReceived();
   delete d.pending2xx;
 }
 
@@ -202,25 +180,26 @@ function stop2xx(ctx: LiteContext, d: LiteDialog): void {
  * `unsolicited` BYE from `application`, which drachtio-srf turns into the dialog's `destroy` event.
  */
 function ackTimeout(ctx: LiteContext, d: LiteDialog): void {
-  stop2xx(ctx, d);
-  ctx.dialogs.remove(d);
+  delete d.pending2xx;
+  if (d.terminated) return;
   ctx.log.info({ dialogId: d.id }, 'no ACK for 2xx: sending BYE');
-  const bye = sendBye(ctx, d, 'SIP ;cause=408 ;text="ACK timeout"');
+  const { bye, destination } = endDialog(ctx, d, 'SIP ;cause=408 ;text="ACK timeout"');
   const owner = d.owner as ClientConnection;
   const { wire, text } = wireText(bye);
-  owner.send(sipMessageFrame(metaFor(ctx, 'application', wire, dialogDestination(d)), 'unsolicited', d.id, text));
+  owner.send(sipMessageFrame(metaFor(ctx, 'application', wire, destination), 'unsolicited', d.id, text));
 }
 
-/** Sends a BYE in dialog `d` on the server's own account (no app transaction); returns it as sent. */
-export function sendBye(ctx: LiteContext, d: LiteDialog, reason: string): SipRequest {
-  const bye = createInDialogRequest(d, 'BYE');
-  bye.append('Reason', reason);
+/** Ends dialog `d` on the server's own account: sends a BYE (no app transaction) and forgets the dialog. */
+export function endDialog(ctx: LiteContext, d: LiteDialog, reason: string): { bye: SipRequest; destination: Endpoint } {
+  const bye = d.sip.createRequest('BYE', { headers: { Reason: reason } });
+  const destination = destinationOf(d, bye);
+  ctx.dialogs.remove(d);
   try {
-    const txn = ctx.stack.sendRequest(bye, { destination: dialogDestination(d) });
+    const txn = ctx.stack.sendRequest(bye, { destination });
     txn.on('timeout', () => ctx.log.debug({ dialogId: d.id }, 'BYE timed out'));
     txn.on('transport-error', (err: Error) => ctx.log.debug({ err, dialogId: d.id }, 'BYE transport error'));
   } catch (err) {
     ctx.log.warn({ err, dialogId: d.id }, 'could not send BYE');
   }
-  return bye;
+  return { bye, destination };
 }

@@ -12,7 +12,7 @@ import { ClientConnection } from './client-connection.js';
 import { DialogTable } from './dialogs.js';
 import type { AppTxn, LiteContext, LiteTimers, NetTxn } from './context.js';
 import { parseAppMessage } from './app-message.js';
-import { onNetworkCancel, onNetworkRequest, respondToNetworkRequest, sendBye } from './network-side.js';
+import { endDialog, onNetworkCancel, onNetworkRequest, respondToNetworkRequest } from './network-side.js';
 import { cancelPendingOf, onStrayResponse, sendAppRequest } from './app-side.js';
 import { failReply, okReply, type ClientCommand } from './wire/commands.js';
 
@@ -81,10 +81,7 @@ export class DrachtioLiteServer {
 
   /** Stops accepting apps, drops every connection and dialog timer. */
   async close(): Promise<void> {
-    for (const d of this.#ctx.dialogs.all()) {
-      if (d.pending2xx?.timer !== undefined) this.#deps.clock.clearTimeout(d.pending2xx.timer);
-      this.#ctx.dialogs.remove(d);
-    }
+    for (const d of this.#ctx.dialogs.all()) this.#ctx.dialogs.remove(d);
     for (const nt of this.#ctx.netTxns.values()) if (nt.guard !== undefined) this.#deps.clock.clearTimeout(nt.guard);
     this.#ctx.netTxns.clear();
     for (const c of this.#clients) c.destroy();
@@ -185,12 +182,7 @@ export class DrachtioLiteServer {
       answered++;
     }
     const dialogs = ctx.dialogs.ownedBy(conn);
-    for (const d of dialogs) {
-      if (d.pending2xx?.timer !== undefined) ctx.clock.clearTimeout(d.pending2xx.timer);
-      delete d.pending2xx;
-      ctx.dialogs.remove(d);
-      sendBye(ctx, d, 'SIP ;cause=480 ;text="application gone"');
-    }
+    for (const d of dialogs) endDialog(ctx, d, 'SIP ;cause=480 ;text="application gone"');
     cancelPendingOf(ctx, conn);
     conn.log.info({ answered480: answered, dialogsEnded: dialogs.length }, 'app disconnected');
   }
