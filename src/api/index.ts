@@ -3,6 +3,6 @@
  * `api` except main.ts, which builds the app with {@link buildApp} and listens.
  */
 export { buildApp, type AuthMode } from './app.js';
-export type { ApiDeps, WebhooksAdmin, DeliveryListQuery, RedeliverRange } from './deps.js';
+export type { ApiDeps } from './deps.js';
 export { ApiError, type Envelope } from './errors.js';
 export { OPENAPI_PATH, DOCS_PREFIX } from './openapi.js';

@@ -42,6 +42,8 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
   await app.register(swaggerUi, {
     routePrefix: DOCS_PREFIX,
     staticCSP: true,
-    uiConfig: { url: OPENAPI_PATH, validatorUrl: null, docExpansion: 'list', deepLinking: true },
+    // The page loads the document from its own `./json` route (same content as /api/openapi.json); no validator badge
+    // (it would call validator.swagger.io), so the page works offline.
+    uiConfig: { validatorUrl: null, docExpansion: 'list', deepLinking: true },
   });
 }

@@ -3,7 +3,6 @@
  * webhook delivery log.
  */
 import type { FastifyInstance } from 'fastify';
-import { systemClock } from '../../common/clock.js';
 import type { ApiDeps } from '../deps.js';
 import { COLLECTIONS, registerCollection } from './collections.js';
 import { registerConfigRoutes } from './config-routes.js';
@@ -24,5 +23,5 @@ export async function adminApi(app: FastifyInstance, opts: { deps: ApiDeps }): P
   registerDevices(app, staging);
   registerSettings(app, staging);
   registerConfigRoutes(app, deps.engine, staging);
-  registerWebhookRoutes(app, { store: deps.store, clock: deps.clock ?? systemClock, ...(deps.webhooksAdmin ? { webhooksAdmin: deps.webhooksAdmin } : {}) });
+  registerWebhookRoutes(app, deps.webhooksAdmin);
 }

@@ -1,20 +1,16 @@
 /**
- * The webhook delivery log and redelivery (SPEC.md §3, §5), mounted from the events module's admin functions;
- * where those are absent the store answers listing and redelivery directly.
+ * The webhook delivery log, redelivery, test sends and endpoint state (SPEC.md §3, §5), mounted from the events
+ * module's admin functions. Their `{ ok: false }` results become 400 or 404 in the envelope.
  */
 import type { FastifyInstance } from 'fastify';
-import type { Clock } from '../../common/clock.js';
-import type { Delivery, DeliveryStatus, Store } from '../../store/store.js';
-import type { DeliveryListQuery, RedeliverRange, WebhooksAdmin } from '../deps.js';
+import type { AdminResult, WebhookAdmin } from '../../events/index.js';
+import type { DeliveryStatus } from '../../store/store.js';
 import { ApiError, badParameter, ok } from '../errors.js';
 import { envelope, nullable, responses, type JsonSchema } from '../schemas.js';
 
 const tags = ['admin: webhooks'];
 const security = [{ token: [] }];
 const STATUSES: DeliveryStatus[] = ['pending', 'succeeded', 'failed', 'disabled'];
-/** Most deliveries one range redelivery may touch. */
-const MAX_RANGE = 100_000;
-const PAGE = 1000;
 
 const DELIVERY: JsonSchema = {
   type: 'object',
@@ -37,49 +33,54 @@ const DELIVERY: JsonSchema = {
 const ATTEMPT: JsonSchema = {
   type: 'object',
   properties: {
-    attempt: { type: 'integer' }, at: { type: 'integer', description: 'Epoch ms.' }, status_code: nullable('integer'),
-    error: nullable('string'), duration_ms: { type: 'integer' },
+    delivery_id: { type: 'string' }, attempt: { type: 'integer' }, at: { type: 'integer', description: 'Epoch ms.' },
+    status_code: nullable('integer'), error: nullable('string'), duration_ms: { type: 'integer' },
   },
 };
-const COUNT = envelope({ type: 'object', properties: { redelivered: { type: 'integer' } } });
+const REDELIVERED = envelope({ type: 'object', properties: { count: { type: 'integer' }, delivery_ids: { type: 'array', items: { type: 'string' } } } });
+const ENDPOINT: JsonSchema = {
+  type: 'object',
+  properties: {
+    kind: { type: 'string', enum: ['global', 'component'] }, name: nullable('string'), url: { type: 'string' }, enabled: { type: 'boolean' },
+    disabled_by_410: { type: 'boolean' }, signing_secret: nullable('string'), events: nullable('array', { items: { type: 'string' } }),
+  },
+};
+const TIME_RANGE = {
+  since: { type: 'string', minLength: 1, description: 'ISO 8601; deliveries created at or after.' },
+  until: { type: 'string', minLength: 1, description: 'ISO 8601; deliveries created at or before.' },
+};
 
-/** The admin functions with store fallbacks filled in. */
-function withFallbacks(admin: WebhooksAdmin | undefined, store: Store, clock: Clock): Required<Omit<WebhooksAdmin, 'sendTest'>> & Pick<WebhooksAdmin, 'sendTest'> {
-  const listDeliveries = admin?.listDeliveries?.bind(admin) ?? ((q: DeliveryListQuery) => store.listDeliveries(q));
-  const redeliver = admin?.redeliver?.bind(admin) ?? ((ids: string[]) => store.redeliver(ids, clock.now()));
-  return {
-    listDeliveries,
-    redeliver,
-    getDelivery: admin?.getDelivery?.bind(admin) ?? (async (id: string) => {
-      const delivery = await store.getDelivery(id);
-      return delivery ? { delivery, attempts: await store.listAttempts(id) } : undefined;
-    }),
-    redeliverRange: admin?.redeliverRange?.bind(admin) ?? (async (range: RedeliverRange) => {
-      const ids: string[] = [];
-      const status = range.status ?? 'failed';
-      for (let offset = 0; ids.length < MAX_RANGE; offset += PAGE) {
-        const page: Delivery[] = await store.listDeliveries({ status, offset, limit: PAGE, ...(range.endpoint_url ? { endpoint_url: range.endpoint_url } : {}) });
-        for (const d of page) {
-          if ((range.since === undefined || d.created_at >= range.since) && (range.until === undefined || d.created_at <= range.until)) ids.push(d.delivery_id);
-        }
-        if (page.length < PAGE) break;
-      }
-      return ids.length === 0 ? 0 : redeliver(ids.slice(0, MAX_RANGE));
-    }),
-    ...(admin?.sendTest ? { sendTest: admin.sendTest.bind(admin) } : {}),
+/** The value of an admin result, or the matching ApiError. */
+function unwrap<T>(r: AdminResult<T>): T {
+  if (r.ok) return r.value;
+  throw new ApiError(r.code === 'not_found' ? 404 : 400, capitalize(r.error));
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** `since`/`until` as epoch ms (`from_ms`/`to_ms`), 400 naming the bad one. */
+function timeRange(q: { since?: string; until?: string }): { from_ms?: number; to_ms?: number } {
+  const out: { from_ms?: number; to_ms?: number } = {};
+  for (const [name, key] of [['since', 'from_ms'], ['until', 'to_ms']] as const) {
+    const v = q[name];
+    if (v === undefined) continue;
+    const ms = Date.parse(v);
+    if (Number.isNaN(ms)) throw badParameter(name, `'${v}' is not an ISO 8601 date-time`);
+    out[key] = ms;
+  }
+  if (out.from_ms !== undefined && out.to_ms !== undefined && out.from_ms > out.to_ms) throw badParameter('since', 'is after until');
+  return out;
+}
+
+/** Registers the delivery-log routes; each answers 501 when the webhooks admin functions are not wired in. */
+export function registerWebhookRoutes(app: FastifyInstance, webhooks: WebhookAdmin | undefined): void {
+  const admin = (): WebhookAdmin => {
+    if (!webhooks) throw new ApiError(501, 'Webhook delivery log is not available in this process');
+    return webhooks;
   };
-}
-
-function epochMs(name: string, iso: string | undefined): number | undefined {
-  if (iso === undefined) return undefined;
-  const ms = Date.parse(iso);
-  if (Number.isNaN(ms)) throw badParameter(name, `'${iso}' is not an ISO 8601 date-time`);
-  return ms;
-}
-
-/** Registers the delivery log, redelivery and test-send routes. */
-export function registerWebhookRoutes(app: FastifyInstance, deps: { webhooksAdmin?: WebhooksAdmin; store: Store; clock: Clock }): void {
-  const admin = withFallbacks(deps.webhooksAdmin, deps.store, deps.clock);
+  const idParam = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1 } } };
 
   app.get('/webhooks/deliveries', {
     schema: {
@@ -87,80 +88,94 @@ export function registerWebhookRoutes(app: FastifyInstance, deps: { webhooksAdmi
       querystring: {
         type: 'object',
         properties: {
-          endpoint: { type: 'string', description: 'Only deliveries to this URL.' },
+          endpoint: { type: 'string', minLength: 1, description: 'Only deliveries to this URL.' },
           status: { type: 'string', enum: STATUSES },
-          unique_call_id: { type: 'string' },
+          unique_call_id: { type: 'string', minLength: 1 },
+          ...TIME_RANGE,
           offset: { type: 'integer', minimum: 0, default: 0 },
           limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
         },
       },
-      response: responses(envelope({ type: 'array', items: DELIVERY }), [400]),
+      response: responses(envelope({ type: 'array', items: DELIVERY }), [400, 501]),
     },
   }, async (req) => {
-    const q = req.query as { endpoint?: string; status?: DeliveryStatus; unique_call_id?: string; offset: number; limit: number };
-    return ok(await admin.listDeliveries({
-      offset: q.offset, limit: q.limit,
+    const q = req.query as { endpoint?: string; status?: DeliveryStatus; unique_call_id?: string; since?: string; until?: string; offset: number; limit: number };
+    const page = unwrap(await admin().listDeliveries({
+      offset: q.offset, limit: q.limit, ...timeRange(q),
       ...(q.endpoint ? { endpoint_url: q.endpoint } : {}), ...(q.status ? { status: q.status } : {}),
       ...(q.unique_call_id ? { unique_call_id: q.unique_call_id } : {}),
     }));
+    return ok(page.deliveries, 'Deliveries');
   });
 
-  const idParam = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1 } } };
   app.get('/webhooks/deliveries/:id', {
     schema: {
       tags, security, summary: 'One delivery with its attempts', params: idParam,
-      response: responses(envelope({ type: 'object', properties: { delivery: DELIVERY, attempts: { type: 'array', items: ATTEMPT } } }), [404]),
+      response: responses(envelope({ type: 'object', properties: { delivery: DELIVERY, attempts: { type: 'array', items: ATTEMPT } } }), [404, 501]),
     },
-  }, async (req) => {
-    const { id } = req.params as { id: string };
-    const found = await admin.getDelivery(id);
-    if (!found) throw new ApiError(404, `Delivery '${id}' not found`);
-    return ok(found);
-  });
+  }, async (req) => ok(unwrap(await admin().getDelivery((req.params as { id: string }).id)), 'Delivery'));
 
   app.post('/webhooks/deliveries/:id/redeliver', {
-    schema: { tags, security, summary: 'Send one delivery again (due now)', params: idParam, response: responses(COUNT, [404]) },
-  }, async (req) => {
-    const { id } = req.params as { id: string };
-    if (!(await admin.getDelivery(id))) throw new ApiError(404, `Delivery '${id}' not found`);
-    return ok({ redelivered: await admin.redeliver([id]) }, 'Delivery queued again');
-  });
+    schema: { tags, security, summary: 'Send one delivery again (due now)', params: idParam, response: responses(REDELIVERED, [404, 501]) },
+  }, async (req) => ok(unwrap(await admin().redeliver({ delivery_ids: [(req.params as { id: string }).id] })), 'Delivery queued again'));
 
   app.post('/webhooks/redeliver', {
     schema: {
-      tags, security, summary: 'Send again every delivery in a range (default: failed ones)',
+      tags, security,
+      summary: 'Send deliveries again: the listed ids, or every delivery to an endpoint in a range (default status: failed)',
       body: {
         type: 'object', additionalProperties: false,
         properties: {
-          since: { type: 'string', description: 'ISO 8601; deliveries created at or after.' },
-          until: { type: 'string', description: 'ISO 8601; deliveries created at or before.' },
-          endpoint: { type: 'string' },
-          status: { type: 'string', enum: ['failed', 'disabled', 'succeeded'], default: 'failed' },
+          delivery_ids: { type: 'array', minItems: 1, maxItems: 10_000, items: { type: 'string', minLength: 1 } },
+          endpoint: { type: 'string', minLength: 1, description: 'Required unless delivery_ids is given.' },
+          status: { type: 'string', enum: STATUSES },
+          unique_call_id: { type: 'string', minLength: 1 },
+          ...TIME_RANGE,
+          limit: { type: 'integer', minimum: 1, maximum: 10_000 },
         },
       },
-      response: responses(COUNT, [400]),
+      response: responses(REDELIVERED, [400, 404, 501]),
     },
   }, async (req) => {
-    const b = (req.body ?? {}) as { since?: string; until?: string; endpoint?: string; status?: DeliveryStatus };
-    const since = epochMs('since', b.since);
-    const until = epochMs('until', b.until);
-    if (since !== undefined && until !== undefined && since > until) throw badParameter('since', 'is after until');
-    const range: RedeliverRange = {
-      ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}),
-      ...(b.endpoint ? { endpoint_url: b.endpoint } : {}), status: b.status ?? 'failed',
+    const b = (req.body ?? {}) as { delivery_ids?: string[]; endpoint?: string; status?: DeliveryStatus; unique_call_id?: string; since?: string; until?: string; limit?: number };
+    if (b.delivery_ids) return ok(unwrap(await admin().redeliver({ delivery_ids: b.delivery_ids })), 'Deliveries queued again');
+    if (!b.endpoint) throw new ApiError(400, "Missing field 'endpoint' (or give delivery_ids)");
+    const sel = {
+      endpoint_url: b.endpoint, status: b.status ?? 'failed', ...timeRange(b),
+      ...(b.unique_call_id ? { unique_call_id: b.unique_call_id } : {}), ...(b.limit ? { limit: b.limit } : {}),
     };
-    return ok({ redelivered: await admin.redeliverRange(range) }, 'Deliveries queued again');
+    return ok(unwrap(await admin().redeliver(sel)), 'Deliveries queued again');
   });
 
   app.post('/webhooks/test', {
     schema: {
-      tags, security, summary: 'Send a sample event of a type to the global webhook',
-      body: { type: 'object', required: ['type'], additionalProperties: false, properties: { type: { type: 'string', minLength: 1, maxLength: 64 } } },
-      response: responses(envelope({}), [400, 501], 202),
+      tags, security, summary: 'Queue a sample event of a type to the global webhook (or a webhook object, by component_name)',
+      body: {
+        type: 'object', required: ['type'], additionalProperties: false,
+        properties: { type: { type: 'string', minLength: 1, maxLength: 64 }, component_name: { type: 'string', minLength: 1 } },
+      },
+      response: responses(envelope({ type: 'object', properties: { event_id: { type: 'string' }, delivery_id: { type: 'string' }, url: { type: 'string' } } }), [400, 501], 202),
     },
   }, async (req, reply) => {
-    if (!admin.sendTest) throw new ApiError(501, 'Test sends are not available in this build');
-    const result = await admin.sendTest((req.body as { type: string }).type);
-    return reply.code(202).send(ok(result ?? null, 'Test event queued', 202));
+    const b = req.body as { type: string; component_name?: string };
+    const r = await admin().sendTest(b.type, b.component_name ? { componentName: b.component_name } : {});
+    if (!r.ok) throw new ApiError(400, capitalize(r.error));
+    return reply.code(202).send(ok({ event_id: r.event_id, delivery_id: r.delivery_id, url: r.url }, 'Test event queued', 202));
   });
+
+  app.get('/webhooks/endpoints', {
+    schema: { tags, security, summary: 'Configured endpoints and their state (410-disabled or not)', response: responses(envelope({ type: 'array', items: ENDPOINT }), [501]) },
+  }, async () => ok(await admin().listEndpoints(), 'Endpoints'));
+
+  app.post('/webhooks/endpoints/enable', {
+    schema: {
+      tags, security, summary: 'Re-enable an endpoint disabled by a 410',
+      body: { type: 'object', required: ['url'], additionalProperties: false, properties: { url: { type: 'string', minLength: 1 } } },
+      response: responses(envelope({ type: 'object', properties: { url: { type: 'string' } } }), [400, 501]),
+    },
+  }, async (req) => ok(unwrap(await admin().enableEndpoint((req.body as { url: string }).url)), 'Endpoint enabled'));
+
+  app.get('/webhooks/stats', {
+    schema: { tags, security, summary: 'Delivery counters, backlog and latency percentiles', response: responses(envelope({ type: 'object', additionalProperties: true }), [501]) },
+  }, async () => ok(admin().stats(), 'Delivery stats'));
 }

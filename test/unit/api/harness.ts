@@ -7,6 +7,7 @@ import { createLogger } from '../../../src/common/log.js';
 import { createConfigVersions, validateConfig, type ConfigVersions, type PbxConfig } from '../../../src/config/index.js';
 import { OriginateError, type EngineFacade, type OriginateRequest, type OriginateResult, type SystemStatus } from '../../../src/engine/facade.js';
 import { createSqliteStore, type Store } from '../../../src/store/index.js';
+import { createDispatcher, createWebhookAdmin, type Dispatcher } from '../../../src/events/index.js';
 import { buildApp, type ApiDeps } from '../../../src/api/index.js';
 import type { FastifyInstance } from 'fastify';
 
@@ -69,6 +70,8 @@ export interface Harness {
   versions: ConfigVersions;
   clock: ManualClock;
   deps: ApiDeps;
+  /** The real dispatcher, never started (nothing is sent); the admin functions run over it. */
+  dispatcher: Dispatcher;
   close(): Promise<void>;
 }
 
@@ -79,13 +82,17 @@ export async function makeHarness(config: PbxConfig = testConfig(), extra: Parti
   const log = createLogger({ level: 'silent', pretty: false });
   const versions = await createConfigVersions({ store, initial: config, clock, log });
   const engine = fakeEngine(versions);
-  const deps: ApiDeps = { engine, store, getConfig: () => versions.live().config, log, clock, version: '0.1.0-test', startedAt: clock.now(), ...extra };
+  const getConfig = () => versions.live().config;
+  const dispatcher = createDispatcher({ store, getConfig, clock, log, version: '0.1.0-test' });
+  const webhooksAdmin = createWebhookAdmin({ store, dispatcher, getConfig, clock });
+  const deps: ApiDeps = { engine, store, getConfig, webhooksAdmin, log, clock, version: '0.1.0-test', startedAt: clock.now(), ...extra };
   const app = buildApp(deps);
   await app.ready();
   return {
-    app, store, engine, versions, clock, deps,
+    app, store, engine, versions, clock, deps, dispatcher,
     async close() {
       await app.close();
+      await dispatcher.stop();
       await store.close();
     },
   };
