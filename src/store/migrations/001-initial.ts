@@ -6,8 +6,9 @@
  * - history: (name, call_start_at, unique_call_id) serves "one user / queue over a date range" as a range scan in
  *   the requested order; (call_start_at, unique_call_id, name) serves the unfiltered date range.
  * - outbox: a partial index on undispatched events keeps the fan-out scan proportional to the backlog.
- * - deliveries: a partial index on due pending rows, one on (endpoint_url, unique_call_id, sequence) of pending rows
- *   for the per-call ordering check, and one on status so counting pending rows is an index scan.
+ * - deliveries: (status, next_attempt_at, seq) serves claiming (due pending rows, most overdue first, no sort),
+ *   counting pending rows (an index-only range) and the admin status filter; a partial index on
+ *   (endpoint_url, unique_call_id, sequence) of pending rows serves the per-call ordering check.
  */
 import type { Migration } from './migration.js';
 
@@ -87,8 +88,7 @@ CREATE TABLE deliveries (
   created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, lease_until INTEGER,
   UNIQUE (event_id, endpoint_url)
 );
-CREATE INDEX deliveries_status ON deliveries (status);
-CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX deliveries_status_due ON deliveries (status, next_attempt_at, seq);
 CREATE INDEX deliveries_call_order ON deliveries (endpoint_url, unique_call_id, sequence) WHERE status = 'pending';
 CREATE INDEX deliveries_endpoint ON deliveries (endpoint_url, seq);
 CREATE INDEX deliveries_call ON deliveries (unique_call_id, seq);
@@ -181,8 +181,7 @@ CREATE TABLE deliveries (
   created_at bigint NOT NULL, updated_at bigint NOT NULL, lease_until bigint,
   UNIQUE (event_id, endpoint_url)
 );
-CREATE INDEX deliveries_status ON deliveries (status);
-CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX deliveries_status_due ON deliveries (status, next_attempt_at, seq);
 CREATE INDEX deliveries_call_order ON deliveries (endpoint_url, unique_call_id, sequence) WHERE status = 'pending';
 CREATE INDEX deliveries_endpoint ON deliveries (endpoint_url, seq);
 CREATE INDEX deliveries_call ON deliveries (unique_call_id, seq);

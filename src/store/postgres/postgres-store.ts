@@ -222,6 +222,7 @@ export class PostgresStore implements Store {
     return r.rows[0] ? eventFromRow(r.rows[0], (v) => v) : undefined;
   }
 
+  /** Most overdue first (next_attempt_at, then creation order); see {@link Store.claimDueDeliveries}. */
   async claimDueDeliveries(nowMs: number, limit: number, leaseUntilMs: number): Promise<Delivery[]> {
     checkInt(limit, 1, 'limit');
     // SKIP LOCKED: a row another claimer is leasing right now is passed over, never waited on. If that claimer
@@ -233,11 +234,11 @@ export class PostgresStore implements Store {
         WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND (d.lease_until IS NULL OR d.lease_until <= $1)
           AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.status = 'pending' AND e.endpoint_url = d.endpoint_url
             AND e.unique_call_id = d.unique_call_id AND e.sequence < d.sequence)
-        ORDER BY d.seq LIMIT $2
+        ORDER BY d.next_attempt_at, d.seq LIMIT $2
         FOR UPDATE OF d SKIP LOCKED)
       UPDATE deliveries u SET lease_until = $3 FROM due WHERE u.delivery_id = due.delivery_id
       RETURNING u.seq, ${DELIVERY_COLUMNS.map((c) => `u.${c}`).join(', ')}`, [nowMs, limit, leaseUntilMs]);
-    return r.rows.sort((a, b) => (a.seq as number) - (b.seq as number)).map((row) => pick<Delivery>(DELIVERY_COLUMNS, row));
+    return r.rows.sort((a, b) => (a.next_attempt_at as number) - (b.next_attempt_at as number) || (a.seq as number) - (b.seq as number)).map((row) => pick<Delivery>(DELIVERY_COLUMNS, row));
   }
 
   async recordAttempt(a: DeliveryAttempt, update: Pick<Delivery, 'status' | 'next_attempt_at' | 'last_status_code' | 'last_error'>): Promise<void> {

@@ -197,6 +197,7 @@ export class SqliteStore implements Store {
     });
   }
 
+  /** Most overdue first (next_attempt_at, then creation order); see {@link Store.claimDueDeliveries}. */
   async claimDueDeliveries(nowMs: number, limit: number, leaseUntilMs: number): Promise<Delivery[]> {
     checkInt(limit, 1, 'limit');
     return this.#op('claimDueDeliveries', () => this.#db.transaction(() => {
@@ -204,7 +205,7 @@ export class SqliteStore implements Store {
         WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND (d.lease_until IS NULL OR d.lease_until <= ?)
           AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.status = 'pending' AND e.endpoint_url = d.endpoint_url
             AND e.unique_call_id = d.unique_call_id AND e.sequence < d.sequence)
-        ORDER BY d.seq LIMIT ?`).all(nowMs, nowMs, limit) as Row[];
+        ORDER BY d.next_attempt_at, d.seq LIMIT ?`).all(nowMs, nowMs, limit) as Row[];
       const lease = this.#stmt('UPDATE deliveries SET lease_until = ? WHERE delivery_id = ?');
       for (const r of rows) lease.run(leaseUntilMs, r.delivery_id);
       return rows.map((r) => pick<Delivery>(DELIVERY_COLUMNS, r));
