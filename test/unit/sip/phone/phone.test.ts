@@ -5,7 +5,7 @@ import { SipStack } from '../../../../src/sip/stack.js';
 import { DigestServer } from '../../../../src/sip/digest.js';
 import { createResponse, Status } from '../../../../src/sip/status.js';
 import { parseMessage } from '../../../../src/sip/parser.js';
-import { systemClock } from '../../../../src/common/clock.js';
+import { ManualClock, systemClock } from '../../../../src/common/clock.js';
 import type { SipRequest, SipResponse } from '../../../../src/sip/message.js';
 
 const TIMERS = { t1: 20, t2: 80, t4: 100 };
@@ -98,6 +98,26 @@ for (const transport of ['udp', 'tcp'] as const) {
     });
   });
 }
+
+describe('TestPhone resource use', () => {
+  it('leaves no transactions and no timers behind once the RFC wait timers have run', async () => {
+    const clock = new ManualClock(Date.now());
+    const alice = await phone('udp', 'alice', { clock });
+    const bob = await phone('udp', 'bob', { clock });
+    for (let i = 0; i < 5; i++) {
+      const call = alice.call(uriOf(bob), { destination: bob.endpoint });
+      await new Promise<void>((resolve) => call.once('answered', () => resolve()));
+      const incoming = bob.activeCalls[0]!;
+      if (incoming.state !== 'confirmed') await new Promise<void>((resolve) => incoming.once('confirmed', () => resolve()));
+      await call.bye();
+    }
+    expect(alice.stack.stats.transactions).toBeGreaterThan(0);
+    clock.advance(64 * TIMERS.t1 + TIMERS.t4);
+    expect(alice.stack.stats.transactions).toBe(0);
+    expect(bob.stack.stats.transactions).toBe(0);
+    expect(clock.pending).toBe(0);
+  });
+});
 
 /** A raw UDP UAC that sends an INVITE and never ACKs. */
 async function rawCaller(target: TestPhone) {
