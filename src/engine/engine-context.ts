@@ -9,6 +9,16 @@ import type { SrfLike } from './srf-types.js';
 /** Which users are on a call right now (queues skip busy agents). */
 export class UserPresence {
   readonly #active = new Map<string, number>();
+  readonly #listeners: Array<(userNumber: string) => void> = [];
+
+  /** Calls `fn` after a user's count changes (queues re-check waiting callers). */
+  onChange(fn: (userNumber: string) => void): void {
+    this.#listeners.push(fn);
+  }
+
+  #changed(userNumber: string): void {
+    for (const fn of this.#listeners) fn(userNumber);
+  }
 
   /** True when the user has at least one connected call. */
   isOnCall(userNumber: string): boolean {
@@ -18,6 +28,7 @@ export class UserPresence {
   /** Counts a connected call for the user; returns the function that releases it (idempotent). */
   hold(userNumber: string): () => void {
     this.#active.set(userNumber, (this.#active.get(userNumber) ?? 0) + 1);
+    this.#changed(userNumber);
     let released = false;
     return () => {
       if (released) return;
@@ -25,6 +36,7 @@ export class UserPresence {
       const n = (this.#active.get(userNumber) ?? 1) - 1;
       if (n <= 0) this.#active.delete(userNumber);
       else this.#active.set(userNumber, n);
+      this.#changed(userNumber);
     };
   }
 }

@@ -5,9 +5,9 @@
  */
 import { InvalidStateError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
-import type { ConfigVersion, FlowConfig, FlowNode, UserConfig } from '../../config/types.js';
+import type { ConfigVersion, FlowConfig, FlowNode, NodeOutcome, UserConfig } from '../../config/types.js';
 import type { EngineContext } from '../engine-context.js';
-import { resolveNext } from '../flows/node-handler.js';
+import { resolveNext } from '../../config/next.js';
 import type { CallRecorder } from '../records/call-recorder.js';
 import { Status } from '../sip-status.js';
 import type { SrfDialog, SrfRequest, SrfResponse } from '../srf-types.js';
@@ -146,7 +146,9 @@ export class Call {
       }
       if (this.isEnding || outcome === 'answered') return;
       if (this.#state === 'ringing') this.transition('routing');
-      const nextId = resolveNext(node.next, outcome as Parameters<typeof resolveNext>[1]);
+      // The one rule for `next` (config/next.ts): a queue/ring-group node falls back to its group's own `next`;
+      // 'continue' (webhook objects) has no key of its own, so it takes a string `next` or `default`.
+      const nextId = resolveNext(this.config.config, node, outcome as NodeOutcome);
       this.log.debug({ node: node.id, outcome, next: nextId }, 'node done');
       node = nextId === null ? undefined : flow.nodes.find((n) => n.id === nextId);
       if (nextId !== null && !node) this.log.warn({ flow: flow.id, next: nextId }, 'next names an unknown node');
@@ -168,6 +170,9 @@ export class Call {
   async connect(callee: SrfDialog, calleeLeg: Leg, user: UserConfig | null): Promise<boolean> {
     const now = () => this.ctx.clock.now();
     if (this.isEnding) return this.#dropCallee(callee, calleeLeg);
+    // The callee may hang up while the caller's answer is on its way: remember it, since srf emits 'destroy' once.
+    let calleeGone = false;
+    callee.on('destroy', () => { calleeGone = true; });
     try {
       await this.caller.answer(callee.remote.sdp);
     } catch (err) {
@@ -191,6 +196,7 @@ export class Call {
     }
     this.transition('connected');
     if (user) this.#releases.push(this.ctx.presence.hold(user.number));
+    if (calleeGone || callee.connected === false) this.handle({ kind: 'bye', from: 'callee' });
     return true;
   }
 

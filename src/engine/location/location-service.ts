@@ -32,6 +32,7 @@ export class LocationService {
   readonly #purgeMs: number;
   readonly #bindings = new Map<string, Map<string, Registration>>();
   #timer: TimerHandle | null = null;
+  readonly #listeners: Array<(username: string) => void> = [];
 
   constructor(opts: LocationOptions) {
     this.#store = opts.store;
@@ -51,6 +52,21 @@ export class LocationService {
   stop(): void {
     if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
     this.#timer = null;
+  }
+
+  /** Calls `fn(username)` after a device's bindings change (queues react to agents registering or leaving). */
+  onChange(fn: (username: string) => void): void {
+    this.#listeners.push(fn);
+  }
+
+  #changed(username: string): void {
+    for (const fn of this.#listeners) {
+      try {
+        fn(username);
+      } catch (err) {
+        this.#log.error({ err, username }, 'location listener failed');
+      }
+    }
   }
 
   /** Live bindings of a device. */
@@ -74,6 +90,7 @@ export class LocationService {
   /** Adds or refreshes a binding. */
   async upsert(r: Registration): Promise<void> {
     this.#put(r);
+    this.#changed(r.username);
     await this.#store.upsertRegistration(r);
   }
 
@@ -82,12 +99,14 @@ export class LocationService {
     const m = this.#bindings.get(username);
     m?.delete(contact);
     if (m && m.size === 0) this.#bindings.delete(username);
+    this.#changed(username);
     await this.#store.removeRegistration(username, contact);
   }
 
   /** Removes every binding of a device (`Contact: *`). */
   async removeAll(username: string): Promise<void> {
     this.#bindings.delete(username);
+    this.#changed(username);
     await this.#store.removeAllRegistrations(username);
   }
 
@@ -104,8 +123,10 @@ export class LocationService {
   async #purge(): Promise<void> {
     const now = this.#clock.now();
     for (const [u, m] of this.#bindings) {
-      for (const [c, r] of m) if (r.expires_at <= now) m.delete(c);
+      let expired = false;
+      for (const [c, r] of m) if (r.expires_at <= now) (m.delete(c), (expired = true));
       if (m.size === 0) this.#bindings.delete(u);
+      if (expired) this.#changed(u);
     }
     try {
       const n = await this.#store.purgeExpiredRegistrations(now);

@@ -7,7 +7,7 @@ import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/log.js';
 import type { UserConfig } from '../../config/types.js';
 import { compatNumber, toOutboxEvent, type EventFieldsByType, type EventType } from '../../events/event-types.js';
-import type { CallCommit, CallDirection, CallRecord, EndpointRef, OutboxEvent, Store, UserCallRecord } from '../../store/store.js';
+import type { CallCommit, CallDirection, CallRecord, EndpointRef, GroupCallRecord, OutboxEvent, Store, UserCallRecord } from '../../store/store.js';
 import type { Leg } from '../call/leg.js';
 import { durationS, isoUtc } from './time.js';
 
@@ -56,6 +56,7 @@ export class CallRecorder {
   #status = 'ringing';
   #hangupCause: string | null = null;
   #group: GroupContext = { queue_name: null, ring_group_name: null };
+  readonly #finishHooks: Array<(endedMs: number) => void> = [];
 
   constructor(opts: CallRecorderOptions) {
     this.#o = opts;
@@ -122,6 +123,22 @@ export class CallRecorder {
     }, endpoint)]);
   }
 
+  /** Runs `fn(endedMs)` inside `finish()`, after the user records (queue and ring-group rows are written then). */
+  onFinish(fn: (endedMs: number) => void): void {
+    this.#finishHooks.push(fn);
+  }
+
+  /** A queue or ring group is done with the call: its `queue_call`/`ring_group_call` event and history row, one commit. */
+  groupCall(kind: 'queue' | 'ring_group', row: GroupCallRecord): void {
+    const fields = {
+      caller_id: row.caller_id, caller_name: row.caller_name, user_name: row.user_name, user_number: row.user_number,
+      dest_number: row.dest_number, call_start_at: row.call_start_at, connected_at: row.connected_at,
+      call_duration: row.call_duration ?? 0, conversation_duration: row.conversation_duration ?? 0, status: row.status,
+    };
+    if (kind === 'queue') this.#commit([this.#event('queue_call', { ...fields, queue_name: row.group_name })], [], { queueCalls: [row] });
+    else this.#commit([this.#event('ring_group_call', { ...fields, ring_group_name: row.group_name })], [], { ringGroupCalls: [row] });
+  }
+
   /** The call ended: completes every open touch and writes the final record. Call once. */
   finish(hangupCause: string): Promise<void> {
     const now = this.#o.clock.now();
@@ -137,6 +154,13 @@ export class CallRecorder {
       rows.push(this.#userRow(t));
     }
     this.#commit(events, rows);
+    for (const fn of this.#finishHooks) {
+      try {
+        fn(now);
+      } catch (err) {
+        this.#o.log.error({ err, unique_call_id: this.#o.uniqueCallId }, 'finish hook failed');
+      }
+    }
     return this.flushed();
   }
 
@@ -223,8 +247,8 @@ export class CallRecorder {
     });
   }
 
-  #commit(events: OutboxEvent[], userCalls: UserCallRecord[] = []): void {
-    const c: CallCommit = { call: this.record(), legs: this.#o.legs().map((l) => l.toRecord(this.#o.uniqueCallId)), events };
+  #commit(events: OutboxEvent[], userCalls: UserCallRecord[] = [], groups: Pick<CallCommit, 'queueCalls' | 'ringGroupCalls'> = {}): void {
+    const c: CallCommit = { call: this.record(), legs: this.#o.legs().map((l) => l.toRecord(this.#o.uniqueCallId)), events, ...groups };
     if (userCalls.length > 0) c.userCalls = userCalls;
     this.#chain = this.#chain.then(async () => {
       try {
