@@ -229,7 +229,7 @@ function checkHeaders(headers: HeaderField[]): SipParseError | undefined {
     const name = CHECKED_NAMES.get(h.name) ?? canonicalName(h.name);
     switch (name) {
       case 'via':
-        for (const entry of splitHeaderList(h.value)) {
+        for (const entry of h.value.indexOf(',') === -1 ? [h.value] : splitHeaderList(h.value)) {
           if (!parseVia(entry)) return sipParseError('SB_ERR_SIP_HEADER', `malformed Via "${clip(entry)}"`, 'Via');
         }
         if (h.value.trim() === '') return sipParseError('SB_ERR_SIP_HEADER', 'empty Via', 'Via');
@@ -251,7 +251,7 @@ function checkHeaders(headers: HeaderField[]): SipParseError | undefined {
         break;
       case 'contact':
         if (h.value === '*') break;
-        for (const entry of splitHeaderList(h.value)) {
+        for (const entry of h.value.indexOf(',') === -1 ? [h.value] : splitHeaderList(h.value)) {
           if (!parseNameAddr(entry)) return sipParseError('SB_ERR_SIP_HEADER', `malformed Contact "${clip(entry)}"`, 'Contact');
         }
         break;
