@@ -155,6 +155,12 @@ export class StreamFramer {
       return false;
     }
     const headLen = end + 4;
+    if (headLen > this.#maxBytes) {
+      out.push({ kind: 'error', error: sipParseError('SB_ERR_SIP_TOO_LARGE', `header section of ${headLen} bytes > limit ${this.#maxBytes}`), fatal: true });
+      this.#consume(headLen);
+      this.#resync = true;
+      return true;
+    }
     const head = parseHead(buf.toString('utf8', 0, end), this.#maxHeaders);
     if (!head.ok) {
       const err: FramerOutput = { kind: 'error', error: head.error, fatal: head.contentLength === undefined };

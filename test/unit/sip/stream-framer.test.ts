@@ -77,6 +77,12 @@ describe('StreamFramer (RFC 3261 §18.3 framing on TCP)', () => {
     expect(f.buffered).toBe(0);
   });
 
+  it('MUST reject a complete header section over maxBytes arriving in one chunk, then recover', () => {
+    const big = sip([...INVITE_LINES, `X-Big: ${'b'.repeat(3000)}`]);
+    const outs = new StreamFramer({ maxBytes: 2048 }).push(Buffer.concat([big, OPTIONS]));
+    expect(kinds(outs)).toEqual(['error:SB_ERR_SIP_TOO_LARGE:true', 'message:OPTIONS']);
+  });
+
   it('MUST skip a malformed message whose length is known and go on (non-fatal)', () => {
     const bad = sip([...INVITE_LINES.slice(0, 6), 'CSeq: nope INVITE'], 'body');
     const outs = new StreamFramer().push(Buffer.concat([bad, OPTIONS]));
