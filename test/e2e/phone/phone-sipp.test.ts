@@ -31,6 +31,48 @@ for (const transport of ['udp', 'tcp'] as const) {
       expect(p.activeCalls).toHaveLength(0);
     });
 
+    it('answers a SIPp CANCEL with 200 and the INVITE with 487 (and absorbs the ACK)', async () => {
+      const p = await phone(transport);
+      p.onIncoming = (c) => c.ring();
+      const run = await runSipp({ scenario: 'uac-cancel.xml', target: `127.0.0.1:${p.endpoint.port}`, transport: t, calls: 3, timeoutS: 20, extra: ['-s', 'phone'] });
+      const res = await run.done;
+      expect(res.code, res.errors || res.stdout.slice(-2000)).toBe(0);
+      expect(p.kinds().filter((k) => k === 'cancelled')).toHaveLength(3);
+    });
+
+    it('reports SIPp 486 and cancels a ringing SIPp callee', async () => {
+      const p = await phone(transport);
+      const tp = transport === 'tcp' ? ';transport=tcp' : '';
+      const busy = await runSipp({ scenario: 'uas-busy.xml', transport: t, calls: 1, timeoutS: 20 });
+      const ringing = await runSipp({ scenario: 'uas-ring-cancel.xml', transport: t, calls: 1, timeoutS: 20 });
+      await new Promise((r) => setTimeout(r, 300)); // let SIPp bind
+      const c1 = p.call(`sip:busy@127.0.0.1:${busy.port}${tp}`, { destination: { transport, address: '127.0.0.1', port: busy.port } });
+      expect(await c1.waitFor('failed', 10_000)).toMatchObject({ status: 486 });
+      const c2 = p.call(`sip:ring@127.0.0.1:${ringing.port}${tp}`, { destination: { transport, address: '127.0.0.1', port: ringing.port } });
+      await c2.waitFor('progress', 10_000);
+      c2.cancel();
+      expect(await c2.waitFor('failed', 10_000)).toMatchObject({ status: 487 });
+      for (const run of [busy, ringing]) {
+        const res = await run.done;
+        expect(res.code, res.errors || res.stdout.slice(-2000)).toBe(0);
+      }
+    });
+
+    it('re-INVITEs a SIPp callee in the dialog', async () => {
+      const p = await phone(transport);
+      const tp = transport === 'tcp' ? ';transport=tcp' : '';
+      const run = await runSipp({ scenario: 'uas-answer-reinvite.xml', transport: t, calls: 1, timeoutS: 20 });
+      await new Promise((r) => setTimeout(r, 300));
+      const call = p.call(`sip:sipp@127.0.0.1:${run.port}${tp}`, { destination: { transport, address: '127.0.0.1', port: run.port } });
+      await call.waitFor('answered', 10_000);
+      const re = await call.reinvite('v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=sendonly\r\n');
+      expect(re?.status).toBe(200);
+      await new Promise((r) => setTimeout(r, 100));
+      expect((await call.bye())?.status).toBe(200);
+      const res = await run.done;
+      expect(res.code, res.errors || res.stdout.slice(-2000)).toBe(0);
+    });
+
     it('calls SIPp and hangs up (INVITE, 180, 200, ACK, BYE from the phone)', async () => {
       const p = await phone(transport);
       const run = await runSipp({ scenario: 'uas-answer.xml', transport: t, calls: 1, timeoutS: 20, extra: ['-d', '50'] });
