@@ -25,6 +25,30 @@ const THROUGHPUT_EVENTS = QUICK ? 5_000 : 30_000;
 const LATENCY_SECONDS = QUICK ? 3 : 10;
 const OUTAGE_EVENTS = QUICK ? 10_000 : 60_000;
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
+/** `--store-times` prints the time spent in each Store method (the dispatcher's main cost). */
+const STORE_TIMES = process.argv.includes('--store-times');
+const storeTimes = new Map<string, { n: number; ms: number }>();
+
+/** Wraps a store so each method's total time is counted. */
+function timed(store: SqliteStore): SqliteStore {
+  if (!STORE_TIMES) return store;
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]) => {
+        const t = performance.now();
+        const r = (v as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        return Promise.resolve(r).finally(() => {
+          const e = storeTimes.get(String(prop)) ?? { n: 0, ms: 0 };
+          e.n++;
+          e.ms += performance.now() - t;
+          storeTimes.set(String(prop), e);
+        });
+      };
+    },
+  });
+}
 
 /** The receiver: counts requests, reports per-event latency (arrival − occurred_at) on demand. */
 const RECEIVER = `
@@ -127,7 +151,7 @@ async function main(): Promise<void> {
   let dispatcher: Dispatcher | null = null;
   const fresh = async (name: string, schedule: number[]): Promise<SqliteStore> => {
     const store = await createSqliteStore({ file: join(dir, `${name}.db`) });
-    dispatcher = createDispatcher({ store, getConfig: () => config(url, schedule), log, version: 'bench', pollIntervalMs: 100 });
+    dispatcher = createDispatcher({ store: timed(store), getConfig: () => config(url, schedule), log, version: 'bench', pollIntervalMs: 100 });
     return store;
   };
   console.log(`webhooks bench: node ${process.version}, concurrency ${CONCURRENCY}, SQLite (WAL) in ${tmpdir()}${QUICK ? ', --quick' : ''}`);
@@ -195,6 +219,7 @@ async function main(): Promise<void> {
   await store.close();
   }
 
+  if (STORE_TIMES) for (const [k, v] of storeTimes) console.log(`  store.${k}: ${v.n} calls, ${v.ms.toFixed(0)} ms, ${(v.ms / v.n).toFixed(3)} ms/call`);
   await rx.close();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -102,7 +102,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const inflight = new Map<string, Promise<void>>();
   /** Bodies and events fanned out here, so a first attempt needs no extra read. */
   const eventCache = new Map<string, OutboxEvent>();
-  const disabledCache = new Map<string, { disabled: boolean; at: number }>();
+  const disabledCache = new Map<string, { disabled: Promise<boolean>; at: number }>();
   let started = false;
   let stopping = false;
   let pumping: Promise<void> | null = null;
@@ -189,7 +189,9 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       const r = routeEvent(ev, cfg);
       if ('url' in r) {
         rows.push({ delivery_id: newDeliveryId(), event_id: ev.event_id, endpoint_url: r.url, next_attempt_at: now });
-        if (eventCache.size < EVENT_CACHE_MAX) eventCache.set(ev.event_id, ev);
+        // FIFO-bounded: entries whose delivery another node sends are evicted in time.
+        if (eventCache.size >= EVENT_CACHE_MAX) eventCache.delete(eventCache.keys().next().value!);
+        eventCache.set(ev.event_id, ev);
       } else if (r.skip === 'webhook-invalid' || r.skip === 'component-invalid') {
         log.error({ event_id: ev.event_id, type: ev.type, reason: r.skip }, 'webhook event not delivered: endpoint configuration is invalid');
       } else {
@@ -215,11 +217,13 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     }
   }
 
-  async function endpointDisabled(url: string): Promise<boolean> {
+  /** Whether an endpoint is disabled, cached for a poll interval (≥ 1 s); concurrent lookups share one query. */
+  function endpointDisabled(url: string): Promise<boolean> {
     const c = disabledCache.get(url);
-    if (c && clock.now() - c.at < pollIntervalMs) return c.disabled;
-    const disabled = await store.isEndpointDisabled(url);
+    if (c && clock.now() - c.at < Math.max(pollIntervalMs, 1000)) return c.disabled;
+    const disabled = store.isEndpointDisabled(url);
     disabledCache.set(url, { disabled, at: clock.now() });
+    disabled.catch(() => disabledCache.delete(url));
     return disabled;
   }
 
@@ -279,7 +283,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       case 'gone':
         stats.disabled++;
         await store.setEndpointDisabled(d.endpoint_url, true, `${row.error} on delivery ${d.delivery_id}`);
-        disabledCache.set(d.endpoint_url, { disabled: true, at: clock.now() });
+        disabledCache.set(d.endpoint_url, { disabled: Promise.resolve(true), at: clock.now() });
         log.error({ ...ctx, attempt: row.attempt, status_code: row.status_code }, 'webhook endpoint answered 410 Gone: endpoint disabled, its pending deliveries stop');
         return finish(d, row, 'disabled', null);
       case 'retryable': {
