@@ -138,6 +138,16 @@ export class TransportLayer {
   }
 
   #deliver(inbound: Inbound): void {
+    try {
+      this.#deliverUnsafe(inbound);
+    } catch (err) {
+      // Bad input never crashes us (STYLE.md §1); reaching this is a bug worth an error line.
+      this.stats.parseErrors++;
+      this.#opts.log?.error({ err, source: inbound.source }, 'error while delivering a SIP message');
+    }
+  }
+
+  #deliverUnsafe(inbound: Inbound): void {
     const msg = inbound.message;
     this.stats.received++;
     const missing = missingMandatoryHeader(msg);

@@ -6,6 +6,7 @@ import { SipRequest, type SipResponse, type Endpoint } from '../../../../src/sip
 import { createResponse, Status } from '../../../../src/sip/status.js';
 import { parseMessage } from '../../../../src/sip/parser.js';
 import { ManualClock } from '../../../../src/common/clock.js';
+import { createLogger } from '../../../../src/common/log.js';
 
 const stacks: SipStack[] = [];
 afterEach(async () => {
@@ -177,6 +178,40 @@ describe('SipStack transport edge cases', () => {
   it('rejects create() when the port is taken', async () => {
     const a = await stack('udp');
     await expect(SipStack.create({ listen: [{ transport: 'udp', address: '127.0.0.1', port: a.listening[0]!.port }] })).rejects.toThrow();
+  });
+
+  it('survives random and mutated datagrams and TCP bytes, then still serves a request', async () => {
+    const errors: string[] = [];
+    const log = createLogger({ level: 'error', destination: { write: (line: string) => { errors.push(line); } } });
+    const b = await SipStack.create({ listen: [{ transport: 'udp', address: '127.0.0.1', port: 0 }], log });
+    const bt = await SipStack.create({ listen: [{ transport: 'tcp', address: '127.0.0.1', port: 0 }], log });
+    stacks.push(b, bt);
+    for (const s of [b, bt]) s.onRequest = (req, ctx) => ctx.transaction?.respond(createResponse(req, Status.OK));
+    const sock = dgram.createSocket('udp4');
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+    const port = sock.address().port;
+    const valid = Buffer.from(`INVITE sip:b@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bKfz;rport\r\nFrom: <sip:a@x>;tag=1\r\nTo: <sip:b@x>\r\nCall-ID: fz\r\nCSeq: 1 INVITE\r\nContact: <sip:a@127.0.0.1>\r\nContent-Length: 4\r\n\r\nabcd`);
+    let seed = 42;
+    const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+    const tcp = net.connect(bt.listening[0]!.port, '127.0.0.1');
+    tcp.on('error', () => undefined);
+    for (let i = 0; i < 400; i++) {
+      const m = Buffer.from(valid);
+      for (let k = 0; k < 1 + rnd(4); k++) m[rnd(m.length)] = rnd(256);
+      const junk = i % 4 === 0 ? Buffer.from(Array.from({ length: rnd(300) }, () => rnd(256))) : m;
+      sock.send(junk, b.listening[0]!.port, '127.0.0.1');
+      if (!tcp.destroyed) tcp.write(junk);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    tcp.destroy();
+    sock.close();
+    for (const s of [b, bt]) {
+      const a = await stack(s.listening[0]!.transport);
+      const res = await finalResponse(a.sendRequest(request('OPTIONS', s.listening[0]!)));
+      expect(res.status).toBe(200);
+    }
+    expect(b.stats.parseErrors).toBeGreaterThan(0);
+    expect(errors).toEqual([]);
   });
 
   it('parses what it serializes (sanity)', () => {
