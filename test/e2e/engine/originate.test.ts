@@ -59,7 +59,7 @@ describe('click-to-call (originate)', () => {
     expect(t.remoteSdp).toBe(DEVICE_OFFER);
     await ended(d);
     expect(d.endInfo?.reason).toBe('cancelled');
-    const m = await eventually(() => mobile.events.some((e) => e.kind === 'ack') && mobile.activeCalls[0], 'ACK at the device');
+    const m = await eventually(() => (mobile.events.some((e) => e.kind === 'ack') ? mobile.activeCalls[0] : undefined), 'ACK at the device');
     await eventually(() => m.remoteSdp !== undefined && m.remoteSdp.includes('m=audio') && m.remoteSdp !== DEVICE_OFFER, 'trunk SDP in the ACK');
     await eventually(() => t.state === 'confirmed', 'trunk confirmed');
     await t.bye();
