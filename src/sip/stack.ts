@@ -6,6 +6,7 @@
 import { networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../common/clock.js';
+import { InvalidStateError } from '../common/errors.js';
 import type { Endpoint, SipMessage, SipRequest, SipResponse } from './message.js';
 import { generateBranch, parseNameAddr } from './headers.js';
 import { parseUri } from './uri.js';
@@ -213,7 +214,7 @@ export class SipStack {
    * is a loose router, else the Request-URI.
    */
   sendRequest(req: SipRequest, opts: { destination?: Endpoint } = {}): ClientTransaction {
-    if (this.#closed) throw new Error('SipStack is closed');
+    if (this.#closed) throw new InvalidStateError('SipStack is closed');
     const resolved = opts.destination ? { ok: true as const, dest: opts.destination } : this.#resolveTarget(req);
     const dest: Endpoint = resolved.ok ? resolved.dest : { transport: 'udp', address: '0.0.0.0', port: 0 };
     let branch = readTopVia(req)?.branch;
@@ -234,7 +235,7 @@ export class SipStack {
 
   /** Sends a message outside any transaction (ACK for a 2xx, a stateless response). A request without Via gets one. */
   sendStateless(msg: SipRequest | SipResponse, destination: Endpoint): Promise<void> {
-    if (this.#closed) return Promise.reject(new Error('SipStack is closed'));
+    if (this.#closed) return Promise.reject(new InvalidStateError('SipStack is closed'));
     if (msg.kind === 'request') {
       if (!msg.has('via')) msg.prepend('Via', this.#viaFor(destination, generateBranch()));
       if (!msg.has('max-forwards')) msg.append('Max-Forwards', '70');
