@@ -58,3 +58,17 @@ export function defaultContentType(msg: SipMessage): void {
     msg.set('Content-Type', 'application/sdp');
   }
 }
+
+const LOCALHOST_HEADERS = new Set(['from', 'to', 'contact', 'p-asserted-identity']);
+
+/**
+ * drachtio-srf writes `sip:<number>@localhost` (e.g. createUAC's `callingNumber` sets From and Contact so); like
+ * drachtio-server, replace `@localhost` in From, To, Contact and P-Asserted-Identity with our `host:port`.
+ */
+export function replaceLocalhost(msg: SipMessage, hostport: string): void {
+  for (const h of msg.headers) {
+    if (LOCALHOST_HEADERS.has(canonicalName(h.name)) && /@localhost\b/i.test(h.value)) {
+      h.value = h.value.replace(/@localhost(:\d+)?/gi, `@${hostport}`);
+    }
+  }
+}

@@ -10,9 +10,9 @@ import {
 import type { ClientConnection } from './client-connection.js';
 import { destinationOf, dialogIdOf, endpointOfUri, type LiteDialog } from './dialogs.js';
 import {
-  contactFor, metaFor, newTransactionId, wireText, type AppTxn, type LiteContext,
+  contactFor, hostportOf, metaFor, newTransactionId, wireText, type AppTxn, type LiteContext,
 } from './context.js';
-import { copyAppHeaders, defaultContentType } from './app-message.js';
+import { copyAppHeaders, defaultContentType, replaceLocalhost } from './app-message.js';
 import { failReply, requestSentReply, sipMessageFrame } from './wire/commands.js';
 import { endDialog } from './network-side.js';
 
@@ -39,10 +39,8 @@ function sendNew(ctx: LiteContext, conn: ClientConnection, msgId: string, routeU
   }
   const method = appReq.method;
   const contact = contactFor(local);
-  const hostport = contact.slice(5, -1).replace(/;transport=tcp$/, '');
+  replaceLocalhost(appReq, hostportOf(local));
   let from = appReq.get('from') ?? contact;
-  // drachtio-srf writes `sip:<callingNumber>@localhost`; drachtio-server puts its own address there.
-  from = from.replace(/@localhost(:\d+)?/i, `@${hostport}`);
   if (!getTag(from)) from = setTag(from, generateTag());
   const to = appReq.get('to') ?? `<${appReq.uri}>`;
   const callId = appReq.get('call-id') ?? generateCallId(local.address);
@@ -72,6 +70,7 @@ function sendInDialog(ctx: LiteContext, conn: ClientConnection, msgId: string, d
   const method = appReq.method;
   // The dialog builds Request-URI, Route, From, To, Call-ID, CSeq and (for target refreshes) our Contact.
   const out = d.sip.createRequest(method);
+  replaceLocalhost(appReq, hostportOf(ctx.stack.localEndpointFor(d.peer)));
   if (appReq.has('contact')) out.set('Contact', appReq.get('contact')!);
   copyAppHeaders(appReq, out, ['contact']);
   out.body = appReq.body;

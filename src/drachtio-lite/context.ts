@@ -82,6 +82,10 @@ export function wireText(msg: SipMessage): { wire: Buffer; text: string } {
 
 /** Our Contact URI for an endpoint: `<sip:addr:port>` (`;transport=tcp` on TCP). */
 export function contactFor(local: Endpoint): string {
-  const host = local.address.includes(':') ? `[${local.address}]` : local.address;
-  return `<sip:${host}:${local.port}${local.transport === 'tcp' ? ';transport=tcp' : ''}>`;
+  return `<sip:${hostportOf(local)}${local.transport === 'tcp' ? ';transport=tcp' : ''}>`;
+}
+
+/** `host:port` of a local endpoint (IPv6 in brackets), for URIs. */
+export function hostportOf(local: Endpoint): string {
+  return `${local.address.includes(':') ? `[${local.address}]` : local.address}:${local.port}`;
 }

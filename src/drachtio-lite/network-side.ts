@@ -11,9 +11,9 @@ import {
 import type { ClientConnection } from './client-connection.js';
 import { destinationOf, dialogIdOf, type LiteDialog } from './dialogs.js';
 import {
-  contactFor, metaFor, newTransactionId, wireText, type LiteContext, type NetTxn,
+  contactFor, hostportOf, metaFor, newTransactionId, wireText, type LiteContext, type NetTxn,
 } from './context.js';
-import { copyAppHeaders, defaultContentType } from './app-message.js';
+import { copyAppHeaders, defaultContentType, replaceLocalhost } from './app-message.js';
 import { failReply, responseSentReply, sipMessageFrame } from './wire/commands.js';
 
 /** Sends a network message to its app: `sip|network|…|txnId|dialogId|` + SIP. */
@@ -68,6 +68,7 @@ function track(ctx: LiteContext, nt: NetTxn): void {
 function onInDialogRequest(ctx: LiteContext, req: SipRequest, rc: RequestContext, txn: ServerTransaction): void {
   const d = ctx.dialogs.findForRequest(req);
   if (!d || !d.owner || !isOpen(d.owner)) {
+    ctx.log.debug({ method: req.method, callId: req.callId }, 'request in an unknown dialog: 481');
     // §12.2.2: "If the UAS wishes to reject the request because it does not wish to recreate the dialog, it MUST
     // respond to the request with a 481 (Call/Transaction Does Not Exist) status code".
     return reject(txn, req, Status.CallTransactionDoesNotExist);
@@ -123,6 +124,7 @@ export function respondToNetworkRequest(ctx: LiteContext, conn: ClientConnection
     // §12.1.1: a response that creates a dialog copies the Record-Route header fields of the request.
     for (const rr of req.getAll('record-route')) res.append('Record-Route', rr);
   }
+  replaceLocalhost(appRes, hostportOf(nt.local));
   copyAppHeaders(appRes, res);
   if (appRes.body.length > 0) res.body = appRes.body;
   defaultContentType(res);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SipRequest, serializeMessage } from '../../../src/sip/index.js';
-import { conventionalHeaderName, copyAppHeaders, defaultContentType, parseAppMessage } from '../../../src/drachtio-lite/app-message.js';
+import { conventionalHeaderName, copyAppHeaders, defaultContentType, parseAppMessage, replaceLocalhost } from '../../../src/drachtio-lite/app-message.js';
 
 describe('app SIP text (drachtio-srf serializer output)', () => {
   it('takes the whole body and ignores srf\'s UTF-16 Content-Length', () => {
@@ -43,5 +43,18 @@ describe('app SIP text (drachtio-srf serializer output)', () => {
     to.body = Buffer.from('v=0\r\n');
     defaultContentType(to);
     expect(to.get('content-type')).toBe('application/sdp');
+  });
+
+  it('replaces @localhost in From, To, Contact and P-Asserted-Identity (as drachtio-server does), nowhere else', () => {
+    const m = new SipRequest('INVITE', 'sip:b@localhost', [
+      { name: 'From', value: '"Alice" <sip:alice@localhost>;tag=1' }, { name: 'Contact', value: 'sip:alice@localhost' },
+      { name: 'P-Asserted-Identity', value: '<sip:+1555@localhost:5060>' }, { name: 'X-Note', value: 'x@localhost' },
+    ]);
+    replaceLocalhost(m, '127.0.0.1:5080');
+    expect(m.get('from')).toBe('"Alice" <sip:alice@127.0.0.1:5080>;tag=1');
+    expect(m.get('contact')).toBe('sip:alice@127.0.0.1:5080');
+    expect(m.get('p-asserted-identity')).toBe('<sip:+1555@127.0.0.1:5080>');
+    expect(m.get('x-note')).toBe('x@localhost');
+    expect(m.uri).toBe('sip:b@localhost');
   });
 });
