@@ -79,6 +79,9 @@ export function storeContract(name: string, backend: BackendUnderTest, extra?: (
         expect(await store.getEvent(ev.event_id)).toEqual(ev);
         expect(await store.listUndispatchedEvents(10)).toEqual([ev]);
         expect(await store.getCall('nope')).toBeUndefined();
+        // Retrying the same commit (an ambiguous failure) neither fails nor duplicates the event.
+        await store.commit({ call: call(id, at(0)), events: [ev] });
+        expect(await store.listUndispatchedEvents(10)).toHaveLength(1);
       });
 
       it('upserts: later commits of the same call update its rows instead of adding new ones', async () => {
@@ -224,6 +227,14 @@ export function storeContract(name: string, backend: BackendUnderTest, extra?: (
           status: 'pending', attempts: 0, next_attempt_at: T0, last_status_code: null, last_error: null, created_at: T0, updated_at: T0 });
         expect((await store.getEvent(e2!.event_id))?.endpoint).toEqual(e2!.endpoint);
         expect(await store.getDelivery('dlv_2_again')).toBeUndefined();
+        // Rows for unknown events are ignored; an explicit created_at is kept.
+        expect(await store.createDeliveries([{ delivery_id: 'dlv_x', event_id: 'evt_unknown', endpoint_url: URL_A, next_attempt_at: T0 }])).toBe(0);
+        const e3 = event(callId(2), 1);
+        await store.commit({ events: [e3] });
+        // created_at is an optional extra of both backends (not on the Store type): passed as a wider object.
+        const withCreatedAt = { delivery_id: 'dlv_3', event_id: e3.event_id, endpoint_url: URL_A, next_attempt_at: T0 + 5, created_at: T0 };
+        expect(await store.createDeliveries([withCreatedAt])).toBe(1);
+        expect(await store.getDelivery('dlv_3')).toMatchObject({ created_at: T0, updated_at: T0, next_attempt_at: T0 + 5 });
       });
 
       it('claims due deliveries only, oldest first, and keeps per-call order per endpoint', async () => {
