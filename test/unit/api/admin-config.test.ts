@@ -3,9 +3,11 @@ import { API_KEY, auth, makeHarness, type Harness } from './harness.js';
 
 const A = '/api/admin';
 let h: Harness;
+/** The key in use (the API-key test rotates it). */
+let token = API_KEY;
 
 async function call(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: unknown) {
-  const r = await h.app.inject({ method, url: `${A}${url}`, headers: auth, ...(payload !== undefined ? { payload: payload as object } : {}) });
+  const r = await h.app.inject({ method, url: `${A}${url}`, headers: { token }, ...(payload !== undefined ? { payload: payload as object } : {}) });
   return { status: r.statusCode, body: r.json() as { code: number; status: string; message: string; data: any } };
 }
 
@@ -185,6 +187,17 @@ describe('settings, whitelist and API key', () => {
     expect(old.statusCode).toBe(401);
     const fresh = await h.app.inject({ url: `${A}/users`, headers: { token: key } });
     expect(fresh.statusCode).toBe(200);
+    token = key;
     expect(h.versions.live().config.webhook.url).toBe('https://crm.example.com/hook');
+  });
+});
+
+describe('concurrent edits', () => {
+  it('serializes them: twenty parallel creates all land in the staged configuration', async () => {
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => call('POST', '/users', { name: `Temp ${i}`, number: String(2000 + i) })));
+    expect(results.every((r) => r.status === 201)).toBe(true);
+    const numbers = (await call('GET', '/users')).body.data.map((u: any) => u.number);
+    for (let i = 0; i < 20; i++) expect(numbers).toContain(String(2000 + i));
+    expect((await call('DELETE', '/config/staged')).status).toBe(200);
   });
 });
