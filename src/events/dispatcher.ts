@@ -185,6 +185,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     if (events.length === 0) return false;
     const now = clock.now();
     const rows: Array<{ delivery_id: string; event_id: string; endpoint_url: string; next_attempt_at: number }> = [];
+    const invalid: string[] = [];
     for (const ev of events) {
       const r = routeEvent(ev, cfg);
       if ('url' in r) {
@@ -193,11 +194,13 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         if (eventCache.size >= EVENT_CACHE_MAX) eventCache.delete(eventCache.keys().next().value!);
         eventCache.set(ev.event_id, ev);
       } else if (r.skip === 'webhook-invalid' || r.skip === 'component-invalid') {
-        log.error({ event_id: ev.event_id, type: ev.type, reason: r.skip }, 'webhook event not delivered: endpoint configuration is invalid');
+        invalid.push(ev.event_id);
       } else {
         log.debug({ event_id: ev.event_id, type: ev.type, reason: r.skip }, 'webhook event kept without delivery');
       }
     }
+    // One line per batch, not per event: a bad URL must not flood the log at call rate.
+    if (invalid.length) log.error({ events: invalid.length, first_event_id: invalid[0] }, 'webhook events not delivered: endpoint configuration is invalid (url must be http(s), token non-empty)');
     if (rows.length > 0) await store.createDeliveries(rows);
     await store.markEventsDispatched(events.map((e) => e.event_id));
     stats.fannedOut += events.length;

@@ -224,6 +224,16 @@ describe('dispatcher', () => {
     expect(seen[0]!.headers['X-Pbx-Token']).toBeUndefined();
   });
 
+  it('refuses an event whose component endpoint is invalid: no delivery, one error line per batch', async () => {
+    const endpoint = { kind: 'component' as const, url: 'file:///etc/passwd', secret_token: 't', headers: {} };
+    await store.commit({ events: [callEvent('100', 1, { type: 'webhook_component_event', endpoint }), callEvent('101', 1, { type: 'webhook_component_event', endpoint })] });
+    dispatcher.start();
+    await run();
+    expect(seen).toHaveLength(0);
+    expect(await store.listDeliveries({ offset: 0, limit: 10 })).toHaveLength(0);
+    expect(logs.lines.filter((l) => l.level === 50 && String(l.msg).includes('configuration is invalid'))).toEqual([expect.objectContaining({ events: 2 })]);
+  });
+
   it('sends a test event of any type to the global URL even when the type is not ticked', async () => {
     config = testConfig({ webhook: { events: [] } });
     dispatcher.start();
