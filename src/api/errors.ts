@@ -80,6 +80,7 @@ export function describeValidation(issues: readonly AjvIssue[], context: string 
     const extra = String(issue.params.additionalProperty ?? '');
     return `Unknown ${noun} '${where ? `${where}/` : ''}${extra}'`;
   }
+  if (where === '' && context === 'body') return `Invalid request body: ${issue.message ?? 'invalid value'}`;
   const name = where || context || 'request';
   const hint = issue.keyword === 'pattern' ? PATTERN_HINTS[String(issue.params.pattern)]
     : issue.keyword === 'format' ? FORMAT_HINTS[String(issue.params.format)] : undefined;
@@ -94,6 +95,10 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'Invalid JSON body',
   FST_ERR_CTP_BODY_TOO_LARGE: 'Request body too large',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'Invalid Content-Length',
+  FST_FILES_LIMIT: 'File uploads are not accepted here',
+  FST_PARTS_LIMIT: 'Too many multipart parts',
+  FST_FIELDS_LIMIT: 'Too many form fields',
+  FST_INVALID_MULTIPART_CONTENT_TYPE: 'Invalid multipart body',
 };
 
 /**

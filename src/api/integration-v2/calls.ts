@@ -24,6 +24,9 @@ const ORIGINATE_MESSAGE: Record<OriginateErrorCode, string> = {
   engine_unavailable: 'Call engine unavailable',
 };
 
+/** Largest call-to-number body (three short fields; room for clients that send extra ones). */
+const BODY_LIMIT = 16 * 1024;
+
 interface CallToNumberBody {
   user_number: string;
   number_to_call: string;
@@ -65,6 +68,7 @@ const STATUS_DATA = {
 /** Registers `call-to-number` and `get-system-status` under the current prefix. */
 export function registerCallRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.post<{ Body: CallToNumberBody }>('/call-to-number', {
+    bodyLimit: BODY_LIMIT,
     schema: {
       tags: ['integration-v2'],
       summary: 'Click-to-call: ring the user\'s devices, then dial number_to_call',

@@ -81,6 +81,25 @@ describe('call-to-number', () => {
     expect(r.json()).toMatchObject({ code: 415, status: 'error' });
   });
 
+  it('answers 400 for a missing body', async () => {
+    const r = await h.app.inject({ method: 'POST', url: URL, headers: auth });
+    expect(r.statusCode).toBe(400);
+    expect(r.json()).toMatchObject({ code: 400, status: 'error', message: 'Invalid request body: must be object' });
+  });
+
+  it('refuses file parts and oversized bodies with 413 in the envelope', async () => {
+    const b = '----x';
+    const withFile = `--${b}\r\nContent-Disposition: form-data; name="user_number"\r\n\r\n1001\r\n` +
+      `--${b}\r\nContent-Disposition: form-data; name="f"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--${b}--\r\n`;
+    const file = await h.app.inject({ method: 'POST', url: URL, headers: { ...auth, 'content-type': `multipart/form-data; boundary=${b}` }, payload: withFile });
+    expect(file.statusCode).toBe(413);
+    expect(file.json()).toEqual({ code: 413, status: 'error', message: 'File uploads are not accepted here' });
+    const big = await h.app.inject({ method: 'POST', url: URL, headers: auth, payload: { user_number: '1001', number_to_call: '+61400000000', x: 'a'.repeat(20_000) } });
+    expect(big.statusCode).toBe(413);
+    expect(big.json()).toEqual({ code: 413, status: 'error', message: 'Request body too large' });
+    expect(h.engine.originated).toEqual([]);
+  });
+
   it('answers 404 in the envelope for an unknown user', async () => {
     const r = await h.app.inject({ method: 'POST', url: URL, headers: auth, payload: { user_number: '1999', number_to_call: '+61400000000' } });
     expect(r.statusCode).toBe(404);
