@@ -116,13 +116,16 @@ export class InviteServerTransaction extends Transaction<IstState> {
           // RFC 6026 §7.1: "If, while in the "Proceeding" state, the TU passes a 2xx response to the server
           // transaction, the server transaction MUST pass this response to the transport layer for transmission.
           // ... the server transaction MUST then transition to the "Accepted" state."
-          this.#final = res;
+          // Nothing is resent from "Accepted" (the TU retransmits the 2xx), so keep no responses there.
+          this.#final = undefined;
+          this.#lastProvisional = undefined;
           this.transition('accepted');
         } else {
           // §17.2.1: "If, while in the "Proceeding" state, the TU passes a response with status code from 300 to
           // 699 to the server transaction, the response MUST be passed to the transport layer for transmission,
           // and the state machine MUST enter the "Completed" state."
           this.#final = res;
+          this.#lastProvisional = undefined;
           this.transition('completed');
         }
         return;

@@ -99,6 +99,7 @@ export class NonInviteServerTransaction extends Transaction<NistState> {
       // §17.2.2: "If the TU passes a final response (status codes 200-699) to the server while in the
       // "Proceeding" [or "Trying"] state, the transaction MUST enter the "Completed" state".
       this.#final = res;
+      this.#lastProvisional = undefined;
       this.transition('completed');
     }
   }
