@@ -8,6 +8,7 @@ import type { Clock } from '../../common/clock.js';
 import type { Endpoint, SipMessage, SipRequest } from '../message.js';
 import { parseMessage, missingMandatoryHeader, type StartLineInfo } from '../parser.js';
 import { serializeMessage } from '../serializer.js';
+import { parseVia } from '../headers.js';
 import { UdpTransport } from './udp.js';
 import { TcpTransport, type TcpConnection } from './tcp.js';
 import { readTopVia, stampReceived, viaParam } from './via.js';
@@ -54,6 +55,10 @@ export interface TransportStats {
 
 const LOG_INTERVAL_MS = 10_000;
 
+function firstLine(msg: SipMessage): string {
+  return msg.kind === 'request' ? `${msg.method} ${msg.uri}` : `${msg.status} ${msg.reason}`;
+}
+
 /** The UDP and TCP listeners of a stack. */
 export class TransportLayer {
   readonly listening: ListenSpec[] = [];
@@ -66,6 +71,11 @@ export class TransportLayer {
 
   private constructor(opts: TransportLayerOptions) {
     this.#opts = opts;
+  }
+
+  /** Per-message debug lines only when the logger would print them (no allocation otherwise). */
+  get #debug(): boolean {
+    return this.#opts.log?.isLevelEnabled('debug') ?? false;
   }
 
   /** Binds every listen address; rejects (after closing what was bound) on the first failure. */
@@ -103,9 +113,11 @@ export class TransportLayer {
     if (buf.length <= 4 && buf.every((b) => b === 0x0d || b === 0x0a)) return;
     const r = parseMessage(buf, { maxBytes: this.#opts.maxMessageBytes });
     if (!r.ok) {
-      // STYLE.md §7: "An unparsable UDP datagram is dropped, counted and logged with a rate limit."
+      // STYLE.md §7: "An unparsable UDP datagram is dropped, counted and logged with a rate limit" — unless it is a
+      // request whose top Via we can still read: then RFC 3261 §8.2 lets us say why with a 400.
       this.stats.parseErrors++;
       this.#logParseError(source, r.error.message);
+      if (r.startLine?.kind === 'request' && r.startLine.method !== 'ACK') this.#badRequestRaw(buf, source, r.error.message);
       return;
     }
     this.#deliver({ message: r.message, source, local });
@@ -150,6 +162,7 @@ export class TransportLayer {
   #deliverUnsafe(inbound: Inbound): void {
     const msg = inbound.message;
     this.stats.received++;
+    if (this.#debug) this.#opts.log!.debug({ from: inbound.source, line: firstLine(msg), callId: msg.callId }, 'sip in');
     const missing = missingMandatoryHeader(msg);
     if (msg.kind === 'request') {
       const via = stampReceived(msg, inbound.source.address, inbound.source.port);
@@ -186,6 +199,32 @@ export class TransportLayer {
   }
 
   /**
+   * A 400 for a request that failed to parse: the top Via, From, To, Call-ID and CSeq lines are copied as they came
+   * (line by line, so nothing the parser refused is interpreted), the reason phrase names the problem. Sent to the
+   * source address and port (RFC 3581 behaviour) so a broken Via cannot redirect it elsewhere.
+   */
+  #badRequestRaw(buf: Buffer, source: Endpoint, problem: string): void {
+    const head = buf.subarray(0, Math.min(buf.length, 8192)).toString('latin1');
+    const end = head.indexOf('\r\n\r\n');
+    const lines = (end === -1 ? head : head.slice(0, end)).split('\r\n').slice(1);
+    const keep: string[] = [];
+    let vias = 0;
+    for (const line of lines) {
+      const colon = line.indexOf(':');
+      if (colon <= 0) continue;
+      const name = line.slice(0, colon).trim().toLowerCase();
+      if (name === 'via' || name === 'v') {
+        if (vias++ === 0) keep.push(line);
+      } else if (['from', 'f', 'to', 't', 'call-id', 'i', 'cseq'].includes(name)) keep.push(line);
+    }
+    const topVia = keep.find((l) => /^\s*(via|v)\s*:/i.test(l));
+    if (!topVia || !parseVia(topVia.slice(topVia.indexOf(':') + 1).trim())) return;
+    const reason = `Bad Request (${problem.replace(/[^\x20-\x7e]/g, '').slice(0, 120)})`;
+    const out = [`SIP/2.0 400 ${reason}`, ...keep, 'Content-Length: 0', '', ''].join('\r\n');
+    this.#sendRaw(Buffer.from(out, 'latin1'), { transport: 'udp', address: source.address, port: source.port }).catch(() => undefined);
+  }
+
+  /**
    * §18.2.2 (with RFC 3581): reliable → the connection the request came on (else a new one to received/sent-by);
    * unreliable → `received`:`rport` when rport is present, else `received` (or sent-by host) and sent-by port.
    */
@@ -205,6 +244,7 @@ export class TransportLayer {
 
   /** Serializes and sends a message. Rejects on a transport error. */
   send(msg: SipMessage, dest: Endpoint, connectionId?: string): Promise<void> {
+    if (this.#debug) this.#opts.log!.debug({ to: dest, line: firstLine(msg), callId: msg.callId }, 'sip out');
     let buf: Buffer;
     try {
       buf = serializeMessage(msg);

@@ -99,6 +99,17 @@ for (const transport of ['udp', 'tcp'] as const) {
   });
 }
 
+describe('TestPhone over IPv6', () => {
+  it('calls another phone on ::1 and hangs up', async () => {
+    const alice = await phone('udp', 'alice', { address: '::1' });
+    const bob = await phone('udp', 'bob', { address: '::1' });
+    const call = alice.call(uriOf(bob), { destination: bob.endpoint });
+    await call.waitFor('answered');
+    expect(call.remoteSdp).toContain('IN IP6 ::1');
+    expect((await call.bye())?.status).toBe(200);
+  });
+});
+
 describe('TestPhone resource use', () => {
   it('leaves no transactions and no timers behind once the RFC wait timers have run', async () => {
     const clock = new ManualClock(Date.now());
