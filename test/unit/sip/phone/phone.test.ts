@@ -5,6 +5,7 @@ import { SipStack } from '../../../../src/sip/stack.js';
 import { DigestServer } from '../../../../src/sip/digest.js';
 import { createResponse, Status } from '../../../../src/sip/status.js';
 import { parseMessage } from '../../../../src/sip/parser.js';
+import { serializeMessage } from '../../../../src/sip/serializer.js';
 import { ManualClock, systemClock } from '../../../../src/common/clock.js';
 import type { SipRequest, SipResponse } from '../../../../src/sip/message.js';
 
@@ -165,6 +166,31 @@ describe('TestPhone UAS 2xx reliability (§13.3.1.4)', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(oks()).toBe(after);
     expect(bob.kinds()).toContain('ack');
+  });
+
+  it('MUST ACK every retransmission of the 2xx on the UAC side (§13.2.2.4)', async () => {
+    const alice = await phone('udp', 'alice');
+    const sock = dgram.createSocket('udp4');
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+    closers.push(() => new Promise((r) => sock.close(() => r())));
+    const port = sock.address().port;
+    const acks: SipRequest[] = [];
+    sock.on('message', (m, rinfo) => {
+      const p = parseMessage(m);
+      if (!p.ok || p.message.kind !== 'request') return;
+      const req = p.message;
+      if (req.method === 'ACK') acks.push(req);
+      if (req.method !== 'INVITE') return;
+      const ok = createResponse(req, Status.OK, undefined, { toTag: 'raw-uas' });
+      ok.append('Contact', `<sip:raw@127.0.0.1:${port}>`);
+      const bytes = serializeMessage(ok);
+      for (const delay of [0, 30, 90]) setTimeout(() => sock.send(bytes, rinfo.port, rinfo.address), delay);
+    });
+    const call = alice.call(`sip:raw@127.0.0.1:${port}`, { destination: { transport: 'udp', address: '127.0.0.1', port } });
+    await call.waitFor('answered');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(acks).toHaveLength(3);
+    expect(new Set(acks.map((a) => a.get('cseq')))).toEqual(new Set(['1 ACK']));
   });
 
   it('MUST send BYE after 64*T1 without ACK', async () => {
