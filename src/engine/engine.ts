@@ -14,7 +14,10 @@ import { callerFromHeader } from './flows/dial-users.js';
 import { hangupHandler } from './flows/hangup.js';
 import { NodeHandlerRegistry, type NodeHandler } from './flows/node-handler.js';
 import { playHandler } from './flows/play.js';
-import { queuePlaceholder, ringGroupPlaceholder } from './flows/unavailable.js';
+import { createQueueHandler } from './flows/queue.js';
+import { createRingGroupHandler } from './flows/ring-group.js';
+import { targetsOf } from './flows/dial-users.js';
+import { QueueService, ringbackHold, type HoldMusic } from './queue/index.js';
 import { createUserHandler } from './flows/user.js';
 import { voicemailHandler } from './flows/voicemail.js';
 import { webhookHandler } from './flows/webhook.js';
@@ -53,8 +56,10 @@ export interface EngineOptions {
   };
   /** How often expired registrations are purged; default 10 s. */
   purgeIntervalMs?: number;
-  /** Extra node handlers (queue, ring_group, …); they replace the placeholders of the same type. */
+  /** Extra node handlers; they replace the built-in ones of the same type. */
   handlers?: NodeHandler<FlowNode>[];
+  /** Queues: hold music (default ringback), rng for `random`, pause before re-offering a caller (default 1000 ms). */
+  queue?: { holdMusic?: HoldMusic; rng?: () => number; retryMs?: number };
 }
 
 /** The running engine. */
@@ -66,6 +71,8 @@ export interface Engine extends EngineFacade {
   registerHandler(handler: NodeHandler<FlowNode>): void;
   /** Services shared with node handlers (presence: "is this user on a call"). */
   readonly context: EngineContext;
+  /** Live queue state: waiting callers and agent states. */
+  readonly queues: QueueService;
 }
 
 /** Builds the engine. */
@@ -79,13 +86,23 @@ export function createEngine(opts: EngineOptions): Engine {
     ...(opts.onCommitted ? { onCommitted: opts.onCommitted } : {}),
     domain: () => opts.config.live().config.pbx.domain,
   };
+  const callerFrom = (call: Parameters<typeof callerFromHeader>[0]): string => {
+    const rec = call.recorder.record();
+    return callerFromHeader(call, rec.caller_id, rec.caller_name);
+  };
+  const userOf = (n: string) => opts.config.live().config.users.find((u) => u.number === n);
+  const queues = new QueueService({
+    clock: opts.clock, log, isOnCall: (n) => ctx.presence.isOnCall(n),
+    isRegistered: (n) => { const u = userOf(n); return !!u && targetsOf(location, [u]).length > 0; },
+    ...(opts.queue?.rng ? { rng: opts.queue.rng } : {}), ...(opts.queue?.retryMs !== undefined ? { retryMs: opts.queue.retryMs } : {}),
+  });
+  location.onChange(() => queues.wake());
+  ctx.presence.onChange(() => queues.wake());
   handlers
-    .register(createUserHandler((call) => {
-      const rec = call.recorder.record();
-      return callerFromHeader(call, rec.caller_id, rec.caller_name);
-    }))
+    .register(createUserHandler(callerFrom))
     .register(voicemailHandler).register(webhookHandler).register(hangupHandler).register(playHandler)
-    .register(queuePlaceholder).register(ringGroupPlaceholder);
+    .register(createQueueHandler({ queues, holdMusic: opts.queue?.holdMusic ?? ringbackHold, callerFrom }))
+    .register(createRingGroupHandler(callerFrom));
   for (const h of opts.handlers ?? []) handlers.register(h);
 
   const calls = new CallTable(ctx, createUniqueCallIdGenerator({ clock: opts.clock, nodeId: opts.nodeId ?? 0 }));
@@ -105,6 +122,7 @@ export function createEngine(opts: EngineOptions): Engine {
 
   return {
     context: ctx,
+    queues,
     config: opts.config,
     async start(): Promise<void> {
       await location.start();
@@ -125,6 +143,7 @@ export function createEngine(opts: EngineOptions): Engine {
       const running = calls.all();
       for (const c of running) c.handle({ kind: 'stop' });
       await Promise.all(running.map((c) => c.end('shutdown')));
+      queues.stop();
       location.stop();
       log.info({ ended_calls: running.length }, 'engine stopped');
     },

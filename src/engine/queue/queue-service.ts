@@ -1,0 +1,276 @@
+/**
+ * Live queue state (SPEC.md §1–§2): the callers waiting in each queue in arrival order, and which agents to
+ * ring for them. It knows nothing of SIP: the queue node handler joins a caller with two hooks (`offer` these
+ * reserved agents, `timedOut`) and reports back (`ringing`, `offerEnded`, `callEnded`, `leave`). Every path
+ * through it returns agents to `idle` or `wrap-up` (see {@link AgentBoard}); `leave()` is the backstop that
+ * releases whatever a caller still holds, so a handler that fails half-way cannot strand an agent.
+ *
+ * A caller's life here:
+ * ```
+ *   join ──▶ waiting ──(agents picked and reserved)──▶ offered ──(no answer)──▶ paused ──(retryMs)──▶ waiting
+ *               │                                         │
+ *               │                                         └──(an agent answered)──▶ left (answered)
+ *               └──(max_wait_s, caller gone, stop)──────────────────────────────▶ left (from any state)
+ * ```
+ * Callers are served in arrival order across all queues (an agent in two queues takes the caller who has waited
+ * longest); a caller paused after an unanswered ring lets the ones behind it be offered meanwhile.
+ */
+import type { Clock, TimerHandle } from '../../common/clock.js';
+import type { Logger } from '../../common/log.js';
+import type { QueueConfig } from '../../config/types.js';
+import { AgentBoard, type AgentState } from './agent-state.js';
+import { pickAgents } from './strategies.js';
+
+/** What the queue asks of the waiting caller's handler. */
+export interface QueueCallerHooks {
+  /** Ring these agents (already `reserved` for `entry`); answer with `ringing()` then `offerEnded()`. */
+  offer(agents: readonly string[], entry: QueueEntry): void;
+  /** max_wait_s passed: stop ringing; the caller leaves the queue (its agents are released) right after. */
+  timedOut(): void;
+}
+
+/** Where a caller stands. */
+export type EntryState = 'waiting' | 'offered' | 'paused' | 'left';
+
+/** One caller in a queue. */
+export interface QueueEntry {
+  readonly callId: string;
+  readonly queue: string;
+  readonly joinedMs: number;
+  readonly state: EntryState;
+  /** The agents of the offer in progress (empty otherwise). */
+  readonly offered: readonly string[];
+}
+
+interface Entry extends QueueEntry {
+  state: EntryState;
+  offered: string[];
+  seq: number;
+  callerLast: number;
+  hooks: QueueCallerHooks;
+  maxWaitTimer: TimerHandle | null;
+  retryTimer: TimerHandle | null;
+}
+
+interface LiveQueue {
+  config: QueueConfig;
+  entries: Entry[];
+  lastOffered: number;
+  answered: Map<string, number>;
+}
+
+/** Result of {@link QueueService.join}: `full` at max_callers, `empty` when no agent has a registered device. */
+export type JoinResult = { ok: true; entry: QueueEntry } | { ok: false; reason: 'full' | 'empty' };
+
+/** Options of {@link QueueService}. */
+export interface QueueServiceOptions {
+  clock: Clock;
+  log: Logger;
+  /** True when the user has at least one registered device. */
+  isRegistered(agent: string): boolean;
+  /** True when the user is on a call (any call, queue or not): such agents are skipped. */
+  isOnCall(agent: string): boolean;
+  /** Uniform in [0, 1) for the random strategy; default Math.random. */
+  rng?: () => number;
+  /** Pause before a caller whose ring went unanswered is offered again; default 1000 ms. */
+  retryMs?: number;
+}
+
+/** Snapshot for tests, status and the bench. */
+export interface QueueSnapshot {
+  waiting: Record<string, string[]>;
+  agents: Record<string, AgentState>;
+}
+
+/** Every queue's waiting callers and every agent's state. */
+export class QueueService {
+  readonly #o: QueueServiceOptions;
+  readonly #queues = new Map<string, LiveQueue>();
+  readonly #agents: AgentBoard;
+  readonly #retryMs: number;
+  #seq = 0;
+  #dispatching = false;
+  #again = false;
+  #stopped = false;
+
+  constructor(opts: QueueServiceOptions) {
+    this.#o = opts;
+    this.#retryMs = opts.retryMs ?? 1000;
+    this.#agents = new AgentBoard({ clock: opts.clock, onIdle: () => this.#dispatch() });
+  }
+
+  /** The agents' board (read-only use outside this module). */
+  get agents(): Pick<AgentBoard, 'get' | 'states'> {
+    return this.#agents;
+  }
+
+  /** Adds a caller at the back of the queue, or says why not. Arms the max_wait_s timer. */
+  join(config: QueueConfig, callId: string, hooks: QueueCallerHooks): JoinResult {
+    const q = this.#queue(config);
+    if (config.max_callers > 0 && q.entries.length >= config.max_callers) return { ok: false, reason: 'full' };
+    if (!config.agents.some((a) => this.#o.isRegistered(a))) return { ok: false, reason: 'empty' };
+    const e: Entry = {
+      callId, queue: config.name, joinedMs: this.#o.clock.now(), state: 'waiting', offered: [], seq: ++this.#seq,
+      callerLast: -1, hooks, maxWaitTimer: null, retryTimer: null,
+    };
+    e.maxWaitTimer = this.#o.clock.setTimeout(() => {
+      e.maxWaitTimer = null;
+      if (e.state === 'left') return;
+      try {
+        e.hooks.timedOut();
+      } finally {
+        this.leave(e);
+      }
+    }, config.max_wait_s * 1000);
+    q.entries.push(e);
+    this.#dispatch();
+    return { ok: true, entry: e };
+  }
+
+  /** The INVITEs of the caller's offer are out: its agents go `reserved → ringing`. */
+  ringing(entry: QueueEntry): void {
+    const e = entry as Entry;
+    if (e.state !== 'offered') return;
+    for (const a of e.offered) if (this.#agents.get(a).state === 'reserved') this.#agents.transition(a, 'ringing');
+  }
+
+  /**
+   * The caller's offer ended. `answeredBy` (one of the offered agents) goes on-call and the caller leaves the
+   * queue; everyone else offered goes back to idle and the caller waits `retryMs` before its next offer.
+   * Returns false when the caller had already left (timeout, hang-up): the handler must drop an answered agent.
+   */
+  offerEnded(entry: QueueEntry, answeredBy: string | null): boolean {
+    const e = entry as Entry;
+    if (e.state !== 'offered') return false;
+    const offered = e.offered;
+    e.offered = [];
+    const q = this.#queues.get(e.queue)!;
+    if (answeredBy !== null && offered.includes(answeredBy)) {
+      const a = this.#agents.get(answeredBy);
+      if (a.state === 'reserved') this.#agents.transition(answeredBy, 'ringing');
+      this.#agents.transition(answeredBy, 'on-call');
+      q.answered.set(answeredBy, (q.answered.get(answeredBy) ?? 0) + 1);
+      this.#remove(e);
+      for (const x of offered) if (x !== answeredBy) this.#release(x, e.callId);
+      return true;
+    }
+    e.state = 'paused';
+    e.retryTimer = this.#o.clock.setTimeout(() => {
+      e.retryTimer = null;
+      if (e.state !== 'paused') return;
+      e.state = 'waiting';
+      this.#dispatch();
+    }, this.#retryMs);
+    for (const x of offered) this.#release(x, e.callId);
+    return true;
+  }
+
+  /** A call an agent answered from a queue has ended: wrap-up for `wrapUpMs` (shared by all queues), then idle. */
+  callEnded(agent: string, wrapUpMs: number): void {
+    if (this.#agents.get(agent).state !== 'on-call') return;
+    if (wrapUpMs > 0) this.#agents.transition(agent, 'wrap-up', { wrapUpMs });
+    else this.#agents.transition(agent, 'idle');
+  }
+
+  /** The caller leaves (hang-up, timeout, moving on); idempotent. Agents it still holds are released. */
+  leave(entry: QueueEntry): void {
+    const e = entry as Entry;
+    if (e.state === 'left') return;
+    const offered = e.offered;
+    e.offered = [];
+    this.#remove(e);
+    for (const a of offered) this.#release(a, e.callId);
+    this.#dispatch();
+  }
+
+  /** Something outside changed (a device registered, an agent's call ended): offer waiting callers again. */
+  wake(): void {
+    this.#dispatch();
+  }
+
+  /** Callers in each queue (in order) and every agent's state. */
+  snapshot(): QueueSnapshot {
+    const waiting: Record<string, string[]> = {};
+    for (const [name, q] of this.#queues) waiting[name] = q.entries.map((e) => e.callId);
+    return { waiting, agents: this.#agents.states() };
+  }
+
+  /** Clears timers; callers still waiting are left to their calls' own endings. */
+  stop(): void {
+    this.#stopped = true;
+    for (const q of this.#queues.values()) for (const e of [...q.entries]) this.#remove(e);
+    this.#agents.dispose();
+  }
+
+  #queue(config: QueueConfig): LiveQueue {
+    let q = this.#queues.get(config.name);
+    if (!q) this.#queues.set(config.name, (q = { config, entries: [], lastOffered: -1, answered: new Map() }));
+    q.config = config; // the newest configuration version seen wins for the shared state
+    return q;
+  }
+
+  #remove(e: Entry): void {
+    e.state = 'left';
+    if (e.maxWaitTimer !== null) this.#o.clock.clearTimeout(e.maxWaitTimer);
+    if (e.retryTimer !== null) this.#o.clock.clearTimeout(e.retryTimer);
+    e.maxWaitTimer = e.retryTimer = null;
+    const q = this.#queues.get(e.queue);
+    if (q) q.entries = q.entries.filter((x) => x !== e);
+  }
+
+  /** An agent reserved or ringing for `callId` goes back to idle. */
+  #release(agent: string, callId: string): void {
+    const a = this.#agents.get(agent);
+    if ((a.state === 'reserved' || a.state === 'ringing') && a.callId === callId) this.#agents.transition(agent, 'idle');
+  }
+
+  #available(agent: string): boolean {
+    return this.#agents.get(agent).state === 'idle' && this.#o.isRegistered(agent) && !this.#o.isOnCall(agent);
+  }
+
+  /** Offers waiting callers, oldest first across queues, to available agents. Re-entrant calls loop once more. */
+  #dispatch(): void {
+    if (this.#stopped) return;
+    if (this.#dispatching) {
+      this.#again = true;
+      return;
+    }
+    this.#dispatching = true;
+    const offers: Array<{ e: Entry; agents: string[] }> = [];
+    try {
+      do {
+        this.#again = false;
+        const waiting = [...this.#queues.values()].flatMap((q) => q.entries.filter((e) => e.state === 'waiting'))
+          .sort((a, b) => a.joinedMs - b.joinedMs || a.seq - b.seq);
+        for (const e of waiting) {
+          const q = this.#queues.get(e.queue)!;
+          const available = new Set(q.config.agents.filter((a) => this.#available(a)));
+          if (available.size === 0) continue;
+          const pick = pickAgents(q.config.strategy, {
+            agents: q.config.agents, available, lastOffered: q.lastOffered, callerLast: e.callerLast,
+            idleSinceMs: (a) => this.#agents.get(a).idleSinceMs, callsAnswered: (a) => q.answered.get(a) ?? 0,
+            rng: this.#o.rng ?? Math.random,
+          });
+          if (pick.agents.length === 0) continue;
+          q.lastOffered = pick.lastOffered;
+          e.callerLast = pick.callerLast;
+          for (const a of pick.agents) this.#agents.transition(a, 'reserved', { callId: e.callId });
+          e.state = 'offered';
+          e.offered = pick.agents;
+          offers.push({ e, agents: pick.agents });
+        }
+      } while (this.#again);
+    } finally {
+      this.#dispatching = false;
+    }
+    for (const { e, agents } of offers) {
+      if (e.state !== 'offered' || e.offered !== agents) continue;
+      try {
+        e.hooks.offer([...agents], e);
+      } catch (err) {
+        this.#o.log.error({ err, unique_call_id: e.callId }, 'queue offer hook failed');
+        this.offerEnded(e, null);
+      }
+    }
+  }
+}
