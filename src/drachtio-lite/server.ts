@@ -59,6 +59,13 @@ export class DrachtioLiteServer {
     return { clients: this.#clients.size, dialogs: this.#ctx.dialogs.size, networkTransactions: this.#ctx.netTxns.size, appTransactions: this.#ctx.appTxns.size };
   }
 
+  /** A summary of up to `limit` live dialogs (diagnostics). */
+  describeDialogs(limit = 10): Array<{ id: string; role: string; state: string; awaitingAck: boolean; owner: string }> {
+    return this.#ctx.dialogs.all().slice(0, limit).map((d) => ({
+      id: d.id, role: d.sip.role, state: d.sip.state, awaitingAck: d.pending2xx !== undefined, owner: d.owner.id,
+    }));
+  }
+
   /** How many connected, authenticated apps route `verb` (tests wait on this after connecting). */
   routedBy(verb: string): number {
     return (this.#routes.get(verb.toLowerCase()) ?? []).filter((c) => c.open && c.authenticated).length;
