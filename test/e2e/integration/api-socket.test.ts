@@ -1,0 +1,117 @@
+/**
+ * The integration API over a real socket (SPEC.md §4, issue 6): the envelope of get-system-status, and the two
+ * ways to be refused with 401 `Not authorised` — a missing/wrong `token`, and a source address outside the
+ * whitelist (the client binds 127.0.0.2 while the whitelist holds only 127.0.0.1/32).
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN, apiClient, V2, type ApiClient } from '../../support/integration-http.js';
+import { startIntegrationPbx, type IntegrationPbx } from '../../support/integration-pbx.js';
+
+const NOT_AUTHORISED = { code: 401, status: 'error', message: 'Not authorised' };
+const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+describe('integration API over a socket', () => {
+  let pbx: IntegrationPbx;
+  const clients: ApiClient[] = [];
+  const client = (opts: Parameters<typeof apiClient>[1]): ApiClient => {
+    const c = apiClient(pbx.sb.baseUrl, opts);
+    clients.push(c);
+    return c;
+  };
+
+  beforeAll(async () => {
+    pbx = await startIntegrationPbx({ mutate: (c) => { c.api.whitelisted_ips = ['127.0.0.1/32']; } });
+  });
+  afterAll(async () => {
+    for (const c of clients) await c.close();
+    await pbx?.close();
+  });
+
+  it('get-system-status answers 200 with exactly the envelope and the status fields', async () => {
+    await pbx.phone('alice-desk');
+    const r = await pbx.api.get(`${V2}/get-system-status`);
+    expect(r.status).toBe(200);
+    expect(r.headers['content-type']).toMatch(/^application\/json/);
+    expect(Object.keys(r.json).sort()).toEqual(['code', 'data', 'message', 'status']);
+    expect(r.json).toMatchObject({ code: 200, status: 'success' });
+    expect(typeof r.json.message).toBe('string');
+    const data = r.json.data as Record<string, unknown>;
+    expect(Object.keys(data).sort()).toEqual(['active_calls', 'config_version', 'registered_devices', 'uptime', 'version']);
+    expect(data).toMatchObject({ version: PACKAGE_VERSION, registered_devices: 1, active_calls: 0, config_version: 1 });
+    expect(Number.isInteger(data['uptime'])).toBe(true);
+    expect(data['uptime']).toBeGreaterThanOrEqual(0);
+    await pbx.reset();
+  });
+
+  it('refuses a request without a token with 401 Not authorised (exact body)', async () => {
+    const r = await client({ token: null }).get(`${V2}/get-system-status`);
+    expect(r.status).toBe(401);
+    expect(r.json).toEqual(NOT_AUTHORISED);
+  });
+
+  it('refuses a wrong token, an empty token and a token of the right length but wrong content', async () => {
+    for (const token of ['wrong', '', 'demo-api-kez', 'DEMO-API-KEY']) {
+      const r = await client({ token }).get(`${V2}/get-user-calls`);
+      expect(r.status, `token '${token}'`).toBe(401);
+      expect(r.json).toEqual(NOT_AUTHORISED);
+    }
+  });
+
+  it('refuses the key in the query string or an Authorization header (only the token header counts)', async () => {
+    const noToken = client({ token: null });
+    const q = await noToken.get(`${V2}/get-system-status`, { token: 'demo-api-key' });
+    expect(q.status).toBe(401);
+    expect(q.json).toEqual(NOT_AUTHORISED);
+  });
+
+  it('answers 401 (not 404) for an unknown path without a key', async () => {
+    const r = await client({ token: null }).get(`${V2}/no-such-route`);
+    expect(r.status).toBe(401);
+    expect(r.json).toEqual(NOT_AUTHORISED);
+  });
+
+  it('refuses a whitelisted key from a source address outside the whitelist (127.0.0.2 vs 127.0.0.1/32), accepts 127.0.0.1', async () => {
+    const outsider = client({ localAddress: '127.0.0.2' });
+    const insider = client({ localAddress: '127.0.0.1' });
+    for (const path of [`${V2}/get-system-status`, `${V2}/get-user-calls`, `${ADMIN}/config/live`]) {
+      const refused = await outsider.get(path);
+      expect(refused.status, path).toBe(401);
+      expect(refused.json).toEqual(NOT_AUTHORISED);
+      const accepted = await insider.get(path);
+      expect(accepted.status, path).toBe(200);
+    }
+    const post = await outsider.post(`${V2}/call-to-number`, { user_number: '1001', number_to_call: '+61288887777' });
+    expect(post.status).toBe(401);
+    expect(post.json).toEqual(NOT_AUTHORISED);
+  });
+
+  it('does not believe X-Forwarded-For from an untrusted peer', async () => {
+    const outsider = client({ localAddress: '127.0.0.2' });
+    const r = await outsider.get(`${V2}/get-system-status`, undefined);
+    expect(r.status).toBe(401);
+    // The same request claiming to be forwarded for 127.0.0.1 is still refused (no trusted proxies).
+    const { request, Agent } = await import('undici');
+    const agent = new Agent({ localAddress: '127.0.0.2' });
+    try {
+      const res = await request(`${pbx.sb.baseUrl}${V2}/get-system-status`, { headers: { token: 'demo-api-key', 'x-forwarded-for': '127.0.0.1' }, dispatcher: agent });
+      expect(res.statusCode).toBe(401);
+      expect(await res.body.json()).toEqual(NOT_AUTHORISED);
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('a whitelist change applied through the admin API lets 127.0.0.2 in, and only from then on', async () => {
+    const outsider = client({ localAddress: '127.0.0.2' });
+    const add = await pbx.api.post(`${ADMIN}/whitelist`, { ip: '127.0.0.2' });
+    expect(add.status, add.text).toBeLessThan(300);
+    expect((await outsider.get(`${V2}/get-system-status`)).status).toBe(401);
+    const applied = await pbx.api.post(`${ADMIN}/apply`);
+    expect(applied.status, applied.text).toBe(200);
+    expect(applied.json.data).toEqual({ version: 2 });
+    const r = await outsider.get(`${V2}/get-system-status`);
+    expect(r.status).toBe(200);
+    expect((r.json.data as { config_version: number }).config_version).toBe(2);
+  });
+});
