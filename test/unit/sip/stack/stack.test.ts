@@ -103,6 +103,19 @@ describe('SipStack transport edge cases', () => {
     sock.close();
   });
 
+  it('answers an unparsable UDP request whose Via is readable with a 400 naming the problem', async () => {
+    const b = await stack('udp');
+    const sock = dgram.createSocket('udp4');
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+    const port = sock.address().port;
+    const got = new Promise<string>((resolve) => sock.once('message', (m) => resolve(m.toString())));
+    sock.send(Buffer.from(`OPTIONS sip:b@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bKempty\r\nFrom: <sip:a@x>;tag=1\r\nTo: \r\nCall-ID: e1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`), b.listening[0]!.port, '127.0.0.1');
+    const text = await got;
+    expect(text.split('\r\n')[0]).toMatch(/^SIP\/2.0 400 .*To/);
+    expect(text).toContain('branch=z9hG4bKempty');
+    sock.close();
+  });
+
   it('absorbs a retransmitted request and resends the last response', async () => {
     const b = await stack('udp');
     let calls = 0;
