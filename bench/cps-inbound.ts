@@ -1,0 +1,71 @@
+/**
+ * bench/cps-inbound — inbound calls per second through the whole engine (issue 3).
+ *
+ *   SIPp uac ──INVITE DID──▶ drachtio-lite ◀─wire─▶ drachtio-srf ◀─ engine: router → flow → user node → Fork
+ *                                                                   ──INVITE──▶ SIPp uas (registered as alice-desk)
+ *
+ * Signalling only; events and call records on (SQLite file in a temp dir, one transaction per call step). Steps the
+ * offered rate up; each step runs SIPp for `rate × seconds` calls and reports whether every call succeeded, the
+ * process peak RSS and CPU, and the events written. Prints the highest zero-failure rate. Not a test: no assertions.
+ *
+ *   npx tsx bench/cps-inbound.ts [--rates 100,200,300,400,500,600,800,1000] [--seconds 10] [--hold-ms 500]
+ */
+import { killAllSipp, freePort, runSipp } from '../test/support/sipp.js';
+import { startEngineHarness } from '../test/support/engine-harness.js';
+
+function arg(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1]! : dflt;
+}
+
+const rates = arg('rates', '100,200,300,400,500,600,800,1000').split(',').map(Number);
+const seconds = Number(arg('seconds', '10'));
+const holdMs = Number(arg('hold-ms', '500'));
+
+const h = await startEngineHarness({ t1: 500 });
+const target = `${h.sip.address}:${h.sip.port}`;
+const devicePort = await freePort();
+const reg = await runSipp({
+  scenario: 'engine-register.xml', target, port: devicePort, calls: 1,
+  extra: ['-key', 'user', 'alice-desk', '-au', 'alice-desk', '-ap', 'alice-desk-pw', '-key', 'domain', h.domain, '-key', 'expires', '7200'],
+});
+if ((await reg.done).code !== 0) throw new Error('the SIPp device could not register');
+const uas = await runSipp({ scenario: 'engine-uas-device.xml', port: devicePort, timeoutS: 7200, extra: ['-max_socket', '60000'] });
+
+interface Step { rate: number; calls: number; ok: boolean; failed: string; rssMb: number; cpuPct: number; events: number; active: number }
+const results: Step[] = [];
+let eventsBefore = (await h.allEvents()).length;
+for (const rate of rates) {
+  const calls = rate * seconds;
+  const cpu0 = process.cpuUsage();
+  const t0 = Date.now();
+  let peakRss = 0;
+  const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 200);
+  const uac = await runSipp({
+    scenario: 'engine-uac-did.xml', target, calls, timeoutS: seconds * 4 + 30,
+    extra: ['-s', '61390000000', '-r', String(rate), '-d', String(holdMs), '-l', String(Math.max(rate * 3, 100))],
+  });
+  const r = await uac.done;
+  clearInterval(sampler);
+  const cpu = process.cpuUsage(cpu0);
+  const wallMs = Date.now() - t0;
+  await new Promise((res) => setTimeout(res, 1500));
+  const status = await h.engine.status();
+  const eventsNow = (await h.store.listUndispatchedEvents(10_000_000)).length;
+  const failed = /Failed call\s*\|\s*\S+\s*\|\s*(\d+)/.exec(r.stdout)?.[1] ?? '?';
+  const step: Step = {
+    rate, calls, ok: r.code === 0, failed, rssMb: Math.round(peakRss / 1048576),
+    cpuPct: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 100), events: eventsNow - eventsBefore, active: status.active_calls,
+  };
+  eventsBefore = eventsNow;
+  results.push(step);
+  console.log(`rate ${rate}/s  calls ${calls}  ${step.ok ? 'OK  ' : 'FAIL'} (sipp exit ${r.code}, failed ${failed})  events ${step.events} (expect ${calls * 3})  peak RSS ${step.rssMb} MB  node CPU ${step.cpuPct}%  active after ${step.active}`);
+  if (!step.ok) break;
+  await new Promise((res) => setTimeout(res, 1500));
+}
+const best = results.filter((s) => s.ok).at(-1);
+console.log(`\nhighest zero-failure rate: ${best ? `${best.rate} calls/s (peak RSS ${best.rssMb} MB, ${best.events} events committed)` : 'none'}`);
+uas.kill();
+killAllSipp();
+await h.close({ removeDb: true });
+process.exit(0);
