@@ -68,7 +68,9 @@ export class AgentBoard {
 
   /** The agent's view (an unknown agent is idle). */
   get(number: string): AgentView {
-    return this.#agent(number);
+    const a = this.#agents.get(number);
+    if (!a) return { number, state: 'idle', idleSinceMs: 0, callId: null };
+    return { number, state: a.state, idleSinceMs: a.idleSinceMs, callId: a.callId };
   }
 
   /** Every known agent's state, for tests and status. */

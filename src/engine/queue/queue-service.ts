@@ -91,6 +91,9 @@ export class QueueService {
   #seq = 0;
   #dispatching = false;
   #again = false;
+  /** >0 while several agents change state at once: one dispatch after, so ringall offers see all of them. */
+  #batchDepth = 0;
+  #pending = false;
   #stopped = false;
 
   constructor(opts: QueueServiceOptions) {
@@ -140,7 +143,10 @@ export class QueueService {
    * Returns false when the caller had already left (timeout, hang-up): the handler must drop an answered agent.
    */
   offerEnded(entry: QueueEntry, answeredBy: string | null): boolean {
-    const e = entry as Entry;
+    return this.#batch(() => this.#offerEnded(entry as Entry, answeredBy));
+  }
+
+  #offerEnded(e: Entry, answeredBy: string | null): boolean {
     if (e.state !== 'offered') return false;
     const offered = e.offered;
     e.offered = [];
@@ -176,11 +182,13 @@ export class QueueService {
   leave(entry: QueueEntry): void {
     const e = entry as Entry;
     if (e.state === 'left') return;
-    const offered = e.offered;
-    e.offered = [];
-    this.#remove(e);
-    for (const a of offered) this.#release(a, e.callId);
-    this.#dispatch();
+    this.#batch(() => {
+      const offered = e.offered;
+      e.offered = [];
+      this.#remove(e);
+      for (const a of offered) this.#release(a, e.callId);
+      this.#dispatch();
+    });
   }
 
   /** Something outside changed (a device registered, an agent's call ended): offer waiting callers again. */
@@ -200,6 +208,19 @@ export class QueueService {
     this.#stopped = true;
     for (const q of this.#queues.values()) for (const e of [...q.entries]) this.#remove(e);
     this.#agents.dispose();
+  }
+
+  #batch<T>(fn: () => T): T {
+    this.#batchDepth++;
+    try {
+      return fn();
+    } finally {
+      this.#batchDepth--;
+      if (this.#batchDepth === 0 && this.#pending) {
+        this.#pending = false;
+        this.#dispatch();
+      }
+    }
   }
 
   #queue(config: QueueConfig): LiveQueue {
@@ -231,6 +252,10 @@ export class QueueService {
   /** Offers waiting callers, oldest first across queues, to available agents. Re-entrant calls loop once more. */
   #dispatch(): void {
     if (this.#stopped) return;
+    if (this.#batchDepth > 0) {
+      this.#pending = true;
+      return;
+    }
     if (this.#dispatching) {
       this.#again = true;
       return;
