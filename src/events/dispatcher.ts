@@ -112,6 +112,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   let pollTimer: TimerHandle | null = null;
   let retryTimer: { handle: TimerHandle; at: number } | null = null;
   let pendingRefreshedAt = -Infinity;
+  /** `delivery.concurrency` as of the last pass (read in completion handlers, which must not throw). */
+  let concurrency = 1;
   let outboxWarned = false;
 
   function newAgent(): HttpDispatcher {
@@ -161,7 +163,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     // One fan-out batch per pass, then claim: deliveries start while a large backlog is still being fanned out.
     if (await fanOut(cfg)) again = true;
     await refreshPending(settings.outbox_warn_at);
-    const free = settings.concurrency - inflight.size;
+    concurrency = settings.concurrency;
+    const free = concurrency - inflight.size;
     if (free <= 0 || stopping) return;
     const now = clock.now();
     const leaseMs = deps.leaseMs ?? settings.timeout_ms + 30_000;
@@ -173,7 +176,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         .finally(() => {
           inflight.delete(d.delivery_id);
           // Refill at half capacity, or at once when a call's next event may now be due (ordering).
-          if (inflight.size <= Math.floor(deliverySettings(getConfig()).concurrency / 2)) wake();
+          if (inflight.size <= Math.floor(concurrency / 2)) wake();
         });
       inflight.set(d.delivery_id, p);
     }
