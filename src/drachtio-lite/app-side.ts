@@ -88,7 +88,7 @@ function launch(ctx: LiteContext, conn: ClientConnection, msgId: string, out: Si
     ctx.log.warn({ err }, 'could not send app request');
     return conn.send(failReply(msgId, 'Error creating sip transaction for request'));
   }
-  const at: AppTxn = { id: newTransactionId(), owner: conn, request: out, txn, destination, dialogId, final: false, canceled: false, ...(dialog ? { dialog } : {}) };
+  const at: AppTxn = { id: newTransactionId(), owner: conn, request: out, txn, destination, dialogId, final: false, canceled: false, provisional: false, ...(dialog ? { dialog } : {}) };
   ctx.appTxns.set(at.id, at);
   const { wire, text } = wireText(out);
   ctx.log.debug({ client: conn.id, method: out.method, callId: out.callId, txnId: at.id, dialogId, to: `${destination.address}:${destination.port}` }, 'app request sent');
@@ -126,7 +126,13 @@ function onResponse(ctx: LiteContext, at: AppTxn, res: SipResponse): void {
     if (method === 'INVITE' && success) reAck(ctx, at.dialog ?? ctx.dialogs.get(at.dialogId));
     return;
   }
-  if (res.status >= 200) at.final = true;
+  if (res.status >= 200) {
+    at.final = true;
+    delete at.deferredCancel;
+  } else {
+    at.provisional = true;
+    if (at.deferredCancel) transmitCancel(ctx, at, at.deferredCancel);
+  }
   let dialog = at.dialog;
   if (method === 'INVITE' && success && !dialog) dialog = createUacDialog(ctx, at, res);
   if (dialog && method === 'INVITE' && success) {
@@ -234,19 +240,27 @@ function cancelFor(at: AppTxn): SipRequest {
   return cancel;
 }
 
+/**
+ * §9.1: "If no provisional response has been received, the CANCEL request MUST NOT be sent; rather, the client
+ * MUST wait for the arrival of a provisional response before sending the request." The app's OK comes at once.
+ */
 function launchCancel(ctx: LiteContext, conn: ClientConnection | undefined, msgId: string, at: AppTxn, cancel: SipRequest): void {
+  if (at.provisional) transmitCancel(ctx, at, cancel);
+  else at.deferredCancel = cancel;
+  if (!conn) return;
+  const { wire, text } = wireText(cancel);
+  conn.send(requestSentReply(msgId, metaFor(ctx, 'application', wire, at.destination), newTransactionId(), text));
+}
+
+function transmitCancel(ctx: LiteContext, at: AppTxn, cancel: SipRequest): void {
+  delete at.deferredCancel;
   try {
     const txn = ctx.stack.sendRequest(cancel, { destination: at.destination });
     txn.on('timeout', () => ctx.log.debug({ txnId: at.id }, 'CANCEL timed out'));
     txn.on('transport-error', (err: Error) => ctx.log.debug({ err, txnId: at.id }, 'CANCEL transport error'));
   } catch (err) {
-    ctx.log.warn({ err }, 'could not send CANCEL');
-    if (conn) conn.send(failReply(msgId, 'Error creating CANCEL'));
-    return;
+    ctx.log.warn({ err, txnId: at.id }, 'could not send CANCEL');
   }
-  if (!conn) return;
-  const { wire, text } = wireText(cancel);
-  conn.send(requestSentReply(msgId, metaFor(ctx, 'application', wire, at.destination), newTransactionId(), text));
 }
 
 /** An app left: CANCEL its INVITEs still waiting for a final response (a late 2xx is ACKed and BYEd). */

@@ -41,6 +41,10 @@ export interface AppTxn {
   readonly dialog?: LiteDialog;
   final: boolean;
   canceled: boolean;
+  /** A provisional response arrived (a CANCEL may go out, §9.1). */
+  provisional: boolean;
+  /** A CANCEL the app asked for before any provisional response, sent when one arrives. */
+  deferredCancel?: SipRequest;
 }
 
 /** Timer base values in ms (RFC 3261 T1, T2). */

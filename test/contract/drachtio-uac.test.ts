@@ -115,6 +115,22 @@ describe('drachtio-lite UAC side with real drachtio-srf', () => {
     expect(branchOf(peer.cancels[0]!.getAll('via')[0]!)).toBe(branchOf(sent!.get('Via')!));
   });
 
+  it('a CANCEL asked for before any response is held until the first provisional (§9.1) and still ends the INVITE with 487', async () => {
+    let inviteSeen = 0;
+    peer.autoAnswer = (inc) => {
+      if (inc.req.method !== 'INVITE') return false;
+      inviteSeen++;
+      return true; // the peer's stack sends 100 Trying; no 180
+    };
+    const before = peer.cancels.length;
+    const err = await app.createUAC(peer.uri('quick-cancel'), { localSdp: APP_SDP }, {
+      cbRequest: (_err, req) => { req.cancel(); },
+    }).catch((e: unknown) => e);
+    expect((err as Srf.SipError).status).toBe(487);
+    expect(inviteSeen).toBe(1);
+    expect(peer.cancels.length).toBe(before + 1);
+  });
+
   it('3PCC: noAck without localSdp resolves {sdp, ack}; ack(sdp) sends the ACK with the answer and yields the dialog', async () => {
     const seen = answerWith200();
     const pending = await app.createUAC(peer.uri('third'), { noAck: true });
