@@ -48,7 +48,7 @@ export class ClientConnection implements DialogOwner {
   /** Writes one server message (framed). Dropped silently once the socket is closed. */
   send(payload: string): void {
     if (this.#closed || this.#socket.destroyed) return;
-    this.log.debug({ out: payload.length > 300 ? `${payload.slice(0, 300)}…` : payload }, 'to app');
+    if (this.log.isLevelEnabled('debug')) this.log.debug({ out: payload.length > 300 ? `${payload.slice(0, 300)}…` : payload }, 'to app');
     this.#socket.write(encodeFrame(payload));
   }
 
@@ -83,7 +83,7 @@ export class ClientConnection implements DialogOwner {
         this.close(parsed.error.message);
         return;
       }
-      this.log.debug({ in: frame.length > 300 ? `${frame.slice(0, 300)}…` : frame }, 'from app');
+      if (this.log.isLevelEnabled('debug')) this.log.debug({ in: frame.length > 300 ? `${frame.slice(0, 300)}…` : frame }, 'from app');
       try {
         this.#handlers.onCommand(this, parsed.command);
       } catch (err) {

@@ -1,6 +1,27 @@
 /**
  * drachtio-lite: a drachtio wire-protocol server in TypeScript on our SIP core (DESIGN.md decisions 1 and 2).
  * drachtio-srf apps connect with `srf.connect({ host, port, secret })` exactly as to a real drachtio-server.
+ *
+ * Behaviour (each choice follows drachtio-server unless noted):
+ * - Control: `authenticate` (wrong secret → `NO|incorrect secret`, then close), `route`/`remove_route`, `ping`
+ *   (`OK|pong`); any command before authenticating, an unknown command or a bad frame closes that app only.
+ *   `proxy` is answered `NO` (not supported; call logic must not use `srf.proxyRequest`).
+ * - Routing: a new request goes to an app routing its verb, round-robin among them; none → 503. In-dialog
+ *   requests go to the app that owns the dialog; unknown dialog → 481; CSeq lower than the last → 500.
+ * - INVITE server side: the stack sends 100 Trying; the app's responses get our To tag, Contact and the
+ *   request's Record-Route; a 2xx creates the dialog and is retransmitted (UDP) until the ACK, which goes to the
+ *   app; after 64*T1 without ACK the peer gets a BYE and the app an `unsolicited` BYE (srf emits `destroy`).
+ *   A CANCEL is answered 200 (stack) and the INVITE 487 before the app hears of it.
+ * - Requests from apps: From (with tag), To, Call-ID, CSeq, Contact (INVITE/SUBSCRIBE) and `@localhost` hosts
+ *   are filled in; the stack adds Via and Max-Forwards; `routeUrl` (srf's `proxy`) only picks the next hop.
+ *   In-dialog requests are built from the dialog. The app's ACK for a 2xx is sent statelessly (its body is
+ *   the 3PCC answer); its ACK after a non-2xx is refused (the transaction already sent one). A CANCEL waits
+ *   for the first provisional response (RFC 3261 §9.1).
+ * - An app that disconnects: its unanswered network requests get 480, its dialogs get a BYE (nobody is left to
+ *   control those calls; drachtio-server would leave them), its ringing INVITEs get a CANCEL.
+ * - A non-INVITE the app never answers gets 408 after 64*T1, so nothing waits forever.
+ * Not supported: reliable provisionals (100rel/PRACK), UPDATE inside an early dialog, SUBSCRIBE/NOTIFY
+ * dialogs, session timers, forked 2xx (a second 2xx is re-ACKed as the first), `proxy`, `cdr:*` events.
  */
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../common/clock.js';
