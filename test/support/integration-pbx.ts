@@ -101,11 +101,35 @@ export async function runTracedSipp(opts: Parameters<typeof runSipp>[0]): Promis
   };
 }
 
-/** The SIP requests of a SIPp message trace with a method, as raw text blocks (received and sent). */
+/** One message of a SIPp trace (`-trace_msg`). */
+export interface TracedMessage {
+  /** Local wall-clock time SIPp logged (ms since the epoch). */
+  at: number;
+  direction: 'received' | 'sent';
+  /** The SIP message with LF line ends. */
+  text: string;
+}
+
+/**
+ * Parses a SIPp message trace: blocks headed by `----- YYYY-MM-DD HH:MM:SS.micro` and `UDP message received [n]
+ * bytes :` / `UDP message sent (n bytes):`.
+ */
+export function parseSippTrace(trace: string): TracedMessage[] {
+  const out: TracedMessage[] = [];
+  const re = /^-{20,} (\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)\.(\d+)\n(?:UDP|TCP) message (received|sent)[^\n]*\n\n/gm;
+  const text = trace.replace(/\r\n/g, '\n');
+  const heads = [...text.matchAll(re)];
+  heads.forEach((m, i) => {
+    const end = i + 1 < heads.length ? heads[i + 1]!.index : text.length;
+    const local = new Date(`${m[1]}T${m[2]}.${m[3]!.slice(0, 3)}`);
+    out.push({ at: local.getTime(), direction: m[4] as 'received' | 'sent', text: text.slice(m.index + m[0].length, end).trim() });
+  });
+  return out;
+}
+
+/** The requests with `method` in a SIPp trace, as raw text (LF line ends), received and sent. */
 export function tracedRequests(trace: string, method: string): string[] {
-  return trace.split(/\n-{20,}[^\n]*\n/).map((b) => b.trim())
-    .map((b) => b.replace(/^(UDP|TCP) message (received|sent)[^\n]*\n/, ''))
-    .filter((b) => b.startsWith(`${method} `));
+  return parseSippTrace(trace).filter((m) => m.text.startsWith(`${method} `)).map((m) => m.text);
 }
 
 /** A free port for a SIPp trunk (to put in `trunks[0].port` before start). */
