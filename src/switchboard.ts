@@ -97,13 +97,18 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
 
     const srf = new Srf();
     srf.on('error', (err: Error) => log.warn({ err }, 'drachtio connection error'));
+    cleanup.push(() => srf.disconnect());
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error) => reject(err);
-      srf.once('connect', () => { srf.removeListener('error', onError); resolve(); });
+      // srf reports a refused secret as connect(err), not as an error event.
+      srf.once('connect', (err: Error | null) => {
+        srf.removeListener('error', onError);
+        if (err) reject(new Error(`drachtio server ${drachtio.host}:${drachtio.port} refused us: ${err.message} (check DRACHTIO_SECRET)`));
+        else resolve();
+      });
       srf.once('error', onError);
       srf.connect({ host: drachtio.host, port: drachtio.port, secret: drachtio.secret });
     });
-    cleanup.push(() => srf.disconnect());
 
     const dispatcher = createDispatcher({ store, getConfig: live, clock, log, version: VERSION, ...opts.dispatcher });
     dispatcher.start();
