@@ -122,8 +122,11 @@ function onResponse(ctx: LiteContext, at: AppTxn, res: SipResponse): void {
   const method = at.request.method;
   const success = res.status >= 200 && res.status < 300;
   if (at.final) {
+    if (method !== 'INVITE' || !success) return;
     // A 2xx retransmission (RFC 6026 Accepted state): re-ACK if the app already acknowledged, never re-forward.
-    if (method === 'INVITE' && success) reAck(ctx, at.dialog ?? ctx.dialogs.get(at.dialogId));
+    const d = at.dialog ?? ctx.dialogs.get(at.dialogId);
+    if (d && getTag(res.get('to') ?? '') === d.sip.remoteTag) reAck(ctx, d);
+    else dropForked2xx(ctx, at, res);
     return;
   }
   if (res.status >= 200) {
@@ -153,6 +156,26 @@ function onResponse(ctx: LiteContext, at: AppTxn, res: SipResponse): void {
   }
   const { wire, text } = wireText(res);
   at.owner.send(sipMessageFrame(metaFor(ctx, 'network', wire, at.destination), at.id, at.dialogId, text));
+}
+
+/**
+ * §13.2.2.4: a 2xx from another fork after the first: "the UAC core MUST generate an ACK ... If the UAC does not
+ * want to continue with that dialog, then it MUST terminate the dialog by sending a BYE request." Apps see only
+ * the first answer, as with drachtio-server.
+ */
+function dropForked2xx(ctx: LiteContext, at: AppTxn, res: SipResponse): void {
+  let sip: Dialog;
+  try {
+    sip = Dialog.fromUac(at.request, res);
+  } catch {
+    return;
+  }
+  const seq = parseCSeq(at.request.get('cseq') ?? '')?.seq ?? 1;
+  const d: LiteDialog = { id: sip.id, sip, owner: at.owner, transport: at.destination.transport, peer: at.destination, lastInviteSeq: seq, terminated: false };
+  const ack = sip.createAck(seq);
+  ctx.stack.sendStateless(ack, destinationOf(d, ack)).catch((err: unknown) => ctx.log.debug({ err }, 'ACK for forked 2xx failed'));
+  ctx.log.info({ callId: res.callId }, 'second 2xx from a fork: ACK and BYE');
+  endDialog(ctx, d, 'SIP ;cause=200 ;text="Call completed elsewhere"');
 }
 
 function createUacDialog(ctx: LiteContext, at: AppTxn, res: SipResponse): LiteDialog | undefined {

@@ -21,7 +21,7 @@
  *   control those calls; drachtio-server would leave them), its ringing INVITEs get a CANCEL.
  * - A non-INVITE the app never answers gets 408 after 64*T1, so nothing waits forever.
  * Not supported: reliable provisionals (100rel/PRACK), UPDATE inside an early dialog, SUBSCRIBE/NOTIFY
- * dialogs, session timers, forked 2xx (a second 2xx is re-ACKed as the first), `proxy`, `cdr:*` events.
+ * dialogs, session timers, `proxy`, `cdr:*` events. A second 2xx from a fork is ACKed and BYEd by the server.
  */
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../common/clock.js';

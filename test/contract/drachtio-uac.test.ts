@@ -131,6 +131,28 @@ describe('drachtio-lite UAC side with real drachtio-srf', () => {
     expect(peer.cancels.length).toBe(before + 1);
   });
 
+  it('a second 2xx from another fork is ACKed and BYEd by the server; the app keeps the first dialog', async () => {
+    peer.autoAnswer = (inc) => {
+      if (inc.req.method !== 'INVITE') return false;
+      peer.respond(inc, 200, { toTag: 'fork-a', body: TEST_SDP });
+      peer.respond(inc, 200, { toTag: 'fork-b', body: TEST_SDP });
+      return true;
+    };
+    const uac = await app.createUAC(peer.uri('forked'), { localSdp: APP_SDP });
+    expect(uac.sip.remoteTag).toBe('fork-a');
+    const acks = [await peer.next('ACK'), await peer.next('ACK')].map((a) => getTag(a.req.get('to')!)).sort();
+    expect(acks).toEqual(['fork-a', 'fork-b']);
+    const bye = await peer.next('BYE');
+    expect(getTag(bye.req.get('to')!)).toBe('fork-b');
+    peer.respond(bye, 200);
+    peer.autoAnswer = undefined;
+    const destroyP = uac.destroy();
+    const bye2 = await peer.next('BYE');
+    expect(getTag(bye2.req.get('to')!)).toBe('fork-a');
+    peer.respond(bye2, 200);
+    await destroyP;
+  });
+
   it('3PCC: noAck without localSdp resolves {sdp, ack}; ack(sdp) sends the ACK with the answer and yields the dialog', async () => {
     const seen = answerWith200();
     const pending = await app.createUAC(peer.uri('third'), { noAck: true });
