@@ -116,7 +116,7 @@ class QueueVisit {
     }
     this.#hold?.stop();
     this.#call.recorder.userAnswered(user);
-    this.#group.answered(user, clock.now());
+    this.#group.answered(user);
     const wrapUpMs = this.#config.wrap_up_s * 1000;
     if (this.#call.state === 'ended') queues.callEnded(user.number, wrapUpMs);
     else this.#call.onEnded(() => queues.callEnded(user.number, wrapUpMs));

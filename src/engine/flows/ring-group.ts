@@ -30,9 +30,8 @@ export function createRingGroupHandler(callerFrom: (call: Call) => string): Node
         ? await hunt(call, group, members, callerFrom(call), signal)
         : await dialUsers(call, members, callerFrom(call), { ringTimeoutMs: group.timeout_s * 1000, context: context(group) }, signal);
       if (outcome === 'answered') {
-        const rec = call.recorder.record();
-        const winner = members.find((u) => u.number === rec.user_number);
-        if (winner && rec.connected_at) log.answered(winner, Date.parse(rec.connected_at));
+        const winner = members.find((u) => u.number === call.recorder.record().user_number);
+        if (winner) log.answered(winner);
       } else if (!signal.aborted) {
         log.close();
       }

@@ -30,10 +30,14 @@ export class GroupCallLog {
     return this.#written;
   }
 
-  /** The member/agent who answered, at `connectedMs`; the row is written when the call ends. */
-  answered(user: UserConfig, connectedMs: number): void {
+  /**
+   * The member/agent who answered; `connected_at` is the call's (the same instant as its user_inbound_answered).
+   * The row is written when the call ends.
+   */
+  answered(user: UserConfig): void {
+    const at = this.#call.recorder.record().connected_at;
     this.#agent = user;
-    this.#connectedMs = connectedMs;
+    this.#connectedMs = at === null ? this.#call.ctx.clock.now() : Date.parse(at);
   }
 
   /** Writes the row and event now (idempotent): `answered` when someone answered, else `abandoned`. */
