@@ -27,6 +27,8 @@ const THROUGHPUT_EVENTS = QUICK ? 5_000 : 30_000;
 const LATENCY_SECONDS = QUICK ? 3 : 10;
 const OUTAGE_EVENTS = QUICK ? 10_000 : 60_000;
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
+/** Events per call (env BENCH_EVENTS_PER_CALL, default 3): a call's events are delivered one after another. */
+const PER_CALL = Math.max(1, Number(process.env.BENCH_EVENTS_PER_CALL ?? 3));
 /** `--store-times` prints the time spent in each Store method (the dispatcher's main cost). */
 const STORE_TIMES = process.argv.includes('--store-times');
 const storeTimes = new Map<string, { n: number; ms: number }>();
@@ -115,14 +117,14 @@ function config(url: string, schedule: number[]): PbxConfig {
 
 const template = sampleEvent('user_inbound_completed', Date.now());
 let callCounter = 1_000_000_000;
-/** A burst of events: calls of 3 events each (ordering applies within a call). */
+/** A burst of events: calls of PER_CALL events each (ordering applies within a call). */
 function makeEvents(n: number): ReturnType<typeof toOutboxEvent>[] {
   const out = [];
   const now = new Date().toISOString();
   for (let i = 0; i < n; i++) {
-    if (i % 3 === 0) callCounter++;
+    if (i % PER_CALL === 0) callCounter++;
     const { type: _t, unique_call_id: _u, event_id: _e, occurred_at: _o, sequence: _s, ...fields } = template.payload;
-    out.push(toOutboxEvent('user_inbound_completed', fields as never, { unique_call_id: String(callCounter), sequence: (i % 3) + 1, occurred_at: now }));
+    out.push(toOutboxEvent('user_inbound_completed', fields as never, { unique_call_id: String(callCounter), sequence: (i % PER_CALL) + 1, occurred_at: now }));
   }
   return out;
 }
@@ -164,7 +166,7 @@ async function main(): Promise<void> {
     dispatcher = createDispatcher({ store: timed(store), getConfig: () => config(url, schedule), log, version: 'bench', pollIntervalMs: 100 });
     return store;
   };
-  console.log(`webhooks bench: node ${process.version}, concurrency ${CONCURRENCY}, SQLite (WAL) in ${tmpdir()}${QUICK ? ', --quick' : ''}`);
+  console.log(`webhooks bench: node ${process.version}, concurrency ${CONCURRENCY}, ${PER_CALL} events per call, SQLite (WAL) in ${tmpdir()}${QUICK ? ', --quick' : ''}`);
 
   let store: SqliteStore;
   let t0: number;
