@@ -5,7 +5,7 @@
  * reuses the INVITE's Via (§9.1). Responses go back to the app tagged with the transaction and dialog ids.
  */
 import {
-  Dialog, generateCallId, generateTag, getTag, parseCSeq, parseNameAddr, setTag, SipRequest, type Endpoint, type SipResponse,
+  createResponse, Dialog, generateCallId, generateTag, getTag, parseCSeq, parseNameAddr, setTag, SipRequest, Status, type Endpoint, type SipResponse,
 } from '../sip/index.js';
 import type { ClientConnection } from './client-connection.js';
 import { destinationOf, dialogIdOf, endpointOfUri, type LiteDialog } from './dialogs.js';
@@ -95,8 +95,8 @@ function launch(ctx: LiteContext, conn: ClientConnection, msgId: string, out: Si
   // The echo is written synchronously here, before any response can be read from the network.
   conn.send(requestSentReply(msgId, metaFor(ctx, 'application', wire, destination), at.id, text));
   txn.on('response', (res: SipResponse) => onResponse(ctx, at, res));
-  txn.on('timeout', () => synthesize(ctx, at, 408, 'Request Timeout'));
-  txn.on('transport-error', () => synthesize(ctx, at, 503, 'Service Unavailable'));
+  txn.on('timeout', () => synthesize(ctx, at, Status.RequestTimeout, 'Request Timeout'));
+  txn.on('transport-error', () => synthesize(ctx, at, Status.ServiceUnavailable, 'Service Unavailable'));
   txn.once('terminated', () => {
     if (ctx.appTxns.get(at.id) === at) ctx.appTxns.delete(at.id);
   });
@@ -105,17 +105,13 @@ function launch(ctx: LiteContext, conn: ClientConnection, msgId: string, out: Si
 /** A final response the network never sent (timeout, transport error), so the app's request completes. */
 function synthesize(ctx: LiteContext, at: AppTxn, status: number, reason: string): void {
   if (at.final) return;
-  const r = at.request;
-  const lines = [`SIP/2.0 ${status} ${reason}`];
-  for (const name of ['via', 'from', 'to', 'call-id', 'cseq']) {
-    const v = r.get(name);
-    if (v !== undefined) lines.push(`${name === 'call-id' ? 'Call-ID' : name === 'cseq' ? 'CSeq' : name[0]!.toUpperCase() + name.slice(1)}: ${v}`);
-  }
-  lines.push('Content-Length: 0', '', '');
   at.final = true;
+  delete at.deferredCancel;
   ctx.appTxns.delete(at.id);
-  if (at.dialog && r.method === 'BYE') ctx.dialogs.remove(at.dialog);
-  at.owner.send(sipMessageFrame(metaFor(ctx, 'network', Buffer.from(lines.join('\r\n')), at.destination), at.id, at.dialogId, lines.join('\r\n')));
+  if (at.dialog && at.request.method === 'BYE') ctx.dialogs.remove(at.dialog);
+  const res = createResponse(at.request, status, reason);
+  const { wire, text } = wireText(res);
+  at.owner.send(sipMessageFrame(metaFor(ctx, 'network', wire, at.destination), at.id, at.dialogId, text));
 }
 
 function onResponse(ctx: LiteContext, at: AppTxn, res: SipResponse): void {
@@ -148,10 +144,7 @@ function onResponse(ctx: LiteContext, at: AppTxn, res: SipResponse): void {
   if (dialog && method === 'BYE' && res.status >= 200) ctx.dialogs.remove(dialog);
   if (!at.owner.open) {
     // The app left while its INVITE was pending: acknowledge and hang up a late answer (§15).
-    if (dialog && method === 'INVITE' && success && !at.dialog) {
-      sendAckFor(ctx, dialog, undefined);
-      endDialog(ctx, dialog, 'SIP ;cause=480 ;text="application gone"');
-    }
+    if (dialog && method === 'INVITE' && success && !at.dialog) abandonDialog(ctx, dialog);
     return;
   }
   const { wire, text } = wireText(res);
@@ -284,6 +277,12 @@ function transmitCancel(ctx: LiteContext, at: AppTxn, cancel: SipRequest): void 
   } catch (err) {
     ctx.log.warn({ err, txnId: at.id }, 'could not send CANCEL');
   }
+}
+
+/** Ends a dialog whose app is gone: ACK a 2xx the app never acknowledged (§13.2.2.4), then BYE. */
+export function abandonDialog(ctx: LiteContext, d: LiteDialog): void {
+  if (d.ackPending) sendAckFor(ctx, d, undefined);
+  endDialog(ctx, d, 'SIP ;cause=480 ;text="application gone"');
 }
 
 /** An app left: CANCEL its INVITEs still waiting for a final response (a late 2xx is ACKed and BYEd). */

@@ -12,8 +12,8 @@ import { ClientConnection } from './client-connection.js';
 import { DialogTable } from './dialogs.js';
 import type { AppTxn, LiteContext, LiteTimers, NetTxn } from './context.js';
 import { parseAppMessage } from './app-message.js';
-import { endDialog, onNetworkCancel, onNetworkRequest, respondToNetworkRequest } from './network-side.js';
-import { cancelPendingOf, onStrayResponse, sendAppRequest } from './app-side.js';
+import { onNetworkCancel, onNetworkRequest, respondToNetworkRequest } from './network-side.js';
+import { abandonDialog, cancelPendingOf, onStrayResponse, sendAppRequest } from './app-side.js';
 import { failReply, okReply, type ClientCommand } from './wire/commands.js';
 
 /** The version string reported to apps (drachtio-srf parses `vX.Y.Z` only to decide whether to ping). */
@@ -189,7 +189,7 @@ export class DrachtioLiteServer {
       answered++;
     }
     const dialogs = ctx.dialogs.ownedBy(conn);
-    for (const d of dialogs) endDialog(ctx, d, 'SIP ;cause=480 ;text="application gone"');
+    for (const d of dialogs) abandonDialog(ctx, d);
     cancelPendingOf(ctx, conn);
     conn.log.info({ answered480: answered, dialogsEnded: dialogs.length }, 'app disconnected');
   }
