@@ -247,6 +247,23 @@ describe('dispatcher', () => {
     expect(await dispatcher.sendTest('voicemail')).toMatchObject({ ok: false, error: expect.stringContaining('http or https') });
   });
 
+  it('stops gracefully: an attempt in flight is finished and recorded before stop() resolves', async () => {
+    const slow = new MockAgent();
+    slow.disableNetConnect();
+    slow.get(ORIGIN).intercept({ path: '/hook', method: 'POST' }).reply(200, '').delay(30);
+    const d2 = createDispatcher({ store, getConfig: () => config, clock, log: logs.log, fetchDispatcher: slow, version: '1', pollIntervalMs: 60_000 });
+    await store.commit({ events: [callEvent('100', 1)] });
+    d2.start();
+    await new Promise((r) => setImmediate(r));
+    expect(d2.stats().inflight).toBe(1);
+    await d2.stop();
+    const [d] = await store.listDeliveries({ offset: 0, limit: 1 });
+    expect(d).toMatchObject({ status: 'succeeded', attempts: 1 });
+    d2.wake(); // ignored once stopped
+    expect(d2.stats().inflight).toBe(0);
+    await slow.close();
+  });
+
   it('reports the backlog and warns once as it passes outbox_warn_at', async () => {
     config = testConfig({ delivery: { outbox_warn_at: 3, concurrency: 1 } });
     answers = [{ status: 500 }];
