@@ -11,7 +11,9 @@
  */
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { DateTime } from 'luxon';
 import { Pool } from 'undici';
 import { buildApp } from '../src/api/index.js';
 import { createLogger } from '../src/common/log.js';
@@ -84,17 +86,45 @@ const range30 = `${base}&from_date=${from30}&to_date=${endDay}`;
 // How many rows the user has in the 30-day range (offsets are drawn inside it).
 const all30 = await get(`${range30}&limit=10000`);
 const total = all30.rows;
+console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs`);
 console.log(`store: ${args.file}; user ${args.user}, ${from30}..${endDay} (30 days, Australia/Melbourne): ${total} rows`);
 const randomPath = (): string => `${range30}&limit=100&offset=${Math.floor(Math.random() * Math.max(1, total - 100))}&sort_by=${Math.random() < 0.5 ? 'newest_first' : 'oldest_first'}`;
 
 // Warm-up (JIT, statement cache, page cache).
 for (let i = 0; i < 200; i++) await get(randomPath());
 
+/** CPU time (user + system) of this process in µs; on a shared machine the figure that stays meaningful. */
+const cpuUs = (): number => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
+
 // 1. Latency, one request at a time.
 const lat: number[] = [];
+let cpu0 = cpuUs();
 for (let i = 0; i < REQUESTS; i++) lat.push((await get(randomPath())).ms);
+const httpCpu = (cpuUs() - cpu0) / REQUESTS;
 lat.sort((a, b) => a - b);
-console.log(`limit=100, random offset, 1 connection, ${REQUESTS} requests: p50 ${f(pct(lat, 50))} ms, p99 ${f(pct(lat, 99))} ms, max ${f(lat[lat.length - 1]!)} ms`);
+console.log(`limit=100, random offset, 1 connection, ${REQUESTS} requests: p50 ${f(pct(lat, 50))} ms, p99 ${f(pct(lat, 99))} ms, max ${f(lat[lat.length - 1]!)} ms;` +
+  ` CPU ${Math.round(httpCpu)} µs/request (server and client together)`);
+
+// 1b. The same queries straight on the store (no HTTP), to separate the API's share from SQLite's.
+const direct: number[] = [];
+cpu0 = cpuUs();
+const fromIso = DateTime.fromISO(from30, { zone: config.pbx.time_zone }).startOf('day').toUTC().toISO()!;
+const toIso = DateTime.fromISO(endDay, { zone: config.pbx.time_zone }).endOf('day').toUTC().toISO()!;
+for (let i = 0; i < REQUESTS; i++) {
+  const t = performance.now();
+  await store.queryUserCalls({
+    from: fromIso, to: toIso, names: [args.user!], limit: 100, offset: Math.floor(Math.random() * Math.max(1, total - 100)),
+    sort: Math.random() < 0.5 ? 'newest_first' : 'oldest_first',
+  });
+  direct.push(performance.now() - t);
+}
+const storeCpu = (cpuUs() - cpu0) / REQUESTS;
+direct.sort((a, b) => a - b);
+console.log(`  same queries on the store directly: p50 ${f(pct(direct, 50))} ms, p99 ${f(pct(direct, 99))} ms; CPU ${Math.round(storeCpu)} µs/query` +
+  ` (so HTTP, auth, validation, date conversion and serialization cost about ${Math.round(httpCpu - storeCpu)} µs/request)`);
 
 // 2. Throughput with several keep-alive connections.
 let next = 0;
@@ -116,9 +146,12 @@ console.log(`limit=100, last page of the range (offset ${Math.max(0, total - 100
 // 4. The largest pages: limit=10000 over 30 days (all of the user's rows) and over a year (a full 10,000 rows).
 for (const [label, path] of [['30 days', `${range30}&limit=10000`], ['365 days', `${base}&from_date=${from365}&to_date=${endDay}&limit=10000`]] as const) {
   const runs: Array<{ ms: number; rows: number; bytes: number }> = [];
+  const c0 = cpuUs();
   for (let i = 0; i < 20; i++) runs.push(await get(path));
+  const cpuMs = (cpuUs() - c0) / 20 / 1000;
   const ms = runs.map((r) => r.ms).sort((a, b) => a - b);
-  console.log(`limit=10000 over ${label}: ${runs[0]!.rows} rows, ${(runs[0]!.bytes / 1e6).toFixed(2)} MB; p50 ${f(pct(ms, 50))} ms, max ${f(ms[ms.length - 1]!)} ms (20 runs)`);
+  console.log(`limit=10000 over ${label}: ${runs[0]!.rows} rows, ${(runs[0]!.bytes / 1e6).toFixed(2)} MB; p50 ${f(pct(ms, 50))} ms, max ${f(ms[ms.length - 1]!)} ms;` +
+    ` CPU ${cpuMs.toFixed(1)} ms/request (20 runs)`);
 }
 
 await pool.close();

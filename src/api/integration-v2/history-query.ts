@@ -48,6 +48,31 @@ function day(name: string, value: string, zone: string): DateTime {
   throw badParameter(name, `'${value}' is not a valid date`);
 }
 
+/** First and last millisecond of a local day, as UTC ISO strings. */
+export type DayBounds = (name: string, value: string, zone: string) => { start: string; end: string };
+
+/** Most days a {@link DayBounds} cache remembers before it starts over. */
+const DAY_CACHE_MAX = 4096;
+
+/**
+ * Day bounds with a small memo: the conversion is pure (zone rules are fixed for the process's lifetime), and
+ * integrations ask for the same few days over and over; luxon's zone arithmetic is the costliest step of a request.
+ */
+export function createDayBounds(): DayBounds {
+  const cache = new Map<string, { start: string; end: string }>();
+  return (name, value, zone) => {
+    const key = `${zone}|${value}`;
+    let hit = cache.get(key);
+    if (!hit) {
+      const d = day(name, value, zone);
+      hit = { start: d.startOf('day').toUTC().toISO()!, end: d.endOf('day').toUTC().toISO()! };
+      if (cache.size >= DAY_CACHE_MAX) cache.clear();
+      cache.set(key, hit);
+    }
+    return hit;
+  };
+}
+
 /** Splits a comma list, dropping blanks; undefined when nothing is left. */
 export function commaList(value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined;
@@ -57,15 +82,17 @@ export function commaList(value: string | undefined): string[] | undefined {
 
 /**
  * Builds the store query. `from_date` → start of that day in `timeZone`, `to_date` → end of that day (last
- * millisecond), both as UTC ISO strings; `from_date` after `to_date` → 400 naming `from_date`.
+ * millisecond), both as UTC ISO strings; `from_date` after `to_date` → 400 naming `from_date`. Pass one `bounds`
+ * per app so its memo is shared across requests.
  */
-export function toHistoryQuery(p: HistoryParams, names: string | undefined, timeZone: string): HistoryQuery {
-  const from = p.from_date === undefined ? null : day('from_date', p.from_date, timeZone).startOf('day');
-  const to = p.to_date === undefined ? null : day('to_date', p.to_date, timeZone).endOf('day');
-  if (from && to && from > to) throw badParameter('from_date', `${p.from_date} is after to_date ${p.to_date}`);
+export function toHistoryQuery(p: HistoryParams, names: string | undefined, timeZone: string, bounds: DayBounds = createDayBounds()): HistoryQuery {
+  const from = p.from_date === undefined ? null : bounds('from_date', p.from_date, timeZone).start;
+  const to = p.to_date === undefined ? null : bounds('to_date', p.to_date, timeZone).end;
+  // Same format on both sides (UTC, ms, 'Z'), so the strings order as the instants do.
+  if (from !== null && to !== null && from > to) throw badParameter('from_date', `${p.from_date} is after to_date ${p.to_date}`);
   const q: HistoryQuery = {
-    from: from ? from.toUTC().toISO()! : null,
-    to: to ? to.toUTC().toISO()! : null,
+    from,
+    to,
     sort: p.sort_by ?? 'newest_first',
     offset: p.offset ?? 0,
     limit: p.limit ?? 100,

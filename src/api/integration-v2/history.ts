@@ -7,7 +7,7 @@ import type { GroupCallRecord, HistoryQuery, UserCallRecord } from '../../store/
 import type { ApiDeps } from '../deps.js';
 import { ok } from '../errors.js';
 import { envelope, nullable, responses, type JsonSchema } from '../schemas.js';
-import { historyQuerySchema, toHistoryQuery, type HistoryParams } from './history-query.js';
+import { createDayBounds, historyQuerySchema, toHistoryQuery, type DayBounds, type HistoryParams } from './history-query.js';
 
 /** Numbers in compat output are digits without '+'. */
 export function digits(v: string | null): string | null {
@@ -111,7 +111,7 @@ interface HistoryRoute<R> {
   map(r: R): Record<string, unknown>;
 }
 
-function register<R>(app: FastifyInstance, deps: ApiDeps, route: HistoryRoute<R>): void {
+function register<R>(app: FastifyInstance, deps: ApiDeps, bounds: DayBounds, route: HistoryRoute<R>): void {
   app.get<{ Querystring: HistoryParams }>(route.path, {
     schema: {
       tags: ['integration-v2'],
@@ -121,7 +121,7 @@ function register<R>(app: FastifyInstance, deps: ApiDeps, route: HistoryRoute<R>
       response: responses(envelope({ type: 'array', items: route.row }), [400]),
     },
   }, async (request) => {
-    const q = toHistoryQuery(request.query, request.query[route.namesParam], deps.getConfig().pbx.time_zone);
+    const q = toHistoryQuery(request.query, request.query[route.namesParam], deps.getConfig().pbx.time_zone, bounds);
     const rows = await route.query(q);
     return ok(rows.map(route.map), route.message);
   });
@@ -129,7 +129,8 @@ function register<R>(app: FastifyInstance, deps: ApiDeps, route: HistoryRoute<R>
 
 /** Registers the three history routes under the current prefix. */
 export function registerHistoryRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  register<UserCallRecord>(app, deps, {
+  const bounds = createDayBounds();
+  register<UserCallRecord>(app, deps, bounds, {
     path: '/get-user-calls',
     summary: 'Calls per user (one row per user touched by a call)',
     namesParam: 'users_numbers',
@@ -139,7 +140,7 @@ export function registerHistoryRoutes(app: FastifyInstance, deps: ApiDeps): void
     query: (q) => deps.store.queryUserCalls(q),
     map: userRow,
   });
-  register<GroupCallRecord>(app, deps, {
+  register<GroupCallRecord>(app, deps, bounds, {
     path: '/get-queue-calls',
     summary: 'Calls delivered via queues',
     namesParam: 'queues_names',
@@ -149,7 +150,7 @@ export function registerHistoryRoutes(app: FastifyInstance, deps: ApiDeps): void
     query: (q) => deps.store.queryQueueCalls(q),
     map: (r) => groupRow(r, 'queue_name'),
   });
-  register<GroupCallRecord>(app, deps, {
+  register<GroupCallRecord>(app, deps, bounds, {
     path: '/get-ringgroup-calls',
     summary: 'Calls delivered via ring groups',
     namesParam: 'ringgroups_names',
