@@ -17,7 +17,8 @@ fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "installing npm dependencies…"
-  npm ci --no-audit --no-fund
+  # npm ci refuses this lock (vite lists a Windows-only optional dependency npm 11 leaves out); install honours the lock.
+  npm install --no-audit --no-fund
 fi
 
 # PostgreSQL for the store contract suite: use DATABASE_URL if given, else the local server (started if it is down).
