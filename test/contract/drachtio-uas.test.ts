@@ -135,6 +135,15 @@ describe('drachtio-lite UAS side with real drachtio-srf', () => {
     await peer.send(peer.inDialog('BYE', invite, ok, 4), sipUdp(lite)).final;
   });
 
+  it('answers 500 to an in-dialog request whose CSeq is lower than the last one (§12.2.2)', async () => {
+    const { ok, dialog, invite } = await call();
+    await peer.ack(invite, ok, sipUdp(lite));
+    dialog.on('info', (_req, res) => res.send(200));
+    expect((await peer.send(peer.inDialog('INFO', invite, ok, 5), sipUdp(lite)).final).status).toBe(200);
+    expect((await peer.send(peer.inDialog('INFO', invite, ok, 3), sipUdp(lite)).final).status).toBe(500);
+    await peer.send(peer.inDialog('BYE', invite, ok, 6), sipUdp(lite)).final;
+  });
+
   it('answers 481 to a request in an unknown dialog', async () => {
     const bye = peer.newRequest('BYE', liteUri(lite));
     bye.set('To', `<${liteUri(lite)}>;tag=nosuchtag`);
@@ -157,9 +166,10 @@ describe('drachtio-lite ACK timeout', () => {
     const lite = await startLite({ t1: 20 });
     const peer = await DrachtioPeer.create();
     const app = await connectApp(lite, (s) => s.invite((req, res) => {
-      void s.createUAS(req, res, { localSdp: APP_SDP }).then((d) => d.on('destroy', () => destroyed.resolve()));
+      void s.createUAS(req, res, { localSdp: APP_SDP }).then((d) => { uas = d; d.on('destroy', () => destroyed.resolve()); });
     }));
     const destroyed = deferred();
+    let uas: Srf.Dialog | undefined;
     try {
       await routed(lite, 'invite');
       const out = peer.send(peer.newRequest('INVITE', liteUri(lite), { body: TEST_SDP }), sipUdp(lite));
@@ -170,6 +180,9 @@ describe('drachtio-lite ACK timeout', () => {
       expect(bye.req.get('reason')).toMatch(/ACK/);
       await destroyed.promise;
       expect(lite.server.stats.dialogs).toBe(0);
+      // the server no longer knows the dialog: srf reports ENODIALOG, as with drachtio-server
+      const err = await uas!.destroy().catch((e: unknown) => e);
+      expect((err as { code?: string }).code).toBe('ENODIALOG');
     } finally {
       disconnectApp(app);
       await peer.close();
