@@ -114,4 +114,27 @@ describe('integration API over a socket', () => {
     expect(r.status).toBe(200);
     expect((r.json.data as { config_version: number }).config_version).toBe(2);
   });
+
+  // Last in this file: it spends the key's budget.
+  it('answers 429 in the envelope with Retry-After once the per-key rate limit is spent; refused 401s do not count', async () => {
+    const patched = await pbx.api.send('PATCH', `${ADMIN}/api-access`, { rate_limit_per_min: 5 });
+    expect(patched.status, patched.text).toBe(200);
+    expect((await pbx.api.post(`${ADMIN}/apply`)).status).toBe(200);
+    const wrong = client({ token: 'wrong' });
+    for (let i = 0; i < 10; i++) expect((await wrong.get(`${V2}/get-system-status`)).status).toBe(401);
+    const statuses: number[] = [];
+    let limited;
+    for (let i = 0; i < 10 && !limited; i++) {
+      const r = await pbx.api.get(`${V2}/get-system-status`);
+      statuses.push(r.status);
+      if (r.status === 429) limited = r;
+    }
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+    expect(limited!.json).toMatchObject({ code: 429, status: 'error' });
+    expect(Object.keys(limited!.json).sort()).toEqual(['code', 'message', 'status']);
+    const retryAfter = Number(limited!.headers['retry-after']);
+    expect(Number.isInteger(retryAfter)).toBe(true);
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(12);
+  });
 });
