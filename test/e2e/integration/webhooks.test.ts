@@ -9,7 +9,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { IncomingCall, OutgoingCall } from '../../../src/sip/phone/index.js';
 import { runSipp } from '../../support/sipp.js';
-import { ADMIN, ISO_MS } from '../../support/integration-http.js';
+import { ADMIN, ISO_MS, V2 } from '../../support/integration-http.js';
 import { eventually, sippOk, startIntegrationPbx, type IntegrationPbx } from '../../support/integration-pbx.js';
 import { derivedSigningSecret, startHookReceiver, verifyStandardWebhook, type Hook, type HookReceiver } from '../../support/integration-receiver.js';
 
@@ -109,6 +109,15 @@ describe('webhooks end to end', () => {
     expect(Number.isInteger(completed.body['conversation_duration'])).toBe(true);
     expect(completed.body['conversation_duration']).toBeGreaterThanOrEqual(1);
     expect(completed.body['call_duration']).toBeGreaterThanOrEqual(completed.body['conversation_duration'] as number);
+
+    // The history API tells the same story as the events.
+    const row = await eventually(async () => (await pbx.api.get<Array<Record<string, unknown>>>(`${V2}/get-user-calls`, { unique_call_id: callId })).json.data?.[0], 'history row');
+    const pick = (o: Record<string, unknown>) => ({
+      unique_call_id: o['unique_call_id'], caller_id: o['caller_id'], caller_name: o['caller_name'], dest_number: o['dest_number'], user_name: o['user_name'],
+      user_number: o['user_number'], call_start_at: o['call_start_at'], connected_at: o['connected_at'], call_duration: o['call_duration'], conversation_duration: o['conversation_duration'],
+    });
+    expect(row['type']).toBe('user_inbound_answered');
+    expect(pick(row)).toEqual(pick(completed.body));
   });
 
   it('lists the deliveries in the admin delivery log, and a redelivery re-sends with the same webhook-id', async () => {
@@ -141,6 +150,17 @@ describe('webhooks end to end', () => {
       const d = await pbx.api.get<{ delivery: Delivery }>(`${ADMIN}/webhooks/deliveries/${inbound.delivery_id}`);
       return d.json.data!.delivery.attempts === 2 && d.json.data!.delivery.status === 'succeeded';
     }, 'second attempt logged');
+
+    // A range redelivery: every succeeded delivery of this call to the endpoint, each with its own webhook-id again.
+    const mark = rx.hooks.length;
+    const range = await pbx.api.post<{ count: number; delivery_ids: string[] }>(`${ADMIN}/webhooks/redeliver`, { endpoint: rx.url('/webhook'), status: 'succeeded', unique_call_id: callId });
+    expect(range.status, range.text).toBe(200);
+    expect(range.json.data!.count).toBe(3);
+    expect([...range.json.data!.delivery_ids].sort()).toEqual(list.map((d) => d.delivery_id).sort());
+    await rx.waitFor((h) => rx.hooks.indexOf(h) >= mark && h.body['unique_call_id'] === callId, 3, 'range redelivery');
+    const resent = rx.hooks.slice(mark).filter((h) => h.body['unique_call_id'] === callId);
+    expect(resent.map((h) => String(h.headers['webhook-id'])).sort()).toEqual(list.map((d) => d.delivery_id).sort());
+    for (const h of resent) expect(verifyStandardWebhook(derivedSigningSecret(GLOBAL_TOKEN), h.headers, h.raw)).toBe(true);
   });
 
   it('a call through the New lead webhook object sends webhook_component_event to the object\'s URL with its headers', async () => {
