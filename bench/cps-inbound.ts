@@ -60,12 +60,29 @@ for (const rate of rates) {
   eventsBefore = eventsNow;
   results.push(step);
   console.log(`rate ${rate}/s  calls ${calls}  ${step.ok ? 'OK  ' : 'FAIL'} (sipp exit ${r.code}, failed ${failed})  events ${step.events} (expect ${calls * 3})  peak RSS ${step.rssMb} MB  node CPU ${step.cpuPct}%  active after ${step.active}`);
-  if (!step.ok) break;
+  if (!step.ok && process.argv.includes('--debug')) {
+    const all = await h.store.listUndispatchedEvents(10_000_000);
+    const ids = [...new Set(all.map((e) => e.unique_call_id!))];
+    const hist = new Map<string, number>();
+    for (const id of ids) {
+      const rec = await h.store.getCall(id);
+      const legs = await h.store.listLegs(id);
+      const key = `${rec?.status}/${rec?.hangup_cause} device:${legs.filter((l) => l.kind === 'device').map((l) => `${l.final_status}@${l.ended_by}`).join(',')}`;
+      hist.set(key, (hist.get(key) ?? 0) + 1);
+    }
+    console.log(hist);
+  }
+  if (!step.ok) {
+    console.log(r.errors.slice(0, 3000));
+    break;
+  }
   await new Promise((res) => setTimeout(res, 1500));
 }
 const best = results.filter((s) => s.ok).at(-1);
 console.log(`\nhighest zero-failure rate: ${best ? `${best.rate} calls/s (peak RSS ${best.rssMb} MB, ${best.events} events committed)` : 'none'}`);
 uas.kill();
+const uasResult = await uas.done;
+if (!results.every((s) => s.ok)) console.log(`device (SIPp uas) screen:\n${uasResult.stdout.slice(-3500)}`);
 killAllSipp();
 await h.close({ removeDb: true });
 process.exit(0);
