@@ -7,20 +7,24 @@
  * are sent; the delivery log lists every delivery and a redelivery re-sends with the same webhook-id.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { IncomingCall, OutgoingCall } from '../../../src/sip/phone/index.js';
+import { createOffer, type IncomingCall, type OutgoingCall } from '../../../src/sip/phone/index.js';
 import { runSipp } from '../../support/sipp.js';
 import { ADMIN, ISO_MS, V2 } from '../../support/integration-http.js';
-import { eventually, sippOk, startIntegrationPbx, type IntegrationPbx } from '../../support/integration-pbx.js';
+import { eventually, sippOk, startIntegrationPbx, trunkPort, type IntegrationPbx } from '../../support/integration-pbx.js';
 import { derivedSigningSecret, startHookReceiver, verifyStandardWebhook, type Hook, type HookReceiver } from '../../support/integration-receiver.js';
 
 const GLOBAL_TOKEN = 'e2e-global-token';
 const LEAD_TOKEN = 'e2e-lead-token';
 const OURS = ['event_id', 'occurred_at', 'sequence'];
 const INBOUND = ['type', 'unique_call_id', 'caller_id', 'caller_name', 'user_name', 'user_number', 'dest_number', 'call_start_at', 'queue_name', 'ring_group_name'];
+const OUTBOUND = ['type', 'unique_call_id', 'caller_id', 'caller_name', 'user_name', 'user_number', 'dest_number', 'call_start_at'];
 const FIELDS: Record<string, string[]> = {
   user_inbound: [...INBOUND, ...OURS].sort(),
   user_inbound_answered: [...INBOUND, 'connected_at', ...OURS].sort(),
   user_inbound_completed: [...INBOUND, 'connected_at', 'call_duration', 'conversation_duration', ...OURS].sort(),
+  user_outbound: [...OUTBOUND, ...OURS].sort(),
+  user_outbound_answered: [...OUTBOUND, 'connected_at', ...OURS].sort(),
+  user_outbound_completed: [...OUTBOUND, 'connected_at', 'call_duration', 'conversation_duration', ...OURS].sort(),
   webhook_component_event: ['type', 'unique_call_id', 'user_name', 'user_number', 'dest_number', 'call_start_at', 'component_name', ...OURS].sort(),
 };
 
@@ -33,6 +37,7 @@ describe('webhooks end to end', () => {
   let pbx: IntegrationPbx;
   let rx: HookReceiver;
   let callId = '';
+  let trunk = 0;
   const globalHooks = (id: string): Hook[] => rx.hooks.filter((h) => h.path === '/webhook' && h.body['unique_call_id'] === id);
 
   /** A SIPp call to the main DID, answered by Alice's desk phone, hung up by the caller after `talkMs`. */
@@ -44,8 +49,11 @@ describe('webhooks end to end', () => {
 
   beforeAll(async () => {
     rx = await startHookReceiver();
+    trunk = await trunkPort();
     pbx = await startIntegrationPbx({
       mutate: (c) => {
+        c.trunks[0]!.port = trunk;
+        c.users.find((u) => u.number === '1001')!.caller_id = '+61390000000';
         const lead = c.flows.find((f) => f.id === 'new-lead')!.nodes[0]!;
         Object.assign(lead, { url: rx.url('/lead'), secret_token: LEAD_TOKEN, headers: { 'X-Tenant': 'demo', 'X-Source': 'switchboard-e2e' } });
       },
@@ -185,6 +193,26 @@ describe('webhooks end to end', () => {
     await new Promise((r) => setTimeout(r, 300));
     // The component event goes only to the object's URL, never to the global webhook.
     expect(rx.hooks.slice(before).filter((h) => h.path !== '/lead').map((h) => h.body['type'])).not.toContain('webhook_component_event');
+  });
+
+  it('a click-to-call sends user_outbound, user_outbound_answered, user_outbound_completed with the API\'s unique_call_id', async () => {
+    await pbx.phone('alice-desk', { onIncoming: (c: IncomingCall) => c.answer({ afterMs: 200, sdp: createOffer({ address: '127.0.0.1', port: 31002 }) }) });
+    const uas = await runSipp({ scenario: 'uas-answer-then-bye.xml', port: trunk, calls: 1, extra: ['-d', '1100'] });
+    const r = await pbx.api.post<{ unique_call_id: string }>(`${V2}/call-to-number`, { user_number: '1001', number_to_call: '+61288887777' });
+    expect(r.status, r.text).toBe(200);
+    const id = r.json.data!.unique_call_id;
+    sippOk(await uas.done, 'trunk');
+    await rx.waitFor((h) => h.path === '/webhook' && h.body['unique_call_id'] === id, 3, 'outbound events');
+    await new Promise((res) => setTimeout(res, 300));
+    const hooks = globalHooks(id);
+    expect(hooks.map((h) => h.body['type'])).toEqual(['user_outbound', 'user_outbound_answered', 'user_outbound_completed']);
+    expect(hooks.map((h) => h.body['sequence'])).toEqual([1, 2, 3]);
+    for (const h of hooks) {
+      expect(Object.keys(h.body).sort(), String(h.body['type'])).toEqual(FIELDS[String(h.body['type'])]);
+      expect(h.body).toMatchObject({ caller_id: '61390000000', caller_name: 'Alice Smith', user_name: 'Alice Smith', user_number: '1001', dest_number: '61288887777' });
+      expect(verifyStandardWebhook(derivedSigningSecret(GLOBAL_TOKEN), h.headers, h.raw)).toBe(true);
+    }
+    expect(hooks[2]!.body['conversation_duration']).toBeGreaterThanOrEqual(1);
   });
 
   it('sends only the ticked event types to the global webhook', async () => {
