@@ -127,6 +127,38 @@ describe('apply configuration with calls in progress', () => {
     expect(secondRow.call_duration).toBeLessThanOrEqual(2);
   });
 
+  it('removing a device that is in a call: the call goes on and ends normally; later calls no longer ring that device', async () => {
+    const desk = await pbx.phone('alice-desk', { onIncoming: (c: IncomingCall) => c.answer({ afterMs: 100 }) });
+    const mobile = await pbx.phone('alice-mobile', { onIncoming: (c: IncomingCall) => c.ring() });
+    const caller = await pbx.phone('61400999111', { register: false });
+    const deskIn = desk.waitForIncoming();
+    const first = caller.call(`sip:+61390000000@${pbx.domain}`);
+    await first.waitFor('answered', 8000);
+    const deskCall = await deskIn;
+    await eventually(() => deskCall.state === 'confirmed', 'desk confirmed');
+
+    const del = await pbx.api.send('DELETE', `${ADMIN}/devices/alice-desk`);
+    expect(del.status, del.text).toBe(200);
+    await apply();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(first.state).toBe('confirmed');
+    expect(deskCall.state).toBe('confirmed');
+    expect((await first.bye())?.status).toBe(200);
+    await ended(deskCall);
+    expect(deskCall.endInfo).toMatchObject({ by: 'remote' });
+
+    // The next call rings only the remaining device.
+    let deskRang = false;
+    desk.on('incoming', () => { deskRang = true; });
+    mobile.onIncoming = (c: IncomingCall) => c.answer({ afterMs: 100 });
+    const second = caller.call(`sip:+61390000000@${pbx.domain}`);
+    await second.waitFor('answered', 8000);
+    await second.bye();
+    expect(deskRang).toBe(false);
+    // And the removed device can no longer register.
+    expect((await desk.register()).ok).toBe(false);
+  });
+
   it('refuses a broken staged configuration with 400 listing every error, and leaves the live version untouched', async () => {
     const before = await liveVersion();
     const liveBefore = (await pbx.api.get<{ config: unknown }>(`${ADMIN}/config/live`)).json.data!.config;
