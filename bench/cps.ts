@@ -1,60 +1,107 @@
 /**
- * bench/cps — calls per second through a B2BUA on drachtio-srf + drachtio-lite (issue 2).
+ * bench/cps — calls per second through a B2BUA on drachtio-srf + drachtio-lite (issue 2, "Measure").
  *
  *   SIPp uac ──INVITE──▶ drachtio-lite (SIP core) ◀─wire─▶ drachtio-srf createB2BUA ──▶ SIPp uas
  *
- * Steps the offered rate up; at each step runs SIPp for a fixed number of calls and reports whether every call
- * succeeded, the process RSS and CPU. Prints the highest zero-failure rate. Not a test: no assertions.
+ * Steps the offered rate up; at each step runs SIPp for `rate × seconds` calls and reports whether every call
+ * succeeded, the node process's CPU (per call and as % of one core), event-loop delay, RSS, and the live
+ * transaction / dialog counts. After the last step it waits for the transaction tables to drain (UDP keeps
+ * finished transactions for 64×T1 = 32 s) and prints the counts and RSS again. Not a test: no assertions.
  *
- *   npx tsx bench/cps.ts [--rates 200,400,600,800,1000,1200] [--seconds 10] [--hold-ms 500]
+ *   npx tsx bench/cps.ts [--rates 200,400,600,800,1000] [--seconds 10] [--hold-ms 500] [--drain-s 40]
+ *   node --import tsx --cpu-prof --cpu-prof-dir=<dir> bench/cps.ts …      (profile; see bench/README.md)
+ *
+ * Runs on a shared machine: the load average is printed next to every figure; CPU time per call is the figure
+ * that stays comparable when the box is busy.
  */
 import Srf from 'drachtio-srf';
 import { randomBytes } from 'node:crypto';
-import { createDrachtioLite } from '../src/drachtio-lite/index.js';
+import { loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { DrachtioLiteServer } from '../src/drachtio-lite/index.js';
+import { SipStack } from '../src/sip/index.js';
+import { systemClock } from '../src/common/clock.js';
 import { createLogger } from '../src/common/log.js';
-import { freePort, runSipp, killAllSipp } from '../test/support/sipp.js';
+import { freePort, runSipp, killAllSipp, type SippResult } from '../test/support/sipp.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1]! : dflt;
 }
 
-const rates = arg('rates', '200,400,600,800,1000,1200,1500').split(',').map(Number);
+const rates = arg('rates', '200,400,600,800,1000,1200').split(',').map(Number);
 const seconds = Number(arg('seconds', '10'));
 const holdMs = Number(arg('hold-ms', '500'));
+const drainS = Number(arg('drain-s', '40'));
+const keepGoing = process.argv.includes('--keep-going');
 
-const log = createLogger({ level: 'warn' });
+const log = createLogger({ level: process.env.BENCH_LOG ?? 'warn' });
 const secret = randomBytes(8).toString('hex');
 const sipPort = await freePort();
-const lite = await createDrachtioLite({
-  sip: { listen: [{ transport: 'udp', address: '127.0.0.1', port: sipPort }] },
-  control: { address: '127.0.0.1', port: 0 },
-  secret,
-  log,
-});
+// What createDrachtioLite does, with the stack kept in hand for its transaction count.
+const stack = await SipStack.create({ listen: [{ transport: 'udp', address: '127.0.0.1', port: sipPort }], log });
+const server = new DrachtioLiteServer({ stack, secret, log, clock: systemClock, timers: { t1: 500, t2: 4000 } });
+const control = await server.listen('127.0.0.1', 0);
 const uasPort = await freePort();
 const srf = new Srf();
 await new Promise<void>((resolve, reject) => {
-  srf.connect({ host: '127.0.0.1', port: lite.controlPort, secret });
+  srf.connect({ host: '127.0.0.1', port: control.port, secret });
   srf.once('connect', () => resolve());
   srf.once('error', reject);
 });
+// The usual B2BUA: when one leg ends, hang up the other (srf leaves that to the app).
 srf.invite((req, res) => {
   srf
     .createB2BUA(req, res, `sip:${req.calledNumber || 'bench'}@127.0.0.1:${uasPort}`, { localSdpB: req.body })
+    .then(({ uas: a, uac: b }) => {
+      a.on('destroy', () => { b.destroy().catch(() => undefined); });
+      b.on('destroy', () => { a.destroy().catch(() => undefined); });
+    })
     .catch(() => { /* failures are counted by SIPp */ });
 });
 
 const uas = await runSipp({ scenario: 'uas-answer.xml', port: uasPort, timeoutS: 3600, extra: ['-d', '0', '-max_socket', '60000'] });
 
-interface Step { rate: number; calls: number; ok: boolean; code: number | null; rssMb: number; cpuPct: number; failed: string }
+const mb = (n: number): number => Math.round(n / 1048576);
+const load = (): string => loadavg().map((l) => l.toFixed(1)).join(' ');
+
+/** Live state of every layer: SIP transactions, drachtio-lite tables, srf's dialogs. */
+function tables(): string {
+  const s = stack.stats;
+  const l = server.stats;
+  const srfDialogs = (srf as unknown as { _dialogs?: Map<unknown, unknown> })._dialogs?.size ?? '?';
+  return `sip txns ${s.transactions}  lite dialogs ${l.dialogs} netTxns ${l.networkTransactions} appTxns ${l.appTransactions}  srf dialogs ${srfDialogs}`;
+}
+
+/** `Successful call` / `Failed call` totals and a digest of the error trace. */
+function sippSummary(r: SippResult): { ok: string; failed: string; reasons: string } {
+  const ok = /Successful call\s*\|\s*\S+\s*\|\s*(\d+)/.exec(r.stdout)?.[1] ?? '?';
+  const failed = /Failed call\s*\|\s*\S+\s*\|\s*(\d+)/.exec(r.stdout)?.[1] ?? '?';
+  const counts = new Map<string, number>();
+  for (const line of r.errors.split('\n')) {
+    const m = /(Aborting call[^:]*|Call-Id: \S+ .*|.*(?:timeout|unexpected)[^.]*)/i.exec(line);
+    if (!m) continue;
+    const key = m[1]!.replace(/\d+/g, 'N').slice(0, 100);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const reasons = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([k, n]) => `${n}× ${k}`).join('; ');
+  return { ok, failed, reasons };
+}
+
+interface Step { rate: number; calls: number; ok: boolean; cpuUsPerCall: number; cpuPct: number; peakRssMb: number }
 const results: Step[] = [];
+const rss0 = process.memoryUsage().rss;
+let peakAll = rss0;
+console.log(`bench/cps: ${seconds} s per step, hold ${holdMs} ms, node ${process.version}, load ${load()}, RSS ${mb(rss0)} MB`);
 for (const rate of rates) {
   const calls = rate * seconds;
+  const loadBefore = load();
   const cpu0 = process.cpuUsage();
   const t0 = Date.now();
   let peakRss = 0;
   const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 200);
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
   const uac = await runSipp({
     scenario: 'uac-invite-bye.xml',
     target: `127.0.0.1:${sipPort}`,
@@ -63,25 +110,46 @@ for (const rate of rates) {
     extra: ['-s', 'bench', '-r', String(rate), '-d', String(holdMs), '-l', String(Math.max(rate * 3, 100))],
   });
   const r = await uac.done;
+  lag.disable();
   clearInterval(sampler);
   const cpu = process.cpuUsage(cpu0);
   const wallMs = Date.now() - t0;
-  const failedLine = /Failed call\s*\|\s*\S+\s*\|\s*(\d+)/.exec(r.stdout)?.[1] ?? '?';
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  const sum = sippSummary(r);
+  peakAll = Math.max(peakAll, peakRss);
   const step: Step = {
-    rate, calls, ok: r.code === 0, code: r.code,
-    rssMb: Math.round(peakRss / 1048576),
-    cpuPct: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 100),
-    failed: failedLine,
+    rate, calls, ok: r.code === 0,
+    cpuUsPerCall: Math.round((cpuMs * 1000) / calls),
+    cpuPct: Math.round((cpuMs / wallMs) * 100),
+    peakRssMb: mb(peakRss),
   };
   results.push(step);
-  console.log(`rate ${rate}/s  calls ${calls}  ${step.ok ? 'OK  ' : 'FAIL'} (sipp exit ${r.code}, failed ${failedLine})  peak RSS ${step.rssMb} MB  node CPU ${step.cpuPct}%`);
-  if (!step.ok) break;
+  console.log(
+    `rate ${rate}/s  calls ${calls}  ${step.ok ? 'OK  ' : 'FAIL'} (sipp exit ${r.code}, ok ${sum.ok}, failed ${sum.failed})  ` +
+    `wall ${(wallMs / 1000).toFixed(1)} s  node CPU ${step.cpuPct}% = ${step.cpuUsPerCall} µs/call  ` +
+    `loop delay p99 ${(lag.percentile(99) / 1e6).toFixed(0)} ms max ${(lag.max / 1e6).toFixed(0)} ms  ` +
+    `RSS peak ${step.peakRssMb} MB end ${mb(process.memoryUsage().rss)} MB  load ${loadBefore} → ${load()}`,
+  );
+  console.log(`    after step: ${tables()}`);
+  if (!step.ok && sum.reasons) console.log(`    sipp errors: ${sum.reasons}`);
+  if (!step.ok && !keepGoing) break;
   await new Promise((res) => setTimeout(res, 2000));
 }
 const best = results.filter((s) => s.ok).at(-1);
-console.log(`\nhighest zero-failure rate: ${best ? `${best.rate} calls/s (RSS ${best.rssMb} MB)` : 'none'}`);
+console.log(`\nhighest zero-failure rate: ${best ? `${best.rate} calls/s at ${best.cpuUsPerCall} µs CPU/call (peak RSS ${best.peakRssMb} MB)` : 'none'}`);
+
+// Drain: every finished transaction must go away once its wait timer (≤ 64×T1) has fired.
+const drainStart = Date.now();
+while (Date.now() - drainStart < drainS * 1000) {
+  if (stack.stats.transactions === 0 && server.stats.dialogs === 0) break;
+  await new Promise((res) => setTimeout(res, 1000));
+}
+(globalThis as { gc?: () => void }).gc?.();
+console.log(`after ${((Date.now() - drainStart) / 1000).toFixed(0)} s drain: ${tables()}  RSS ${mb(process.memoryUsage().rss)} MB (peak ${mb(peakAll)} MB, start ${mb(rss0)} MB)  load ${load()}`);
+if (server.stats.dialogs > 0) console.log('    some live dialogs:', JSON.stringify(server.describeDialogs(3)));
 uas.kill();
 killAllSipp();
 srf.disconnect();
-await lite.close();
+await server.close();
+await stack.close();
 process.exit(0);
