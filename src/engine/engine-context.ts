@@ -1,7 +1,7 @@
 /** What calls and node handlers get from the engine: the shared services, never module-level state. */
 import type { Clock } from '../common/clock.js';
 import type { Logger } from '../common/log.js';
-import type { Store } from '../store/store.js';
+import type { Store } from '../store/index.js';
 import type { NodeHandlerRegistry } from './flows/node-handler.js';
 import type { LocationService } from './location/location-service.js';
 import type { SrfLike } from './srf-types.js';

@@ -5,8 +5,8 @@
  */
 import type { Clock } from '../common/clock.js';
 import type { Logger } from '../common/log.js';
-import type { FlowNode } from '../config/types.js';
-import type { Store } from '../store/store.js';
+import type { FlowNode } from '../config/index.js';
+import type { Store } from '../store/index.js';
 import { CallTable } from './call/call-factory.js';
 import { UserPresence, type EngineContext } from './engine-context.js';
 import type { ConfigControl, EngineFacade, OriginateRequest, OriginateResult, SystemStatus } from './facade.js';

@@ -2,8 +2,8 @@
  * Creates calls: the unique_call_id, the history writer and the Call, registered in the engine's table of
  * active calls until they end.
  */
-import type { ConfigVersion } from '../../config/types.js';
-import type { CallDirection } from '../../store/store.js';
+import type { ConfigVersion } from '../../config/index.js';
+import type { CallDirection } from '../../store/index.js';
 import type { EngineContext } from '../engine-context.js';
 import { CallRecorder } from '../records/call-recorder.js';
 import type { UniqueCallIdGenerator } from '../unique-call-id.js';

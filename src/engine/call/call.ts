@@ -5,7 +5,7 @@
  */
 import { InvalidStateError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
-import type { ConfigVersion, FlowConfig, FlowNode, NodeOutcome, UserConfig } from '../../config/types.js';
+import type { ConfigVersion, FlowConfig, FlowNode, NodeOutcome, UserConfig } from '../../config/index.js';
 import type { EngineContext } from '../engine-context.js';
 import { resolveNext } from '../../config/next.js';
 import type { CallRecorder } from '../records/call-recorder.js';

@@ -3,7 +3,7 @@
  * It carries what the call record needs; the srf objects stay with whoever drives the leg.
  */
 import { newId, type Brand } from '../../common/ids.js';
-import type { LegRecord } from '../../store/store.js';
+import type { LegRecord } from '../../store/index.js';
 import { isoUtc } from '../records/time.js';
 
 /** Leg identifier (`leg_…`). */

@@ -2,7 +2,7 @@
  * Rings several users at once and bridges the first device that answers: the building block of the user node,
  * and of queue and ring-group handlers (they pass their context so events carry queue_name / ring_group_name).
  */
-import type { UserConfig } from '../../config/types.js';
+import type { UserConfig } from '../../config/index.js';
 import type { Call } from '../call/call.js';
 import { Fork, type ForkTarget } from '../fork.js';
 import type { LocationService } from '../location/location-service.js';

@@ -3,7 +3,7 @@
  * node; the outcome picks the node's `next`. A feature (queues, ring groups, IVR) adds a handler to the
  * registry and never touches `call.ts`.
  */
-import type { FlowNode, NextRef, NodeOutcome } from '../../config/types.js';
+import type { FlowNode, NextRef, NodeOutcome } from '../../config/index.js';
 import type { Call } from '../call/call.js';
 
 /**

@@ -1,5 +1,5 @@
 /** The `play` node. Playing a file needs the media layer; until it exists the node is skipped. */
-import type { PlayNode } from '../../config/types.js';
+import type { PlayNode } from '../../config/index.js';
 import type { Call } from '../call/call.js';
 import type { HandlerOutcome, NodeHandler } from './node-handler.js';
 

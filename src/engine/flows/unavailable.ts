@@ -2,7 +2,7 @@
  * Placeholders for node types whose handlers are not built yet (queues and ring groups, issue #4): the caller
  * gets 480 and the log says why. Registering the real handler replaces these.
  */
-import type { QueueNode, RingGroupNode } from '../../config/types.js';
+import type { QueueNode, RingGroupNode } from '../../config/index.js';
 import type { Call } from '../call/call.js';
 import { Status } from '../sip-status.js';
 import type { HandlerOutcome, NodeHandler } from './node-handler.js';

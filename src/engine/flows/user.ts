@@ -1,5 +1,5 @@
 /** The `user` node: ring every registered device of one user (SPEC.md §2 "Inbound to a user"). */
-import type { UserNode } from '../../config/types.js';
+import type { UserNode } from '../../config/index.js';
 import type { Call } from '../call/call.js';
 import { dialUsers } from './dial-users.js';
 import type { HandlerOutcome, NodeHandler } from './node-handler.js';

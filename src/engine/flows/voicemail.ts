@@ -1,5 +1,5 @@
 /** The `voicemail` node. Recording a message needs the media layer; until it exists the caller gets 480. */
-import type { VoicemailNode } from '../../config/types.js';
+import type { VoicemailNode } from '../../config/index.js';
 import type { Call } from '../call/call.js';
 import { Status } from '../sip-status.js';
 import type { HandlerOutcome, NodeHandler } from './node-handler.js';

@@ -2,7 +2,7 @@
  * The `webhook` node (a webhook object, SPEC.md §1/§3): commits a `webhook_component_event` addressed to the
  * object's own URL, token and headers, and continues at once; delivery is the dispatcher's job.
  */
-import type { WebhookNode } from '../../config/types.js';
+import type { WebhookNode } from '../../config/index.js';
 import type { Call } from '../call/call.js';
 import type { HandlerOutcome, NodeHandler } from './node-handler.js';
 

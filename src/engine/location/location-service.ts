@@ -5,7 +5,7 @@
  */
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import type { Logger } from '../../common/log.js';
-import type { Registration, Store } from '../../store/store.js';
+import type { Registration, Store } from '../../store/index.js';
 
 /** Where to send a request for one binding: the contact as Request-URI, the source address as next hop (NAT). */
 export interface ContactTarget {

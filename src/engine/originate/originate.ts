@@ -9,7 +9,7 @@ import { OriginateError } from '../facade.js';
 import type { Call } from '../call/call.js';
 import type { CallTable } from '../call/call-factory.js';
 import { DialogCallerSide } from '../call/caller-side.js';
-import type { TrunkConfig, UserConfig } from '../../config/types.js';
+import type { TrunkConfig, UserConfig } from '../../config/index.js';
 import type { EngineContext } from '../engine-context.js';
 import { callerFromHeader, targetsOf } from '../flows/dial-users.js';
 import { Fork } from '../fork.js';

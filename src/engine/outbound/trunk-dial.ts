@@ -3,7 +3,7 @@
  * the presented caller id in From and P-Asserted-Identity, digest credentials when the trunk has them, and a
  * CANCEL when the signal aborts.
  */
-import type { TrunkConfig } from '../../config/types.js';
+import type { TrunkConfig } from '../../config/index.js';
 import type { Call } from '../call/call.js';
 import type { Leg } from '../call/leg.js';
 import { Status } from '../sip-status.js';

@@ -5,9 +5,9 @@
  */
 import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/log.js';
-import type { UserConfig } from '../../config/types.js';
-import { compatNumber, toOutboxEvent, type EventFieldsByType, type EventType } from '../../events/event-types.js';
-import type { CallCommit, CallDirection, CallRecord, EndpointRef, GroupCallRecord, OutboxEvent, Store, UserCallRecord } from '../../store/store.js';
+import type { UserConfig } from '../../config/index.js';
+import { compatNumber, toOutboxEvent, type EventFieldsByType, type EventType } from '../../events/index.js';
+import type { CallCommit, CallDirection, CallRecord, EndpointRef, GroupCallRecord, OutboxEvent, Store, UserCallRecord } from '../../store/index.js';
 import type { Leg } from '../call/leg.js';
 import { durationS, isoUtc } from './time.js';
 

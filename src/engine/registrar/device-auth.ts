@@ -4,7 +4,7 @@
  * be enumerated; a source that keeps failing is refused outright for a while.
  */
 import type { ConfigControl } from '../facade.js';
-import type { DeviceConfig, PbxConfig, UserConfig } from '../../config/types.js';
+import type { DeviceConfig, PbxConfig, UserConfig } from '../../config/index.js';
 import { Status } from '../sip-status.js';
 import type { SrfRequest } from '../srf-types.js';
 import { DigestServer, type DigestAlgorithm } from '../../sip/digest.js';

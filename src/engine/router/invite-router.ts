@@ -4,7 +4,7 @@
  * the matching behaviour: a DID's flow, an internal call to an extension, or an outbound call via the trunk.
  */
 import type { Logger } from '../../common/log.js';
-import type { ConfigVersion, FlowConfig, TrunkConfig, UserConfig } from '../../config/types.js';
+import type { ConfigVersion, FlowConfig, TrunkConfig, UserConfig } from '../../config/index.js';
 import type { Call } from '../call/call.js';
 import type { CallTable } from '../call/call-factory.js';
 import { UasCallerSide } from '../call/caller-side.js';

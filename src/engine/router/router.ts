@@ -3,7 +3,7 @@
  * then as an extension, and anything else from an authenticated device goes out through the trunk. The router
  * is pure: authentication is the caller's business, and the result says whether it is required.
  */
-import type { FlowConfig, NumberConfig, PbxConfig, UserConfig } from '../../config/types.js';
+import type { FlowConfig, NumberConfig, PbxConfig, UserConfig } from '../../config/index.js';
 
 /** Where a call goes. */
 export type Route =
