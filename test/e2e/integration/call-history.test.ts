@@ -171,6 +171,11 @@ describe('call history end to end', () => {
     if (utcDay !== first) expect(await userCalls({ from_date: utcDay, to_date: utcDay, users_numbers: '1001' })).not.toContainEqual(rows[0]);
   });
 
+  it('ignores unknown parameters and treats an empty value as absent (compat)', async () => {
+    expect(ids(await userCalls({ foo: 'bar', page: 7, sort_by: 'oldest_first' }))).toEqual(ids(rows));
+    expect(ids(await userCalls({ from_date: '', to_date: '', users_numbers: '', unique_call_id: '', sort_by: 'oldest_first' }))).toEqual(ids(rows));
+  });
+
   it('answers 400 naming the parameter for bad dates, bad ranges, bad sort, offset and limit', async () => {
     await bad({ from_date: '2026-13-01' }, 'from_date');
     await bad({ to_date: 'yesterday' }, 'to_date');

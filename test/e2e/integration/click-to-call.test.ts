@@ -144,6 +144,25 @@ describe('click-to-call end to end', () => {
     uas.kill();
   });
 
+  it('rings every registered device of the user; the first to answer is bridged, the other gets CANCEL', async () => {
+    const desk = await pbx.phone('alice-desk', { onIncoming: (c: IncomingCall) => c.ring() });
+    const mobile = await pbx.phone('alice-mobile', { onIncoming: (c: IncomingCall) => { c.ring(); c.answer({ afterMs: 400, sdp: DEVICE_OFFER }); } });
+    const uas = await trunkUas('uas-answer-then-bye.xml', 500);
+    const deskIn = desk.waitForIncoming(5000);
+    const mobileIn = mobile.waitForIncoming(5000);
+    const r = await callToNumber({ user_number: '1001', number_to_call: '+61288884444' });
+    expect(r.status, r.text).toBe(200);
+    const [d, m] = await Promise.all([deskIn, mobileIn]);
+    expect(d.from).toMatch(/sip:\+?61288884444@/);
+    expect(m.from).toMatch(/sip:\+?61288884444@/);
+    await ended(d);
+    expect(d.endInfo).toMatchObject({ reason: 'cancelled' });
+    sippOk(await uas.done, 'trunk UAS');
+    await ended(m);
+    expect(tracedRequests(uas.messages(), 'INVITE')).toHaveLength(1);
+    await eventually(async () => (await pbx.api.get<{ active_calls: number }>(`${V2}/get-system-status`)).json.data!.active_calls === 0, 'no active call');
+  });
+
   it('answers 404 for an unknown user, 409 for a user without a registered device, 400 naming a bad number_to_call', async () => {
     for (const kind of ['json', 'form', 'multipart'] as const) {
       const unknown = await callToNumber({ user_number: '9999', number_to_call: '+61288887777' }, kind);
@@ -162,6 +181,17 @@ describe('click-to-call end to end', () => {
       const missing = await callToNumber({ user_number: '1001' }, kind);
       expect(missing.status).toBe(400);
       expect(missing.json.message).toContain('number_to_call');
+      const noUser = await callToNumber({ number_to_call: '+61288887777' }, kind);
+      expect(noUser.status).toBe(400);
+      expect(noUser.json.message).toContain('user_number');
+      const badCallerId = await callToNumber({ user_number: '1001', number_to_call: '+61288887777', caller_id: 'anonymous' }, kind);
+      expect(badCallerId.status).toBe(400);
+      expect(badCallerId.json.message).toContain('caller_id');
     }
+    // A body that is not JSON at all, under a JSON content type, is a 400 in the envelope too.
+    const { request } = await import('undici');
+    const broken = await request(`${pbx.sb.baseUrl}${V2}/call-to-number`, { method: 'POST', headers: { token: 'demo-api-key', 'content-type': 'application/json' }, body: '{"user_number": "1001",' });
+    expect(broken.statusCode).toBe(400);
+    expect(await broken.body.json()).toMatchObject({ code: 400, status: 'error' });
   });
 });
