@@ -40,11 +40,18 @@ export function onNetworkRequest(ctx: LiteContext, req: SipRequest, rc: RequestC
     return reject(txn, req, Status.ServiceUnavailable);
   }
   const nt: NetTxn = {
-    id: newTransactionId(), owner, request: req, txn, source: rc.source, local: rc.local,
+    id: newTransactionId(), owner, request: req, txn, source: rc.source, local: usableLocal(ctx, rc),
     toTag: generateTag(), finalSent: false,
   };
   track(ctx, nt);
   forward(ctx, owner, req, rc.source, nt.id, '', rc.local);
+}
+
+/** The local endpoint a request arrived on, with a wildcard bind (0.0.0.0, ::) resolved to an interface address for Contact. */
+function usableLocal(ctx: LiteContext, rc: RequestContext): Endpoint {
+  const a = rc.local.address;
+  if (a !== '0.0.0.0' && a !== '::') return rc.local;
+  return { ...ctx.stack.localEndpointFor(rc.source), port: rc.local.port };
 }
 
 function track(ctx: LiteContext, nt: NetTxn): void {
@@ -78,7 +85,7 @@ function onInDialogRequest(ctx: LiteContext, req: SipRequest, rc: RequestContext
   if (!check.ok) return reject(txn, req, check.status, check.reason);
   if (req.method === 'BYE') stop2xx(d);
   const nt: NetTxn = {
-    id: newTransactionId(), owner: d.owner as ClientConnection, request: req, txn, source: rc.source, local: rc.local,
+    id: newTransactionId(), owner: d.owner as ClientConnection, request: req, txn, source: rc.source, local: usableLocal(ctx, rc),
     toTag: d.sip.localTag, dialog: d, finalSent: false,
   };
   track(ctx, nt);
