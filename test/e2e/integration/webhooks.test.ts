@@ -215,6 +215,30 @@ describe('webhooks end to end', () => {
     expect(hooks[2]!.body['conversation_duration']).toBeGreaterThanOrEqual(1);
   });
 
+  it('a DID call the caller cancels while it rings sends user_inbound then user_inbound_completed with connected_at null', async () => {
+    const desk = await pbx.phone('alice-desk', { onIncoming: (c: IncomingCall) => c.ring() });
+    const caller = await pbx.phone('61400222333', { register: false });
+    const deskIn = desk.waitForIncoming();
+    const out = caller.call(`sip:+61390000000@${pbx.domain}`);
+    const ringing = await deskIn;
+    await new Promise((r) => setTimeout(r, 1100));
+    out.cancel();
+    await ringing.waitFor('cancelled', 5000);
+    const [done] = await rx.waitFor((h) => h.path === '/webhook' && h.body['type'] === 'user_inbound_completed' && h.body['caller_id'] === '61400222333', 1, 'completed');
+    const id = String(done!.body['unique_call_id']);
+    await new Promise((r) => setTimeout(r, 300));
+    const hooks = globalHooks(id);
+    expect(hooks.map((h) => h.body['type'])).toEqual(['user_inbound', 'user_inbound_completed']);
+    expect(hooks.map((h) => h.body['sequence'])).toEqual([1, 2]);
+    expect(Object.keys(done!.body).sort()).toEqual(FIELDS['user_inbound_completed']);
+    expect(done!.body).toMatchObject({ connected_at: null, user_number: '1001', dest_number: '61390000000', caller_name: null });
+    expect(Number.isInteger(done!.body['call_duration'])).toBe(true);
+    expect(done!.body['call_duration']).toBeGreaterThanOrEqual(1);
+    expect([0, null]).toContain(done!.body['conversation_duration']);
+    const row = await eventually(async () => (await pbx.api.get<Array<Record<string, unknown>>>(`${V2}/get-user-calls`, { unique_call_id: id })).json.data?.[0], 'history row');
+    expect(row).toMatchObject({ type: 'user_inbound_missed', connected_at: null, call_duration: done!.body['call_duration'] });
+  });
+
   it('sends only the ticked event types to the global webhook', async () => {
     const patched = await pbx.api.send('PATCH', `${ADMIN}/webhook`, { events: ['user_inbound_completed'] });
     expect(patched.status, patched.text).toBe(200);
