@@ -41,7 +41,7 @@ describe('engine lifecycle', () => {
     }
   });
 
-  it('a webhook node commits a webhook_component_event for the object\'s own endpoint and goes on (queue → 480 until issue #4)', async () => {
+  it('a webhook node commits a webhook_component_event for the object\'s own endpoint and goes on (to the queue: no agent registered → its next, voicemail → 480 until media exists)', async () => {
     const h = await start();
     const caller = await h.phone('61400777888');
     const out = caller.call(`sip:+61390000001@${h.domain}`);
@@ -52,7 +52,7 @@ describe('engine lifecycle', () => {
     expect(ev.payload).toMatchObject({ type: 'webhook_component_event', user_name: null, user_number: '61400777888', dest_number: '61390000001', component_name: 'New lead', sequence: 1 });
     expect(ev.payload['call_start_at']).toMatch(/Z$/);
     const rec = await eventually(async () => (await h.store.getCall(ev.unique_call_id!))?.ended_at ? h.store.getCall(ev.unique_call_id!) : undefined, 'record');
-    expect(rec?.hangup_cause).toBe('queue-unavailable');
+    expect(rec?.hangup_cause).toBe('voicemail-unavailable');
   });
 
   it('a call keeps the configuration version it started with; the next call uses the applied one', async () => {
