@@ -4,10 +4,10 @@
  */
 import type { Clock } from '../common/clock.js';
 import type { Logger } from '../common/log.js';
-import type { PbxConfig } from '../config/types.js';
-import type { EngineFacade } from '../engine/facade.js';
+import type { PbxConfig } from '../config/index.js';
+import type { EngineFacade } from '../engine/index.js';
 import type { WebhookAdmin } from '../events/index.js';
-import type { Store } from '../store/store.js';
+import type { Store } from '../store/index.js';
 
 /** Everything {@link buildApp} needs. */
 export interface ApiDeps {

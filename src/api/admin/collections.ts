@@ -3,7 +3,7 @@
  * one generic set of routes per section, keyed by the item's natural key.
  */
 import type { FastifyInstance } from 'fastify';
-import type { PbxConfig } from '../../config/types.js';
+import type { PbxConfig } from '../../config/index.js';
 import { ApiError, ok } from '../errors.js';
 import { envelope, responses } from '../schemas.js';
 import { schemaRef } from './config-schema.js';

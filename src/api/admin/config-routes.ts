@@ -3,7 +3,7 @@
  * staged edits, and apply (validate the whole staged configuration; make it live as a new version).
  */
 import type { FastifyInstance } from 'fastify';
-import type { EngineFacade } from '../../engine/facade.js';
+import type { EngineFacade } from '../../engine/index.js';
 import { ApiError, ok } from '../errors.js';
 import { envelope, responses, type JsonSchema } from '../schemas.js';
 import { diffConfig, maskSecrets } from './diff.js';

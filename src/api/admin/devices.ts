@@ -3,7 +3,7 @@
  * usernames are unique across the PBX). Edits go to the staged configuration.
  */
 import type { FastifyInstance } from 'fastify';
-import type { DeviceConfig, PbxConfig, UserConfig } from '../../config/types.js';
+import type { DeviceConfig, PbxConfig, UserConfig } from '../../config/index.js';
 import { ApiError, ok } from '../errors.js';
 import { envelope, responses, type JsonSchema } from '../schemas.js';
 import { bodySchema, deviceShape, responseSchema, schemaRef } from './config-schema.js';

@@ -3,7 +3,7 @@
  * are matched by their items' keys (`/users/1001/ring_timeout_s`), so inserting a user does not show every
  * later user as changed; other lists are compared whole.
  */
-import type { PbxConfig } from '../../config/types.js';
+import type { PbxConfig } from '../../config/index.js';
 
 /** One change: `added` (only in staged), `removed` (only in live) or `changed`. */
 export interface ConfigChange {

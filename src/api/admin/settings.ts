@@ -3,7 +3,7 @@
  * access (whitelist, trusted proxies, rate limit) and the API key (regenerated, shown once, never read back).
  */
 import type { FastifyInstance } from 'fastify';
-import type { PbxConfig } from '../../config/types.js';
+import type { PbxConfig } from '../../config/index.js';
 import { randomToken } from '../../common/ids.js';
 import { isValidBlock } from '../auth.js';
 import { ApiError, ok } from '../errors.js';

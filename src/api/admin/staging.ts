@@ -2,8 +2,8 @@
  * Admin edits go to the STAGED configuration (SPEC.md §1 "apply configuration"): read it, change a copy, stage
  * the copy. Edits are serialized so two concurrent requests can not lose each other's change.
  */
-import type { PbxConfig } from '../../config/types.js';
-import type { ConfigControl } from '../../engine/facade.js';
+import type { PbxConfig } from '../../config/index.js';
+import type { ConfigControl } from '../../engine/index.js';
 
 /** Reads and edits the staged configuration. */
 export interface Staging {

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { AdminResult, WebhookAdmin } from '../../events/index.js';
-import type { DeliveryStatus } from '../../store/store.js';
+import type { DeliveryStatus } from '../../store/index.js';
 import { ApiError, badParameter, ok } from '../errors.js';
 import { envelope, nullable, responses, type JsonSchema } from '../schemas.js';
 

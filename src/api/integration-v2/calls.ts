@@ -2,7 +2,10 @@
  * `call-to-number` (click-to-call) and `get-system-status` (SPEC.md §4, compat).
  */
 import type { FastifyInstance } from 'fastify';
-import { OriginateError, type OriginateErrorCode } from '../../engine/facade.js';
+import { OriginateError } from '../../engine/index.js';
+
+/** Why the engine refused an originate. */
+type OriginateErrorCode = OriginateError['code'];
 import type { ApiDeps } from '../deps.js';
 import { ApiError, ok } from '../errors.js';
 import { E164_PATTERN, EXTENSION_PATTERN, envelope, nullable, responses } from '../schemas.js';

@@ -3,7 +3,7 @@
  * in the PBX time zone (luxon), converted to an inclusive UTC range.
  */
 import { DateTime } from 'luxon';
-import type { HistoryQuery } from '../../store/store.js';
+import type { HistoryQuery } from '../../store/index.js';
 import { badParameter } from '../errors.js';
 import { DATE_PATTERN, type JsonSchema } from '../schemas.js';
 

@@ -3,7 +3,7 @@
  * PBX family returns them, numbers as digits without '+'.
  */
 import type { FastifyInstance } from 'fastify';
-import type { GroupCallRecord, HistoryQuery, UserCallRecord } from '../../store/store.js';
+import type { GroupCallRecord, HistoryQuery, UserCallRecord } from '../../store/index.js';
 import type { ApiDeps } from '../deps.js';
 import { ok } from '../errors.js';
 import { envelope, nullable, responses, type JsonSchema } from '../schemas.js';
