@@ -18,10 +18,10 @@ export interface ApiDeps {
   /** The events module's delivery-log functions; without them the webhook admin routes answer 501. */
   webhooksAdmin?: WebhookAdmin;
   log: Logger;
-  /** Drives the rate limiter and redelivery times; default the system clock. */
+  /** Drives the rate limiter and the fallback uptime; default the system clock. */
   clock?: Clock;
   /** Switchboard version (OpenAPI `info.version`). */
   version: string;
-  /** Process start, epoch ms (fallback uptime when the engine cannot answer). */
+  /** Process start, epoch ms: the uptime reported (with `version`) in the 503 when the engine cannot answer. */
   startedAt: number;
 }

@@ -2,6 +2,7 @@
  * `call-to-number` (click-to-call) and `get-system-status` (SPEC.md §4, compat).
  */
 import type { FastifyInstance } from 'fastify';
+import { systemClock } from '../../common/clock.js';
 import { OriginateError } from '../../engine/index.js';
 
 /** Why the engine refused an originate. */
@@ -114,7 +115,8 @@ export function registerCallRoutes(app: FastifyInstance, deps: ApiDeps): void {
       s = await deps.engine.status();
     } catch (err) {
       deps.log.warn({ err }, 'engine status failed');
-      throw new ApiError(503, 'Call engine unavailable');
+      const now = (deps.clock ?? systemClock).now();
+      throw new ApiError(503, 'Call engine unavailable', { version: deps.version, uptime: Math.max(0, Math.floor((now - deps.startedAt) / 1000)) });
     }
     return ok({
       version: s.version,

@@ -148,13 +148,14 @@ describe('get-system-status', () => {
     });
   });
 
-  it('answers 503 when the engine cannot answer', async () => {
+  it('answers 503 with the API\'s own version and uptime when the engine cannot answer', async () => {
     const saved = h.engine.statusImpl;
     h.engine.statusImpl = async () => { throw new Error('down'); };
+    h.clock.advance(90_500);
     try {
       const r = await h.app.inject({ url: '/api/integration/v2/get-system-status', headers: auth });
       expect(r.statusCode).toBe(503);
-      expect(r.json()).toEqual({ code: 503, status: 'error', message: 'Call engine unavailable' });
+      expect(r.json()).toEqual({ code: 503, status: 'error', message: 'Call engine unavailable', data: { version: '0.1.0-test', uptime: 90 } });
     } finally {
       h.engine.statusImpl = saved;
     }
