@@ -9,13 +9,13 @@ import {
   serializeMessage, type ClientTransaction, type Endpoint, type ServerTransaction, type SipMessage, type SipRequest, type SipStack,
 } from '../sip/index.js';
 import type { ClientConnection } from './client-connection.js';
-import type { DialogTable, LiteDialog } from './dialogs.js';
+import type { DialogOwner, DialogTable, LiteDialog } from './dialogs.js';
 import { formatWireTime, type WireMeta } from './wire/commands.js';
 
 /** A network request handed to an app and awaiting its response. */
 export interface NetTxn {
   readonly id: string;
-  readonly owner: ClientConnection;
+  readonly owner: DialogOwner;
   readonly request: SipRequest;
   readonly txn: ServerTransaction;
   readonly source: Endpoint;
@@ -32,7 +32,7 @@ export interface NetTxn {
 /** A request an app sent, awaiting responses from the network. */
 export interface AppTxn {
   readonly id: string;
-  readonly owner: ClientConnection;
+  readonly owner: DialogOwner;
   readonly request: SipRequest;
   readonly txn: ClientTransaction;
   readonly destination: Endpoint;

@@ -8,9 +8,13 @@ import {
   dialogIdFor, getTag, parseNameAddr, parseUri, type Dialog, type Endpoint, type SipRequest, type SuccessRetransmitter,
 } from '../sip/index.js';
 
-/** Who owns a dialog (a connected app); the server treats it as opaque. */
+/** Who owns a dialog: a connected app (`ClientConnection`). */
 export interface DialogOwner {
   readonly id: string;
+  /** Whether the app is still connected. */
+  readonly open: boolean;
+  /** Writes one server message to the app. */
+  send(payload: string): void;
 }
 
 /** One dialog (one leg) the server keeps for an app. */

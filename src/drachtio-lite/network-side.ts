@@ -9,7 +9,7 @@ import {
   type Endpoint, type RequestContext, type ServerTransaction, type SipRequest, type SipResponse,
 } from '../sip/index.js';
 import type { ClientConnection } from './client-connection.js';
-import { destinationOf, dialogIdOf, type LiteDialog } from './dialogs.js';
+import { destinationOf, dialogIdOf, type DialogOwner, type LiteDialog } from './dialogs.js';
 import {
   contactFor, hostportOf, metaFor, newTransactionId, wireText, type LiteContext, type NetTxn,
 } from './context.js';
@@ -17,7 +17,7 @@ import { copyAppHeaders, defaultContentType, replaceLocalhost } from './app-mess
 import { failReply, responseSentReply, sipMessageFrame } from './wire/commands.js';
 
 /** Sends a network message to its app: `sip|network|…|txnId|dialogId|` + SIP. */
-function forward(ctx: LiteContext, to: ClientConnection, msg: SipRequest | SipResponse, peer: Endpoint, txnId: string, dialogId: string, local?: Endpoint): void {
+function forward(ctx: LiteContext, to: DialogOwner, msg: SipRequest | SipResponse, peer: Endpoint, txnId: string, dialogId: string, local?: Endpoint): void {
   const { wire, text } = wireText(msg);
   ctx.log.debug({ client: to.id, what: msg.kind === 'request' ? msg.method : msg.status, callId: msg.callId, txnId, dialogId, from: `${peer.address}:${peer.port}` }, 'network message to app');
   to.send(sipMessageFrame(metaFor(ctx, 'network', wire, peer), txnId, dialogId, text, local));
@@ -74,7 +74,7 @@ function track(ctx: LiteContext, nt: NetTxn): void {
 
 function onInDialogRequest(ctx: LiteContext, req: SipRequest, rc: RequestContext, txn: ServerTransaction): void {
   const d = ctx.dialogs.findForRequest(req);
-  if (!d || !d.owner || !isOpen(d.owner)) {
+  if (!d || !d.owner.open) {
     ctx.log.debug({ method: req.method, callId: req.callId }, 'request in an unknown dialog: 481');
     // §12.2.2: "If the UAS wishes to reject the request because it does not wish to recreate the dialog, it MUST
     // respond to the request with a 481 (Call/Transaction Does Not Exist) status code".
@@ -85,15 +85,11 @@ function onInDialogRequest(ctx: LiteContext, req: SipRequest, rc: RequestContext
   if (!check.ok) return reject(txn, req, check.status, check.reason);
   if (req.method === 'BYE') stop2xx(d);
   const nt: NetTxn = {
-    id: newTransactionId(), owner: d.owner as ClientConnection, request: req, txn, source: rc.source, local: usableLocal(ctx, rc),
+    id: newTransactionId(), owner: d.owner, request: req, txn, source: rc.source, local: usableLocal(ctx, rc),
     toTag: d.sip.localTag, dialog: d, finalSent: false,
   };
   track(ctx, nt);
   forward(ctx, nt.owner, req, rc.source, nt.id, d.id, rc.local);
-}
-
-function isOpen(owner: unknown): boolean {
-  return (owner as ClientConnection).open !== false;
 }
 
 function onAck(ctx: LiteContext, ack: SipRequest, rc: RequestContext): void {
@@ -104,7 +100,7 @@ function onAck(ctx: LiteContext, ack: SipRequest, rc: RequestContext): void {
     return;
   }
   stop2xx(d);
-  forward(ctx, d.owner as ClientConnection, ack, rc.source, newTransactionId(), d.id, rc.local);
+  forward(ctx, d.owner, ack, rc.source, newTransactionId(), d.id, rc.local);
 }
 
 /** The stack's `onCancel`: the CANCEL got its 200; answer the INVITE 487 and tell the app. */
@@ -193,9 +189,8 @@ function ackTimeout(ctx: LiteContext, d: LiteDialog): void {
   if (d.terminated) return;
   ctx.log.info({ dialogId: d.id }, 'no ACK for 2xx: sending BYE');
   const { bye, destination } = endDialog(ctx, d, 'SIP ;cause=408 ;text="ACK timeout"');
-  const owner = d.owner as ClientConnection;
   const { wire, text } = wireText(bye);
-  owner.send(sipMessageFrame(metaFor(ctx, 'application', wire, destination), 'unsolicited', d.id, text));
+  d.owner.send(sipMessageFrame(metaFor(ctx, 'application', wire, destination), 'unsolicited', d.id, text));
 }
 
 /** Ends dialog `d` on the server's own account: sends a BYE (no app transaction) and forgets the dialog. */

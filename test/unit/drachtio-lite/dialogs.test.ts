@@ -19,7 +19,7 @@ function uasDialog(recordRoute: string[] = []): LiteDialog {
   const ok = createResponse(inv, 200, undefined, { toTag: 'us' });
   ok.append('Contact', '<sip:127.0.0.1:5060>');
   const sip = Dialog.fromUas(inv, ok);
-  return { id: sip.id, sip, owner: { id: 'app_1' }, transport: 'udp', peer: { transport: 'udp', address: '127.0.0.1', port: 5070 }, lastInviteSeq: 0, terminated: false };
+  return { id: sip.id, sip, owner: { id: 'app_1', open: true, send: () => undefined }, transport: 'udp', peer: { transport: 'udp', address: '127.0.0.1', port: 5070 }, lastInviteSeq: 0, terminated: false };
 }
 
 function request(from: string, to: string): SipRequest {
@@ -52,7 +52,7 @@ describe('drachtio-lite dialogs', () => {
     const ok = createResponse(inv, 200, undefined, { toTag: 'them' });
     ok.append('Contact', '<sip:bob@127.0.0.1:5070>');
     const sip = Dialog.fromUac(inv, ok);
-    const d: LiteDialog = { id: sip.id, sip, owner: { id: 'a' }, transport: 'udp', peer: { transport: 'udp', address: '127.0.0.1', port: 5070 }, lastInviteSeq: 1, terminated: false };
+    const d: LiteDialog = { id: sip.id, sip, owner: { id: 'a', open: true, send: () => undefined }, transport: 'udp', peer: { transport: 'udp', address: '127.0.0.1', port: 5070 }, lastInviteSeq: 1, terminated: false };
     const t = new DialogTable();
     t.add(d);
     expect(d.id).toBe('call-1;from-tag=us');
