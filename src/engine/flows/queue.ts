@@ -107,6 +107,14 @@ class QueueVisit {
     }
     const { user, dialog, leg } = result;
     const clock = this.#call.ctx.clock;
+    if (dialog.connected === false && !this.#finished) {
+      // The agent answered and hung up before we answered the caller: the caller keeps its place and waits on.
+      this.#call.log.info({ queue: this.#config.name, agent: user.number }, 'agent hung up before the bridge; caller waits on');
+      this.#call.recorder.userMissed(user);
+      leg.end(clock.now(), 'callee');
+      queues.offerEnded(entry, null);
+      return;
+    }
     if (this.#finished || !queues.offerEnded(entry, user.number)) {
       // The caller left (max_wait_s, hang-up) as the agent answered: hang the agent up.
       this.#call.recorder.userMissed(user);

@@ -4,6 +4,7 @@
  * the caller's final status, agent states afterwards, and the exact event payloads from the outbox.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { HoldMusic } from '../../../src/engine/index.js';
 import type { IncomingCall, OutgoingCall, TestPhone } from '../../../src/sip/phone/index.js';
 import { eventually, startEngineHarness, type EngineHarness } from '../../support/engine-harness.js';
 import { answerAfter, ended, rejectWith, ringOnly, types } from '../../support/engine-calls.js';
@@ -20,6 +21,7 @@ describe('queues', () => {
   let bob: TestPhone;
   let carol: TestPhone;
   let callerSeq = 0;
+  const hold: Array<{ id: string; what: 'start' | 'stop'; file: string | null }> = [];
   const callers: TestPhone[] = [];
 
   beforeAll(async () => {
@@ -37,7 +39,14 @@ describe('queues', () => {
       queueConfig('WrapB', { agents: ['1001', '1002'] }),
     ]);
     did = built.did;
-    h = await startEngineHarness({ config: built.config, engine: { queue: { retryMs: 200, rng: () => 0.99 } } });
+    const holdMusic: HoldMusic = {
+      start(call, file) {
+        hold.push({ id: call.uniqueCallId, what: 'start', file });
+        call.ringing();
+        return { stop: () => void hold.push({ id: call.uniqueCallId, what: 'stop', file }) };
+      },
+    };
+    h = await startEngineHarness({ config: built.config, engine: { queue: { retryMs: 200, rng: () => 0.99, holdMusic } } });
     phones = await registerAgents(h, ['alice-desk', 'bob-desk', 'carol-desk']);
     ({ 'alice-desk': alice, 'bob-desk': bob, 'carol-desk': carol } = phones as Record<string, TestPhone>);
   }, 30_000);
@@ -98,6 +107,8 @@ describe('queues', () => {
     const rows = await h.store.queryQueueCalls({ from: null, to: null, sort: 'newest_first', offset: 0, limit: 10, unique_call_id: id });
     expect(rows).toEqual([{ ...compat(qc), group_name: 'RingAll', type: undefined, queue_name: undefined }].map(({ type: _t, queue_name: _q, ...r }) => r));
     expect((await h.store.getCall(id))).toMatchObject({ status: 'answered', queue_name: 'RingAll', user_number: '1002' });
+    // The hold-music hook started when the caller joined and stopped before the bridge (once each).
+    expect(hold.filter((x) => x.id === id)).toEqual([{ id, what: 'start', file: null }, { id, what: 'stop', file: null }]);
     await agentsBecome(h, AGENTS, 'idle');
   });
 
@@ -188,6 +199,7 @@ describe('queues', () => {
     expect(events.filter((e) => e.type === 'queue_call')).toHaveLength(1);
     expect((await h.store.getCall(id))?.status).toBe('missed');
     expect(h.engine.queues.snapshot().waiting['Short']).toEqual([]);
+    expect(hold.filter((x) => x.id === id).map((x) => x.what)).toEqual(['start', 'stop']);
   });
 
   it('max_callers: a caller beyond the limit goes to next at once (full) and the waiting one is unaffected', async () => {
