@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type Srf from 'drachtio-srf';
 import type { DrachtioLite } from '../../src/drachtio-lite/index.js';
+import { getTag } from '../../src/sip/index.js';
 import { DrachtioPeer, TEST_SDP, waitFor, type Incoming } from '../support/drachtio-peer.js';
 import { connectApp, disconnectApp, liteUri, routed, sipUdp, startLite } from '../support/drachtio-harness.js';
 
@@ -79,6 +80,37 @@ describe('drachtio-lite with several apps', () => {
     await waitFor(() => rang || undefined, '180 at the app');
     disconnectApp(app);
     await waitFor(() => peer.cancels[0], 'CANCEL at the peer');
+  });
+
+  it('a request the app never answers gets 408 after 64*T1, so nothing waits forever', async () => {
+    const lite = await startLite({ t1: 20 });
+    const peer = await DrachtioPeer.create();
+    cleanup.push(() => lite.close(), () => peer.close());
+    const app = await connectApp(lite, (s) => s.options(() => undefined));
+    cleanup.push(() => disconnectApp(app));
+    await routed(lite, 'options');
+    const res = await peer.send(peer.newRequest('OPTIONS', liteUri(lite)), sipUdp(lite)).final;
+    expect(res.status).toBe(408);
+    expect(lite.server.stats.networkTransactions).toBe(0);
+  });
+
+  it('app disconnect with a 3PCC answer it never ACKed: the server ACKs the 2xx, then BYEs', async () => {
+    const { lite, peer } = await setup();
+    peer.autoAnswer = (inc) => {
+      if (inc.req.method !== 'INVITE') return false;
+      peer.respond(inc, 200, { toTag: 'offerer', body: TEST_SDP });
+      return true;
+    };
+    const app = await connectApp(lite);
+    cleanup.push(() => disconnectApp(app));
+    const pending = await app.createUAC(peer.uri('3pcc'), { noAck: true });
+    expect('ack' in pending).toBe(true);
+    disconnectApp(app);
+    const ack = await peer.next('ACK');
+    expect(getTag(ack.req.get('to')!)).toBe('offerer');
+    const bye = await peer.next('BYE');
+    peer.respond(bye, 200);
+    expect(lite.server.stats.dialogs).toBe(0);
   });
 
   it('works over TCP on the SIP side (createUAS + BYE)', async () => {
