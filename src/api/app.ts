@@ -6,7 +6,7 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { systemClock } from '../common/clock.js';
 import { clientAddress, createMatcherCache, createRateLimiter, keyMatches } from './auth.js';
-import { configFormats, sharedConfigSchemas } from './admin/config-schema.js';
+import { configFormats } from './admin/config-schema.js';
 import { adminApi } from './admin/index.js';
 import type { ApiDeps } from './deps.js';
 import { fail, NOT_AUTHORISED, renderError } from './errors.js';
@@ -73,7 +73,6 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   }) as unknown as FastifyInstance;
 
   app.addSchema(ERROR_ENVELOPE);
-  for (const schema of sharedConfigSchemas()) app.addSchema(schema);
   app.setErrorHandler(renderError(deps.log));
   app.setNotFoundHandler((_request, reply) => reply.code(404).send(fail(404, 'Not found')));
   app.addHook('onRequest', authHook(deps));

@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from '../deps.js';
 import { COLLECTIONS, registerCollection } from './collections.js';
+import { sharedConfigSchemas } from './config-schema.js';
 import { registerConfigRoutes } from './config-routes.js';
 import { registerDevices } from './devices.js';
 import { registerSettings } from './settings.js';
@@ -18,6 +19,7 @@ export async function adminApi(app: FastifyInstance, opts: { deps: ApiDeps }): P
   // route and status (those builds re-validate every shared schema and cost seconds at startup). The response
   // schemas still document the routes in the OpenAPI document.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  for (const schema of sharedConfigSchemas()) app.addSchema(schema);
   const staging = createStaging(deps.engine.config);
   for (const spec of COLLECTIONS) registerCollection(app, staging, spec);
   registerDevices(app, staging);
