@@ -10,6 +10,7 @@
  *
  *   npx tsx bench/cps-inbound.ts [--rates 100,200,300,400,500,600,800,1000] [--seconds 10] [--hold-ms 500]
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { killAllSipp, freePort, runSipp } from '../test/support/sipp.js';
 import { startEngineHarness } from '../test/support/engine-harness.js';
 
@@ -30,9 +31,9 @@ const reg = await runSipp({
   extra: ['-key', 'user', 'alice-desk', '-au', 'alice-desk', '-ap', 'alice-desk-pw', '-key', 'domain', h.domain, '-key', 'expires', '7200'],
 });
 if ((await reg.done).code !== 0) throw new Error('the SIPp device could not register');
-const uas = await runSipp({ scenario: 'engine-uas-device.xml', port: devicePort, timeoutS: 7200, extra: ['-max_socket', '60000'] });
+const uas = await runSipp({ scenario: 'engine-uas-device.xml', port: devicePort, timeoutS: 7200, extra: ['-max_socket', '60000', '-l', '100000', '-buff_size', '8388608'] });
 
-interface Step { rate: number; calls: number; ok: boolean; failed: string; rssMb: number; cpuPct: number; events: number; active: number }
+interface Step { rate: number; calls: number; ok: boolean; failed: string; rssMb: number; cpuPct: number; cpuUsPerCall: number; events: number; active: number }
 const results: Step[] = [];
 let eventsBefore = (await h.allEvents()).length;
 for (const rate of rates) {
@@ -41,25 +42,29 @@ for (const rate of rates) {
   const t0 = Date.now();
   let peakRss = 0;
   const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 200);
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
   const uac = await runSipp({
     scenario: 'engine-uac-did.xml', target, calls, timeoutS: seconds * 4 + 30,
     extra: ['-s', '61390000000', '-r', String(rate), '-d', String(holdMs), '-l', String(Math.max(rate * 3, 100))],
   });
   const r = await uac.done;
   clearInterval(sampler);
+  lag.disable();
   const cpu = process.cpuUsage(cpu0);
   const wallMs = Date.now() - t0;
+  const lagMs = `event-loop delay p50 ${(lag.percentile(50) / 1e6).toFixed(0)} / p99 ${(lag.percentile(99) / 1e6).toFixed(0)} / max ${(lag.max / 1e6).toFixed(0)} ms`;
   await new Promise((res) => setTimeout(res, 1500));
   const status = await h.engine.status();
   const eventsNow = (await h.store.listUndispatchedEvents(10_000_000)).length;
   const failed = /Failed call\s*\|\s*\S+\s*\|\s*(\d+)/.exec(r.stdout)?.[1] ?? '?';
   const step: Step = {
     rate, calls, ok: r.code === 0, failed, rssMb: Math.round(peakRss / 1048576),
-    cpuPct: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 100), events: eventsNow - eventsBefore, active: status.active_calls,
+    cpuPct: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 100), cpuUsPerCall: Math.round((cpu.user + cpu.system) / calls), events: eventsNow - eventsBefore, active: status.active_calls,
   };
   eventsBefore = eventsNow;
   results.push(step);
-  console.log(`rate ${rate}/s  calls ${calls}  ${step.ok ? 'OK  ' : 'FAIL'} (sipp exit ${r.code}, failed ${failed})  events ${step.events} (expect ${calls * 3})  peak RSS ${step.rssMb} MB  node CPU ${step.cpuPct}%  active after ${step.active}`);
+  console.log(`rate ${rate}/s  calls ${calls}  ${step.ok ? 'OK  ' : 'FAIL'} (sipp exit ${r.code}, failed ${failed})  events ${step.events} (expect ${calls * 3})  peak RSS ${step.rssMb} MB  node CPU ${step.cpuPct}% (${step.cpuUsPerCall} µs/call)  ${lagMs}  active after ${step.active}`);
   if (!step.ok && process.argv.includes('--debug')) {
     const all = await h.store.listUndispatchedEvents(10_000_000);
     const ids = [...new Set(all.map((e) => e.unique_call_id!))];
@@ -79,7 +84,7 @@ for (const rate of rates) {
   await new Promise((res) => setTimeout(res, 1500));
 }
 const best = results.filter((s) => s.ok).at(-1);
-console.log(`\nhighest zero-failure rate: ${best ? `${best.rate} calls/s (peak RSS ${best.rssMb} MB, ${best.events} events committed)` : 'none'}`);
+console.log(`\nhighest zero-failure rate: ${best ? `${best.rate} calls/s (peak RSS ${best.rssMb} MB, ${best.events} events committed, ${best.cpuUsPerCall} µs CPU per call = ${Math.round(1e6 / best.cpuUsPerCall)} calls/s per core for drachtio-lite + srf + engine + SQLite together)` : 'none'}`);
 uas.kill();
 const uasResult = await uas.done;
 if (!results.every((s) => s.ok)) console.log(`device (SIPp uas) screen:\n${uasResult.stdout.slice(-3500)}`);

@@ -80,7 +80,7 @@ async function phase(name: string): Promise<void> {
   const secs = r.ms / 1000;
   const status = await h.engine.status();
   console.log(`${name}: ${r.ok} ok / ${r.failed} failed in ${secs.toFixed(1)} s → ${Math.round(r.ok / secs)} registrations/s, ${Math.round((2 * r.ok) / secs)} REGISTER requests/s`
-    + `  registered_devices ${status.registered_devices}  engine peak RSS ${mb(peak)} MB  engine CPU ${Math.round(((cpu.user + cpu.system) / 1000 / (wall * 1000)) * 100)}%`);
+    + `  registered_devices ${status.registered_devices}  engine peak RSS ${mb(peak)} MB  engine CPU ${Math.round(((cpu.user + cpu.system) / 1000 / (wall * 1000)) * 100)}% = ${Math.round((cpu.user + cpu.system) / Math.max(1, r.ok))} µs per registration`);
 }
 
 await phase('register');
