@@ -81,6 +81,18 @@ console.log(`queue bench: ${CALLERS} callers → 1 queue (${STRATEGY}) of ${AGEN
   `answer after ${ANSWER_MIN}–${ANSWER_MAX} ms, talk ${TALK_MIN}–${TALK_MAX} ms; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 const cpu0 = process.cpuUsage();
 const t0 = Date.now();
+// Agent states sampled every 100 ms: how busy the agents were kept while callers waited.
+const stateSamples: Record<string, number> = {};
+let samples = 0;
+const sampler = setInterval(() => {
+  const snap = h.engine.queues.snapshot();
+  if ((snap.waiting['Bench']?.length ?? 0) === 0) return;
+  samples++;
+  for (const n of agentNumbers) {
+    const st = snap.agents[n] ?? 'idle';
+    stateSamples[st] = (stateSamples[st] ?? 0) + 1;
+  }
+}, 100);
 const done: Array<Promise<void>> = [];
 for (let i = 0; i < CALLERS; i++) {
   const at = Math.round((i * ARRIVAL_MS) / CALLERS);
@@ -104,6 +116,7 @@ for (let i = 0; i < CALLERS; i++) {
 }
 await Promise.race([Promise.all(done), new Promise((r) => setTimeout(r, 600_000))]);
 const wallMs = Date.now() - t0;
+clearInterval(sampler);
 const cpu = process.cpuUsage(cpu0);
 
 // Let the last commits land, then account for every call.
@@ -128,6 +141,10 @@ console.log(`distributed: ${(answered.length / ((lastAnswer - firstAnswer) / 100
   `(${((lastAnswer - firstAnswer) / 1000).toFixed(1)} s); ${(answered.length / (wallMs / 1000)).toFixed(1)} calls/s over the whole run`);
 console.log(`wait (INVITE → 200): avg ${(waits.reduce((s, x) => s + x, 0) / waits.length / 1000).toFixed(2)} s, p50 ${(pct(50) / 1000).toFixed(2)} s, ` +
   `p95 ${(pct(95) / 1000).toFixed(2)} s, max ${(waits.at(-1)! / 1000).toFixed(2)} s`);
+console.log(`agents while callers waited (avg of ${samples} samples): ${Object.entries(stateSamples).map(([k, v]) => `${k} ${(v / samples).toFixed(1)}`).join(', ')}`);
+const kinds: Record<string, number> = {};
+for (const p of agents) for (const e of p.events) if (['incoming', 'answered', 'cancelled', 'bye-received', 'bye-sent'].includes(e.kind)) kinds[e.kind] = (kinds[e.kind] ?? 0) + 1;
+console.log(`agent phones saw: ${Object.entries(kinds).map(([k, v]) => `${k} ${v}`).join(', ')}`);
 console.log(`calls per agent: min ${Math.min(...counts)}, max ${Math.max(...counts)} over ${counts.length} agents`);
 console.log(`CPU (whole process: engine, drachtio-lite, all phones): ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms = ${((cpu.user + cpu.system) / 1000 / results.length).toFixed(1)} ms per call`);
 const exactlyOnce = callers.every((c) => byCaller.get(c.username) === 1);
