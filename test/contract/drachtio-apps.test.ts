@@ -6,7 +6,8 @@ import type Srf from 'drachtio-srf';
 import type { DrachtioLite } from '../../src/drachtio-lite/index.js';
 import { getTag } from '../../src/sip/index.js';
 import { DrachtioPeer, TEST_SDP, waitFor, type Incoming } from '../support/drachtio-peer.js';
-import { connectApp, disconnectApp, liteUri, routed, sipUdp, startLite } from '../support/drachtio-harness.js';
+import { connectApp, disconnectApp, liteUri, routed, sipUdp, startLite, testLogger } from '../support/drachtio-harness.js';
+import { createDrachtioLite } from '../../src/drachtio-lite/index.js';
 
 describe('drachtio-lite with several apps', () => {
   const cleanup: Array<() => Promise<void> | void> = [];
@@ -111,6 +112,29 @@ describe('drachtio-lite with several apps', () => {
     const bye = await peer.next('BYE');
     peer.respond(bye, 200);
     expect(lite.server.stats.dialogs).toBe(0);
+  });
+
+  it('works over IPv6 (::1): createUAS, Contact in brackets, BYE from the app', async () => {
+    const lite = await createDrachtioLite({
+      sip: { listen: [{ transport: 'udp', address: '::1', port: 0 }], timers: { t1: 100, t2: 400, t4: 500 } },
+      control: { address: '127.0.0.1', port: 0 }, secret: 'cymru', log: testLogger(),
+    });
+    const peer = await DrachtioPeer.create('udp', undefined, '::1');
+    cleanup.push(() => lite.close(), () => peer.close());
+    let uas: Srf.Dialog | undefined;
+    const app = await connectApp(lite, (s) => s.invite((req, res) => { void s.createUAS(req, res, { localSdp: TEST_SDP }).then((d) => { uas = d; }); }));
+    cleanup.push(() => disconnectApp(app));
+    await routed(lite, 'invite');
+    const sip = lite.sipEndpoints[0]!;
+    const invite = peer.newRequest('INVITE', `sip:app@[::1]:${sip.port}`, { body: TEST_SDP });
+    const ok = await peer.send(invite, sip).final;
+    expect(ok.status).toBe(200);
+    expect(ok.get('contact')).toBe(`<sip:[::1]:${sip.port}>`);
+    await peer.ack(invite, ok, sip);
+    await waitFor(() => uas, 'uas dialog');
+    const destroyP = uas!.destroy();
+    peer.respond(await peer.next('BYE'), 200);
+    await destroyP;
   });
 
   it('works over TCP on the SIP side (createUAS + BYE)', async () => {

@@ -68,8 +68,8 @@ export class DrachtioPeer {
     stack.onStrayResponse = (res) => { this.stray.push(res); };
   }
 
-  static async create(transport: 'udp' | 'tcp' = 'udp', timers = { t1: 100, t2: 400, t4: 500 }): Promise<DrachtioPeer> {
-    const stack = await SipStack.create({ listen: [{ transport, address: '127.0.0.1', port: 0 }], timers, log: pino({ level: 'silent' }) });
+  static async create(transport: 'udp' | 'tcp' = 'udp', timers = { t1: 100, t2: 400, t4: 500 }, address = '127.0.0.1'): Promise<DrachtioPeer> {
+    const stack = await SipStack.create({ listen: [{ transport, address, port: 0 }], timers, log: pino({ level: 'silent' }) });
     return new DrachtioPeer(stack);
   }
 
@@ -81,7 +81,8 @@ export class DrachtioPeer {
   /** `sip:<user>@127.0.0.1:<port>` (with `;transport=tcp` on TCP). */
   uri(user = 'peer'): string {
     const e = this.endpoint;
-    return `sip:${user}@${e.address}:${e.port}${e.transport === 'tcp' ? ';transport=tcp' : ''}`;
+    const host = e.address.includes(':') ? `[${e.address}]` : e.address;
+    return `sip:${user}@${host}:${e.port}${e.transport === 'tcp' ? ';transport=tcp' : ''}`;
   }
 
   contact(user = 'peer'): string {
