@@ -96,6 +96,11 @@ describe('queues', () => {
     for (const e of events.filter((x) => x.type.startsWith('user_inbound'))) expect(e.payload).toMatchObject({ queue_name: 'RingAll', ring_group_name: null });
     const qc = events.at(-1)!;
     const answered = events.find((e) => e.type === 'user_inbound_answered')!;
+    expect(compat(answered)).toEqual({
+      type: 'user_inbound_answered', unique_call_id: id, caller_id: number, caller_name: null, user_name: 'Bob Jones', user_number: '1002',
+      dest_number: did['RingAll']!.slice(1), call_start_at: qc.payload['call_start_at'], connected_at: answered.payload['connected_at'],
+      queue_name: 'RingAll', ring_group_name: null,
+    });
     expect(compat(qc)).toEqual({
       type: 'queue_call', unique_call_id: id, caller_id: number, caller_name: null, user_name: 'Bob Jones', user_number: '1002',
       dest_number: did['RingAll']!.slice(1), call_start_at: qc.payload['call_start_at'], connected_at: answered.payload['connected_at'],
@@ -294,6 +299,23 @@ describe('queues', () => {
     await outB.waitFor('answered', 3000);
     await outB.bye();
   }, 20_000);
+
+  it('an agent who unregisters while ringing goes back to idle when the ring ends and is not rung again', async () => {
+    for (const p of [alice, bob, carol]) p.onIncoming = ringOnly;
+    const c = await newCaller();
+    const t0 = Date.now();
+    const out = dial(c.phone, 'RingAll');
+    await eventually(() => ringOrder(phones, t0).length === 3, 'three agents ringing');
+    expect((await carol.unregister()).ok).toBe(true);
+    expect(h.engine.queues.snapshot().agents['1003']).toBe('ringing');
+    // agent_timeout_s (2 s) ends the ring; after the retry pause only alice and bob are offered again.
+    await eventually(() => ringOrder(phones, t0).length === 5, 'the second offer', 5000);
+    expect(ringOrder(phones, t0).slice(3).map((o) => o.device).sort()).toEqual(['alice-desk', 'bob-desk']);
+    expect(h.engine.queues.snapshot().agents['1003']).toBe('idle');
+    out.cancel();
+    await ended(out);
+    expect((await carol.register({ expires: 600 })).ok).toBe(true);
+  });
 
   it('an unregistered agent is skipped; registering again brings them back', async () => {
     for (const p of [alice, bob, carol]) p.onIncoming = ringOnly;
