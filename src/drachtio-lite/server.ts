@@ -19,6 +19,9 @@ import { failReply, okReply, type ClientCommand } from './wire/commands.js';
 /** The version string reported to apps (drachtio-srf parses `vX.Y.Z` only to decide whether to ping). */
 export const SERVER_VERSION = 'v0.9.3-drachtio-lite';
 
+/** How long a new control connection may take to authenticate. */
+export const AUTH_TIMEOUT_MS = 10_000;
+
 /** Dependencies of {@link DrachtioLiteServer}. */
 export interface DrachtioLiteServerDeps {
   stack: SipStack;
@@ -26,6 +29,8 @@ export interface DrachtioLiteServerDeps {
   log: Logger;
   clock: Clock;
   timers: LiteTimers;
+  /** Default {@link AUTH_TIMEOUT_MS}. */
+  authTimeoutMs?: number;
 }
 
 function digest(s: string): Buffer {
@@ -105,6 +110,11 @@ export class DrachtioLiteServer {
     });
     this.#clients.add(conn);
     conn.log.info('app connected');
+    // A connection that never authenticates must not hold a socket forever.
+    const timer = this.#deps.clock.setTimeout(() => {
+      if (!conn.authenticated) conn.close('no authenticate within the time allowed');
+    }, this.#deps.authTimeoutMs ?? AUTH_TIMEOUT_MS);
+    socket.once('close', () => this.#deps.clock.clearTimeout(timer));
   }
 
   #pickClient(verb: string): ClientConnection | undefined {

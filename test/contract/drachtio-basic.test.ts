@@ -5,9 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Srf from 'drachtio-srf';
 import type { DrachtioLite } from '../../src/drachtio-lite/index.js';
 import { connect } from 'node:net';
-import { encodeFrame, FrameDecoder } from '../../src/drachtio-lite/index.js';
+import { createDrachtioLite, encodeFrame, FrameDecoder } from '../../src/drachtio-lite/index.js';
+import { ManualClock } from '../../src/common/clock.js';
 import { DrachtioPeer, waitFor } from '../support/drachtio-peer.js';
-import { connectApp, disconnectApp, liteUri, routed, sipUdp, startLite } from '../support/drachtio-harness.js';
+import { connectApp, disconnectApp, liteUri, routed, sipUdp, startLite, testLogger } from '../support/drachtio-harness.js';
 
 describe('drachtio-lite basics with real drachtio-srf', () => {
   let lite: DrachtioLite;
@@ -134,3 +135,29 @@ async function rawBytes(port: number, bytes: Buffer): Promise<boolean> {
   sock.destroy();
   return closed;
 }
+
+describe('drachtio-lite control connections on a manual clock', () => {
+  it('closes a connection that does not authenticate within 10 s', async () => {
+    const clock = new ManualClock();
+    const lite = await createDrachtioLite({
+      sip: { listen: [{ transport: 'udp', address: '127.0.0.1', port: 0 }] },
+      control: { address: '127.0.0.1', port: 0 }, secret: 'cymru', log: testLogger(), clock,
+    });
+    try {
+      const sock = connect(lite.controlPort, '127.0.0.1');
+      let closed = false;
+      sock.on('close', () => { closed = true; });
+      sock.on('error', () => undefined);
+      await new Promise((r) => sock.once('connect', r));
+      await waitFor(() => lite.server.stats.clients === 1 || undefined, 'server sees the client');
+      clock.advance(9_999);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(closed).toBe(false);
+      clock.advance(1);
+      await waitFor(() => closed || undefined, 'server to close the idle client', 3000);
+      sock.destroy();
+    } finally {
+      await lite.close();
+    }
+  });
+});
