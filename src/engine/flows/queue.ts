@@ -12,7 +12,7 @@ import type { Call } from '../call/call.js';
 import { GroupCallLog } from '../queue/group-record.js';
 import type { HoldMusic, HoldMusicPlayback } from '../queue/hold-music.js';
 import type { QueueEntry, QueueService } from '../queue/queue-service.js';
-import { ringAgents } from '../queue/ring-agents.js';
+import { ringAgents, type RingAgentsResult } from '../queue/ring-agents.js';
 import type { HandlerOutcome, NodeHandler } from './node-handler.js';
 
 /** What the queue handler needs. */
@@ -87,24 +87,32 @@ class QueueVisit {
       queues.offerEnded(entry, null);
       return;
     }
+    const result = await this.#ringAgents(agents, entry);
+    if (result.kind === 'none') queues.offerEnded(entry, null);
+    else await this.#bridge(result, entry);
+  }
+
+  /** Rings the offered agents for agent_timeout_s (aborted when the caller leaves). */
+  async #ringAgents(agents: readonly string[], entry: QueueEntry): Promise<RingAgentsResult> {
     const users = agents.map((a) => this.#call.config.config.users.find((u) => u.number === a)).filter((u): u is UserConfig => !!u);
     const ring = new AbortController();
     this.#ring = ring;
-    let result;
     try {
-      result = await ringAgents(this.#call, users, {
+      return await ringAgents(this.#call, users, {
         from: this.#deps.callerFrom(this.#call), ringTimeoutMs: this.#config.agent_timeout_s * 1000,
-        context: { queue_name: this.#config.name, ring_group_name: null }, onRinging: () => queues.ringing(entry),
+        context: { queue_name: this.#config.name, ring_group_name: null }, onRinging: () => this.#deps.queues.ringing(entry),
       }, ring.signal);
     } catch (err) {
       this.#call.log.error({ err, queue: this.#config.name }, 'ringing queue agents failed');
-      result = { kind: 'none', reason: 'error' } as const;
+      return { kind: 'none', reason: 'error' };
+    } finally {
+      if (this.#ring === ring) this.#ring = null;
     }
-    if (this.#ring === ring) this.#ring = null;
-    if (result.kind === 'none') {
-      queues.offerEnded(entry, null);
-      return;
-    }
+  }
+
+  /** An agent answered: bridge them to the caller, unless one of the two is already gone. */
+  async #bridge(result: Extract<RingAgentsResult, { kind: 'answered' }>, entry: QueueEntry): Promise<void> {
+    const { queues } = this.#deps;
     const { user, dialog, leg } = result;
     const clock = this.#call.ctx.clock;
     if (dialog.connected === false && !this.#finished) {
