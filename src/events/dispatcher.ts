@@ -17,6 +17,7 @@ import { systemClock, type Clock, type TimerHandle } from '../common/clock.js';
 import type { Logger } from '../common/log.js';
 import type { PbxConfig } from '../config/types.js';
 import type { Delivery, DeliveryAttempt, OutboxEvent, Store } from '../store/store.js';
+import { createAttemptWriter } from './attempt-writer.js';
 import { assertDeliveryEdge, type AttemptOutcome } from './delivery-state.js';
 import { StatsCounters, type DeliveryStats } from './delivery-stats.js';
 import { routeEvent, targetFor, validateEndpoint } from './endpoint.js';
@@ -99,6 +100,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   let http: HttpDispatcher | null = deps.fetchDispatcher ?? null;
 
   const stats = new StatsCounters();
+  /** Attempt rows and status changes, batched per event-loop turn into one transaction. */
+  const attempts = createAttemptWriter(store);
   const inflight = new Map<string, Promise<void>>();
   /** Bodies and events fanned out here, so a first attempt needs no extra read. */
   const eventCache = new Map<string, OutboxEvent>();
@@ -204,8 +207,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     }
     // One line per batch, not per event: a bad URL must not flood the log at call rate.
     if (invalid.length) log.error({ events: invalid.length, first_event_id: invalid[0] }, 'webhook events not delivered: endpoint configuration is invalid (url must be http(s), token non-empty)');
-    if (rows.length > 0) await store.createDeliveries(rows);
-    await store.markEventsDispatched(events.map((e) => e.event_id));
+    await store.fanOutEvents(rows, events.map((e) => e.event_id));
     stats.fannedOut += events.length;
     return events.length === batchSize;
   }
@@ -249,14 +251,16 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     const at = clock.now();
     const ev = await loadEvent(d.event_id);
     if (await endpointDisabled(d.endpoint_url)) {
-      stats.disabled++;
       log.warn(ctx, 'webhook delivery stopped: endpoint is disabled');
-      return finish(d, { delivery_id: d.delivery_id, attempt, at, status_code: null, error: 'endpoint disabled; no request sent', duration_ms: 0 }, 'disabled', null);
+      await finish(d, { delivery_id: d.delivery_id, attempt, at, status_code: null, error: 'endpoint disabled; no request sent', duration_ms: 0 }, 'disabled', null);
+      stats.disabled++;
+      return;
     }
     if (!ev) {
-      stats.failed++;
       log.warn(ctx, 'webhook delivery failed: its event is missing from the outbox');
-      return finish(d, { delivery_id: d.delivery_id, attempt, at, status_code: null, error: 'event missing from the outbox', duration_ms: 0 }, 'failed', null);
+      await finish(d, { delivery_id: d.delivery_id, attempt, at, status_code: null, error: 'event missing from the outbox', duration_ms: 0 }, 'failed', null);
+      stats.failed++;
+      return;
     }
     const settings = deliverySettings(cfg);
     const target = targetFor(ev, d.endpoint_url, cfg);
@@ -277,43 +281,49 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   async function settle(d: Delivery, ev: OutboxEvent, row: DeliveryAttempt, outcome: AttemptOutcome, ctx: LogContext, settings: ReturnType<typeof deliverySettings>): Promise<void> {
     switch (outcome.kind) {
       case 'succeeded': {
+        const deliveredAt = clock.now();
+        await finish(d, row, 'succeeded', null);
         stats.sent++;
         const occurred = Date.parse(ev.occurred_at);
-        if (!Number.isNaN(occurred)) stats.latency.add(clock.now() - occurred);
-        return finish(d, row, 'succeeded', null);
+        if (!Number.isNaN(occurred)) stats.latency.add(deliveredAt - occurred);
+        return;
       }
       case 'failed':
-        stats.failed++;
         log.warn({ ...ctx, attempt: row.attempt, status_code: row.status_code, error: row.error }, 'webhook delivery failed for good');
-        return finish(d, row, 'failed', null);
+        await finish(d, row, 'failed', null);
+        stats.failed++;
+        return;
       case 'gone':
-        stats.disabled++;
         await store.setEndpointDisabled(d.endpoint_url, true, `${row.error} on delivery ${d.delivery_id}`);
         disabledCache.set(d.endpoint_url, { disabled: Promise.resolve(true), at: clock.now() });
         log.error({ ...ctx, attempt: row.attempt, status_code: row.status_code }, 'webhook endpoint answered 410 Gone: endpoint disabled, its pending deliveries stop');
-        return finish(d, row, 'disabled', null);
+        await finish(d, row, 'disabled', null);
+        stats.disabled++;
+        return;
       case 'retryable': {
         const decision = decideRetry({
           attempt: row.attempt, createdAtMs: d.created_at, nowMs: clock.now(), scheduleS: settings.retry_schedule_s,
           horizonS: settings.horizon_s, jitter, rng, retryAfterMs: outcome.retryAfterMs,
         });
         if (decision.kind === 'give-up') {
-          stats.failed++;
           log.warn({ ...ctx, attempt: row.attempt, status_code: row.status_code, error: row.error }, `webhook delivery failed for good: ${decision.reason}`);
-          return finish(d, { ...row, error: `${row.error}; ${decision.reason}` }, 'failed', null);
+          await finish(d, { ...row, error: `${row.error}; ${decision.reason}` }, 'failed', null);
+          stats.failed++;
+          return;
         }
-        stats.retries++;
         log.warn({ ...ctx, attempt: row.attempt, status_code: row.status_code, error: row.error, retry_in_ms: decision.delayMs }, 'webhook attempt failed; will retry');
         await finish(d, row, 'pending', decision.at);
+        stats.retries++;
         wakeAt(decision.at);
         return;
       }
     }
   }
 
+  /** Records the attempt and the delivery's new status; resolves once durable (batched with other completions). */
   async function finish(d: Delivery, row: DeliveryAttempt, status: Delivery['status'], nextAt: number | null): Promise<void> {
     assertDeliveryEdge(d.status, status);
-    await store.recordAttempt(row, { status, next_attempt_at: nextAt, last_status_code: row.status_code, last_error: row.error });
+    await attempts.write({ attempt: row, update: { status, next_attempt_at: nextAt, last_status_code: row.status_code, last_error: row.error } });
   }
 
   async function sendTest(type: string, opts: { componentName?: string } = {}): Promise<SendTestResult> {
@@ -336,8 +346,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     const url = ev.endpoint.kind === 'component' ? ev.endpoint.url : cfg.webhook.url;
     const delivery_id = newDeliveryId();
     await store.commit({ events: [ev] });
-    await store.createDeliveries([{ delivery_id, event_id: ev.event_id, endpoint_url: url, next_attempt_at: now }]);
-    await store.markEventsDispatched([ev.event_id]);
+    await store.fanOutEvents([{ delivery_id, event_id: ev.event_id, endpoint_url: url, next_attempt_at: now }], [ev.event_id]);
     log.info({ type, event_id: ev.event_id, delivery_id, url }, 'webhook test event queued');
     wake();
     return { ok: true, event_id: ev.event_id, delivery_id, url };

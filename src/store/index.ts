@@ -18,12 +18,14 @@
  *   endpoint still pending. `recordAttempt` increments `attempts` and ends the lease. `listDeliveries`: newest first.
  * - `createDeliveries` copies unique_call_id, type and sequence from the event; `created_at` = `next_attempt_at`
  *   unless the optional `created_at` is given; rows for unknown events are ignored.
+ * - `fanOutEvents` = `createDeliveries` + `markEventsDispatched` in one transaction; `recordAttempts` = many
+ *   `recordAttempt`s in one transaction, all or nothing (the dispatcher batches its completions through it).
  * - `setEndpointDisabled` only records the endpoint state; the dispatcher decides what to do with its deliveries.
  * - PostgreSQL stores payloads as jsonb: objects come back equal, but key order is not preserved.
  */
 export type {
-  CallCommit, CallDirection, CallRecord, Delivery, DeliveryAttempt, DeliveryStatus, EndpointRef, GroupCallRecord,
-  HistoryQuery, LegRecord, OutboxEvent, Registration, Store, UserCallRecord,
+  AttemptRecord, CallCommit, CallDirection, CallRecord, Delivery, DeliveryAttempt, DeliveryStatus, DeliveryUpdate, EndpointRef,
+  GroupCallRecord, HistoryQuery, LegRecord, NewDelivery, OutboxEvent, Registration, Store, UserCallRecord,
 } from './store.js';
 export { StoreError, StoreArgumentError, STORE_ERROR_CODE } from './errors.js';
 export { MAX_HISTORY_LIMIT } from './sql/history.js';

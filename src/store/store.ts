@@ -146,6 +146,24 @@ export interface DeliveryAttempt {
   duration_ms: number;
 }
 
+/** A delivery's new state after an attempt (what {@link Store.recordAttempt} writes besides the attempt row). */
+export type DeliveryUpdate = Pick<Delivery, 'status' | 'next_attempt_at' | 'last_status_code' | 'last_error'>;
+
+/** One attempt and its delivery's new state, for {@link Store.recordAttempts}. */
+export interface AttemptRecord {
+  attempt: DeliveryAttempt;
+  update: DeliveryUpdate;
+}
+
+/** A delivery to create: one event to one endpoint url (`created_at` defaults to `next_attempt_at`). */
+export interface NewDelivery {
+  delivery_id: string;
+  event_id: string;
+  endpoint_url: string;
+  next_attempt_at: number;
+  created_at?: number;
+}
+
 export interface HistoryQuery {
   /** Inclusive UTC ISO bounds, already converted from the PBX time zone by the caller. */
   from: string | null;
@@ -194,6 +212,11 @@ export interface Store {
   /** Events that have no delivery row yet (the dispatcher fans them out), oldest first. */
   listUndispatchedEvents(limit: number): Promise<OutboxEvent[]>;
   markEventsDispatched(eventIds: string[]): Promise<void>;
+  /**
+   * One fan-out step in one transaction: `createDeliveries(rows)` then `markEventsDispatched(eventIds)` (an event may
+   * be marked without a row: no endpoint). Returns how many deliveries were created. All or nothing.
+   */
+  fanOutEvents(rows: NewDelivery[], eventIds: string[]): Promise<number>;
   getEvent(eventId: string): Promise<OutboxEvent | undefined>;
   /**
    * Due pending deliveries (next_attempt_at <= now), oldest first, skipping any whose call has an earlier
@@ -202,6 +225,11 @@ export interface Store {
    */
   claimDueDeliveries(nowMs: number, limit: number, leaseUntilMs: number): Promise<Delivery[]>;
   recordAttempt(a: DeliveryAttempt, update: Pick<Delivery, 'status' | 'next_attempt_at' | 'last_status_code' | 'last_error'>): Promise<void>;
+  /**
+   * `recordAttempt` for many attempts in one transaction (all or nothing: an unknown delivery rejects the whole batch
+   * and writes none). Each delivery at most once per call. Durable when the promise resolves.
+   */
+  recordAttempts(records: AttemptRecord[]): Promise<void>;
   listDeliveries(q: { endpoint_url?: string; status?: DeliveryStatus; unique_call_id?: string; offset: number; limit: number }): Promise<Delivery[]>;
   listAttempts(deliveryId: string): Promise<DeliveryAttempt[]>;
   getDelivery(deliveryId: string): Promise<Delivery | undefined>;

@@ -8,8 +8,8 @@ import type { Logger } from '../../common/log.js';
 import { systemClock, type Clock } from '../../common/clock.js';
 import type { PbxConfig } from '../../config/types.js';
 import type {
-  CallCommit, CallRecord, Delivery, DeliveryAttempt, DeliveryStatus, GroupCallRecord, HistoryQuery, LegRecord,
-  OutboxEvent, Registration, Store, UserCallRecord,
+  AttemptRecord, CallCommit, CallRecord, Delivery, DeliveryAttempt, DeliveryStatus, DeliveryUpdate, GroupCallRecord, HistoryQuery,
+  LegRecord, NewDelivery, OutboxEvent, Registration, Store, UserCallRecord,
 } from '../store.js';
 import { StoreArgumentError, toStoreError } from '../errors.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL } from '../migrations/index.js';
@@ -42,6 +42,15 @@ const MIGRATION_LOCK_KEY = 0x73626d69677200n.toString();
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 const DELIVERY_SELECT = `SELECT ${DELIVERY_COLUMNS.join(', ')} FROM deliveries`;
 const EVENT_SELECT = `SELECT ${EVENT_COLUMNS.join(', ')} FROM outbox_events`;
+/** Inserts deliveries from the arrays of {@link deliveryArrays} ($1–$5), copying call, type and sequence from the event. */
+const CREATE_DELIVERIES = `INSERT INTO deliveries (delivery_id, event_id, endpoint_url, unique_call_id, type,
+    sequence, status, attempts, next_attempt_at, created_at, updated_at)
+  SELECT r.delivery_id, e.event_id, r.endpoint_url, e.unique_call_id, e.type, e.sequence, 'pending', 0, r.next_attempt_at, r.created_at, r.created_at
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) WITH ORDINALITY
+    AS r(delivery_id, event_id, endpoint_url, next_attempt_at, created_at, ord)
+  JOIN outbox_events e ON e.event_id = r.event_id
+  ORDER BY r.ord
+  ON CONFLICT (event_id, endpoint_url) DO NOTHING`;
 
 /** bigint columns (epoch ms, counts) come back as JS numbers; everything else uses pg's default parsers. */
 const TYPES: pg.CustomTypesConfig = {
@@ -190,20 +199,20 @@ export class PostgresStore implements Store {
 
   // outbox and deliveries
 
-  async createDeliveries(rows: Array<{ delivery_id: string; event_id: string; endpoint_url: string; next_attempt_at: number; created_at?: number }>): Promise<number> {
+  async createDeliveries(rows: NewDelivery[]): Promise<number> {
     if (rows.length === 0) return 0;
     // One statement; ON CONFLICT makes a second fan-out of the same (event, url), from any process, a no-op.
-    const r = await this.#query('createDeliveries', `INSERT INTO deliveries (delivery_id, event_id, endpoint_url, unique_call_id, type,
-        sequence, status, attempts, next_attempt_at, created_at, updated_at)
-      SELECT r.delivery_id, e.event_id, r.endpoint_url, e.unique_call_id, e.type, e.sequence, 'pending', 0, r.next_attempt_at, r.created_at, r.created_at
-      FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) WITH ORDINALITY
-        AS r(delivery_id, event_id, endpoint_url, next_attempt_at, created_at, ord)
-      JOIN outbox_events e ON e.event_id = r.event_id
-      ORDER BY r.ord
-      ON CONFLICT (event_id, endpoint_url) DO NOTHING`,
-    [rows.map((x) => x.delivery_id), rows.map((x) => x.event_id), rows.map((x) => x.endpoint_url),
-      rows.map((x) => x.next_attempt_at), rows.map((x) => x.created_at ?? x.next_attempt_at)]);
+    const r = await this.#query('createDeliveries', CREATE_DELIVERIES, deliveryArrays(rows));
     return r.rowCount ?? 0;
+  }
+
+  async fanOutEvents(rows: NewDelivery[], eventIds: string[]): Promise<number> {
+    if (rows.length === 0 && eventIds.length === 0) return 0;
+    // One statement (atomic on its own): the insert and the mark share its snapshot.
+    const r = await this.#query('fanOutEvents', `WITH ins AS (${CREATE_DELIVERIES} RETURNING 1),
+        marked AS (UPDATE outbox_events SET dispatched = true WHERE event_id = ANY($6::text[]))
+      SELECT count(*)::int AS n FROM ins`, [...deliveryArrays(rows), eventIds]);
+    return r.rows[0]!.n as number;
   }
 
   async listUndispatchedEvents(limit: number): Promise<OutboxEvent[]> {
@@ -241,14 +250,30 @@ export class PostgresStore implements Store {
     return r.rows.sort((a, b) => (a.next_attempt_at as number) - (b.next_attempt_at as number) || (a.seq as number) - (b.seq as number)).map((row) => pick<Delivery>(DELIVERY_COLUMNS, row));
   }
 
-  async recordAttempt(a: DeliveryAttempt, update: Pick<Delivery, 'status' | 'next_attempt_at' | 'last_status_code' | 'last_error'>): Promise<void> {
-    await this.#tx('recordAttempt', async (c) => {
-      await c.query(`INSERT INTO delivery_attempts (${ATTEMPT_COLUMNS.join(', ')}) VALUES ($1, $2, $3, $4, $5, $6)`,
-        [a.delivery_id, a.attempt, a.at, a.status_code, a.error, a.duration_ms]);
-      await c.query(`UPDATE deliveries SET status = $1, next_attempt_at = $2, last_status_code = $3, last_error = $4,
-          attempts = attempts + 1, updated_at = $5, lease_until = NULL WHERE delivery_id = $6`,
-      [update.status, update.next_attempt_at, update.last_status_code, update.last_error, a.at, a.delivery_id]);
-    });
+  async recordAttempt(a: DeliveryAttempt, update: DeliveryUpdate): Promise<void> {
+    await this.#recordAttempts('recordAttempt', [{ attempt: a, update }]);
+  }
+
+  async recordAttempts(records: AttemptRecord[]): Promise<void> {
+    await this.#recordAttempts('recordAttempts', records);
+  }
+
+  async #recordAttempts(operation: string, records: AttemptRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    // One statement (atomic on its own; an unknown delivery fails the attempts' foreign key and writes nothing).
+    const a = records.map((r) => r.attempt);
+    const u = records.map((r) => r.update);
+    await this.#query(operation, `WITH ins AS (
+        INSERT INTO delivery_attempts (${ATTEMPT_COLUMNS.join(', ')})
+        SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::int[], $5::text[], $6::int[]))
+      UPDATE deliveries d SET status = r.status, next_attempt_at = r.next_attempt_at, last_status_code = r.last_status_code,
+        last_error = r.last_error, attempts = d.attempts + 1, updated_at = r.at, lease_until = NULL
+      FROM unnest($1::text[], $7::text[], $8::bigint[], $9::int[], $10::text[], $3::bigint[])
+        AS r(delivery_id, status, next_attempt_at, last_status_code, last_error, at)
+      WHERE d.delivery_id = r.delivery_id`,
+    [a.map((x) => x.delivery_id), a.map((x) => x.attempt), a.map((x) => x.at), a.map((x) => x.status_code), a.map((x) => x.error),
+      a.map((x) => x.duration_ms), u.map((x) => x.status), u.map((x) => x.next_attempt_at), u.map((x) => x.last_status_code),
+      u.map((x) => x.last_error)]);
   }
 
   async listDeliveries(q: { endpoint_url?: string; status?: DeliveryStatus; unique_call_id?: string; offset: number; limit: number }): Promise<Delivery[]> {
@@ -377,6 +402,12 @@ export class PostgresStore implements Store {
     const { sql, params } = historySql(spec, nameColumn, q, POSTGRES_DIALECT);
     return (await this.#query(operation, sql, params)).rows.map((row) => fromRow(spec, row));
   }
+}
+
+/** The column arrays of CREATE_DELIVERIES. */
+function deliveryArrays(rows: NewDelivery[]): unknown[] {
+  return [rows.map((x) => x.delivery_id), rows.map((x) => x.event_id), rows.map((x) => x.endpoint_url),
+    rows.map((x) => x.next_attempt_at), rows.map((x) => x.created_at ?? x.next_attempt_at)];
 }
 
 function configRow(row: Row | undefined): { version: number; config: PbxConfig; created_at: string } | undefined {

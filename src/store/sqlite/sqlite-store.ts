@@ -10,8 +10,8 @@ import type { Logger } from '../../common/log.js';
 import { systemClock, type Clock } from '../../common/clock.js';
 import type { PbxConfig } from '../../config/types.js';
 import type {
-  CallCommit, CallRecord, Delivery, DeliveryAttempt, DeliveryStatus, GroupCallRecord, HistoryQuery, LegRecord,
-  OutboxEvent, Registration, Store, UserCallRecord,
+  AttemptRecord, CallCommit, CallRecord, Delivery, DeliveryAttempt, DeliveryStatus, DeliveryUpdate, GroupCallRecord, HistoryQuery,
+  LegRecord, NewDelivery, OutboxEvent, Registration, Store, UserCallRecord,
 } from '../store.js';
 import { toStoreError } from '../errors.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL } from '../migrations/index.js';
@@ -38,6 +38,9 @@ type Row = Record<string, unknown>;
 const STATEMENT_CACHE_MAX = 256;
 const DELIVERY_SELECT = `SELECT ${DELIVERY_COLUMNS.join(', ')} FROM deliveries`;
 const EVENT_SELECT = `SELECT ${EVENT_COLUMNS.join(', ')} FROM outbox_events`;
+const INSERT_ATTEMPT = `INSERT INTO delivery_attempts (${ATTEMPT_COLUMNS.join(', ')}) VALUES (?, ?, ?, ?, ?, ?)`;
+const UPDATE_AFTER_ATTEMPT = `UPDATE deliveries SET status = ?, next_attempt_at = ?, last_status_code = ?, last_error = ?,
+    attempts = attempts + 1, updated_at = ?, lease_until = NULL WHERE delivery_id = ?`;
 
 /** Opens (and by default migrates) a SQLite store. */
 export async function createSqliteStore(opts: SqliteStoreOptions): Promise<SqliteStore> {
@@ -159,18 +162,14 @@ export class SqliteStore implements Store {
 
   // outbox and deliveries
 
-  async createDeliveries(rows: Array<{ delivery_id: string; event_id: string; endpoint_url: string; next_attempt_at: number; created_at?: number }>): Promise<number> {
-    return this.#op('createDeliveries', () => this.#db.transaction(() => {
-      // The event's call, type and sequence are copied so that claiming can order per call without a join.
-      const insert = this.#stmt(`INSERT INTO deliveries (delivery_id, event_id, endpoint_url, unique_call_id, type, sequence,
-          status, attempts, next_attempt_at, created_at, updated_at)
-        SELECT ?, event_id, ?, unique_call_id, type, sequence, 'pending', 0, ?, ?, ? FROM outbox_events WHERE event_id = ?
-        ON CONFLICT (event_id, endpoint_url) DO NOTHING`);
-      let created = 0;
-      for (const r of rows) {
-        const at = r.created_at ?? r.next_attempt_at;
-        created += insert.run(r.delivery_id, r.endpoint_url, r.next_attempt_at, at, at, r.event_id).changes;
-      }
+  async createDeliveries(rows: NewDelivery[]): Promise<number> {
+    return this.#op('createDeliveries', () => this.#db.transaction(() => this.#createDeliveries(rows)).immediate());
+  }
+
+  async fanOutEvents(rows: NewDelivery[], eventIds: string[]): Promise<number> {
+    return this.#op('fanOutEvents', () => this.#db.transaction(() => {
+      const created = this.#createDeliveries(rows);
+      this.#markDispatched(eventIds);
       return created;
     }).immediate());
   }
@@ -184,10 +183,7 @@ export class SqliteStore implements Store {
   }
 
   async markEventsDispatched(eventIds: string[]): Promise<void> {
-    this.#op('markEventsDispatched', () => this.#db.transaction(() => {
-      const mark = this.#stmt('UPDATE outbox_events SET dispatched = 1 WHERE event_id = ?');
-      for (const id of eventIds) mark.run(id);
-    }).immediate());
+    this.#op('markEventsDispatched', () => this.#db.transaction(() => this.#markDispatched(eventIds)).immediate());
   }
 
   async getEvent(eventId: string): Promise<OutboxEvent | undefined> {
@@ -212,13 +208,14 @@ export class SqliteStore implements Store {
     }).immediate());
   }
 
-  async recordAttempt(a: DeliveryAttempt, update: Pick<Delivery, 'status' | 'next_attempt_at' | 'last_status_code' | 'last_error'>): Promise<void> {
-    this.#op('recordAttempt', () => this.#db.transaction(() => {
-      this.#stmt(`INSERT INTO delivery_attempts (${ATTEMPT_COLUMNS.join(', ')}) VALUES (?, ?, ?, ?, ?, ?)`)
-        .run(a.delivery_id, a.attempt, a.at, a.status_code, a.error, a.duration_ms);
-      this.#stmt(`UPDATE deliveries SET status = ?, next_attempt_at = ?, last_status_code = ?, last_error = ?,
-          attempts = attempts + 1, updated_at = ?, lease_until = NULL WHERE delivery_id = ?`)
-        .run(update.status, update.next_attempt_at, update.last_status_code, update.last_error, a.at, a.delivery_id);
+  async recordAttempt(a: DeliveryAttempt, update: DeliveryUpdate): Promise<void> {
+    this.#op('recordAttempt', () => this.#db.transaction(() => this.#recordAttempt(a, update)).immediate());
+  }
+
+  async recordAttempts(records: AttemptRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    this.#op('recordAttempts', () => this.#db.transaction(() => {
+      for (const r of records) this.#recordAttempt(r.attempt, r.update);
     }).immediate());
   }
 
@@ -334,6 +331,31 @@ export class SqliteStore implements Store {
       this.#statements.set(sql, s);
     }
     return s;
+  }
+
+  /** The event's call, type and sequence are copied so that claiming can order per call without a join. */
+  #createDeliveries(rows: NewDelivery[]): number {
+    const insert = this.#stmt(`INSERT INTO deliveries (delivery_id, event_id, endpoint_url, unique_call_id, type, sequence,
+        status, attempts, next_attempt_at, created_at, updated_at)
+      SELECT ?, event_id, ?, unique_call_id, type, sequence, 'pending', 0, ?, ?, ? FROM outbox_events WHERE event_id = ?
+      ON CONFLICT (event_id, endpoint_url) DO NOTHING`);
+    let created = 0;
+    for (const r of rows) {
+      const at = r.created_at ?? r.next_attempt_at;
+      created += insert.run(r.delivery_id, r.endpoint_url, r.next_attempt_at, at, at, r.event_id).changes;
+    }
+    return created;
+  }
+
+  #markDispatched(eventIds: string[]): void {
+    const mark = this.#stmt('UPDATE outbox_events SET dispatched = 1 WHERE event_id = ?');
+    for (const id of eventIds) mark.run(id);
+  }
+
+  /** Throws (foreign key) when the delivery is unknown. */
+  #recordAttempt(a: DeliveryAttempt, update: DeliveryUpdate): void {
+    this.#stmt(INSERT_ATTEMPT).run(a.delivery_id, a.attempt, a.at, a.status_code, a.error, a.duration_ms);
+    this.#stmt(UPDATE_AFTER_ATTEMPT).run(update.status, update.next_attempt_at, update.last_status_code, update.last_error, a.at, a.delivery_id);
   }
 
   #upsert<R>(spec: TableSpec<R>, rec: R): void {

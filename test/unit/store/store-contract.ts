@@ -301,6 +301,50 @@ export function storeContract(name: string, backend: BackendUnderTest, extra?: (
           { status: 'succeeded', next_attempt_at: null, last_status_code: 200, last_error: null })).rejects.toBeInstanceOf(StoreError);
       });
 
+      it('fanOutEvents creates deliveries and marks events dispatched in one step', async () => {
+        const [e1, e2, e3] = [event(callId(1), 1), event(callId(1), 2), event(callId(2), 1)];
+        await store.commit({ events: [e1!, e2!, e3!] });
+        // e3 has no endpoint: marked without a row. Unknown events are ignored.
+        const rows = [{ delivery_id: 'dlv_1', event_id: e1!.event_id, endpoint_url: URL_A, next_attempt_at: T0 },
+          { delivery_id: 'dlv_2', event_id: e2!.event_id, endpoint_url: URL_A, next_attempt_at: T0 + 1 },
+          { delivery_id: 'dlv_x', event_id: 'evt_unknown', endpoint_url: URL_A, next_attempt_at: T0 }];
+        expect(await store.fanOutEvents(rows, [e1!.event_id, e2!.event_id, e3!.event_id])).toBe(2);
+        expect(await store.listUndispatchedEvents(10)).toEqual([]);
+        expect(await store.getDelivery('dlv_2')).toMatchObject({ event_id: e2!.event_id, unique_call_id: callId(1), sequence: 2, status: 'pending',
+          attempts: 0, next_attempt_at: T0 + 1, created_at: T0 + 1 });
+        // A repeated fan-out (another dispatcher, a restart) creates nothing; creation order is kept.
+        expect(await store.fanOutEvents(rows.map((r) => ({ ...r, delivery_id: `${r.delivery_id}_again` })), [e1!.event_id])).toBe(0);
+        expect((await store.listDeliveries({ offset: 0, limit: 10 })).map((d) => d.delivery_id)).toEqual(['dlv_2', 'dlv_1']);
+        expect(await store.fanOutEvents([], [])).toBe(0);
+      });
+
+      it('recordAttempts writes many attempts at once, all or nothing', async () => {
+        const a = callId(1);
+        const [[a1], [a2], [b1]] = await fanOut([event(a, 1), event(a, 2), event(callId(2), 1)], [URL_A]);
+        expect((await store.claimDueDeliveries(T0, 10, T0 + 30_000)).map((d) => d.delivery_id)).toEqual([a1, b1]);
+        await store.recordAttempts([]);
+        await store.recordAttempts([
+          { attempt: { delivery_id: a1!, attempt: 1, at: T0 + 5, status_code: 200, error: null, duration_ms: 4 },
+            update: { status: 'succeeded', next_attempt_at: null, last_status_code: 200, last_error: null } },
+          { attempt: { delivery_id: b1!, attempt: 1, at: T0 + 6, status_code: 503, error: 'HTTP 503', duration_ms: 7 },
+            update: { status: 'pending', next_attempt_at: T0 + 5000, last_status_code: 503, last_error: 'HTTP 503' } },
+        ]);
+        expect(await store.getDelivery(a1!)).toMatchObject({ status: 'succeeded', attempts: 1, last_status_code: 200, updated_at: T0 + 5, next_attempt_at: null });
+        expect(await store.getDelivery(b1!)).toMatchObject({ status: 'pending', attempts: 1, last_status_code: 503, last_error: 'HTTP 503', next_attempt_at: T0 + 5000 });
+        expect(await store.listAttempts(b1!)).toEqual([{ delivery_id: b1, attempt: 1, at: T0 + 6, status_code: 503, error: 'HTTP 503', duration_ms: 7 }]);
+        // Leases ended with the records: a2 (after a1) is claimable now; b1 is not due yet.
+        expect((await store.claimDueDeliveries(T0 + 10, 10, T0 + 30_000)).map((d) => d.delivery_id)).toEqual([a2]);
+        // An unknown delivery rejects the batch, and nothing of it is written.
+        await expect(store.recordAttempts([
+          { attempt: { delivery_id: a2!, attempt: 1, at: T0 + 20, status_code: 200, error: null, duration_ms: 1 },
+            update: { status: 'succeeded', next_attempt_at: null, last_status_code: 200, last_error: null } },
+          { attempt: { delivery_id: 'dlv_missing', attempt: 1, at: T0 + 20, status_code: 200, error: null, duration_ms: 1 },
+            update: { status: 'succeeded', next_attempt_at: null, last_status_code: 200, last_error: null } },
+        ])).rejects.toMatchObject({ code: 'SB_ERR_STORE', operation: 'recordAttempts' });
+        expect(await store.getDelivery(a2!)).toMatchObject({ status: 'pending', attempts: 0 });
+        expect(await store.listAttempts(a2!)).toEqual([]);
+      });
+
       it('redeliver sets deliveries back to pending, due now', async () => {
         const [[d1], [d2]] = await fanOut([event(callId(1), 1), event(callId(2), 1)], [URL_A]);
         for (const id of [d1!, d2!]) {
