@@ -4,7 +4,10 @@
  * `agent_timeout_s`; the first agent to answer is bridged. Outcomes: `answered`; `timeout` after `max_wait_s`;
  * `full` at once when `max_callers` are already waiting; `empty` at once when none of the queue's agents has a
  * registered device (nobody could ever answer, so the caller goes straight to `next` rather than waiting out
- * max_wait_s). Every visit writes one `queue_call` event and GroupCallRecord ({@link GroupCallLog}): `abandoned`
+ * max_wait_s; checked on arrival only: a caller already waiting stays until max_wait_s, as agents may register
+ * again). An agent who answers and is gone before the caller is answered leaves the caller waiting in its place;
+ * once the caller has its 200 (no media yet, so nothing to hold it on) an agent BYE ends the call, recorded as
+ * answered. Every visit writes one `queue_call` event and GroupCallRecord ({@link GroupCallLog}): `abandoned`
  * when the caller leaves unanswered or hangs up, `answered` (with the agent) when the call ends.
  */
 import type { QueueConfig, QueueNode, UserConfig } from '../../config/types.js';
