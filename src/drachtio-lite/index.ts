@@ -20,7 +20,8 @@
  * - An app that disconnects: its unanswered network requests get 480, its dialogs get a BYE (nobody is left to
  *   control those calls; drachtio-server would leave them), its ringing INVITEs get a CANCEL.
  * - A non-INVITE the app never answers gets 408 after 64*T1, so nothing waits forever.
- * Not supported: reliable provisionals (100rel/PRACK), UPDATE inside an early dialog, SUBSCRIBE/NOTIFY
+ * An UPDATE in an early dialog goes to the app whose INVITE it belongs to (srf `req.on('update')`).
+ * Not supported: reliable provisionals (100rel/PRACK), SUBSCRIBE/NOTIFY
  * dialogs, session timers, `proxy`, `cdr:*` events. A second 2xx from a fork is ACKed and BYEd by the server.
  */
 import type { Logger } from 'pino';

@@ -72,8 +72,35 @@ function track(ctx: LiteContext, nt: NetTxn): void {
   });
 }
 
+/**
+ * RFC 3311: an UPDATE inside an early dialog (before the INVITE's final response) goes to the app whose INVITE it
+ * belongs to; drachtio-srf matches it to the pending INVITE by Call-ID (`req.on('update')`).
+ */
+function earlyDialogOwner(ctx: LiteContext, req: SipRequest): { owner: DialogOwner; toTag: string } | undefined {
+  if (req.method !== 'UPDATE') return undefined;
+  const fromTag = getTag(req.get('from') ?? '');
+  const toTag = getTag(req.get('to') ?? '');
+  for (const nt of ctx.netTxns.values()) {
+    if (nt.request.method === 'INVITE' && !nt.finalSent && !nt.dialog && nt.request.callId === req.callId
+      && getTag(nt.request.get('from') ?? '') === fromTag && nt.toTag === toTag) return { owner: nt.owner, toTag: nt.toTag };
+  }
+  for (const at of ctx.appTxns.values()) {
+    if (at.request.method === 'INVITE' && !at.final && !at.dialog && at.request.callId === req.callId
+      && getTag(at.request.get('from') ?? '') === toTag) return { owner: at.owner, toTag: toTag! };
+  }
+  return undefined;
+}
+
 function onInDialogRequest(ctx: LiteContext, req: SipRequest, rc: RequestContext, txn: ServerTransaction): void {
   const d = ctx.dialogs.findForRequest(req);
+  const early = d ? undefined : earlyDialogOwner(ctx, req);
+  if (early && early.owner.open) {
+    const nt: NetTxn = {
+      id: newTransactionId(), owner: early.owner, request: req, txn, source: rc.source, local: usableLocal(ctx, rc), toTag: early.toTag, finalSent: false,
+    };
+    track(ctx, nt);
+    return forward(ctx, nt.owner, req, rc.source, nt.id, '', rc.local);
+  }
   if (!d || !d.owner.open) {
     ctx.log.debug({ method: req.method, callId: req.callId }, 'request in an unknown dialog: 481');
     // §12.2.2: "If the UAS wishes to reject the request because it does not wish to recreate the dialog, it MUST

@@ -153,6 +153,31 @@ describe('drachtio-lite UAC side with real drachtio-srf', () => {
     await destroyP;
   });
 
+  it('an UPDATE from the callee in the early dialog reaches srf (req.on("update")) and gets its answer', async () => {
+    let updateRes: SipResponse | undefined;
+    peer.autoAnswer = (inc) => {
+      if (inc.req.method !== 'INVITE') return false;
+      const ringing = peer.respond(inc, 180, { toTag: 'early' });
+      const update = peer.inDialogAsUas('UPDATE', inc, ringing, 1);
+      update.append('Contact', peer.contact());
+      update.append('Content-Type', 'application/sdp');
+      update.body = Buffer.from(TEST_SDP);
+      void peer.send(update, sipUdp(lite)).final.then((r) => {
+        updateRes = r;
+        peer.respond(inc, 200, { toTag: 'early', body: TEST_SDP });
+      });
+      return true;
+    };
+    const uac = await app.createUAC(peer.uri('early'), { localSdp: APP_SDP });
+    expect(updateRes?.status).toBe(200);
+    expect(updateRes?.body.toString()).toBe(APP_SDP);
+    await peer.next('ACK');
+    peer.autoAnswer = undefined;
+    const destroyP = uac.destroy();
+    peer.respond(await peer.next('BYE'), 200);
+    await destroyP;
+  });
+
   it('3PCC: noAck without localSdp resolves {sdp, ack}; ack(sdp) sends the ACK with the answer and yields the dialog', async () => {
     const seen = answerWith200();
     const pending = await app.createUAC(peer.uri('third'), { noAck: true });

@@ -144,6 +144,31 @@ describe('drachtio-lite UAS side with real drachtio-srf', () => {
     await peer.send(peer.inDialog('BYE', invite, ok, 6), sipUdp(lite)).final;
   });
 
+  it('an UPDATE from the caller in the early dialog reaches req.on("update") of the pending INVITE', async () => {
+    onInvite = (req, res) => {
+      res.send(180);
+      req.on('update', (upd: Srf.SrfRequest, ures: Srf.SrfResponse) => {
+        expect(upd.body).toBe(TEST_SDP);
+        ures.send(200, { body: APP_SDP });
+        void app.createUAS(req, res, { localSdp: APP_SDP });
+      });
+    };
+    const invite = peer.newRequest('INVITE', liteUri(lite), { body: TEST_SDP });
+    const out = peer.send(invite, sipUdp(lite));
+    const ringing = await waitFor(() => out.provisional.find((r) => r.status === 180), '180');
+    const update = peer.inDialog('UPDATE', invite, ringing, 2, { body: TEST_SDP });
+    update.remove('contact');
+    update.append('Contact', peer.contact('caller'));
+    // the early dialog's remote target is our Contact in the 180
+    const res = await peer.send(update, sipUdp(lite)).final;
+    expect(res.status).toBe(200);
+    expect(res.body.toString()).toBe(APP_SDP);
+    const ok = await out.final;
+    expect(ok.status).toBe(200);
+    await peer.ack(invite, ok, sipUdp(lite));
+    await peer.send(peer.inDialog('BYE', invite, ok, 3), sipUdp(lite)).final;
+  });
+
   it('answers 481 to a request in an unknown dialog', async () => {
     const bye = peer.newRequest('BYE', liteUri(lite));
     bye.set('To', `<${liteUri(lite)}>;tag=nosuchtag`);
