@@ -10,7 +10,7 @@
  * Prints registrations/s, REGISTER requests/s (two per registration: challenge + credentials), engine CPU and RSS.
  * Not a test: no assertions.
  *
- *   npx tsx bench/registrations.ts [--devices 10000] [--window 200] [--concurrent 1000]
+ *   node --expose-gc --import tsx bench/registrations.ts [--devices 10000] [--window 200] [--concurrent 1000]
  */
 import { spawn } from 'node:child_process';
 import { demoConfig, startEngineHarness } from '../test/support/engine-harness.js';
@@ -79,12 +79,18 @@ async function phase(name: string): Promise<void> {
   const r = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as { ok: number; failed: number; ms: number };
   const secs = r.ms / 1000;
   const status = await h.engine.status();
+  (globalThis as { gc?: () => void }).gc?.();
   console.log(`${name}: ${r.ok} ok / ${r.failed} failed in ${secs.toFixed(1)} s → ${Math.round(r.ok / secs)} registrations/s, ${Math.round((2 * r.ok) / secs)} REGISTER requests/s`
-    + `  registered_devices ${status.registered_devices}  engine peak RSS ${mb(peak)} MB  engine CPU ${Math.round(((cpu.user + cpu.system) / 1000 / (wall * 1000)) * 100)}% = ${Math.round((cpu.user + cpu.system) / Math.max(1, r.ok))} µs per registration`);
+    + `  heap after GC ${mb(process.memoryUsage().heapUsed)} MB  registered_devices ${status.registered_devices}  engine peak RSS ${mb(peak)} MB  engine CPU ${Math.round(((cpu.user + cpu.system) / 1000 / (wall * 1000)) * 100)}% = ${Math.round((cpu.user + cpu.system) / Math.max(1, r.ok))} µs per registration`);
 }
 
 await phase('register');
 await phase('refresh ');
+// Completed non-INVITE transactions are kept for Timer J (64*T1 = 32 s, RFC 3261 §17.2.2) on both sides of the
+// wire; measure the steady state after they are gone.
+await new Promise((res) => setTimeout(res, 35_000));
+(globalThis as { gc?: () => void }).gc?.();
+console.log(`steady state (35 s later${(globalThis as { gc?: unknown }).gc ? ', after GC' : ''}): ${(await h.engine.status()).registered_devices} registered devices, RSS ${mb(process.memoryUsage().rss)} MB, heap ${mb(process.memoryUsage().heapUsed)} MB`);
 
 if (concurrent > 0) {
   const devicePort = await freePort();

@@ -24,7 +24,7 @@ export type AuthResult =
   | ({ ok: true } & AuthenticatedDevice)
   | { ok: false; status: number; headers: Record<string, string>; reason: 'challenge' | 'stale' | 'invalid' | 'rate-limited' };
 
-/** Finds a device by username in a configuration. */
+/** Finds a device by username in a configuration (a linear scan; {@link DeviceAuthenticator} keeps an index). */
 export function findDevice(config: PbxConfig, username: string): AuthenticatedDevice | undefined {
   for (const user of config.users) {
     const device = user.devices.find((d) => d.username === username);
@@ -44,6 +44,8 @@ export class DeviceAuthenticator {
   readonly #limiter: FailureRateLimiter;
   readonly #config: ConfigControl;
   readonly #algorithms: DigestAlgorithm[];
+  /** Username → device of the configuration object it was built from (versions are immutable). */
+  #index: { config: PbxConfig; devices: Map<string, AuthenticatedDevice> } | null = null;
 
   constructor(opts: { digest: DigestServer; limiter: FailureRateLimiter; config: ConfigControl; algorithms?: DigestAlgorithm[] }) {
     this.#digest = opts.digest;
@@ -58,15 +60,25 @@ export class DeviceAuthenticator {
     if (this.#limiter.isBlocked(source)) return { ok: false, status: Status.Forbidden, headers: {}, reason: 'rate-limited' };
     const header = req.get(kind === 'www' ? 'Authorization' : 'Proxy-Authorization');
     if (header === undefined || header.length > 4096) return this.#challenge(kind, false, 'challenge');
-    const config = this.#config.live().config;
-    const verdict = this.#digest.verify(header, req.method, (username) => findDevice(config, username)?.device.password);
-    const found = verdict.ok ? findDevice(config, verdict.username) : undefined;
+    const devices = this.#devices();
+    const verdict = this.#digest.verify(header, req.method, (username) => devices.get(username)?.device.password);
+    const found = verdict.ok ? devices.get(verdict.username) : undefined;
     if (found) return { ok: true, ...found };
     if (!verdict.ok && (verdict.reason === 'missing' || verdict.reason === 'malformed')) return this.#challenge(kind, false, 'challenge');
     if (!verdict.ok && verdict.reason === 'stale') return this.#challenge(kind, true, 'stale');
     // Wrong password, unknown user, replayed nc: one answer for all (no enumeration), counted per source.
     this.#limiter.recordFailure(source);
     return { ok: false, status: Status.Forbidden, headers: {}, reason: 'invalid' };
+  }
+
+  #devices(): Map<string, AuthenticatedDevice> {
+    const config = this.#config.live().config;
+    if (this.#index?.config !== config) {
+      const devices = new Map<string, AuthenticatedDevice>();
+      for (const user of config.users) for (const device of user.devices) if (!devices.has(device.username)) devices.set(device.username, { device, user });
+      this.#index = { config, devices };
+    }
+    return this.#index.devices;
   }
 
   #challenge(kind: AuthKind, stale: boolean, reason: 'challenge' | 'stale'): AuthResult {
