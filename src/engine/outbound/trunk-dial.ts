@@ -39,6 +39,8 @@ export function trunkUri(trunk: TrunkConfig, number: string): string {
 
 /** Dials; resolves when the trunk answers, fails, or the dial is cancelled. */
 export function dialTrunk(call: Call, d: TrunkDialRequest, signal: AbortSignal): Promise<TrunkDialOutcome> {
+  // An abort listener added to an aborted signal never fires: a call that already ended dials nothing.
+  if (signal.aborted) return Promise.resolve({ kind: 'cancelled' });
   const { clock } = call.ctx;
   const leg = call.newLeg({ kind: 'trunk', remote: `${d.trunk.host}:${d.trunk.port}` });
   const idUser = (d.callerId ?? 'anonymous').replace(/[^0-9A-Za-z+*#._-]/g, '');
