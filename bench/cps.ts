@@ -16,6 +16,7 @@
  */
 import Srf from 'drachtio-srf';
 import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { DrachtioLiteServer } from '../src/drachtio-lite/index.js';
@@ -60,7 +61,9 @@ srf.invite((req, res) => {
     .catch(() => { /* failures are counted by SIPp */ });
 });
 
-const uas = await runSipp({ scenario: 'uas-answer.xml', port: uasPort, timeoutS: 3600, extra: ['-d', '0', '-max_socket', '60000'] });
+/** SIPp's socket buffers default to 64 KiB: at these rates a short stall on this shared box drops datagrams. */
+const SIPP_BUFFER = String(4 * 1024 * 1024);
+const uas = await runSipp({ scenario: 'uas-answer.xml', port: uasPort, timeoutS: 3600, extra: ['-d', '0', '-max_socket', '60000', '-buff_size', SIPP_BUFFER] });
 
 const mb = (n: number): number => Math.round(n / 1048576);
 const load = (): string => loadavg().map((l) => l.toFixed(1)).join(' ');
@@ -88,6 +91,17 @@ function sippSummary(r: SippResult): { ok: string; failed: string; reasons: stri
   return { ok, failed, reasons };
 }
 
+/** Machine-wide UDP receive-buffer drops (Linux /proc/net/snmp RcvbufErrors; other processes count too). */
+function udpDrops(): number {
+  try {
+    const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
+    const names = lines[0]!.split(/\s+/);
+    return Number(lines[1]!.split(/\s+/)[names.indexOf('RcvbufErrors')]);
+  } catch {
+    return NaN;
+  }
+}
+
 interface Step { rate: number; calls: number; ok: boolean; cpuUsPerCall: number; cpuPct: number; peakRssMb: number }
 const results: Step[] = [];
 const rss0 = process.memoryUsage().rss;
@@ -96,6 +110,7 @@ console.log(`bench/cps: ${seconds} s per step, hold ${holdMs} ms, node ${process
 for (const rate of rates) {
   const calls = rate * seconds;
   const loadBefore = load();
+  const drops0 = udpDrops();
   const cpu0 = process.cpuUsage();
   const t0 = Date.now();
   let peakRss = 0;
@@ -107,7 +122,7 @@ for (const rate of rates) {
     target: `127.0.0.1:${sipPort}`,
     calls,
     timeoutS: seconds * 4 + 30,
-    extra: ['-s', 'bench', '-r', String(rate), '-d', String(holdMs), '-l', String(Math.max(rate * 3, 100))],
+    extra: ['-buff_size', SIPP_BUFFER, '-s', 'bench', '-r', String(rate), '-d', String(holdMs), '-l', String(Math.max(rate * 3, 100))],
   });
   const r = await uac.done;
   lag.disable();
@@ -128,10 +143,11 @@ for (const rate of rates) {
     `rate ${rate}/s  calls ${calls}  ${step.ok ? 'OK  ' : 'FAIL'} (sipp exit ${r.code}, ok ${sum.ok}, failed ${sum.failed})  ` +
     `wall ${(wallMs / 1000).toFixed(1)} s  node CPU ${step.cpuPct}% = ${step.cpuUsPerCall} µs/call  ` +
     `loop delay p99 ${(lag.percentile(99) / 1e6).toFixed(0)} ms max ${(lag.max / 1e6).toFixed(0)} ms  ` +
-    `RSS peak ${step.peakRssMb} MB end ${mb(process.memoryUsage().rss)} MB  load ${loadBefore} → ${load()}`,
+    `RSS peak ${step.peakRssMb} MB end ${mb(process.memoryUsage().rss)} MB  UDP drops ${udpDrops() - drops0}  load ${loadBefore} → ${load()}`,
   );
   console.log(`    after step: ${tables()}`);
   if (!step.ok && sum.reasons) console.log(`    sipp errors: ${sum.reasons}`);
+  if (!step.ok && process.env.BENCH_ERRORS) writeFileSync(`${process.env.BENCH_ERRORS}-${rate}.log`, r.errors);
   if (!step.ok && !keepGoing) break;
   await new Promise((res) => setTimeout(res, 2000));
 }
@@ -148,6 +164,7 @@ while (Date.now() - drainStart < drainS * 1000) {
 console.log(`after ${((Date.now() - drainStart) / 1000).toFixed(0)} s drain: ${tables()}  RSS ${mb(process.memoryUsage().rss)} MB (peak ${mb(peakAll)} MB, start ${mb(rss0)} MB)  load ${load()}`);
 if (server.stats.dialogs > 0) console.log('    some live dialogs:', JSON.stringify(server.describeDialogs(3)));
 uas.kill();
+if (process.env.BENCH_ERRORS) writeFileSync(`${process.env.BENCH_ERRORS}-uas.log`, (await uas.done).errors);
 killAllSipp();
 srf.disconnect();
 await server.close();

@@ -8,6 +8,14 @@ import type { Endpoint } from '../message.js';
 /** Called for every datagram received. */
 export type DatagramHandler = (buf: Buffer, source: Endpoint, local: Endpoint) => void;
 
+/**
+ * Default socket receive and send buffer size asked of the kernel (Linux caps it at `net.core.rmem_max` /
+ * `wmem_max`). The usual 208 KiB default holds only ~90 small datagrams on loopback (each costs ~2.3 KiB of
+ * buffer); a 100 ms scheduling stall at 1,000 calls/s (≈ 9,000 datagrams/s in) overflows it and the drops turn
+ * into retransmissions and failed calls.
+ */
+export const DEFAULT_UDP_BUFFER_BYTES = 4 * 1024 * 1024;
+
 /** One bound UDP socket. */
 export class UdpTransport {
   readonly local: Endpoint;
@@ -22,10 +30,13 @@ export class UdpTransport {
   /**
    * Binds `address:port` (port 0 picks a free one). Rejects on bind failure.
    * @param onDatagram receives every datagram; it must not throw.
+   * @param bufferBytes socket receive and send buffer size to ask for (see {@link DEFAULT_UDP_BUFFER_BYTES}).
    */
-  static bind(address: string, port: number, onDatagram: DatagramHandler, onError?: (err: Error) => void): Promise<UdpTransport> {
+  static bind(address: string, port: number, onDatagram: DatagramHandler, onError?: (err: Error) => void, bufferBytes = DEFAULT_UDP_BUFFER_BYTES): Promise<UdpTransport> {
     const type = address.includes(':') ? 'udp6' : 'udp4';
-    const socket = dgram.createSocket({ type, reuseAddr: false, ipv6Only: type === 'udp6' });
+    const socket = dgram.createSocket({
+      type, reuseAddr: false, ipv6Only: type === 'udp6', recvBufferSize: bufferBytes, sendBufferSize: bufferBytes,
+    });
     return new Promise((resolve, reject) => {
       const onBindError = (err: Error): void => {
         socket.close();
