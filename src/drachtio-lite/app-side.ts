@@ -126,8 +126,11 @@ function onResponse(ctx: LiteContext, at: AppTxn, res: SipResponse): void {
     return;
   }
   if (res.status >= 200) {
+    // Only a CANCEL looks an app transaction up by id, and none may follow a final response; later 2xx
+    // retransmissions reach `at` through this listener's closure.
     at.final = true;
     delete at.deferredCancel;
+    ctx.appTxns.delete(at.id);
   } else {
     at.provisional = true;
     if (at.deferredCancel) transmitCancel(ctx, at, at.deferredCancel);
