@@ -163,6 +163,24 @@ describe('click-to-call end to end', () => {
     await eventually(async () => (await pbx.api.get<{ active_calls: number }>(`${V2}/get-system-status`)).json.data!.active_calls === 0, 'no active call');
   });
 
+  it('a busy destination ends the answered device leg (ACK, then BYE) and the call is a missed outbound call', async () => {
+    const desk = await pbx.phone('alice-desk', { onIncoming: (c: IncomingCall) => c.answer({ afterMs: 200, sdp: DEVICE_OFFER }) });
+    const uas = await trunkUas('uas-busy.xml', 0);
+    const incoming = desk.waitForIncoming(5000);
+    const r = await callToNumber({ user_number: '1001', number_to_call: '+61288883333' });
+    expect(r.status, r.text).toBe(200);
+    const dev = await incoming;
+    sippOk(await uas.done, 'busy trunk');
+    await ended(dev);
+    expect(desk.kinds()).toContain('ack');
+    expect(dev.endInfo).toMatchObject({ by: 'remote' });
+    const rows = await eventually(async () => {
+      const h = await history(r.json.data!.unique_call_id);
+      return h.length === 1 && h[0]!['call_duration'] !== null ? h : undefined;
+    }, 'history row');
+    expect(rows[0]).toMatchObject({ type: 'user_outbound_missed', connected_at: null, dest_number: '61288883333' });
+  });
+
   it('answers 404 for an unknown user, 409 for a user without a registered device, 400 naming a bad number_to_call', async () => {
     for (const kind of ['json', 'form', 'multipart'] as const) {
       const unknown = await callToNumber({ user_number: '9999', number_to_call: '+61288887777' }, kind);
