@@ -35,9 +35,10 @@ export interface IntegrationPbx {
 }
 
 /** Starts Switchboard (demo config changed by `mutate`) with a fast dispatcher poll. */
-export async function startIntegrationPbx(opts: { mutate?: (c: PbxConfig) => void } = {}): Promise<IntegrationPbx> {
+export async function startIntegrationPbx(opts: { mutate?: (c: PbxConfig) => void; env?: Record<string, string> } = {}): Promise<IntegrationPbx> {
   const sb = await startTestSwitchboard({
     ...(opts.mutate ? { mutate: opts.mutate } : {}),
+    ...(opts.env ? { env: opts.env } : {}),
     extra: { sipTimers: TIMERS, dispatcher: { pollIntervalMs: 50, jitter: 0 } },
   });
   const udp = sb.sip.find((e) => e.transport === 'udp')!;

@@ -13,6 +13,7 @@ const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../../../package.json'
 
 describe('integration API over a socket', () => {
   let pbx: IntegrationPbx;
+  let newKey = '';
   const clients: ApiClient[] = [];
   const client = (opts: Parameters<typeof apiClient>[1]): ApiClient => {
     const c = apiClient(pbx.sb.baseUrl, opts);
@@ -115,17 +116,51 @@ describe('integration API over a socket', () => {
     expect((r.json.data as { config_version: number }).config_version).toBe(2);
   });
 
+  it('serves the OpenAPI document to a whitelisted address without a key, and not to a non-whitelisted one', async () => {
+    const r = await client({ token: null, localAddress: '127.0.0.1' }).get('/api/openapi.json');
+    expect(r.status).toBe(200);
+    const doc = r.json as unknown as { openapi: string; paths: Record<string, unknown> };
+    expect(doc.openapi).toMatch(/^3\./);
+    for (const p of ['get-user-calls', 'get-queue-calls', 'get-ringgroup-calls', 'call-to-number', 'get-system-status']) {
+      expect(Object.keys(doc.paths), p).toContain(`${V2}/${p}`);
+    }
+    // 127.0.0.2 was let in by the previous test's apply: take it out again and apply.
+    expect((await pbx.api.send('DELETE', `${ADMIN}/whitelist?ip=127.0.0.2`)).status).toBe(200);
+    expect((await pbx.api.post(`${ADMIN}/apply`)).status).toBe(200);
+    const refused = await client({ token: null, localAddress: '127.0.0.2' }).get('/api/openapi.json');
+    expect(refused.status).toBe(401);
+    expect(refused.json).toEqual(NOT_AUTHORISED);
+  });
+
+  it('a regenerated API key is shown once, staged: the old key works until apply, then only the new one', async () => {
+    const regen = await pbx.api.post<{ api_key: string }>(`${ADMIN}/api-key/regenerate`);
+    expect(regen.status, regen.text).toBe(201);
+    newKey = regen.json.data!.api_key;
+    expect(newKey.length).toBeGreaterThanOrEqual(20);
+    const fresh = client({ token: newKey });
+    expect((await fresh.get(`${V2}/get-system-status`)).status).toBe(401);
+    expect((await pbx.api.get(`${V2}/get-system-status`)).status).toBe(200);
+    const staged = await pbx.api.get(`${ADMIN}/config/staged`);
+    expect(staged.text).not.toContain(newKey);
+    expect((await pbx.api.post(`${ADMIN}/apply`)).status).toBe(200);
+    expect((await fresh.get(`${V2}/get-system-status`)).status).toBe(200);
+    const old = await pbx.api.get(`${V2}/get-system-status`);
+    expect(old.status).toBe(401);
+    expect(old.json).toEqual(NOT_AUTHORISED);
+  });
+
   // Last in this file: it spends the key's budget.
   it('answers 429 in the envelope with Retry-After once the per-key rate limit is spent; refused 401s do not count', async () => {
-    const patched = await pbx.api.send('PATCH', `${ADMIN}/api-access`, { rate_limit_per_min: 5 });
+    const keyed = client({ token: newKey });
+    const patched = await keyed.send('PATCH', `${ADMIN}/api-access`, { rate_limit_per_min: 5 });
     expect(patched.status, patched.text).toBe(200);
-    expect((await pbx.api.post(`${ADMIN}/apply`)).status).toBe(200);
+    expect((await keyed.post(`${ADMIN}/apply`)).status).toBe(200);
     const wrong = client({ token: 'wrong' });
     for (let i = 0; i < 10; i++) expect((await wrong.get(`${V2}/get-system-status`)).status).toBe(401);
     const statuses: number[] = [];
     let limited;
     for (let i = 0; i < 10 && !limited; i++) {
-      const r = await pbx.api.get(`${V2}/get-system-status`);
+      const r = await keyed.get(`${V2}/get-system-status`);
       statuses.push(r.status);
       if (r.status === 429) limited = r;
     }
@@ -136,5 +171,25 @@ describe('integration API over a socket', () => {
     expect(Number.isInteger(retryAfter)).toBe(true);
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(12);
+  });
+});
+
+describe('SWITCHBOARD_API_KEY', () => {
+  let pbx: IntegrationPbx | undefined;
+  afterAll(async () => {
+    await pbx?.close();
+  });
+
+  it('replaces the configured key: the demo key is refused, the environment\'s is accepted', async () => {
+    pbx = await startIntegrationPbx({ env: { SWITCHBOARD_API_KEY: 'env-key-0123456789abcdef' } });
+    const demo = await pbx.api.get(`${V2}/get-system-status`);
+    expect(demo.status).toBe(401);
+    expect(demo.json).toEqual(NOT_AUTHORISED);
+    const c = apiClient(pbx.sb.baseUrl, { token: 'env-key-0123456789abcdef' });
+    try {
+      expect((await c.get(`${V2}/get-system-status`)).status).toBe(200);
+    } finally {
+      await c.close();
+    }
   });
 });
