@@ -239,8 +239,9 @@ describe('webhooks end to end', () => {
     expect(row).toMatchObject({ type: 'user_inbound_missed', connected_at: null, call_duration: done!.body['call_duration'] });
   });
 
-  it('sends only the ticked event types to the global webhook', async () => {
-    const patched = await pbx.api.send('PATCH', `${ADMIN}/webhook`, { events: ['user_inbound_completed'] });
+  it('sends only the ticked event types to the global webhook, signed with a configured signing secret', async () => {
+    const signing = `whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')}`;
+    const patched = await pbx.api.send('PATCH', `${ADMIN}/webhook`, { events: ['user_inbound_completed'], signing_secret: signing });
     expect(patched.status, patched.text).toBe(200);
     expect((await pbx.api.post(`${ADMIN}/apply`)).status).toBe(200);
     const known = new Set(rx.hooks.map((h) => h.body['unique_call_id']));
@@ -249,6 +250,8 @@ describe('webhooks end to end', () => {
     const id = String(done!.body['unique_call_id']);
     await new Promise((r) => setTimeout(r, 500));
     expect(globalHooks(id).map((h) => h.body['type'])).toEqual(['user_inbound_completed']);
+    expect(verifyStandardWebhook(signing, done!.headers, done!.raw)).toBe(true);
+    expect(verifyStandardWebhook(derivedSigningSecret(GLOBAL_TOKEN), done!.headers, done!.raw)).toBe(false);
     // Unticked types are not even queued for the endpoint.
     const log = await pbx.api.get<Delivery[]>(`${ADMIN}/webhooks/deliveries`, { unique_call_id: id });
     expect(log.json.data!.map((d) => d.type)).toEqual(['user_inbound_completed']);
