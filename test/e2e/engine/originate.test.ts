@@ -82,4 +82,22 @@ describe('click-to-call (originate)', () => {
     expect(types(events)).toEqual(['user_outbound', 'user_outbound_completed']);
     expect((await h.store.getCall(result.unique_call_id))?.status).toBe('missed');
   });
+
+  it('hangs up the answered device (ACK, then BYE) when the destination refuses, presenting a caller_id override', async () => {
+    trunk.onIncoming = (c) => c.reject(486);
+    desk.onIncoming = ringOnly;
+    mobile.onIncoming = (c: IncomingCall) => c.answer({ sdp: DEVICE_OFFER });
+    const trunkIn = trunk.waitForIncoming();
+    const mobileIn = mobile.waitForIncoming();
+    const result = await h.engine.originate({ user_number: '1001', number_to_call: '+61288885555', caller_id: '+61390000099' });
+    expect(result.caller_id).toBe('+61390000099');
+    const t = await trunkIn;
+    expect(t.invite.get('from')).toContain('sip:+61390000099@');
+    const m = await mobileIn;
+    await ended(m);
+    expect(m.endInfo?.by).toBe('remote');
+    expect(mobile.events.some((e) => e.kind === 'ack')).toBe(true);
+    const rec = await eventually(async () => ((await h.store.getCall(result.unique_call_id))?.ended_at ? h.store.getCall(result.unique_call_id) : undefined), 'ended');
+    expect(rec).toMatchObject({ status: 'missed', hangup_cause: 'trunk-failed' });
+  });
 });
