@@ -224,6 +224,11 @@ export interface Store {
    * and a lease until `leaseUntilMs`.
    */
   claimDueDeliveries(nowMs: number, limit: number, leaseUntilMs: number): Promise<Delivery[]>;
+  /**
+   * Writes an attempt row, sets the delivery's new state and ends its lease. When the delivery stays pending for a
+   * retry at `next_attempt_at`, the later pending deliveries of its call to its endpoint (which cannot be sent before
+   * it) get their `next_attempt_at` raised to at least that time, so claiming does not walk past them meanwhile.
+   */
   recordAttempt(a: DeliveryAttempt, update: Pick<Delivery, 'status' | 'next_attempt_at' | 'last_status_code' | 'last_error'>): Promise<void>;
   /**
    * `recordAttempt` for many attempts in one transaction (all or nothing: an unknown delivery rejects the whole batch

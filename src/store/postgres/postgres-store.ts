@@ -265,7 +265,15 @@ export class PostgresStore implements Store {
     const u = records.map((r) => r.update);
     await this.#query(operation, `WITH ins AS (
         INSERT INTO delivery_attempts (${ATTEMPT_COLUMNS.join(', ')})
-        SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::int[], $5::text[], $6::int[]))
+        SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::int[], $5::text[], $6::int[])),
+      -- A delivery kept pending for a retry holds back its call's later deliveries to its endpoint (see Store).
+      pushed AS (
+        UPDATE deliveries l SET next_attempt_at = r.next_attempt_at
+        FROM unnest($1::text[], $7::text[], $8::bigint[]) AS r(delivery_id, status, next_attempt_at)
+        JOIN deliveries p ON p.delivery_id = r.delivery_id
+        WHERE r.status = 'pending' AND r.next_attempt_at IS NOT NULL
+          AND l.status = 'pending' AND l.endpoint_url = p.endpoint_url AND l.unique_call_id = p.unique_call_id
+          AND l.sequence > p.sequence AND l.next_attempt_at < r.next_attempt_at AND l.delivery_id <> ALL($1::text[]))
       UPDATE deliveries d SET status = r.status, next_attempt_at = r.next_attempt_at, last_status_code = r.last_status_code,
         last_error = r.last_error, attempts = d.attempts + 1, updated_at = r.at, lease_until = NULL
       FROM unnest($1::text[], $7::text[], $8::bigint[], $9::int[], $10::text[], $3::bigint[])

@@ -41,6 +41,11 @@ const EVENT_SELECT = `SELECT ${EVENT_COLUMNS.join(', ')} FROM outbox_events`;
 const INSERT_ATTEMPT = `INSERT INTO delivery_attempts (${ATTEMPT_COLUMNS.join(', ')}) VALUES (?, ?, ?, ?, ?, ?)`;
 const UPDATE_AFTER_ATTEMPT = `UPDATE deliveries SET status = ?, next_attempt_at = ?, last_status_code = ?, last_error = ?,
     attempts = attempts + 1, updated_at = ?, lease_until = NULL WHERE delivery_id = ?`;
+/** See {@link Store.recordAttempts}: a retried delivery's later pending deliveries (same call and endpoint) wait for it. */
+const PUSH_LATER = `UPDATE deliveries SET next_attempt_at = @at
+  WHERE status = 'pending' AND next_attempt_at < @at
+    AND (endpoint_url, unique_call_id) = (SELECT endpoint_url, unique_call_id FROM deliveries WHERE delivery_id = @id)
+    AND sequence > (SELECT sequence FROM deliveries WHERE delivery_id = @id)`;
 
 /** Opens (and by default migrates) a SQLite store. */
 export async function createSqliteStore(opts: SqliteStoreOptions): Promise<SqliteStore> {
@@ -356,6 +361,7 @@ export class SqliteStore implements Store {
   #recordAttempt(a: DeliveryAttempt, update: DeliveryUpdate): void {
     this.#stmt(INSERT_ATTEMPT).run(a.delivery_id, a.attempt, a.at, a.status_code, a.error, a.duration_ms);
     this.#stmt(UPDATE_AFTER_ATTEMPT).run(update.status, update.next_attempt_at, update.last_status_code, update.last_error, a.at, a.delivery_id);
+    if (update.status === 'pending' && update.next_attempt_at !== null) this.#stmt(PUSH_LATER).run({ at: update.next_attempt_at, id: a.delivery_id });
   }
 
   #upsert<R>(spec: TableSpec<R>, rec: R): void {

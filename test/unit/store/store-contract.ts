@@ -259,14 +259,19 @@ export function storeContract(name: string, backend: BackendUnderTest, extra?: (
 
       it('a failed earlier delivery no longer blocks the call; a retrying one does', async () => {
         const a = callId(1);
-        const [[a1], [a2]] = await fanOut([event(a, 1), event(a, 2)], [URL_A]);
-        await store.claimDueDeliveries(T0, 10, T0 + 1000);
+        const [[a1], [a2], [b1]] = await fanOut([event(a, 1), event(a, 2), event(callId(2), 1)], [URL_A]);
+        const [[a3B]] = await fanOut([event(a, 3)], [URL_B]);
+        expect((await store.claimDueDeliveries(T0, 10, T0 + 10_000)).map((d) => d.delivery_id)).toEqual([a1, b1, a3B]);
         await store.recordAttempt({ delivery_id: a1!, attempt: 1, at: T0, status_code: 500, error: 'HTTP 500', duration_ms: 5 },
           { status: 'pending', next_attempt_at: T0 + 5000, last_status_code: 500, last_error: 'HTTP 500' });
         expect(await store.claimDueDeliveries(T0 + 1000, 10, T0 + 2000)).toEqual([]);
+        // The retry holds a2 back to a1's next attempt (claiming no longer walks past it); other calls are untouched.
+        expect(await store.getDelivery(a2!)).toMatchObject({ status: 'pending', next_attempt_at: T0 + 5000, attempts: 0 });
         await store.recordAttempt({ delivery_id: a1!, attempt: 2, at: T0 + 5000, status_code: null, error: 'horizon reached', duration_ms: 5 },
           { status: 'failed', next_attempt_at: null, last_status_code: null, last_error: 'horizon reached' });
         expect((await store.claimDueDeliveries(T0 + 5000, 10, T0 + 6000)).map((d) => d.delivery_id)).toEqual([a2]);
+        expect(await store.getDelivery(b1!)).toMatchObject({ next_attempt_at: T0 });
+        expect(await store.getDelivery(a3B!)).toMatchObject({ next_attempt_at: T0 });
       });
 
       it('a claimed row is leased: not claimable again until the lease expires (crashed dispatcher)', async () => {
