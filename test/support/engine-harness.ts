@@ -11,7 +11,7 @@ import { pino, type Logger } from 'pino';
 import { systemClock } from '../../src/common/clock.js';
 import { createConfigVersions, loadConfigFile, type ConfigVersions, type PbxConfig } from '../../src/config/index.js';
 import { createDrachtioLite, type DrachtioLite } from '../../src/drachtio-lite/index.js';
-import { createEngine, type Engine, type EngineOptions, type SrfLike } from '../../src/engine/index.js';
+import { createEngine, type Engine, type EngineOptions } from '../../src/engine/index.js';
 import { TestPhone, type IncomingPolicy } from '../../src/sip/phone/index.js';
 import type { Endpoint } from '../../src/sip/index.js';
 import { createSqliteStore } from '../../src/store/index.js';
@@ -83,7 +83,7 @@ export async function startEngineHarness(opts: EngineHarnessOptions = {}): Promi
   const srf = new Srf();
   let commits = 0;
   const engine = createEngine({
-    srf: srf as unknown as SrfLike, store, config, clock: systemClock, log, version: 'test',
+    srf, store, config, clock: systemClock, log, version: 'test',
     onCommitted: () => void commits++, ...opts.engine,
   });
   await engine.start();
