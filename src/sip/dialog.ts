@@ -156,17 +156,17 @@ export class Dialog {
   }
 
   /**
-   * A 2xx confirms an early dialog. For the UAC, §12.1.2: the route set is recomputed from the 2xx; the remote
-   * target is updated from its Contact.
+   * A 2xx confirms an early dialog. For the UAC, §12.1.2: the route set is recomputed from the 2xx and the remote
+   * target is updated from its Contact. A UAS's confirm (its own 2xx) changes neither.
    */
   confirm(response: SipResponse): void {
-    if (this.#state === 'confirmed') {
-      this.updateRemoteTarget(response);
-      return;
+    // §12.1.1: a UAS's remote target is the Contact of the request; the Contact of its own 2xx is ours, so only
+    // the UAC learns from the response.
+    if (this.#state !== 'confirmed') {
+      this.#transition('confirmed');
+      if (this.role === 'uac') this.routeSet = response.getAll('record-route').reverse();
     }
-    this.#transition('confirmed');
-    if (this.role === 'uac') this.routeSet = response.getAll('record-route').reverse();
-    this.updateRemoteTarget(response);
+    if (this.role === 'uac') this.updateRemoteTarget(response);
   }
 
   /** Ends the dialog (BYE sent or received). Idempotent. */

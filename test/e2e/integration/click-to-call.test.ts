@@ -214,12 +214,7 @@ describe('click-to-call end to end', () => {
     expect(await broken.body.json()).toMatchObject({ code: 400, status: 'error' });
   });
 
-  // Last in this file: when it fails as expected, its call stays up in the PBX (nobody could hang it up).
-  // KNOWN BUG (src/sip/dialog.ts Dialog.confirm, called by src/sip/phone/incoming-call.ts answer()): a UAS dialog
-  // created by a 180 takes the Contact of its *own* 200 as the remote target, so the test phone's BYE goes to itself
-  // and its own stack answers 481. RFC 3261 §12.1.1: the UAS remote target is the Contact of the request. The PBX is
-  // not at fault; remove `.fails` when the SIP core is fixed.
-  it.fails('a phone that rang (180) before answering hangs up: its BYE reaches the PBX and the trunk gets a BYE', async () => {
+  it('a phone that rang (180) before answering hangs up: its BYE reaches the PBX and the trunk gets a BYE', async () => {
     const desk = await pbx.phone('alice-desk', { onIncoming: (c: IncomingCall) => { c.ring(); c.answer({ afterMs: 200, sdp: DEVICE_OFFER }); } });
     const uas = await trunkUas('uas-answer.xml', 100);
     const incoming = desk.waitForIncoming(5000);

@@ -46,6 +46,15 @@ describe('Dialog (RFC 3261 §12)', () => {
     expect(d.remoteCSeq).toBe(7);
   });
 
+  it('MUST keep the request Contact as a UAS remote target when its early dialog is confirmed by its own 2xx (§12.1.1)', () => {
+    const d = Dialog.fromUas(invite(), ok(180, '<sip:pbx@10.0.0.9:5060>'));
+    expect(d.state).toBe('early');
+    d.confirm(ok(200, '<sip:pbx@10.0.0.9:5060>'));
+    expect(d.state).toBe('confirmed');
+    expect(d.remoteTarget).toBe('sip:alice@10.0.0.1:5060');
+    expect(d.createRequest('BYE').uri).toBe('sip:alice@10.0.0.1:5060');
+  });
+
   it('MUST place the remote target in the Request-URI and the route set in Route with a loose router', () => {
     const d = Dialog.fromUac(invite(), ok());
     const bye = d.createRequest('BYE');
