@@ -7,7 +7,7 @@ import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/log.js';
 import type { UserConfig } from '../../config/index.js';
 import { compatNumber, toOutboxEvent, type EventFieldsByType, type EventType } from '../../events/index.js';
-import type { CallCommit, CallDirection, CallRecord, EndpointRef, GroupCallRecord, OutboxEvent, Store, UserCallRecord } from '../../store/index.js';
+import type { CallCommit, CallDirection, CallRecord, EndpointRef, GroupCallRecord, LegRecord, OutboxEvent, Store, UserCallRecord } from '../../store/index.js';
 import type { Leg } from '../call/leg.js';
 import { durationS, isoUtc } from './time.js';
 
@@ -57,6 +57,8 @@ export class CallRecorder {
   #hangupCause: string | null = null;
   #group: GroupContext = { queue_name: null, ring_group_name: null };
   readonly #finishHooks: Array<(endedMs: number) => void> = [];
+  /** Per leg id, the mutable fields as last committed. */
+  readonly #legState = new Map<string, string>();
 
   constructor(opts: CallRecorderOptions) {
     this.#o = opts;
@@ -247,8 +249,21 @@ export class CallRecorder {
     });
   }
 
+  /** Leg rows that changed since the last commit (each commit upserts only those; a row costs a statement). */
+  #changedLegs(): LegRecord[] {
+    const out: LegRecord[] = [];
+    for (const leg of this.#o.legs()) {
+      const row = leg.toRecord(this.#o.uniqueCallId);
+      const key = `${row.answered_at}|${row.ended_at}|${row.final_status}|${row.ended_by}`;
+      if (this.#legState.get(row.leg_id) === key) continue;
+      this.#legState.set(row.leg_id, key);
+      out.push(row);
+    }
+    return out;
+  }
+
   #commit(events: OutboxEvent[], userCalls: UserCallRecord[] = [], groups: Pick<CallCommit, 'queueCalls' | 'ringGroupCalls'> = {}): void {
-    const c: CallCommit = { call: this.record(), legs: this.#o.legs().map((l) => l.toRecord(this.#o.uniqueCallId)), events, ...groups };
+    const c: CallCommit = { call: this.record(), legs: this.#changedLegs(), events, ...groups };
     if (userCalls.length > 0) c.userCalls = userCalls;
     this.#chain = this.#chain.then(async () => {
       try {
