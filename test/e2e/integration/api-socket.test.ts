@@ -193,3 +193,36 @@ describe('SWITCHBOARD_API_KEY', () => {
     }
   });
 });
+
+describe('IPv6 clients (SWITCHBOARD_BIND=::1)', () => {
+  const pbxs: IntegrationPbx[] = [];
+  afterAll(async () => {
+    for (const p of pbxs) await p.close();
+  });
+  const v6 = async (pbx: IntegrationPbx, token: string | null) => {
+    const c = apiClient(`http://[::1]:${pbx.sb.http.port}`, { token });
+    try {
+      return await c.get(`${V2}/get-system-status`);
+    } finally {
+      await c.close();
+    }
+  };
+
+  it('accepts ::1 when the whitelist holds ::1 (the demo default), with the key; refuses it without', async () => {
+    const pbx = await startIntegrationPbx({ env: { SWITCHBOARD_BIND: '::1' } });
+    pbxs.push(pbx);
+    expect(pbx.sb.http.address).toBe('::1');
+    expect((await v6(pbx, 'demo-api-key')).status).toBe(200);
+    const none = await v6(pbx, null);
+    expect(none.status).toBe(401);
+    expect(none.json).toEqual(NOT_AUTHORISED);
+  });
+
+  it('refuses ::1 when the whitelist holds only IPv4 loopback', async () => {
+    const pbx = await startIntegrationPbx({ env: { SWITCHBOARD_BIND: '::1' }, mutate: (c) => { c.api.whitelisted_ips = ['127.0.0.1/8']; } });
+    pbxs.push(pbx);
+    const r = await v6(pbx, 'demo-api-key');
+    expect(r.status).toBe(401);
+    expect(r.json).toEqual(NOT_AUTHORISED);
+  });
+});
