@@ -185,4 +185,19 @@ describe('call history end to end', () => {
     await bad({ limit: 0 }, 'limit');
     await bad({ limit: 10001 }, 'limit');
   });
+
+  // Last in this file: it changes the PBX time zone.
+  it('interprets from_date/to_date in the time zone of the live configuration after an apply changes it', async () => {
+    const dayIn = (zone: string, iso: string) => DateTime.fromISO(iso, { zone: 'utc' }).setZone(zone).toISODate()!;
+    const patched = await pbx.api.send('PATCH', '/api/admin/pbx', { time_zone: 'America/Los_Angeles' });
+    expect(patched.status, patched.text).toBe(200);
+    expect((await pbx.api.post('/api/admin/apply')).status).toBe(200);
+    for (const r of rows) {
+      const la = dayIn('America/Los_Angeles', r.call_start_at);
+      expect(ids(await userCalls({ from_date: la, to_date: la, unique_call_id: r.unique_call_id }))).toEqual([r.unique_call_id]);
+      const mel = dayIn(ZONE, r.call_start_at);
+      // Melbourne is 17-19 hours ahead of Los Angeles: the days differ except in Los Angeles's early morning.
+      if (mel !== la) expect(await userCalls({ from_date: mel, to_date: mel, unique_call_id: r.unique_call_id })).toEqual([]);
+    }
+  });
 });
