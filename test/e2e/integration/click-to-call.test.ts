@@ -191,7 +191,7 @@ describe('click-to-call end to end', () => {
       expect(noDevice.status, `${kind}: ${noDevice.text}`).toBe(409);
       expect(noDevice.json).toMatchObject({ code: 409, status: 'error' });
       expect(noDevice.json.message).toMatch(/device/i);
-      for (const bad of ['0288887777', '61288887777', '+6128888x777', '']) {
+      for (const bad of ['0288887777', '61288887777', '+6128888x777', '', '+1234567', '+1234567890123456', ' +61288887777']) {
         const r = await callToNumber({ user_number: '1001', number_to_call: bad }, kind);
         expect(r.status, `${kind} '${bad}': ${r.text}`).toBe(400);
         expect(r.json).toMatchObject({ code: 400, status: 'error' });
