@@ -23,7 +23,8 @@ import { StatsCounters, type DeliveryStats } from './delivery-stats.js';
 import { routeEvent, targetFor, validateEndpoint } from './endpoint.js';
 import { decideRetry, DEFAULT_JITTER } from './retry-policy.js';
 import { isEventType, sampleEvent } from './sample-events.js';
-import { sendAttempt } from './sender.js';
+import { RequestCache, sendAttempt } from './sender.js';
+import { signingSecretFor } from './signature.js';
 import { deliverySettings } from './settings.js';
 
 /** What {@link createDispatcher} needs. */
@@ -106,6 +107,19 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const stats = new StatsCounters();
   /** Attempt rows and status changes, batched per event-loop turn into one transaction. */
   const attempts = createAttemptWriter(store);
+  /** Parsed signing keys and URLs, and derived signing secrets (an HMAC each), memoized per configuration string. */
+  const requestCache = new RequestCache();
+  const derivedSecrets = new Map<string, string>();
+  const secretFor = (e: { secret_token: string; signing_secret?: string | null }): string => {
+    if (e.signing_secret) return e.signing_secret;
+    let s = derivedSecrets.get(e.secret_token);
+    if (s === undefined) {
+      if (derivedSecrets.size >= 1000) derivedSecrets.clear();
+      s = signingSecretFor(e);
+      derivedSecrets.set(e.secret_token, s);
+    }
+    return s;
+  };
   const inflight = new Map<string, Promise<void>>();
   /** Bodies and events fanned out here, so a first attempt needs no extra read. */
   const eventCache = new Map<string, OutboxEvent>();
@@ -267,10 +281,10 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       return;
     }
     const settings = deliverySettings(cfg);
-    const target = targetFor(ev, d.endpoint_url, cfg);
+    const target = targetFor(ev, d.endpoint_url, cfg, secretFor);
     const { outcome, durationMs } = await sendAttempt(http ?? newAgent(), clock, {
       deliveryId: d.delivery_id, body: JSON.stringify(ev.payload), target, timeoutMs: settings.timeout_ms, userAgent,
-    });
+    }, requestCache);
     stats.attempts++;
     stats.attempt.add(durationMs);
     const row: DeliveryAttempt = {

@@ -67,13 +67,14 @@ export function routeEvent(ev: OutboxEvent, config: PbxConfig): { url: string } 
 
 /**
  * The target for a delivery. Component events carry their own; global deliveries use the current global
- * settings (token rotation applies to retries) whatever URL the delivery was created for.
+ * settings (token rotation applies to retries) whatever URL the delivery was created for. `secretFor` lets the
+ * dispatcher memoize the signing-secret derivation (an HMAC) per token.
  */
-export function targetFor(ev: OutboxEvent, endpointUrl: string, config: PbxConfig): Target {
+export function targetFor(ev: OutboxEvent, endpointUrl: string, config: PbxConfig, secretFor: typeof signingSecretFor = signingSecretFor): Target {
   if (ev.endpoint.kind === 'component') {
     const e = ev.endpoint;
-    return { url: endpointUrl, secretToken: e.secret_token, signingSecret: signingSecretFor(e), headers: e.headers ?? {} };
+    return { url: endpointUrl, secretToken: e.secret_token, signingSecret: secretFor(e), headers: e.headers ?? {} };
   }
   const w = config.webhook;
-  return { url: endpointUrl, secretToken: w.secret_token, signingSecret: signingSecretFor(w), headers: {} };
+  return { url: endpointUrl, secretToken: w.secret_token, signingSecret: secretFor(w), headers: {} };
 }

@@ -31,9 +31,43 @@ export interface AttemptResult {
   durationMs: number;
 }
 
+/** Entries kept per memo of {@link RequestCache} before it starts over (configuration strings: few in practice). */
+const CACHE_MAX = 1000;
+
+/**
+ * What a dispatcher parses once instead of per request: signing keys (base64 of the `whsec_` secret) and endpoint
+ * URLs. Both are pure functions of configuration strings, so a stale entry cannot exist; the memo is bounded.
+ */
+export class RequestCache {
+  readonly #keys = new Map<string, ReturnType<typeof parseSigningSecret>>();
+  readonly #urls = new Map<string, { origin: string; path: string }>();
+
+  key(secret: string): ReturnType<typeof parseSigningSecret> {
+    let k = this.#keys.get(secret);
+    if (!k) {
+      if (this.#keys.size >= CACHE_MAX) this.#keys.clear();
+      k = parseSigningSecret(secret);
+      this.#keys.set(secret, k);
+    }
+    return k;
+  }
+
+  /** Throws (TypeError) on a URL that does not parse, like `new URL`. */
+  url(url: string): { origin: string; path: string } {
+    let u = this.#urls.get(url);
+    if (!u) {
+      const parsed = new URL(url);
+      if (this.#urls.size >= CACHE_MAX) this.#urls.clear();
+      u = { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` };
+      this.#urls.set(url, u);
+    }
+    return u;
+  }
+}
+
 /** Builds the request headers (exported for tests). */
-export function buildHeaders(req: AttemptRequest, nowMs: number): Record<string, string> {
-  const parsed = parseSigningSecret(req.target.signingSecret);
+export function buildHeaders(req: AttemptRequest, nowMs: number, cache?: RequestCache): Record<string, string> {
+  const parsed = cache ? cache.key(req.target.signingSecret) : parseSigningSecret(req.target.signingSecret);
   if (!parsed.ok) throw new TypeError(`endpoint ${req.target.url}: ${parsed.error}`);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.target.headers)) {
@@ -48,21 +82,21 @@ export function buildHeaders(req: AttemptRequest, nowMs: number): Record<string,
 }
 
 /** Sends one attempt. */
-export async function sendAttempt(http: Dispatcher, clock: Clock, req: AttemptRequest): Promise<AttemptResult> {
+export async function sendAttempt(http: Dispatcher, clock: Clock, req: AttemptRequest, cache?: RequestCache): Promise<AttemptResult> {
   const started = clock.now();
   const abort = new AbortController();
   const timer = clock.setTimeout(() => abort.abort(new Error(`timeout after ${req.timeoutMs} ms`)), req.timeoutMs);
   try {
     let headers: Record<string, string>;
     try {
-      headers = buildHeaders(req, started);
+      headers = buildHeaders(req, started, cache);
     } catch (err) {
       return { outcome: { kind: 'failed', statusCode: 0, error: (err as Error).message }, durationMs: 0 };
     }
-    const url = new URL(req.target.url);
+    const url = cache ? cache.url(req.target.url) : { origin: new URL(req.target.url).origin, path: pathOf(req.target.url) };
     const res = await http.request({
       origin: url.origin,
-      path: `${url.pathname}${url.search}`,
+      path: url.path,
       method: 'POST',
       headers,
       body: req.body,
@@ -85,6 +119,11 @@ export async function sendAttempt(http: Dispatcher, clock: Clock, req: AttemptRe
   } finally {
     clock.clearTimeout(timer);
   }
+}
+
+function pathOf(url: string): string {
+  const u = new URL(url);
+  return `${u.pathname}${u.search}`;
 }
 
 async function readSnippet(body: Dispatcher.ResponseData['body']): Promise<string> {
