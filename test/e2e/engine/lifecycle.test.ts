@@ -20,7 +20,7 @@ afterAll(async () => {
 });
 
 describe('engine lifecycle', () => {
-  it('reaches a device behind NAT at the address and port its REGISTER came from, not its Contact', async () => {
+  it('reaches every contact of a device behind NAT at the address and port its REGISTER came from, not its Contact', async () => {
     const h = await start();
     const natted = await rawStack();
     try {
@@ -29,13 +29,17 @@ describe('engine lifecycle', () => {
         got.push(req);
         if (req.method === 'INVITE') ctx.transaction?.respond(createResponse(req, 486, undefined, { toTag: 'nat1' }));
       };
-      const { res } = await register(natted, h.sip, { username: 'alice-desk', password: 'alice-desk-pw', domain: h.domain, contacts: ['<sip:alice-desk@10.99.99.99:5060>'], expires: 300 });
+      const { res } = await register(natted, h.sip, {
+        username: 'alice-desk', password: 'alice-desk-pw', domain: h.domain, expires: 300,
+        contacts: ['<sip:alice-desk@10.99.99.99:5060>', '<sip:alice-desk@10.99.99.99:5062;transport=udp>'],
+      });
       expect(res?.status).toBe(200);
       const caller = await h.phone('61400555666');
       const out = caller.call(`sip:61390000000@${h.domain}`);
       await out.waitFor('failed');
-      const invite = got.find((r) => r.method === 'INVITE');
-      expect(invite?.uri).toBe('sip:alice-desk@10.99.99.99:5060');
+      // Every contact of the device is rung, each through the address the REGISTER came from.
+      const invites = got.filter((r) => r.method === 'INVITE').map((r) => r.uri).sort();
+      expect(invites).toEqual(['sip:alice-desk@10.99.99.99:5060', 'sip:alice-desk@10.99.99.99:5062;transport=udp']);
     } finally {
       await natted.close();
     }
