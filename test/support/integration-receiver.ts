@@ -17,6 +17,8 @@ export interface Hook {
 /** The receiver. */
 export interface HookReceiver {
   readonly hooks: Hook[];
+  /** Decides the status of each answer (default 200). */
+  status: (h: Hook) => number;
   url(path: string): string;
   /** Resolves with the hooks matching `pred` once there are at least `count` of them. */
   waitFor(pred: (h: Hook) => boolean, count: number, what: string, timeoutMs?: number): Promise<Hook[]>;
@@ -26,6 +28,7 @@ export interface HookReceiver {
 /** Starts a receiver on a free port of 127.0.0.1. */
 export async function startHookReceiver(): Promise<HookReceiver> {
   const hooks: Hook[] = [];
+  const state = { status: (_h: Hook): number => 200 };
   const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -34,8 +37,9 @@ export async function startHookReceiver(): Promise<HookReceiver> {
       const raw = Buffer.concat(chunks).toString('utf8');
       let body: Record<string, unknown> = {};
       try { body = JSON.parse(raw) as Record<string, unknown>; } catch { /* kept raw */ }
-      hooks.push({ path: req.url ?? '', headers: req.headers, raw, body });
-      res.writeHead(200, { 'content-type': 'text/plain' });
+      const hook: Hook = { path: req.url ?? '', headers: req.headers, raw, body };
+      hooks.push(hook);
+      res.writeHead(state.status(hook), { 'content-type': 'text/plain' });
       res.end('ok');
     });
   });
@@ -47,6 +51,8 @@ export async function startHookReceiver(): Promise<HookReceiver> {
   const port = (server.address() as AddressInfo).port;
   return {
     hooks,
+    get status() { return state.status; },
+    set status(fn) { state.status = fn; },
     url: (path) => `http://127.0.0.1:${port}${path}`,
     async waitFor(pred, count, what, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;

@@ -239,6 +239,41 @@ describe('webhooks end to end', () => {
     expect(row).toMatchObject({ type: 'user_inbound_missed', connected_at: null, call_duration: done!.body['call_duration'] });
   });
 
+  it('retries a 500 with the same webhook-id and a fresh valid signature; the log shows both attempts', async () => {
+    const tuned = await pbx.api.send('PATCH', `${ADMIN}/delivery`, { retry_schedule_s: [1] });
+    expect(tuned.status, tuned.text).toBe(200);
+    expect((await pbx.api.post(`${ADMIN}/apply`)).status).toBe(200);
+    const failedOnce = new Set<string>();
+    rx.status = (h) => {
+      const id = String(h.headers['webhook-id']);
+      if (h.path !== '/webhook' || h.body['type'] !== 'user_inbound' || failedOnce.has(id)) return 200;
+      failedOnce.add(id);
+      return 500;
+    };
+    try {
+      const known = new Set(rx.hooks.map((h) => h.body['unique_call_id']));
+      await answeredDidCall(200);
+      const tries = await rx.waitFor((h) => h.path === '/webhook' && h.body['type'] === 'user_inbound' && !known.has(h.body['unique_call_id']), 2, 'the retry');
+      const [first, second] = tries as [Hook, Hook];
+      expect(second.headers['webhook-id']).toBe(first.headers['webhook-id']);
+      expect(second.raw).toBe(first.raw);
+      expect(verifyStandardWebhook(derivedSigningSecret(GLOBAL_TOKEN), second.headers, second.raw)).toBe(true);
+      const id = String(first.headers['webhook-id']);
+      const d = await eventually(async () => {
+        const r = await pbx.api.get<{ delivery: Delivery; attempts: Array<{ status_code: number | null }> }>(`${ADMIN}/webhooks/deliveries/${id}`);
+        return r.json.data?.delivery.status === 'succeeded' ? r.json.data : undefined;
+      }, 'delivery succeeded');
+      expect(d.delivery.attempts).toBe(2);
+      expect(d.attempts.map((a) => a.status_code)).toEqual([500, 200]);
+      // Later events of the call were not delivered before the retried earlier one.
+      const callId2 = String(first.body['unique_call_id']);
+      const order = rx.hooks.filter((h) => h.path === '/webhook' && h.body['unique_call_id'] === callId2).map((h) => h.body['type']);
+      expect(order.indexOf('user_inbound_answered')).toBeGreaterThan(order.lastIndexOf('user_inbound'));
+    } finally {
+      rx.status = () => 200;
+    }
+  });
+
   it('sends only the ticked event types to the global webhook, signed with a configured signing secret', async () => {
     const signing = `whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')}`;
     const patched = await pbx.api.send('PATCH', `${ADMIN}/webhook`, { events: ['user_inbound_completed'], signing_secret: signing });
