@@ -166,6 +166,10 @@ describe('apply configuration with calls in progress', () => {
     expect(n.status, n.text).toBeLessThan(300);
     const g = await pbx.api.send('PATCH', `${ADMIN}/ring-groups/Sales`, { members: ['1001', '7777'] });
     expect(g.status, g.text).toBe(200);
+    // A device username must be unique across the PBX (SPEC §1): refused now (409) or at apply.
+    const dup = await pbx.api.post(`${ADMIN}/users`, { name: 'Dup', number: '1004', devices: [{ username: 'bob-desk', password: 'dup-pw-1' }] });
+    expect([201, 200, 409]).toContain(dup.status);
+    const dupStaged = dup.status < 300;
 
     const r = await pbx.api.post<{ errors: unknown[] }>(`${ADMIN}/apply`);
     expect(r.status, r.text).toBe(400);
@@ -175,6 +179,7 @@ describe('apply configuration with calls in progress', () => {
     const text = JSON.stringify(errors);
     expect(text).toContain('no-such-flow');
     expect(text).toContain('7777');
+    if (dupStaged) expect(text).toContain('bob-desk');
 
     expect(await liveVersion()).toBe(before);
     expect((await status()).config_version).toBe(before);

@@ -184,6 +184,10 @@ describe('call history end to end', () => {
     await bad({ offset: -1 }, 'offset');
     await bad({ limit: 0 }, 'limit');
     await bad({ limit: 10001 }, 'limit');
+    await bad({ limit: 'abc' }, 'limit');
+    await bad({ offset: '1.5' }, 'offset');
+    await bad({ from_date: '2026-02-30' }, 'from_date');
+    await bad({ from_date: '28/11/2026' }, 'from_date');
   });
 
   // Last in this file: it changes the PBX time zone.
