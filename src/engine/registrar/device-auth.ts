@@ -3,6 +3,7 @@
  * Proxy-Authenticate). Unknown usernames and wrong passwords get the same answer (403) so usernames cannot
  * be enumerated; a source that keeps failing is refused outright for a while.
  */
+import { randomBytes } from 'node:crypto';
 import type { ConfigControl } from '../facade.js';
 import type { DeviceConfig, PbxConfig, UserConfig } from '../../config/index.js';
 import { Status } from '../sip-status.js';
@@ -44,6 +45,7 @@ export class DeviceAuthenticator {
   readonly #limiter: FailureRateLimiter;
   readonly #config: ConfigControl;
   readonly #algorithms: DigestAlgorithm[];
+  readonly #decoy = randomBytes(24).toString('base64');
   /** Username → device of the configuration object it was built from (versions are immutable). */
   #index: { config: PbxConfig; devices: Map<string, AuthenticatedDevice> } | null = null;
 
@@ -61,7 +63,9 @@ export class DeviceAuthenticator {
     const header = req.get(kind === 'www' ? 'Authorization' : 'Proxy-Authorization');
     if (header === undefined || header.length > 4096) return this.#challenge(kind, false, 'challenge');
     const devices = this.#devices();
-    const verdict = this.#digest.verify(header, req.method, (username) => devices.get(username)?.device.password);
+    // An unknown user is checked against a random password, so it costs the same hashing as a wrong password
+    // (no timing difference to enumerate usernames with) and fails the same way.
+    const verdict = this.#digest.verify(header, req.method, (username) => devices.get(username)?.device.password ?? this.#decoy);
     const found = verdict.ok ? devices.get(verdict.username) : undefined;
     if (found) return { ok: true, ...found };
     if (!verdict.ok && (verdict.reason === 'missing' || verdict.reason === 'malformed')) return this.#challenge(kind, false, 'challenge');
