@@ -73,6 +73,19 @@ describe('calls from devices', () => {
     expect(rows.map((r) => r.type)).toEqual(['user_outbound_missed']);
   });
 
+  it('a caller CANCEL while the trunk rings reaches the trunk as a CANCEL', async () => {
+    trunk.onIncoming = ringOnly;
+    const incoming = trunk.waitForIncoming();
+    const out = alice.call(`sip:+61299996666@${h.domain}`);
+    const progress = out.waitFor('progress');
+    const tc = await incoming;
+    await progress;
+    out.cancel();
+    expect((await out.waitFor<{ status: number }>('failed')).status).toBe(487);
+    await ended(tc);
+    expect(tc.endInfo?.reason).toBe('cancelled');
+  });
+
   it('an internal call rings the other extension\'s devices and records both users', async () => {
     const incoming = bobDesk.waitForIncoming();
     const out = alice.call(`sip:1002@${h.domain}`);
