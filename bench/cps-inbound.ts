@@ -8,7 +8,7 @@
  * offered rate up; each step runs SIPp for `rate × seconds` calls and reports whether every call succeeded, the
  * process peak RSS and CPU, and the events written. Prints the highest zero-failure rate. Not a test: no assertions.
  *
- *   npx tsx bench/cps-inbound.ts [--rates 100,200,300,400,500,600,800,1000] [--seconds 10] [--hold-ms 500]
+ *   npx tsx bench/cps-inbound.ts [--rates 100,200,300,400,500,600,800,1000] [--seconds 10] [--hold-ms 500] [--drain-s 2] [--debug]
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { killAllSipp, freePort, runSipp } from '../test/support/sipp.js';
@@ -83,7 +83,7 @@ for (const rate of rates) {
   }
   await new Promise((res) => setTimeout(res, 1500));
 }
-await new Promise((res) => setTimeout(res, 2000));
+await new Promise((res) => setTimeout(res, Number(arg('drain-s', '2')) * 1000));
 const liteStats = h.lite.server.stats;
 console.log(`after the run: engine active calls ${(await h.engine.status()).active_calls}, srf dialogs ${(h.srf as unknown as { _dialogs: Map<string, unknown> })._dialogs.size}, drachtio-lite dialogs ${liteStats.dialogs} / network txns ${liteStats.networkTransactions} / app txns ${liteStats.appTransactions}, RSS ${Math.round(process.memoryUsage().rss / 1048576)} MB, heap ${Math.round(process.memoryUsage().heapUsed / 1048576)} MB`);
 const best = results.filter((s) => s.ok).at(-1);
