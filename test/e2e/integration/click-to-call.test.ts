@@ -228,3 +228,34 @@ describe('click-to-call end to end', () => {
     sippOk(await uas.done, 'trunk UAS (gets the BYE)');
   });
 });
+
+describe('click-to-call through a TCP trunk', () => {
+  let pbx: IntegrationPbx;
+  let trunk: number;
+  let trace: TracedSipp | undefined;
+  beforeAll(async () => {
+    trunk = await trunkPort();
+    pbx = await startIntegrationPbx({ mutate: (c) => { Object.assign(c.trunks[0]!, { port: trunk, transport: 'tcp' }); } });
+  });
+  afterAll(async () => {
+    trace?.cleanup();
+    await pbx?.close();
+  });
+
+  it('dials the destination over TCP once the phone answers, and the phone\'s BYE reaches the trunk', async () => {
+    const desk = await pbx.phone('alice-desk', { onIncoming: (c: IncomingCall) => { c.ring(); c.answer({ afterMs: 200, sdp: DEVICE_OFFER }); } });
+    trace = await runTracedSipp({ scenario: 'uas-answer.xml', port: trunk, transport: 't1', calls: 1, timeoutS: 20, extra: ['-d', '100'] });
+    const uas = trace;
+    const incoming = desk.waitForIncoming(5000);
+    const r = await pbx.api.post<Started>(`${V2}/call-to-number`, { user_number: '1001', number_to_call: '+61288881111' });
+    expect(r.status, r.text).toBe(200);
+    const dev = await incoming;
+    await eventually(() => dev.state === 'confirmed', 'ACK at the phone');
+    await eventually(() => tracedRequests(uas.messages(), 'ACK').length > 0, 'ACK at the trunk');
+    expect((await dev.bye())?.status).toBe(200);
+    sippOk(await uas.done, 'TCP trunk UAS');
+    const invite = tracedRequests(uas.messages(), 'INVITE')[0]!;
+    expect(invite).toMatch(new RegExp(`^INVITE sip:\\+61288881111@127\\.0\\.0\\.1:${trunk}[;> ]`));
+    expect(invite).toMatch(/\nVia: SIP\/2\.0\/TCP /i);
+  });
+});
