@@ -316,8 +316,29 @@ export function setTag(value: string, tag: string): string {
   return value.slice(0, at) + formatParams(params);
 }
 
+/**
+ * Random bytes for identifiers, fetched from the CSPRNG 4 KiB at a time: a branch, a tag and a Call-ID are made
+ * for nearly every message, and one `randomBytes()` call per identifier (a buffer and a native call each) showed
+ * up at ~3% of the CPU of a B2BUA under load. Every byte is still used once only.
+ */
+const RANDOM_POOL_BYTES = 4096;
+let randomPool = Buffer.alloc(0);
+let randomPoolAt = 0;
+
+function takeRandom(bytes: number): Buffer {
+  if (randomPoolAt + bytes > randomPool.length) {
+    randomPool = randomBytes(RANDOM_POOL_BYTES);
+    randomPoolAt = 0;
+  }
+  const out = randomPool.subarray(randomPoolAt, randomPoolAt + bytes);
+  randomPoolAt += bytes;
+  return out;
+}
+
+/** `bytes` random bytes as base64url with `-`/`_` replaced, so the result is alphanumeric (a token and a word). */
 function randomAlnum(bytes: number): string {
-  return randomBytes(bytes).toString('base64url').replace(/[-_]/g, (c) => (c === '-' ? 'x' : 'y'));
+  const s = takeRandom(bytes).toString('base64url');
+  return s.indexOf('-') === -1 && s.indexOf('_') === -1 ? s : s.replace(/[-_]/g, (c) => (c === '-' ? 'x' : 'y'));
 }
 
 /** A new RFC 3261 branch: the magic cookie `z9hG4bK` plus 96 random bits. */
@@ -327,7 +348,7 @@ export function generateBranch(): string {
 
 /** A new From/To tag (64 random bits, hex). */
 export function generateTag(): string {
-  return randomBytes(8).toString('hex');
+  return takeRandom(8).toString('hex');
 }
 
 /** A new Call-ID (128 random bits), `@host` appended when given. */

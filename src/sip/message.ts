@@ -44,10 +44,22 @@ const LIST_HEADERS = new Set([
   'service-route', 'p-asserted-identity', 'alert-info', 'call-info', 'error-info', 'reply-to',
 ]);
 
+/**
+ * Names already canonicalized. Header names repeat endlessly (`Via`, `call-id`, `CSeq`…) and every `get()` walks
+ * the header list, so a lookup here saves a `toLowerCase()` allocation per header per call. Bounded: spellings
+ * past the limit (hostile input) are computed each time instead of cached.
+ */
+const CANONICAL_CACHE = new Map<string, string>();
+const CANONICAL_CACHE_MAX = 2048;
+
 /** Canonical lower-case long name of a header (compact forms expanded). */
 export function canonicalName(name: string): string {
+  const cached = CANONICAL_CACHE.get(name);
+  if (cached !== undefined) return cached;
   const lower = name.toLowerCase();
-  return COMPACT_FORMS[lower] ?? lower;
+  const canonical = COMPACT_FORMS[lower] ?? lower;
+  if (CANONICAL_CACHE.size < CANONICAL_CACHE_MAX && name.length <= 64) CANONICAL_CACHE.set(name, canonical);
+  return canonical;
 }
 
 /** Whether a header's value may hold several comma-separated entries. */
