@@ -95,11 +95,13 @@ export class InviteClientTransaction extends Transaction<IctState> {
         break;
       case 'completed':
         // §17.1.1.2: "Timer D ... at least 32 seconds for unreliable transports, and ... zero seconds for reliable".
+        this.compact();
         if (t.D === 0) this.transition('terminated');
         else this.arm('D', t.D);
         break;
       case 'accepted':
         // RFC 6026 §7.2: "the client transaction MUST ... start Timer M with a value of 64*T1".
+        this.compact();
         this.arm('M', t.M);
         break;
       default:

@@ -7,8 +7,12 @@
  *     └──TU 300-699──▶ completed ──ACK──▶ confirmed ──Timer I──▶ terminated
  *                         └──Timer H (no ACK)──▶ terminated
  * ```
+ * Not in the RFC: a TU that sends nothing for `reaperInvite` ms (3 minutes by default; each provisional
+ * restarts the count) gets a 408 sent on its behalf (`reaped` event), so no transaction waits forever.
  */
 import type { SipRequest, SipResponse } from '../message.js';
+import { generateTag, getTag } from '../headers.js';
+import { createResponse, Status } from '../status.js';
 import {
   Transaction, isProvisional, isSuccess,
   type TimerInput, type TransactionContext, type TransportErrorInput,
@@ -35,7 +39,7 @@ const EDGES: Readonly<Record<IstState, readonly IstState[]>> = {
 };
 
 const STATE_TIMERS: Readonly<Record<IstState, readonly TimerName[]>> = {
-  proceeding: [],
+  proceeding: ['reaper'],
   completed: ['G', 'H'],
   confirmed: ['I'],
   accepted: ['L'],
@@ -44,7 +48,7 @@ const STATE_TIMERS: Readonly<Record<IstState, readonly TimerName[]>> = {
 
 /**
  * The INVITE server transaction. Events: `timeout` (Timer H: no ACK for a non-2xx), `transport-error`,
- * `terminated`. The TU answers with `respond()`.
+ * `reaped` (the TU never answered; a 408 is being sent), `terminated`. The TU answers with `respond()`.
  */
 export class InviteServerTransaction extends Transaction<IstState> {
   protected readonly edges = EDGES;
@@ -54,6 +58,7 @@ export class InviteServerTransaction extends Transaction<IstState> {
 
   constructor(request: SipRequest, id: string, ctx: TransactionContext) {
     super(request, id, 'proceeding', ctx);
+    this.arm('reaper', ctx.timers.reaperInvite);
   }
 
   /** The last response sent (provisional or final), if any. */
@@ -72,6 +77,7 @@ export class InviteServerTransaction extends Transaction<IstState> {
       case 'completed':
         // §17.2.1: "For unreliable transports, timer G is set to fire in T1 seconds ... When the "Completed"
         // state is entered, timer H MUST be set to fire in 64*T1 seconds for all transports."
+        this.compact();
         if (t.G !== undefined) this.arm('G', t.G);
         this.arm('H', t.H);
         break;
@@ -82,6 +88,7 @@ export class InviteServerTransaction extends Transaction<IstState> {
         break;
       case 'accepted':
         // RFC 6026 §7.1: "the server transaction MUST transition to the "Accepted" state [and] start Timer L".
+        this.compact();
         this.arm('L', t.L);
         break;
       default:
@@ -112,6 +119,8 @@ export class InviteServerTransaction extends Transaction<IstState> {
         if (isProvisional(res)) {
           // §17.2.1: "The TU passes any number of provisional responses to the server transaction."
           this.#lastProvisional = res;
+          // A TU that still sends provisionals is alive: the reaper counts from its latest one.
+          if (res.status > 100) this.arm('reaper', this.ctx.timers.reaperInvite);
         } else if (isSuccess(res)) {
           // RFC 6026 §7.1: "If, while in the "Proceeding" state, the TU passes a 2xx response to the server
           // transaction, the server transaction MUST pass this response to the transport layer for transmission.
@@ -175,9 +184,19 @@ export class InviteServerTransaction extends Transaction<IstState> {
       this.transition('terminated');
     } else if ((name === 'I' && this.state === 'confirmed') || (name === 'L' && this.state === 'accepted')) {
       this.transition('terminated');
+    } else if (name === 'reaper' && this.state === 'proceeding') {
+      this.#reap();
     } else {
       this.absorb(`timer ${name} in ${this.state}`);
     }
+  }
+
+  /** The TU never answered: send 408 on its behalf (with the To tag of its provisionals, if any). */
+  #reap(): void {
+    this.reaped(this.ctx.timers.reaperInvite);
+    const toTag = getTag(this.#lastProvisional?.get('to') ?? '') ?? generateTag();
+    this.safeEmit('reaped');
+    if (this.state === 'proceeding') this.#onTuResponse(createResponse(this.request, Status.RequestTimeout, undefined, { toTag }));
   }
 
   protected onTransportError(error: Error): void {

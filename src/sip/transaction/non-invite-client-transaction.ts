@@ -65,6 +65,7 @@ export class NonInviteClientTransaction extends Transaction<NictState> {
       case 'completed':
         // §17.1.2.2: "Once the client transaction enters the "Completed" state, it MUST set Timer K to fire in
         // T4 seconds for unreliable transports, and zero seconds for reliable transports."
+        this.compact();
         if (t.K === 0) this.transition('terminated');
         else this.arm('K', t.K);
         break;

@@ -5,8 +5,12 @@
  *  trying ──TU 1xx──▶ proceeding ──TU 200-699──▶ completed ──Timer J──▶ terminated
  *    └──────────TU 200-699───────────────────────────▲
  * ```
+ * Not in the RFC: a TU that sends no final response within 64*T1 (the client's Timer F fired long ago) gets a
+ * 408 sent on its behalf (`reaped` event), so no transaction waits forever.
  */
 import type { SipRequest, SipResponse } from '../message.js';
+import { generateTag, getTag } from '../headers.js';
+import { createResponse, Status } from '../status.js';
 import {
   Transaction, isProvisional,
   type TimerInput, type TransactionContext, type TransportErrorInput,
@@ -31,13 +35,13 @@ const EDGES: Readonly<Record<NistState, readonly NistState[]>> = {
 };
 
 const STATE_TIMERS: Readonly<Record<NistState, readonly TimerName[]>> = {
-  trying: [],
-  proceeding: [],
+  trying: ['reaper'],
+  proceeding: ['reaper'],
   completed: ['J'],
   terminated: [],
 };
 
-/** The non-INVITE server transaction. Events: `transport-error`, `terminated`. */
+/** The non-INVITE server transaction. Events: `transport-error`, `reaped` (408 sent for a silent TU), `terminated`. */
 export class NonInviteServerTransaction extends Transaction<NistState> {
   protected readonly edges = EDGES;
   protected readonly stateTimers = STATE_TIMERS;
@@ -46,6 +50,7 @@ export class NonInviteServerTransaction extends Transaction<NistState> {
 
   constructor(request: SipRequest, id: string, ctx: TransactionContext) {
     super(request, id, 'trying', ctx);
+    this.arm('reaper', ctx.timers.reaperNonInvite);
   }
 
   /** The last response sent, if any. */
@@ -63,6 +68,7 @@ export class NonInviteServerTransaction extends Transaction<NistState> {
       // §17.2.2: "When the server transaction enters the "Completed" state, it MUST set Timer J to fire in 64*T1
       // seconds for unreliable transports, and zero seconds for reliable transports."
       const j = this.ctx.timers.J;
+      this.compact();
       if (j === 0) this.transition('terminated');
       else this.arm('J', j);
     }
@@ -114,7 +120,18 @@ export class NonInviteServerTransaction extends Transaction<NistState> {
 
   protected onTimer(name: TimerName): void {
     if (name === 'J' && this.state === 'completed') this.transition('terminated');
+    else if (name === 'reaper' && (this.state === 'trying' || this.state === 'proceeding')) this.#reap();
     else this.absorb(`timer ${name} in ${this.state}`);
+  }
+
+  /** The TU never answered: send 408 on its behalf. */
+  #reap(): void {
+    this.reaped(this.ctx.timers.reaperNonInvite);
+    const toTag = getTag(this.#lastProvisional?.get('to') ?? '') ?? generateTag();
+    this.safeEmit('reaped');
+    if (this.state === 'trying' || this.state === 'proceeding') {
+      this.#onTuResponse(createResponse(this.request, Status.RequestTimeout, undefined, { toTag }));
+    }
   }
 
   protected onTransportError(error: Error): void {

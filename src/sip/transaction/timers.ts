@@ -5,15 +5,23 @@
  * timers (D, I, J, K) are zero (§17.1.1.2, §17.1.2.2, §17.2.1, §17.2.2).
  */
 
-/** The three base intervals, in milliseconds. */
+/** The three base intervals, in milliseconds, and the server transactions' safety reaper. */
 export interface TimerConfig {
   t1: number;
   t2: number;
   t4: number;
+  /**
+   * Not in the RFC: how long an INVITE server transaction waits for its TU's next response (counted from the
+   * INVITE, and again from each provisional the TU sends) before it answers 408 itself. Default 3 minutes.
+   */
+  inviteReaperMs?: number;
 }
 
 /** RFC 3261 defaults: T1 = 500 ms, T2 = 4 s, T4 = 5 s (§17.1.1.1, §17.1.2.2). */
 export const DEFAULT_TIMERS: Readonly<TimerConfig> = { t1: 500, t2: 4000, t4: 5000 };
+
+/** Default of {@link TimerConfig.inviteReaperMs}: 3 minutes. */
+export const DEFAULT_INVITE_REAPER_MS = 180_000;
 
 /** Every transaction timer in milliseconds; `undefined` means "never armed" for this transport. */
 export interface TimerValues {
@@ -44,10 +52,17 @@ export interface TimerValues {
   readonly L: number;
   /** RFC 6026: wait time for retransmission of 2xx to INVITE, 64*T1. */
   readonly M: number;
+  /**
+   * Not in the RFC: the safety reaper of a server transaction whose TU never sends a final response (INVITE:
+   * {@link TimerConfig.inviteReaperMs}; non-INVITE: 64*T1, when the client's Timer F has long fired). The
+   * transaction then answers 408 itself, so no server transaction lives forever.
+   */
+  readonly reaperInvite: number;
+  readonly reaperNonInvite: number;
 }
 
-/** Names of every timer a transaction may arm. */
-export type TimerName = 'A' | 'B' | 'D' | 'E' | 'F' | 'G' | 'H' | 'I' | 'J' | 'K' | 'L' | 'M';
+/** Names of every timer a transaction may arm; `reaper` is ours (see {@link TimerValues.reaperInvite}). */
+export type TimerName = 'A' | 'B' | 'D' | 'E' | 'F' | 'G' | 'H' | 'I' | 'J' | 'K' | 'L' | 'M' | 'reaper';
 
 /**
  * Derives timers A–M from `{ t1, t2, t4 }` for a reliable or unreliable transport.
@@ -57,7 +72,8 @@ export function computeTimers(config: Partial<TimerConfig> | undefined, reliable
   const t1 = config?.t1 ?? DEFAULT_TIMERS.t1;
   const t2 = config?.t2 ?? DEFAULT_TIMERS.t2;
   const t4 = config?.t4 ?? DEFAULT_TIMERS.t4;
-  for (const [k, v] of [['t1', t1], ['t2', t2], ['t4', t4]] as const) {
+  const reaperInvite = config?.inviteReaperMs ?? DEFAULT_INVITE_REAPER_MS;
+  for (const [k, v] of [['t1', t1], ['t2', t2], ['t4', t4], ['inviteReaperMs', reaperInvite]] as const) {
     if (!Number.isFinite(v) || v <= 0) throw new TypeError(`timer ${k} must be a positive number of ms, got ${v}`);
   }
   const t64 = 64 * t1;
@@ -77,5 +93,7 @@ export function computeTimers(config: Partial<TimerConfig> | undefined, reliable
     K: reliable ? 0 : t4,
     L: t64,
     M: t64,
+    reaperInvite,
+    reaperNonInvite: t64,
   };
 }

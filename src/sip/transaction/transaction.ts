@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import { InvalidStateError } from '../../common/errors.js';
-import type { SipMessage, SipRequest, SipResponse } from '../message.js';
+import { canonicalName, SipRequest, type HeaderField, type SipMessage, type SipResponse } from '../message.js';
 import type { TimerName, TimerValues } from './timers.js';
 
 export { InvalidStateError };
@@ -22,6 +22,16 @@ export interface TransactionContext {
   log?: Logger;
   /** Called once per absorbed input (a late retransmission, a stray ACK), for the stack's counter. */
   onAbsorbed?: () => void;
+  /** Called when the safety reaper answered for a TU that never did (see `TimerValues.reaperInvite`). */
+  onReaped?: () => void;
+}
+
+const NO_BODY = Buffer.alloc(0);
+
+/** Headers that identify a request: what a finished transaction keeps of it (see `Transaction.compact`). */
+function isIdentityHeader(name: string): boolean {
+  const n = canonicalName(name);
+  return n === 'via' || n === 'from' || n === 'to' || n === 'call-id' || n === 'cseq';
 }
 
 /** A timer input: the named timer fired. */
@@ -40,11 +50,10 @@ export interface TransportErrorInput {
  * live in which state) and implement `enter(state)` (entry actions) and `handle(input)`.
  */
 export abstract class Transaction<S extends string> extends EventEmitter {
-  /** The request that created the transaction. */
-  readonly request: SipRequest;
   /** The transaction key (branch-based, see `transaction/layer.ts`). */
   readonly id: string;
   protected readonly ctx: TransactionContext;
+  #request: SipRequest;
   #state: S;
   readonly #timers = new Map<TimerName, TimerHandle>();
   readonly #intervals = new Map<TimerName, number>();
@@ -54,10 +63,31 @@ export abstract class Transaction<S extends string> extends EventEmitter {
 
   protected constructor(request: SipRequest, id: string, initial: S, ctx: TransactionContext) {
     super();
-    this.request = request;
+    this.#request = request;
     this.id = id;
     this.#state = initial;
     this.ctx = ctx;
+  }
+
+  /**
+   * The request that created the transaction. Once the transaction only waits out its timers (completed,
+   * confirmed, accepted) this is a skeleton of it: method, Request-URI, Via, From, To, Call-ID and CSeq, no body.
+   */
+  get request(): SipRequest {
+    return this.#request;
+  }
+
+  /**
+   * Entry action of the waiting states: keep only what they need. At 1,000 calls/s a UDP B2BUA holds ~130,000
+   * transactions in these states (64*T1 = 32 s each); the full request (every header, the body and the datagram
+   * it was parsed from) made up most of their memory.
+   */
+  protected compact(): void {
+    const req = this.#request;
+    if (req.body.length === 0 && req.headers.length <= 5) return;
+    const keep: HeaderField[] = [];
+    for (const h of req.headers) if (isIdentityHeader(h.name)) keep.push({ name: h.name, value: h.value });
+    this.#request = new SipRequest(req.method, req.uri, keep, NO_BODY, req.version);
   }
 
   /** Current state, verbatim from RFC 3261 §17 (plus RFC 6026 `accepted`). */
@@ -144,6 +174,12 @@ export abstract class Transaction<S extends string> extends EventEmitter {
   }
 
   protected abstract onTransportError(error: Error): void;
+
+  /** Counts and logs a reaped transaction (the TU never answered; we answer 408 ourselves). */
+  protected reaped(afterMs: number): void {
+    this.ctx.onReaped?.();
+    this.ctx.log?.warn({ txn: this.id, method: this.#request.method, callId: this.#request.callId, afterMs }, 'TU never answered the request: sending 408');
+  }
 
   /** Records an input the current state does not expect (RFC: absorbed). Never throws. */
   protected absorb(what: string): void {
