@@ -64,6 +64,12 @@ describe('integration API over a socket', () => {
     const q = await noToken.get(`${V2}/get-system-status`, { token: 'demo-api-key' });
     expect(q.status).toBe(401);
     expect(q.json).toEqual(NOT_AUTHORISED);
+    const { request } = await import('undici');
+    for (const authorization of ['demo-api-key', 'Bearer demo-api-key']) {
+      const res = await request(`${pbx.sb.baseUrl}${V2}/get-system-status`, { headers: { authorization } });
+      expect(res.statusCode, authorization).toBe(401);
+      expect(await res.body.json()).toEqual(NOT_AUTHORISED);
+    }
   });
 
   it('answers 401 (not 404) for an unknown path without a key', async () => {
