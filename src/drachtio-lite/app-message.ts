@@ -30,15 +30,44 @@ export function parseAppMessage(text: string): { ok: true; message: SipMessage }
   const bodyText = sep === -1 ? '' : text.slice(sep + 4);
   const head = parseHead(headText);
   if (!head.ok) return { ok: false, error: { code: 'SB_ERR_APP_SIP', message: head.error.message } };
-  const headers: HeaderField[] = head.head.headers
-    .filter((h) => canonicalName(h.name) !== 'content-length')
-    .map((h) => ({ name: conventionalHeaderName(h.name), value: h.value }));
+  const headers: HeaderField[] = [];
+  for (const h of head.head.headers) {
+    const lower = canonicalName(h.name);
+    if (lower === 'content-length') continue;
+    const name = conventionalHeaderName(h.name);
+    // srf joins repeated headers with ','; challenges go out one per header line (RFC 8760 §2.4), which is
+    // what phones parse.
+    if (lower === 'www-authenticate' || lower === 'proxy-authenticate') {
+      for (const value of splitChallenges(h.value)) headers.push({ name, value });
+    } else headers.push({ name, value: h.value });
+  }
   const body = Buffer.from(bodyText, 'utf8');
   const s = head.head.start;
   const message = s.kind === 'request'
     ? new SipRequest(s.method.toUpperCase(), s.uri, headers, body)
     : new SipResponse(s.status, s.reason, headers, body);
   return { ok: true, message };
+}
+
+/**
+ * Splits `Digest a=1, b=2, Digest c=3` into its challenges: a comma outside quotes that is followed by
+ * `<scheme> <param>=` starts a new challenge (auth-params never have a space before their '=').
+ */
+export function splitChallenges(value: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  let quoted = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (c === '\\' && quoted) i++;
+    else if (c === '"') quoted = !quoted;
+    else if (c === ',' && !quoted && /^\s*[A-Za-z][A-Za-z0-9-]*\s+[A-Za-z0-9-]+\s*=/.test(value.slice(i + 1, i + 80))) {
+      out.push(value.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  out.push(value.slice(start).trim());
+  return out.filter((v) => v.length > 0);
 }
 
 /** Headers the server owns on anything it sends; an app's values for them are ignored or used as hints. */

@@ -53,8 +53,9 @@ export async function register(stack: SipStack, pbx: Endpoint, r: RawRegister): 
   };
   const first = await send(stack, build(), pbx);
   if (!first || first.status !== 401 || r.password === undefined) return { res: first, challenge: first?.get('www-authenticate') };
-  const challenge = first.get('www-authenticate')!;
-  const pick = r.algorithm ? splitChallenges(challenge).find((c) => c.includes(`algorithm=${r.algorithm}`))! : splitChallenges(challenge)[0]!;
+  const challenges = first.getAll('www-authenticate').flatMap(splitChallenges);
+  const challenge = challenges.join(', ');
+  const pick = r.algorithm ? challenges.find((c) => c.includes(`algorithm=${r.algorithm}`))! : challenges[0]!;
   const auth = computeAuthorization(pick, { username: r.username, password: r.password, method: 'REGISTER', uri });
   return { res: await send(stack, build(auth), pbx), challenge };
 }

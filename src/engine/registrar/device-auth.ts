@@ -36,9 +36,9 @@ export function findDevice(config: PbxConfig, username: string): AuthenticatedDe
 
 /**
  * Digest authentication of requests against the live configuration's devices. Challenges list every algorithm
- * in `algorithms` order in one header value (RFC 7235 §4.1 allows several challenges per field; srf joins
- * repeated headers into one anyway). MD5 comes first by default because many UAs (SIPp among them) answer the
- * first challenge they see and know only MD5; SHA-256 capable UAs pick SHA-256 (RFC 8760 §2.4).
+ * in `algorithms` order; srf joins repeated headers into one comma-separated value, and drachtio-lite puts each
+ * challenge back on its own header line (RFC 8760 §2.4). MD5 comes first by default because many UAs (SIPp among
+ * them) answer the first challenge they see and know only MD5; SHA-256 capable UAs pick SHA-256.
  */
 export class DeviceAuthenticator {
   readonly #digest: DigestServer;

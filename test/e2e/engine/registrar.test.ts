@@ -22,7 +22,10 @@ describe('registrar', () => {
   it('challenges a REGISTER without credentials with 401 offering MD5 and SHA-256', async () => {
     const { res } = await register(raw, h.sip, { username: 'alice-desk', domain: h.domain, contacts: ['<sip:a@127.0.0.1:5999>'] });
     expect(res?.status).toBe(401);
-    const challenges = splitChallenges(res!.get('www-authenticate')!);
+    // One challenge per header line (RFC 8760 §2.4), MD5 first for UAs that only read the first.
+    const challenges = res!.getAll('www-authenticate');
+    expect(challenges.flatMap(splitChallenges)).toEqual(challenges);
+    expect(challenges[0]).toMatch(/algorithm=MD5/);
     expect(challenges.some((c) => /algorithm=MD5/.test(c))).toBe(true);
     expect(challenges.some((c) => /algorithm=SHA-256/.test(c))).toBe(true);
     expect(challenges.every((c) => c.includes(`realm="${h.domain}"`) && /qop="auth"/.test(c))).toBe(true);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SipRequest, serializeMessage } from '../../../src/sip/index.js';
-import { conventionalHeaderName, copyAppHeaders, defaultContentType, parseAppMessage, replaceLocalhost } from '../../../src/drachtio-lite/app-message.js';
+import { conventionalHeaderName, copyAppHeaders, defaultContentType, parseAppMessage, replaceLocalhost, splitChallenges } from '../../../src/drachtio-lite/app-message.js';
 
 describe('app SIP text (drachtio-srf serializer output)', () => {
   it('takes the whole body and ignores srf\'s UTF-16 Content-Length', () => {
@@ -56,5 +56,26 @@ describe('app SIP text (drachtio-srf serializer output)', () => {
     expect(m.get('p-asserted-identity')).toBe('<sip:+1555@127.0.0.1:5080>');
     expect(m.get('x-note')).toBe('x@localhost');
     expect(m.uri).toBe('sip:b@localhost');
+  });
+});
+
+describe('challenges from the app', () => {
+  it('MUST send each digest challenge on its own header line (RFC 8760 §2.4), splitting what srf joined with commas', () => {
+    const text = [
+      'SIP/2.0 401 Unauthorized',
+      'www-authenticate: Digest realm="pbx", nonce="a,b", algorithm=MD5, qop="auth", Digest realm="pbx", nonce="c", algorithm=SHA-256, qop="auth"',
+      '', '',
+    ].join('\r\n');
+    const r = parseAppMessage(text);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.message.headers.filter((h) => h.name === 'WWW-Authenticate').map((h) => h.value)).toEqual([
+      'Digest realm="pbx", nonce="a,b", algorithm=MD5, qop="auth"',
+      'Digest realm="pbx", nonce="c", algorithm=SHA-256, qop="auth"',
+    ]);
+  });
+
+  it('keeps a single challenge whole', () => {
+    expect(splitChallenges('Digest realm="x", nonce="n", opaque="o, p"')).toEqual(['Digest realm="x", nonce="n", opaque="o, p"']);
   });
 });
