@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { IncomingCall, PhoneCall } from '../../../src/sip/phone/index.js';
 import { ADMIN, V2 } from '../../support/integration-http.js';
 import { eventually, startIntegrationPbx, type IntegrationPbx } from '../../support/integration-pbx.js';
+import { startHookReceiver, type HookReceiver } from '../../support/integration-receiver.js';
 
 interface Row { unique_call_id: string; type: string; user_name: string; call_duration: number | null; conversation_duration: number | null }
 
@@ -17,6 +18,7 @@ function ended(call: PhoneCall, timeoutMs = 8000): Promise<unknown> {
 
 describe('apply configuration with calls in progress', () => {
   let pbx: IntegrationPbx;
+  let rx: HookReceiver;
   const status = async () => (await pbx.api.get<{ config_version: number; active_calls: number }>(`${V2}/get-system-status`)).json.data!;
   const liveVersion = async () => (await pbx.api.get<{ version: number }>(`${ADMIN}/config/live`)).json.data!.version;
   const finishedRow = (id: string) => eventually(async () => {
@@ -37,8 +39,10 @@ describe('apply configuration with calls in progress', () => {
   }, 'newest call');
 
   beforeAll(async () => {
+    rx = await startHookReceiver();
     pbx = await startIntegrationPbx({
       mutate: (c) => {
+        c.webhook = { ...c.webhook, url: rx.url('/webhook'), enabled: true };
         const alice = c.users.find((u) => u.number === '1001')!;
         alice.ring_timeout_s = 4;
         // The demo trunk (127.0.0.1:5090) is never dialled here: click-to-call legs are left unanswered.
@@ -50,6 +54,7 @@ describe('apply configuration with calls in progress', () => {
   });
   afterAll(async () => {
     await pbx?.close();
+    await rx?.close();
   });
 
   it('a connected call survives an apply (rename + ring timeout + new user), ends normally on its version; the next call uses the new one', async () => {
@@ -195,5 +200,27 @@ describe('apply configuration with calls in progress', () => {
     expect((await pbx.api.send('DELETE', `${ADMIN}/config/staged`)).status).toBe(200);
     const diff = await pbx.api.get<{ changes: unknown[] }>(`${ADMIN}/config/diff`);
     expect(diff.json.data!.changes).toEqual([]);
+  });
+
+  it('every event and the history row of a call keep its version\'s user name when an apply renames the user mid-call', async () => {
+    const live = (await pbx.api.get<{ config: { users: Array<{ number: string; name: string }> } }>(`${ADMIN}/config/live`)).json.data!.config;
+    const nameAtStart = live.users.find((u) => u.number === '1001')!.name;
+    let ringing: IncomingCall | undefined;
+    // alice-mobile: alice-desk was removed by an earlier test.
+    await pbx.phone('alice-mobile', { onIncoming: (c: IncomingCall) => { c.ring(); ringing = c; } });
+    const caller = await pbx.phone('61400444555', { register: false });
+    const out = caller.call(`sip:+61390000000@${pbx.domain}`);
+    await eventually(() => ringing, 'the desk rings');
+    expect((await pbx.api.send('PATCH', `${ADMIN}/users/1001`, { name: 'Alice Mid-call' })).status).toBe(200);
+    await apply();
+    ringing!.answer();
+    await out.waitFor('answered', 8000);
+    await out.bye();
+    const [done] = await rx.waitFor((h) => h.body['type'] === 'user_inbound_completed' && h.body['caller_id'] === '61400444555', 1, 'completed event');
+    const id = String(done!.body['unique_call_id']);
+    const hooks = rx.hooks.filter((h) => h.body['unique_call_id'] === id);
+    expect(hooks.map((h) => h.body['type'])).toEqual(['user_inbound', 'user_inbound_answered', 'user_inbound_completed']);
+    expect(hooks.map((h) => h.body['user_name'])).toEqual([nameAtStart, nameAtStart, nameAtStart]);
+    expect((await finishedRow(id)).user_name).toBe(nameAtStart);
   });
 });
