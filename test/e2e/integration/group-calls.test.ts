@@ -27,7 +27,7 @@ describe('queue and ring group calls', () => {
     return r.json.data!;
   };
   const eventOf = async (type: string, id: string): Promise<Hook> =>
-    (await rx.waitFor((h) => h.path === '/webhook' && h.body['type'] === type && h.body['unique_call_id'] === id, 1, type))[0]!;
+    (await rx.waitFor((h) => h.path === '/webhook' && h.body['type'] === type && h.body['unique_call_id'] === id, 1, `${type} of ${id}`))[0]!;
 
   beforeAll(async () => {
     rx = await startHookReceiver();
@@ -80,6 +80,21 @@ describe('queue and ring group calls', () => {
     for (const k of ['caller_id', 'caller_name', 'user_name', 'user_number', 'dest_number', 'call_start_at', 'connected_at', 'call_duration', 'conversation_duration', 'status', 'ring_group_name']) {
       expect(ev.body[k], k).toEqual(row[k]);
     }
+    // Every member rang: each gets its user events, naming the ring group (SPEC §3 user_inbound: ring_group_name).
+    await rx.waitFor((h) => h.body['unique_call_id'] === id && String(h.body['type']).startsWith('user_inbound'), 5, 'user events of both members');
+    await new Promise((r) => setTimeout(r, 300));
+    const userEvents = rx.hooks.filter((h) => h.body['unique_call_id'] === id && String(h.body['type']).startsWith('user_inbound'));
+    const byUser = (n: string) => userEvents.filter((h) => h.body['user_number'] === n).map((h) => h.body['type']);
+    expect(byUser('1001')).toEqual(['user_inbound', 'user_inbound_answered', 'user_inbound_completed']);
+    expect(byUser('1002')).toEqual(['user_inbound', 'user_inbound_completed']);
+    for (const h of userEvents) expect(h.body, String(h.body['type'])).toMatchObject({ ring_group_name: 'Sales', queue_name: null });
+    const bobDone = userEvents.find((h) => h.body['user_number'] === '1002' && h.body['type'] === 'user_inbound_completed')!;
+    expect(bobDone.body).toMatchObject({ connected_at: null, user_name: 'Bob Jones' });
+    // Bob's history shows the call as missed, Alice's as answered, under the same unique_call_id.
+    const users = await rowsOf('get-user-calls', { unique_call_id: id, sort_by: 'oldest_first' });
+    expect(users.map((r) => [r['user_number'], r['type']]).sort()).toEqual([['1001', 'user_inbound_answered'], ['1002', 'user_inbound_missed']]);
+    const seqs = rx.hooks.filter((h) => h.body['unique_call_id'] === id).map((h) => h.body['sequence'] as number);
+    expect(new Set(seqs).size).toBe(seqs.length);
   });
 
   it('a queue call answered by Alice, then one abandoned after max wait: get-queue-calls rows and queue_call events', async () => {
@@ -101,6 +116,16 @@ describe('queue and ring group calls', () => {
     const ev = await eventOf('queue_call', String(answered['unique_call_id']));
     expect(Object.keys(ev.body).sort()).toEqual([...GROUP_EVENT, 'queue_name'].sort());
     expect(ev.body).toMatchObject({ queue_name: 'Support', status: 'answered', user_number: '1001', connected_at: answered['connected_at'] });
+    const qid = String(answered['unique_call_id']);
+    for (const type of ['user_inbound', 'user_inbound_answered', 'user_inbound_completed']) {
+      const userEv = (await rx.waitFor((h) => h.body['type'] === type && h.body['unique_call_id'] === qid && h.body['user_number'] === '1001', 1, `${type} for 1001`))[0]!;
+      expect(userEv.body, type).toMatchObject({ queue_name: 'Support', ring_group_name: null });
+    }
+    // The webhook object's event is the call's first; every event of the call has its own sequence number.
+    const all = rx.hooks.filter((h) => h.body['unique_call_id'] === qid);
+    expect(all.find((h) => h.path === '/lead')?.body['sequence']).toBe(1);
+    const seqs = all.map((h) => h.body['sequence'] as number);
+    expect(new Set(seqs).size).toBe(seqs.length);
 
     // Now nobody answers: after max_wait_s (2 s) the caller leaves and the queue call is abandoned.
     await pbx.reset();
