@@ -136,6 +136,12 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   /** `delivery.concurrency` as of the last pass (read in completion handlers, which must not throw). */
   let concurrency = 1;
   let outboxWarned = false;
+  /**
+   * Whether the outbox may hold events not fanned out yet: set by `wake()` from outside (events committed), by each
+   * poll (other processes' events) and by a full fan-out batch. Internal wake-ups (a completion, a retry timer) only
+   * claim, so they skip the fan-out query.
+   */
+  let outboxDirty = true;
 
   function newAgent(): HttpDispatcher {
     // One keep-alive pool per origin, sized to the concurrency so a single receiver can take all of it.
@@ -167,6 +173,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   function poll(): void {
     pollTimer = clock.setTimeout(poll, pollIntervalMs);
     pendingRefreshedAt = -Infinity; // refresh the backlog figure at least once per poll
+    outboxDirty = true;
     wake();
   }
 
@@ -182,7 +189,20 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     const cfg = getConfig();
     const settings = deliverySettings(cfg);
     // One fan-out batch per pass, then claim: deliveries start while a large backlog is still being fanned out.
-    if (await fanOut(cfg)) again = true;
+    if (outboxDirty) {
+      outboxDirty = false;
+      let more: boolean;
+      try {
+        more = await fanOut(cfg);
+      } catch (err) {
+        outboxDirty = true;
+        throw err;
+      }
+      if (more) {
+        outboxDirty = true;
+        again = true;
+      }
+    }
     await refreshPending(settings.outbox_warn_at);
     concurrency = settings.concurrency;
     const free = concurrency - inflight.size;
@@ -375,6 +395,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       if (started) return;
       started = true;
       stopping = false;
+      outboxDirty = true;
       if (!http) newAgent();
       poll();
     },
@@ -394,7 +415,10 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         await h.close();
       }
     },
-    wake,
+    wake() {
+      outboxDirty = true;
+      wake();
+    },
     sendTest,
     async enableEndpoint(url) {
       await store.setEndpointDisabled(url, false, null);
