@@ -232,3 +232,39 @@ describe('IPv6 clients (SWITCHBOARD_BIND=::1)', () => {
     expect(r.json).toEqual(NOT_AUTHORISED);
   });
 });
+
+describe('X-Forwarded-For through a trusted proxy', () => {
+  let pbx: IntegrationPbx;
+  beforeAll(async () => {
+    pbx = await startIntegrationPbx({
+      mutate: (c) => {
+        c.api.whitelisted_ips = ['10.0.0.0/8'];
+        c.api.trusted_proxies = ['127.0.0.1/32'];
+      },
+    });
+  });
+  afterAll(async () => {
+    await pbx?.close();
+  });
+  const from = async (localAddress: string, xff?: string) => {
+    const { request, Agent } = await import('undici');
+    const agent = new Agent({ localAddress });
+    try {
+      const res = await request(`${pbx.sb.baseUrl}${V2}/get-system-status`, { headers: { token: 'demo-api-key', ...(xff ? { 'x-forwarded-for': xff } : {}) }, dispatcher: agent });
+      return { status: res.statusCode, body: await res.body.json() };
+    } finally {
+      await agent.close();
+    }
+  };
+
+  it('believes the header only from the trusted proxy, and checks the client it names against the whitelist', async () => {
+    expect((await from('127.0.0.1', '10.1.2.3')).status).toBe(200);
+    expect((await from('127.0.0.1', '192.168.1.1, 10.1.2.3')).status).toBe(200);
+    const notListed = await from('127.0.0.1', '192.168.1.1');
+    expect(notListed).toEqual({ status: 401, body: NOT_AUTHORISED });
+    // The proxy itself is not whitelisted: without the header it is refused.
+    expect((await from('127.0.0.1')).status).toBe(401);
+    // An untrusted peer cannot claim a whitelisted address.
+    expect(await from('127.0.0.2', '10.1.2.3')).toEqual({ status: 401, body: NOT_AUTHORISED });
+  });
+});
