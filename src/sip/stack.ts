@@ -162,7 +162,7 @@ export class SipStack {
   }
 
   #onRequestIn(req: SipRequest, inbound: Inbound): void {
-    const via = readTopVia(req);
+    const via = inbound.via ?? readTopVia(req);
     const viaText = topViaText(req);
     if (!via || viaText === undefined) return;
     const key = serverKey(req, via, viaText);

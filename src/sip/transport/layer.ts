@@ -11,7 +11,7 @@ import { serializeMessage } from '../serializer.js';
 import { parseVia } from '../headers.js';
 import { UdpTransport } from './udp.js';
 import { TcpTransport, type TcpConnection } from './tcp.js';
-import { readTopVia, stampReceived, viaParam } from './via.js';
+import { readTopVia, stampReceived, viaParam, type TopVia } from './via.js';
 
 /** One listen address. */
 export interface ListenSpec {
@@ -27,6 +27,8 @@ export interface Inbound {
   local: Endpoint;
   /** The TCP connection it arrived on. */
   connectionId?: string;
+  /** A request's top Via as stamped with received/rport (parsed once here, reused by the layers above). */
+  via?: TopVia;
 }
 
 /** Where a response to a request goes (§18.2.2): the connection it came on, else `dest`. */
@@ -173,6 +175,7 @@ export class TransportLayer {
         return;
       }
       if (!via) return;
+      inbound.via = via;
       if (inbound.connectionId !== undefined && via.port !== undefined) {
         const received = viaParam(via, 'received');
         this.#tcpByPort(inbound.local.port)?.alias(inbound.connectionId, received ?? via.host, via.port);
@@ -228,8 +231,8 @@ export class TransportLayer {
    * §18.2.2 (with RFC 3581): reliable → the connection the request came on (else a new one to received/sent-by);
    * unreliable → `received`:`rport` when rport is present, else `received` (or sent-by host) and sent-by port.
    */
-  responseRoute(req: SipRequest, inbound: { source: Endpoint; connectionId?: string }): ResponseRoute | undefined {
-    const via = readTopVia(req);
+  responseRoute(req: SipRequest, inbound: { source: Endpoint; connectionId?: string; via?: TopVia }): ResponseRoute | undefined {
+    const via = inbound.via ?? readTopVia(req);
     if (!via) return undefined;
     const received = viaParam(via, 'received');
     const host = received ?? via.host;
