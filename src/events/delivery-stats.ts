@@ -6,6 +6,11 @@
 export interface DeliveryStats {
   /** Pending deliveries in the store at the last refresh (the outbox backlog). */
   pending: number;
+  /**
+   * Events in the outbox not fanned out yet, at the last refresh. The backlog is `pending + undispatched`: while this
+   * process has many deliveries unsent, fan-out is paced and the rest waits here.
+   */
+  undispatched: number;
   /** Requests in flight now. */
   inflight: number;
   /** Deliveries that succeeded (2xx) since start. */
@@ -55,6 +60,7 @@ export class SampleWindow {
 /** The dispatcher's mutable counters. */
 export class StatsCounters {
   pending = 0;
+  undispatched = 0;
   sent = 0;
   failed = 0;
   disabled = 0;
@@ -66,7 +72,7 @@ export class StatsCounters {
 
   snapshot(inflight: number): DeliveryStats {
     return {
-      pending: this.pending, inflight, sent: this.sent, failed: this.failed, disabled: this.disabled,
+      pending: this.pending, undispatched: this.undispatched, inflight, sent: this.sent, failed: this.failed, disabled: this.disabled,
       retries: this.retries, attempts: this.attempts, fannedOut: this.fannedOut,
       latencyMs: { p50: this.latency.percentile(0.5), p99: this.latency.percentile(0.99) },
       attemptMs: { p50: this.attempt.percentile(0.5), p99: this.attempt.percentile(0.99) },

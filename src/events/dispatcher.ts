@@ -142,6 +142,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
    * claim, so they skip the fan-out query.
    */
   let outboxDirty = true;
+  /** Whether the last claim got all it asked for (more due work is likely waiting). */
+  let lastClaimFull = false;
 
   function newAgent(): HttpDispatcher {
     // One keep-alive pool per origin, sized to the concurrency so a single receiver can take all of it.
@@ -189,7 +191,9 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     const cfg = getConfig();
     const settings = deliverySettings(cfg);
     // One fan-out batch per pass, then claim: deliveries start while a large backlog is still being fanned out.
-    if (outboxDirty) {
+    // Pace the fan-out while this process has plenty fanned out but unsent (its events cached) and the last claim
+    // was full: fanning further ahead would only evict cached events before their first attempt (a read each).
+    if (outboxDirty && !(lastClaimFull && eventCache.size >= EVENT_CACHE_MAX - batchSize)) {
       outboxDirty = false;
       let more: boolean;
       try {
@@ -210,6 +214,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     const now = clock.now();
     const leaseMs = deps.leaseMs ?? settings.timeout_ms + 30_000;
     const claimed = await store.claimDueDeliveries(now, free, now + leaseMs);
+    lastClaimFull = claimed.length === free;
     for (const d of claimed) {
       if (inflight.has(d.delivery_id)) continue; // a store without leases: never send one delivery twice at once
       const p = deliver(d, cfg)
@@ -254,12 +259,14 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     if (clock.now() - pendingRefreshedAt < pollIntervalMs) return;
     pendingRefreshedAt = clock.now();
     stats.pending = await store.countPendingDeliveries();
-    if (!outboxWarned && stats.pending >= warnAt) {
+    stats.undispatched = await store.countUndispatchedEvents();
+    const backlog = stats.pending + stats.undispatched;
+    if (!outboxWarned && backlog >= warnAt) {
       outboxWarned = true;
-      log.warn({ pending: stats.pending, outbox_warn_at: warnAt }, 'webhook outbox is growing: receivers are slow or down');
-    } else if (outboxWarned && stats.pending < warnAt * 0.9) {
+      log.warn({ pending: stats.pending, undispatched: stats.undispatched, outbox_warn_at: warnAt }, 'webhook outbox is growing: receivers are slow or down');
+    } else if (outboxWarned && backlog < warnAt * 0.9) {
       outboxWarned = false;
-      log.info({ pending: stats.pending }, 'webhook outbox back under its warning level');
+      log.info({ pending: stats.pending, undispatched: stats.undispatched }, 'webhook outbox back under its warning level');
     }
   }
 

@@ -241,6 +241,8 @@ export interface Store {
   /** Sets the given deliveries back to pending, due now. */
   redeliver(deliveryIds: string[], nowMs: number): Promise<number>;
   countPendingDeliveries(): Promise<number>;
+  /** Events not marked dispatched yet (the part of the backlog not fanned out). */
+  countUndispatchedEvents(): Promise<number>;
   /** Endpoint state (disabled on 410). */
   setEndpointDisabled(url: string, disabled: boolean, reason: string | null): Promise<void>;
   isEndpointDisabled(url: string): Promise<boolean>;

@@ -320,6 +320,11 @@ export class PostgresStore implements Store {
     return r.rows[0]!.n as number;
   }
 
+  async countUndispatchedEvents(): Promise<number> {
+    const r = await this.#query('countUndispatchedEvents', 'SELECT count(*)::int AS n FROM outbox_events WHERE NOT dispatched', []);
+    return r.rows[0]!.n as number;
+  }
+
   async setEndpointDisabled(url: string, disabled: boolean, reason: string | null): Promise<void> {
     await this.#query('setEndpointDisabled', `INSERT INTO endpoints (url, disabled, reason) VALUES ($1, $2, $3)
       ON CONFLICT (url) DO UPDATE SET disabled = excluded.disabled, reason = excluded.reason`, [url, disabled, reason]);

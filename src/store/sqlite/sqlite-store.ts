@@ -266,6 +266,10 @@ export class SqliteStore implements Store {
     return this.#op('countPendingDeliveries', () => (this.#stmt("SELECT count(*) AS n FROM deliveries WHERE status = 'pending'").get() as { n: number }).n);
   }
 
+  async countUndispatchedEvents(): Promise<number> {
+    return this.#op('countUndispatchedEvents', () => (this.#stmt('SELECT count(*) AS n FROM outbox_events WHERE dispatched = 0').get() as { n: number }).n);
+  }
+
   async setEndpointDisabled(url: string, disabled: boolean, reason: string | null): Promise<void> {
     this.#op('setEndpointDisabled', () => this.#stmt(`INSERT INTO endpoints (url, disabled, reason) VALUES (?, ?, ?)
       ON CONFLICT (url) DO UPDATE SET disabled = excluded.disabled, reason = excluded.reason`).run(url, disabled ? 1 : 0, reason));

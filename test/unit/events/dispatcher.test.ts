@@ -273,4 +273,18 @@ describe('dispatcher', () => {
     expect(dispatcher.stats().pending).toBe(4);
     expect(logs.lines.filter((l) => String(l.msg).includes('outbox is growing'))).toHaveLength(1);
   });
+
+  it('counts events not fanned out yet in the backlog (stats.undispatched) and in the warning', async () => {
+    config = testConfig({ delivery: { outbox_warn_at: 5, concurrency: 1 } });
+    answers = [{ status: 500 }];
+    const d3 = createDispatcher({ store, getConfig: () => config, clock, log: logs.log, fetchDispatcher: agent, version: '1', pollIntervalMs: 60_000, batchSize: 2 });
+    await store.commit({ events: [1, 2, 3, 4, 5].map((i) => callEvent(String(i), 1)) });
+    d3.start();
+    await d3.idle();
+    // Refreshed once per poll interval: after the first fan-out batch of 2.
+    expect(d3.stats()).toMatchObject({ pending: 2, undispatched: 3, fannedOut: 5 });
+    const warn = logs.lines.find((l) => String(l.msg).includes('outbox is growing'));
+    expect(warn).toMatchObject({ pending: 2, undispatched: 3, outbox_warn_at: 5 });
+    await d3.stop();
+  });
 });

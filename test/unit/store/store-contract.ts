@@ -309,11 +309,13 @@ export function storeContract(name: string, backend: BackendUnderTest, extra?: (
       it('fanOutEvents creates deliveries and marks events dispatched in one step', async () => {
         const [e1, e2, e3] = [event(callId(1), 1), event(callId(1), 2), event(callId(2), 1)];
         await store.commit({ events: [e1!, e2!, e3!] });
+        expect(await store.countUndispatchedEvents()).toBe(3);
         // e3 has no endpoint: marked without a row. Unknown events are ignored.
         const rows = [{ delivery_id: 'dlv_1', event_id: e1!.event_id, endpoint_url: URL_A, next_attempt_at: T0 },
           { delivery_id: 'dlv_2', event_id: e2!.event_id, endpoint_url: URL_A, next_attempt_at: T0 + 1 },
           { delivery_id: 'dlv_x', event_id: 'evt_unknown', endpoint_url: URL_A, next_attempt_at: T0 }];
         expect(await store.fanOutEvents(rows, [e1!.event_id, e2!.event_id, e3!.event_id])).toBe(2);
+        expect(await store.countUndispatchedEvents()).toBe(0);
         expect(await store.listUndispatchedEvents(10)).toEqual([]);
         expect(await store.getDelivery('dlv_2')).toMatchObject({ event_id: e2!.event_id, unique_call_id: callId(1), sequence: 2, status: 'pending',
           attempts: 0, next_attempt_at: T0 + 1, created_at: T0 + 1 });
