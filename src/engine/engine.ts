@@ -23,6 +23,7 @@ import { voicemailHandler } from './flows/voicemail.js';
 import { webhookHandler } from './flows/webhook.js';
 import { LocationService } from './location/location-service.js';
 import { originate } from './originate/originate.js';
+import { CommitBatcher } from './records/commit-batcher.js';
 import { DeviceAuthenticator } from './registrar/device-auth.js';
 import { DigestServer, type DigestAlgorithm } from '../sip/digest.js';
 import { FailureRateLimiter } from './registrar/rate-limiter.js';
@@ -105,7 +106,7 @@ export function createEngine(opts: EngineOptions): Engine {
     .register(createRingGroupHandler(callerFrom));
   for (const h of opts.handlers ?? []) handlers.register(h);
 
-  const calls = new CallTable(ctx, createUniqueCallIdGenerator({ clock: opts.clock, nodeId: opts.nodeId ?? 0 }));
+  const calls = new CallTable(ctx, createUniqueCallIdGenerator({ clock: opts.clock, nodeId: opts.nodeId ?? 0 }), new CommitBatcher({ store: opts.store }));
   const digest = new DigestServer({
     realm: opts.config.live().config.pbx.domain, clock: opts.clock,
     ...(opts.registrar?.nonceTtlMs ? { nonceTtlMs: opts.registrar.nonceTtlMs } : {}),

@@ -6,6 +6,7 @@ import type { ConfigVersion } from '../../config/index.js';
 import type { CallDirection } from '../../store/index.js';
 import type { EngineContext } from '../engine-context.js';
 import { CallRecorder } from '../records/call-recorder.js';
+import type { CommitWriter } from '../records/commit-batcher.js';
 import type { UniqueCallIdGenerator } from '../unique-call-id.js';
 import { Call } from './call.js';
 
@@ -22,10 +23,13 @@ export class CallTable {
   readonly #ctx: EngineContext;
   readonly #ids: UniqueCallIdGenerator;
   readonly #calls = new Map<string, Call>();
+  readonly #writer: CommitWriter | undefined;
 
-  constructor(ctx: EngineContext, ids: UniqueCallIdGenerator) {
+  /** `writer`: where every call's commits go (the engine's `CommitBatcher`); default each call commits on its own. */
+  constructor(ctx: EngineContext, ids: UniqueCallIdGenerator, writer?: CommitWriter) {
     this.#ctx = ctx;
     this.#ids = ids;
+    this.#writer = writer;
   }
 
   /** Number of calls not yet ended. */
@@ -49,7 +53,7 @@ export class CallTable {
     let call: Call | null = null;
     const recorder = new CallRecorder({
       store: this.#ctx.store, clock: this.#ctx.clock, log: this.#ctx.log, ...(this.#ctx.onCommitted ? { onCommitted: this.#ctx.onCommitted } : {}),
-      uniqueCallId, direction: parties.direction, callerId: parties.callerId, callerName: parties.callerName,
+      ...(this.#writer ? { writer: this.#writer } : {}), uniqueCallId, direction: parties.direction, callerId: parties.callerId, callerName: parties.callerName,
       destNumber: parties.destNumber, configVersion: config.version, startMs, legs: () => call?.legs ?? [],
     });
     call = new Call({ ctx: this.#ctx, uniqueCallId, config, recorder, startMs });

@@ -9,6 +9,7 @@ import type { UserConfig } from '../../config/index.js';
 import { compatNumber, toOutboxEvent, type EventFieldsByType, type EventType } from '../../events/index.js';
 import type { CallCommit, CallDirection, CallRecord, EndpointRef, GroupCallRecord, LegRecord, OutboxEvent, Store, UserCallRecord } from '../../store/index.js';
 import type { Leg } from '../call/leg.js';
+import type { CommitWriter } from './commit-batcher.js';
 import { durationS, isoUtc } from './time.js';
 
 /** Queue / ring-group context of a user touch (null outside those nodes). */
@@ -32,6 +33,11 @@ export interface CallRecorderOptions {
   clock: Clock;
   log: Logger;
   onCommitted?: () => void;
+  /**
+   * Where commits go; the engine passes its {@link CommitWriter} (a `CommitBatcher`: one transaction per event-loop
+   * turn for all calls). Without it each commit is its own `store.commit`, chained per call.
+   */
+  writer?: CommitWriter;
   uniqueCallId: string;
   direction: CallDirection;
   /** The caller's number / name as presented (E.164 or extension; '+' is stripped in payloads). */
@@ -265,6 +271,15 @@ export class CallRecorder {
   #commit(events: OutboxEvent[], userCalls: UserCallRecord[] = [], groups: Pick<CallCommit, 'queueCalls' | 'ringGroupCalls'> = {}): void {
     const c: CallCommit = { call: this.record(), legs: this.#changedLegs(), events, ...groups };
     if (userCalls.length > 0) c.userCalls = userCalls;
+    const writer = this.#o.writer;
+    if (writer) {
+      // The writer keeps submission order, so this commit settles after the previous ones: it is the new tail.
+      this.#chain = writer.write(c).then(
+        () => this.#o.onCommitted?.(),
+        (err: unknown) => this.#o.log.error({ err, unique_call_id: this.#o.uniqueCallId, events: events.map((e) => e.type) }, 'call commit failed'),
+      );
+      return;
+    }
     this.#chain = this.#chain.then(async () => {
       try {
         await this.#o.store.commit(c);

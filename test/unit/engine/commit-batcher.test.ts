@@ -1,0 +1,49 @@
+/** CommitBatcher: one transaction per flush, submission order, and a bad commit failing alone. */
+import { describe, expect, it } from 'vitest';
+import { CommitBatcher, type BatchCapableStore } from '../../../src/engine/records/commit-batcher.js';
+import type { CallCommit } from '../../../src/store/index.js';
+
+function fakeStore(bad: Set<string>): { store: BatchCapableStore; log: string[] } {
+  const log: string[] = [];
+  const id = (c: CallCommit) => c.call!.unique_call_id;
+  const store = {
+    async commit(c: CallCommit) {
+      if (bad.has(id(c))) throw new Error(`bad ${id(c)}`);
+      log.push(`one:${id(c)}`);
+    },
+    async commitMany(cs: readonly CallCommit[]) {
+      if (cs.some((c) => bad.has(id(c)))) throw new Error('batch has a bad commit');
+      log.push(`many:${cs.map(id).join(',')}`);
+    },
+  } as unknown as BatchCapableStore;
+  return { store, log };
+}
+
+const commit = (id: string): CallCommit => ({ call: { unique_call_id: id } as CallCommit['call'] });
+
+describe('CommitBatcher', () => {
+  it('writes the commits of one turn in one commitMany, in submission order, and later ones after', async () => {
+    const { store, log } = fakeStore(new Set());
+    const flushes: Array<() => void> = [];
+    const b = new CommitBatcher({ store, defer: (fn) => flushes.push(fn) });
+    const done = [b.write(commit('1')), b.write(commit('2')), b.write(commit('3'))];
+    expect(flushes).toHaveLength(1);
+    flushes.shift()!();
+    await Promise.all(done);
+    const late = b.write(commit('4'));
+    flushes.shift()!();
+    await late;
+    expect(log).toEqual(['many:1,2,3', 'one:4']);
+  });
+
+  it('splits at maxBatch and retries a failed batch one by one, so only the bad commit rejects', async () => {
+    const { store, log } = fakeStore(new Set(['2']));
+    const flushes: Array<() => void> = [];
+    const b = new CommitBatcher({ store, maxBatch: 2, defer: (fn) => flushes.push(fn) });
+    const pending = Promise.allSettled(['1', '2', '3', '4', '5'].map((id) => b.write(commit(id))));
+    flushes.shift()!();
+    const results = await pending;
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+    expect(log).toEqual(['one:1', 'many:3,4', 'one:5']);
+  });
+});
