@@ -238,7 +238,13 @@ export class PostgresStore implements Store {
     // commits first, PostgreSQL re-checks the WHERE on the new row version, so the fresh lease excludes it.
     // Per-call ordering: a row is skipped while an earlier-sequence delivery of its call to its endpoint is
     // pending, including one leased by another claimer.
-    const r = await this.#query('claimDueDeliveries', `WITH due AS (
+    // The claim must walk deliveries_status_due in order and stop at the limit. Right after a burst (statistics that
+    // say pending rows are rare, or none yet on a fresh table) the planner prefers a bitmap scan of every due row,
+    // an anti-join on each and a sort: 120 ms instead of 4 ms per claim with 30,000 pending. SET LOCAL rules it out
+    // for this transaction only.
+    const r = await this.#tx('claimDueDeliveries', async (tx) => {
+      await tx.query('SET LOCAL enable_bitmapscan = off');
+      return tx.query<Row>(`WITH due AS (
         SELECT d.delivery_id FROM deliveries d
         WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND (d.lease_until IS NULL OR d.lease_until <= $1)
           AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.status = 'pending' AND e.endpoint_url = d.endpoint_url
@@ -247,6 +253,7 @@ export class PostgresStore implements Store {
         FOR UPDATE OF d SKIP LOCKED)
       UPDATE deliveries u SET lease_until = $3 FROM due WHERE u.delivery_id = due.delivery_id
       RETURNING u.seq, ${DELIVERY_COLUMNS.map((c) => `u.${c}`).join(', ')}`, [nowMs, limit, leaseUntilMs]);
+    });
     return r.rows.sort((a, b) => (a.next_attempt_at as number) - (b.next_attempt_at as number) || (a.seq as number) - (b.seq as number)).map((row) => pick<Delivery>(DELIVERY_COLUMNS, row));
   }
 
