@@ -1,5 +1,5 @@
 /**
- * Webhook delivery figures (prints them; not a test). Run: `npx tsx bench/webhooks.ts [--quick]`.
+ * Webhook delivery figures (prints them; not a test). Run: `npx tsx bench/webhooks.ts [--quick] [--pg[=url]]`.
  *
  * 1. Throughput: events/s from a pre-filled SQLite outbox to a local keep-alive receiver answering 200 at once.
  * 2. Latency: p50/p99 from an event's occurred_at to its arrival at the receiver, at 1,000 events/s offered.
@@ -17,7 +17,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createLogger } from '../src/common/log.js';
 import { WEBHOOK_EVENT_TYPES, type PbxConfig, type WebhookEventType } from '../src/config/types.js';
 import { createDispatcher, sampleEvent, toOutboxEvent, type Dispatcher } from '../src/events/index.js';
-import { createSqliteStore, type SqliteStore } from '../src/store/index.js';
+import pg from 'pg';
+import { createPostgresStore, createSqliteStore, type Store } from '../src/store/index.js';
 
 const QUICK = process.argv.includes('--quick');
 /** `--only=throughput|latency|drain` runs one part (for profiling). */
@@ -31,10 +32,13 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const PER_CALL = Math.max(1, Number(process.env.BENCH_EVENTS_PER_CALL ?? 3));
 /** `--store-times` prints the time spent in each Store method (the dispatcher's main cost). */
 const STORE_TIMES = process.argv.includes('--store-times');
+/** `--pg[=url]`: PostgreSQL (a fresh schema per part, dropped after) instead of SQLite; default the test server. */
+const PG_ARG = process.argv.find((a) => a === '--pg' || a.startsWith('--pg='));
+const PG_URL = PG_ARG ? (PG_ARG.length > 4 ? PG_ARG.slice(5) : 'postgresql://postgres@127.0.0.1:5432/test') : null;
 const storeTimes = new Map<string, { n: number; ms: number }>();
 
 /** Wraps a store so each method's total time is counted. */
-function timed(store: SqliteStore): SqliteStore {
+function timed(store: Store): Store {
   if (!STORE_TIMES) return store;
   return new Proxy(store, {
     get(target, prop, receiver) {
@@ -129,7 +133,7 @@ function makeEvents(n: number): ReturnType<typeof toOutboxEvent>[] {
   return out;
 }
 
-async function fill(store: SqliteStore, n: number): Promise<void> {
+async function fill(store: Store, n: number): Promise<void> {
   const events = makeEvents(n);
   for (let i = 0; i < events.length; i += 1000) await store.commit({ events: events.slice(i, i + 1000) });
 }
@@ -161,14 +165,22 @@ async function main(): Promise<void> {
   await rx.up();
   const url = `http://127.0.0.1:${rx.port}/hook`;
   let dispatcher: Dispatcher | null = null;
-  const fresh = async (name: string, schedule: number[]): Promise<SqliteStore> => {
-    const store = await createSqliteStore({ file: join(dir, `${name}.db`) });
+  const schemas: string[] = [];
+  const fresh = async (name: string, schedule: number[]): Promise<Store> => {
+    let store: Store;
+    if (PG_URL) {
+      const schema = `sb_bench_${process.pid}_${name}`;
+      schemas.push(schema);
+      store = await createPostgresStore({ connectionString: PG_URL, schema });
+    } else {
+      store = await createSqliteStore({ file: join(dir, `${name}.db`) });
+    }
     dispatcher = createDispatcher({ store: timed(store), getConfig: () => config(url, schedule), log, version: 'bench', pollIntervalMs: 100 });
     return store;
   };
-  console.log(`webhooks bench: node ${process.version}, concurrency ${CONCURRENCY}, ${PER_CALL} events per call, SQLite (WAL) in ${tmpdir()}${QUICK ? ', --quick' : ''}`);
+  console.log(`webhooks bench: node ${process.version}, concurrency ${CONCURRENCY}, ${PER_CALL} events per call, ${PG_URL ? `PostgreSQL (${PG_URL})` : `SQLite (WAL) in ${tmpdir()}`}${QUICK ? ', --quick' : ''}`);
 
-  let store: SqliteStore;
+  let store: Store;
   let t0: number;
   let dt: number;
   // 1. Throughput from a full outbox.
@@ -237,6 +249,12 @@ async function main(): Promise<void> {
   if (STORE_TIMES) for (const [k, v] of storeTimes) console.log(`  store.${k}: ${v.n} calls, ${v.ms.toFixed(0)} ms, ${(v.ms / v.n).toFixed(3)} ms/call`);
   await rx.close();
   rmSync(dir, { recursive: true, force: true });
+  if (PG_URL && schemas.length) {
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+    await admin.end();
+  }
 }
 
 await main();
