@@ -87,10 +87,7 @@ export function createEngine(opts: EngineOptions): Engine {
     ...(opts.onCommitted ? { onCommitted: opts.onCommitted } : {}),
     domain: () => opts.config.live().config.pbx.domain,
   };
-  const callerFrom = (call: Parameters<typeof callerFromHeader>[0]): string => {
-    const rec = call.recorder.record();
-    return callerFromHeader(call, rec.caller_id, rec.caller_name);
-  };
+  const callerFrom = (call: Parameters<typeof callerFromHeader>[0]): string => callerFromHeader(call, call.recorder.callerId, call.recorder.callerName);
   const userOf = (n: string) => opts.config.live().config.users.find((u) => u.number === n);
   const queues = new QueueService({
     clock: opts.clock, log, isOnCall: (n) => ctx.presence.isOnCall(n),

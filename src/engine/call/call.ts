@@ -34,12 +34,18 @@ export interface CallInit {
 
 const MAX_NODE_HOPS = 32;
 
+/**
+ * The reason every call's and node's AbortSignal aborts with. `abort()` without a reason builds a DOMException
+ * (with a stack trace) per signal; nothing reads the reason, so one shared value does.
+ */
+const CALL_ENDING = Object.freeze({ name: 'CallEnding', message: 'the call is ending' });
+const NODE_DONE = Object.freeze({ name: 'NodeDone', message: 'the flow node was abandoned' });
+
 /** One call. */
 export class Call {
   readonly uniqueCallId: string;
   readonly config: ConfigVersion;
   readonly ctx: EngineContext;
-  readonly log: Logger;
   readonly recorder: CallRecorder;
   readonly startMs: number;
   readonly legs: Leg[] = [];
@@ -51,6 +57,8 @@ export class Call {
   #releases: Array<() => void> = [];
   #ending: Promise<void> | null = null;
   #endedListeners: Array<(call: Call) => void> = [];
+  #log: Logger | null = null;
+  #legCount = 0;
 
   constructor(init: CallInit) {
     this.uniqueCallId = init.uniqueCallId;
@@ -58,7 +66,16 @@ export class Call {
     this.ctx = init.ctx;
     this.recorder = init.recorder;
     this.startMs = init.startMs;
-    this.log = init.ctx.log.child({ unique_call_id: init.uniqueCallId });
+  }
+
+  /** The call's logger (a child with `unique_call_id`), made on first use: most calls log nothing below `info`. */
+  get log(): Logger {
+    return (this.#log ??= this.ctx.log.child({ unique_call_id: this.uniqueCallId }));
+  }
+
+  /** True when the engine logs at `level`: hot paths check it before building a log line's fields. */
+  logs(level: 'debug' | 'info'): boolean {
+    return this.ctx.log.isLevelEnabled(level);
   }
 
   get state(): CallState {
@@ -88,13 +105,13 @@ export class Call {
   /** Moves along an edge of CALL_EDGES; anything else is a bug. */
   transition(to: CallState): void {
     if (!isCallEdge(this.#state, to)) throw new InvalidStateError(`call ${this.uniqueCallId}: illegal transition ${this.#state} → ${to}`);
-    this.log.debug({ from: this.#state, to }, 'call state');
+    if (this.logs('debug')) this.log.debug({ from: this.#state, to }, 'call state');
     this.#state = to;
   }
 
-  /** Adds a leg to the call. */
-  newLeg(init: Omit<ConstructorParameters<typeof Leg>[0], 'startedAtMs'>): Leg {
-    const leg = new Leg({ ...init, startedAtMs: this.ctx.clock.now() });
+  /** Adds a leg to the call; its id is `leg_<unique_call_id>_<n>` (unique wherever the unique_call_id is). */
+  newLeg(init: Omit<ConstructorParameters<typeof Leg>[0], 'startedAtMs' | 'id'>): Leg {
+    const leg = new Leg({ ...init, id: `leg_${this.uniqueCallId}_${++this.#legCount}`, startedAtMs: this.ctx.clock.now() });
     this.legs.push(leg);
     return leg;
   }
@@ -149,7 +166,7 @@ export class Call {
       // The one rule for `next` (config/next.ts): a queue/ring-group node falls back to its group's own `next`;
       // 'continue' (webhook objects) has no key of its own, so it takes a string `next` or `default`.
       const nextId = resolveNext(this.config.config, node, outcome as NodeOutcome);
-      this.log.debug({ node: node.id, outcome, next: nextId }, 'node done');
+      if (this.logs('debug')) this.log.debug({ node: node.id, outcome, next: nextId }, 'node done');
       node = nextId === null ? undefined : flow.nodes.find((n) => n.id === nextId);
       if (nextId !== null && !node) this.log.warn({ flow: flow.id, next: nextId }, 'next names an unknown node');
     }
@@ -216,8 +233,8 @@ export class Call {
 
   async #end(reason: string, opts: { status?: number; by?: LegEndedBy }): Promise<void> {
     this.transition('ending');
-    this.#nodeAbort?.abort();
-    this.#callAbort.abort();
+    this.#nodeAbort?.abort(NODE_DONE);
+    this.#callAbort.abort(CALL_ENDING);
     const by = opts.by ?? 'pbx';
     const now = this.ctx.clock.now();
     const caller = this.#caller;
@@ -227,7 +244,7 @@ export class Call {
     const cancelStatus = caller && !caller.dialog ? (reason === 'caller-cancel' ? Status.RequestTerminated : opts.status ?? Status.TemporarilyUnavailable) : undefined;
     for (const leg of this.legs) leg.end(now, by, leg === caller?.leg ? cancelStatus : undefined);
     for (const release of this.#releases) release();
-    this.log.info({ reason, legs: this.legs.length }, 'call ended');
+    if (this.logs('info')) this.log.info({ reason, legs: this.legs.length }, 'call ended');
     await this.recorder.finish(reason);
     this.transition('ended');
     for (const fn of this.#endedListeners) {

@@ -17,7 +17,7 @@ export type LegEndedBy = 'caller' | 'callee' | 'pbx';
 
 /** One leg of a call, mutated as it progresses. */
 export class Leg {
-  readonly id: LegId = newId<LegId>('leg');
+  readonly id: LegId;
   readonly kind: LegKind;
   readonly userNumber: string | null;
   readonly device: string | null;
@@ -28,7 +28,9 @@ export class Leg {
   finalStatus: number | null = null;
   endedBy: LegEndedBy | null = null;
 
-  constructor(init: { kind: LegKind; userNumber?: string | null; device?: string | null; remote?: string | null; startedAtMs: number }) {
+  /** `id`: given by the call (`Call.newLeg`); a random `leg_…` otherwise. */
+  constructor(init: { kind: LegKind; id?: string; userNumber?: string | null; device?: string | null; remote?: string | null; startedAtMs: number }) {
+    this.id = (init.id ?? newId('leg')) as LegId;
     this.kind = init.kind;
     this.userNumber = init.userNumber ?? null;
     this.device = init.device ?? null;

@@ -63,11 +63,27 @@ export class CallRecorder {
   #hangupCause: string | null = null;
   #group: GroupContext = { queue_name: null, ring_group_name: null };
   readonly #finishHooks: Array<(endedMs: number) => void> = [];
-  /** Per leg id, the mutable fields as last committed. */
-  readonly #legState = new Map<string, string>();
+  /** Per leg, its mutable fields as last committed. */
+  readonly #legState = new Map<Leg, string>();
+  /** Fields every payload and row repeats, formatted once. */
+  readonly #startIso: string;
+  readonly #callerId: string | null;
+  readonly #destNumber: string | null;
 
   constructor(opts: CallRecorderOptions) {
     this.#o = opts;
+    this.#startIso = isoUtc(opts.startMs);
+    this.#callerId = compatNumber(opts.callerId);
+    this.#destNumber = compatNumber(opts.destNumber);
+  }
+
+  /** The caller's number (compat form: no '+') and name as the record shows them. */
+  get callerId(): string | null {
+    return this.#callerId;
+  }
+
+  get callerName(): string | null {
+    return this.#o.callerName;
   }
 
   get uniqueCallId(): string {
@@ -126,8 +142,8 @@ export class CallRecorder {
   /** An event on a flow's webhook object, sent to that object's own endpoint. */
   componentEvent(componentName: string, endpoint: Extract<EndpointRef, { kind: 'component' }>): void {
     this.#commit([this.#event('webhook_component_event', {
-      user_name: this.#o.callerName, user_number: compatNumber(this.#o.callerId), dest_number: compatNumber(this.#o.destNumber),
-      call_start_at: isoUtc(this.#o.startMs), component_name: componentName,
+      user_name: this.#o.callerName, user_number: this.#callerId, dest_number: this.#destNumber,
+      call_start_at: this.#startIso, component_name: componentName,
     }, endpoint)]);
   }
 
@@ -182,9 +198,9 @@ export class CallRecorder {
     const o = this.#o;
     const end = this.#endedMs;
     return {
-      unique_call_id: o.uniqueCallId, direction: o.direction, caller_id: compatNumber(o.callerId), caller_name: o.callerName,
-      dest_number: compatNumber(o.destNumber), user_name: this.#answeredBy?.name ?? this.#placer()?.name ?? null,
-      user_number: this.#answeredBy?.number ?? this.#placer()?.number ?? null, call_start_at: isoUtc(o.startMs),
+      unique_call_id: o.uniqueCallId, direction: o.direction, caller_id: this.#callerId, caller_name: o.callerName,
+      dest_number: this.#destNumber, user_name: this.#answeredBy?.name ?? this.#placer()?.name ?? null,
+      user_number: this.#answeredBy?.number ?? this.#placer()?.number ?? null, call_start_at: this.#startIso,
       connected_at: this.#connectedMs === null ? null : isoUtc(this.#connectedMs), ended_at: end === null ? null : isoUtc(end),
       call_duration: end === null ? null : durationS(o.startMs, end),
       conversation_duration: end === null ? null : this.#connectedMs === null ? 0 : durationS(this.#connectedMs, end),
@@ -210,16 +226,16 @@ export class CallRecorder {
   #inboundFields(user: UserConfig, context: GroupContext): EventFieldsByType['user_inbound'] {
     const o = this.#o;
     return {
-      caller_id: compatNumber(o.callerId), caller_name: o.callerName, user_name: user.name, user_number: user.number,
-      dest_number: compatNumber(o.destNumber), call_start_at: isoUtc(o.startMs), queue_name: context.queue_name, ring_group_name: context.ring_group_name,
+      caller_id: this.#callerId, caller_name: o.callerName, user_name: user.name, user_number: user.number,
+      dest_number: this.#destNumber, call_start_at: this.#startIso, queue_name: context.queue_name, ring_group_name: context.ring_group_name,
     };
   }
 
   #outboundFields(user: UserConfig): EventFieldsByType['user_outbound'] {
     const o = this.#o;
     return {
-      caller_id: compatNumber(o.callerId), caller_name: o.callerName, user_name: user.name, user_number: user.number,
-      dest_number: compatNumber(o.destNumber), call_start_at: isoUtc(o.startMs),
+      caller_id: this.#callerId, caller_name: o.callerName, user_name: user.name, user_number: user.number,
+      dest_number: this.#destNumber, call_start_at: this.#startIso,
     };
   }
 
@@ -242,8 +258,8 @@ export class CallRecorder {
     return {
       unique_call_id: o.uniqueCallId,
       type: t.direction === 'inbound' ? (answered ? 'user_inbound_answered' : 'user_inbound_missed') : answered ? 'user_outbound_answered' : 'user_outbound_missed',
-      caller_id: compatNumber(o.callerId), caller_name: o.callerName, dest_number: compatNumber(o.destNumber),
-      user_name: t.user.name, user_number: t.user.number, call_start_at: isoUtc(o.startMs),
+      caller_id: this.#callerId, caller_name: o.callerName, dest_number: this.#destNumber,
+      user_name: t.user.name, user_number: t.user.number, call_start_at: this.#startIso,
       connected_at: answered ? isoUtc(t.connectedMs!) : null, call_duration: durationS(o.startMs, end),
       conversation_duration: answered ? durationS(t.connectedMs!, end) : 0,
     };
@@ -259,11 +275,10 @@ export class CallRecorder {
   #changedLegs(): LegRecord[] {
     const out: LegRecord[] = [];
     for (const leg of this.#o.legs()) {
-      const row = leg.toRecord(this.#o.uniqueCallId);
-      const key = `${row.answered_at}|${row.ended_at}|${row.final_status}|${row.ended_by}`;
-      if (this.#legState.get(row.leg_id) === key) continue;
-      this.#legState.set(row.leg_id, key);
-      out.push(row);
+      const key = `${leg.answeredAtMs}|${leg.endedAtMs}|${leg.finalStatus}|${leg.endedBy}`;
+      if (this.#legState.get(leg) === key) continue;
+      this.#legState.set(leg, key);
+      out.push(leg.toRecord(this.#o.uniqueCallId));
     }
     return out;
   }

@@ -106,7 +106,7 @@ export class InviteRouter {
       caller.cancelled();
       call.handle({ kind: 'caller-cancel' });
     });
-    call.log.info({ direction: parties.direction, from: parties.callerId, to: parties.destNumber, config_version: version.version }, 'call started');
+    if (call.logs('info')) call.log.info({ direction: parties.direction, from: parties.callerId, to: parties.destNumber, config_version: version.version }, 'call started');
     return call;
   }
 
