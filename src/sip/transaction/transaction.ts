@@ -28,10 +28,22 @@ export interface TransactionContext {
 
 const NO_BODY = Buffer.alloc(0);
 
-/** Headers that identify a request: what a finished transaction keeps of it (see `Transaction.compact`). */
-function isIdentityHeader(name: string): boolean {
+function isRetransmitTimer(name: TimerName): boolean {
+  return name === 'A' || name === 'E' || name === 'G';
+}
+
+/** What a finished transaction keeps of its request besides method and URI (see `Transaction.compact`). */
+function isKeptHeader(name: string): boolean {
   const n = canonicalName(name);
-  return n === 'via' || n === 'from' || n === 'to' || n === 'call-id' || n === 'cseq';
+  return n === 'call-id' || n === 'cseq';
+}
+
+/**
+ * A copy of `s` that does not share memory with the string it was sliced from: values the parser cut out of a
+ * message's header text keep that whole text alive otherwise.
+ */
+function detached(s: string): string {
+  return (' ' + s).slice(1);
 }
 
 /** A timer input: the named timer fired. */
@@ -56,7 +68,8 @@ export abstract class Transaction<S extends string> extends EventEmitter {
   #request: SipRequest;
   #state: S;
   readonly #timers = new Map<TimerName, TimerHandle>();
-  readonly #intervals = new Map<TimerName, number>();
+  /** Last interval of the retransmit timer (A, E or G: a machine has one), for its doubling. */
+  #retransmitMs: number | undefined;
 
   protected abstract readonly edges: Readonly<Record<S, readonly S[]>>;
   protected abstract readonly stateTimers: Readonly<Record<S, readonly TimerName[]>>;
@@ -71,7 +84,7 @@ export abstract class Transaction<S extends string> extends EventEmitter {
 
   /**
    * The request that created the transaction. Once the transaction only waits out its timers (completed,
-   * confirmed, accepted) this is a skeleton of it: method, Request-URI, Via, From, To, Call-ID and CSeq, no body.
+   * confirmed, accepted) this is a skeleton of it: method, Request-URI, Call-ID and CSeq; no body.
    */
   get request(): SipRequest {
     return this.#request;
@@ -84,10 +97,10 @@ export abstract class Transaction<S extends string> extends EventEmitter {
    */
   protected compact(): void {
     const req = this.#request;
-    if (req.body.length === 0 && req.headers.length <= 5) return;
+    if (req.body === NO_BODY) return;
     const keep: HeaderField[] = [];
-    for (const h of req.headers) if (isIdentityHeader(h.name)) keep.push({ name: h.name, value: h.value });
-    this.#request = new SipRequest(req.method, req.uri, keep, NO_BODY, req.version);
+    for (const h of req.headers) if (isKeptHeader(h.name)) keep.push({ name: h.name, value: detached(h.value) });
+    this.#request = new SipRequest(detached(req.method), detached(req.uri), keep, NO_BODY, req.version);
   }
 
   /** Current state, verbatim from RFC 3261 §17 (plus RFC 6026 `accepted`). */
@@ -114,7 +127,7 @@ export abstract class Transaction<S extends string> extends EventEmitter {
       if (!keep.includes(name)) {
         this.ctx.clock.clearTimeout(handle);
         this.#timers.delete(name);
-        this.#intervals.delete(name);
+        if (isRetransmitTimer(name)) this.#retransmitMs = undefined;
       }
     }
     this.#state = to;
@@ -145,7 +158,7 @@ export abstract class Transaction<S extends string> extends EventEmitter {
   protected arm(name: TimerName, ms: number): void {
     const old = this.#timers.get(name);
     if (old !== undefined) this.ctx.clock.clearTimeout(old);
-    this.#intervals.set(name, ms);
+    if (isRetransmitTimer(name)) this.#retransmitMs = ms;
     const handle = this.ctx.clock.setTimeout(() => {
       this.#timers.delete(name);
       this.onTimer(name);
@@ -155,7 +168,7 @@ export abstract class Transaction<S extends string> extends EventEmitter {
 
   /** Last interval a timer was armed with (for the doubling of A, E, G). */
   protected interval(name: TimerName): number {
-    return this.#intervals.get(name) ?? this.ctx.timers.t1;
+    return (isRetransmitTimer(name) ? this.#retransmitMs : undefined) ?? this.ctx.timers.t1;
   }
 
   /** Whether a timer is currently armed (for tests and debugging). */
