@@ -19,6 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { writeHeapSnapshot } from 'node:v8';
 import { DrachtioLiteServer } from '../src/drachtio-lite/index.js';
 import { SipStack } from '../src/sip/index.js';
 import { systemClock } from '../src/common/clock.js';
@@ -63,7 +64,7 @@ srf.invite((req, res) => {
 
 /** SIPp's socket buffers default to 64 KiB: at these rates a short stall on this shared box drops datagrams. */
 const SIPP_BUFFER = String(4 * 1024 * 1024);
-const uas = await runSipp({ scenario: 'uas-answer.xml', port: uasPort, timeoutS: 3600, extra: ['-d', '0', '-max_socket', '60000', '-buff_size', SIPP_BUFFER] });
+const uas = await runSipp({ scenario: 'uas-answer.xml', port: uasPort, timeoutS: 3600, extra: ['-d', '0', '-max_socket', '60000', '-buff_size', SIPP_BUFFER, ...(process.env.BENCH_ERRORS ? ['-error_file', `${process.env.BENCH_ERRORS}-uas-full.log`] : [])] });
 
 const mb = (n: number): number => Math.round(n / 1048576);
 const load = (): string => loadavg().map((l) => l.toFixed(1)).join(' ');
@@ -100,6 +101,14 @@ function udpDrops(): number {
   } catch {
     return NaN;
   }
+}
+
+/** With `node --expose-gc`: the heap after a full GC, i.e. what the live tables really retain. */
+function heapAfterGc(): string {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return '';
+  gc();
+  return `  heap after GC ${mb(process.memoryUsage().heapUsed)} MB`;
 }
 
 interface Step { rate: number; calls: number; ok: boolean; cpuUsPerCall: number; cpuPct: number; peakRssMb: number }
@@ -145,7 +154,11 @@ for (const rate of rates) {
     `loop delay p99 ${(lag.percentile(99) / 1e6).toFixed(0)} ms max ${(lag.max / 1e6).toFixed(0)} ms  ` +
     `RSS peak ${step.peakRssMb} MB end ${mb(process.memoryUsage().rss)} MB  UDP drops ${udpDrops() - drops0}  load ${loadBefore} → ${load()}`,
   );
-  console.log(`    after step: ${tables()}`);
+  // Let the last calls finish (B legs get their BYE after the caller's), so the heap figure holds only the
+  // finished transactions waiting out their timers.
+  for (let i = 0; i < 50 && server.stats.dialogs > 0; i++) await new Promise((res) => setTimeout(res, 100));
+  console.log(`    after step (calls ended): ${tables()}${heapAfterGc()}`);
+  if (process.env.BENCH_HEAPSNAPSHOT) console.log(`    heap snapshot: ${writeHeapSnapshot(`${process.env.BENCH_HEAPSNAPSHOT}-${rate}.heapsnapshot`)}`);
   if (!step.ok && sum.reasons) console.log(`    sipp errors: ${sum.reasons}`);
   if (!step.ok && process.env.BENCH_ERRORS) writeFileSync(`${process.env.BENCH_ERRORS}-${rate}.log`, r.errors);
   if (!step.ok && !keepGoing) break;
@@ -160,8 +173,7 @@ while (Date.now() - drainStart < drainS * 1000) {
   if (stack.stats.transactions === 0 && server.stats.dialogs === 0) break;
   await new Promise((res) => setTimeout(res, 1000));
 }
-(globalThis as { gc?: () => void }).gc?.();
-console.log(`after ${((Date.now() - drainStart) / 1000).toFixed(0)} s drain: ${tables()}  RSS ${mb(process.memoryUsage().rss)} MB (peak ${mb(peakAll)} MB, start ${mb(rss0)} MB)  load ${load()}`);
+console.log(`after ${((Date.now() - drainStart) / 1000).toFixed(0)} s drain: ${tables()}${heapAfterGc()}  RSS ${mb(process.memoryUsage().rss)} MB (peak ${mb(peakAll)} MB, start ${mb(rss0)} MB)  load ${load()}`);
 if (server.stats.dialogs > 0) console.log('    some live dialogs:', JSON.stringify(server.describeDialogs(3)));
 uas.kill();
 if (process.env.BENCH_ERRORS) writeFileSync(`${process.env.BENCH_ERRORS}-uas.log`, (await uas.done).errors);
