@@ -142,7 +142,11 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
    * claim, so they skip the fan-out query.
    */
   let outboxDirty = true;
-  /** Whether the last claim got all it asked for (more due work is likely waiting). */
+  /**
+   * Whether the last claim got all it asked for, first attempts only (more fanned-out work is waiting). Retries do not
+   * count: during an outage the cache fills with later events of calls whose first event is retrying, and the
+   * fan-out must go on (for the backlog figures and so that those events are ready when the receiver is back).
+   */
   let lastClaimFull = false;
 
   function newAgent(): HttpDispatcher {
@@ -192,7 +196,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     const settings = deliverySettings(cfg);
     // One fan-out batch per pass, then claim: deliveries start while a large backlog is still being fanned out.
     // Pace the fan-out while this process has plenty fanned out but unsent (its events cached) and the last claim
-    // was full: fanning further ahead would only evict cached events before their first attempt (a read each).
+    // was full of first attempts: fanning further ahead would only evict cached events before their first attempt.
     if (outboxDirty && !(lastClaimFull && eventCache.size >= EVENT_CACHE_MAX - batchSize)) {
       outboxDirty = false;
       let more: boolean;
@@ -214,7 +218,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     const now = clock.now();
     const leaseMs = deps.leaseMs ?? settings.timeout_ms + 30_000;
     const claimed = await store.claimDueDeliveries(now, free, now + leaseMs);
-    lastClaimFull = claimed.length === free;
+    lastClaimFull = claimed.length === free && claimed.every((d) => d.attempts === 0);
     for (const d of claimed) {
       if (inflight.has(d.delivery_id)) continue; // a store without leases: never send one delivery twice at once
       const p = deliver(d, cfg)
