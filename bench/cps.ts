@@ -111,11 +111,30 @@ function heapAfterGc(): string {
   return `  heap after GC ${mb(process.memoryUsage().heapUsed)} MB`;
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc (0 once it has exited). */
+function procCpuS(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
 interface Step { rate: number; calls: number; ok: boolean; cpuUsPerCall: number; cpuPct: number; peakRssMb: number }
 const results: Step[] = [];
 const rss0 = process.memoryUsage().rss;
 let peakAll = rss0;
 console.log(`bench/cps: ${seconds} s per step, hold ${holdMs} ms, node ${process.version}, load ${load()}, RSS ${mb(rss0)} MB`);
+// Warm-up (not reported): lets V8 compile the hot paths so the first step's CPU per call is not inflated by JIT.
+{
+  const warm = await runSipp({
+    scenario: 'uac-invite-bye.xml', target: `127.0.0.1:${sipPort}`, calls: 500, timeoutS: 60,
+    extra: ['-buff_size', SIPP_BUFFER, '-s', 'bench', '-r', '200', '-d', '100', '-l', '400'],
+  });
+  await warm.done;
+  for (let i = 0; i < 50 && server.stats.dialogs > 0; i++) await new Promise((res) => setTimeout(res, 100));
+}
 for (const rate of rates) {
   const calls = rate * seconds;
   const loadBefore = load();
@@ -123,7 +142,13 @@ for (const rate of rates) {
   const cpu0 = process.cpuUsage();
   const t0 = Date.now();
   let peakRss = 0;
-  const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 200);
+  let uacCpuS = 0;
+  let uacPid = 0;
+  const uasCpu0 = procCpuS(uas.pid);
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    if (uacPid) uacCpuS = Math.max(uacCpuS, procCpuS(uacPid));
+  }, 200);
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
   const uac = await runSipp({
@@ -133,7 +158,9 @@ for (const rate of rates) {
     timeoutS: seconds * 4 + 30,
     extra: ['-buff_size', SIPP_BUFFER, '-s', 'bench', '-r', String(rate), '-d', String(holdMs), '-l', String(Math.max(rate * 3, 100))],
   });
+  uacPid = uac.pid;
   const r = await uac.done;
+  const uasCpuS = procCpuS(uas.pid) - uasCpu0;
   lag.disable();
   clearInterval(sampler);
   const cpu = process.cpuUsage(cpu0);
@@ -157,6 +184,7 @@ for (const rate of rates) {
   // Let the last calls finish (B legs get their BYE after the caller's), so the heap figure holds only the
   // finished transactions waiting out their timers.
   for (let i = 0; i < 50 && server.stats.dialogs > 0; i++) await new Promise((res) => setTimeout(res, 100));
+  console.log(`    SIPp CPU: uac ${Math.round((uacCpuS * 100000) / wallMs)}% uas ${Math.round((uasCpuS * 100000) / wallMs)}% of one core (uac sampled every 200 ms)`);
   console.log(`    after step (calls ended): ${tables()}${heapAfterGc()}`);
   if (process.env.BENCH_HEAPSNAPSHOT) console.log(`    heap snapshot: ${writeHeapSnapshot(`${process.env.BENCH_HEAPSNAPSHOT}-${rate}.heapsnapshot`)}`);
   if (!step.ok && sum.reasons) console.log(`    sipp errors: ${sum.reasons}`);
