@@ -15,9 +15,10 @@
  *   from/to inclusive; an empty `names` list means no filter.
  * - `listUndispatchedEvents`: commit order. `claimDueDeliveries`: most overdue first (next_attempt_at, then creation
  *   order), skipping rows whose lease has not ended and rows whose call has an earlier-sequence delivery to the same
- *   endpoint still pending. `recordAttempt` increments `attempts` and ends the lease;
- *   a retry (still pending, `next_attempt_at` set) raises the `next_attempt_at` of the later pending deliveries of its
- *   call to its endpoint to that time, so the claim's index walk does not pass over rows that could not be sent anyway. `listDeliveries`: newest first.
+ *   endpoint still pending. `recordAttempt` increments `attempts` and ends the lease; a retry (still pending,
+ *   `next_attempt_at` set) raises the `next_attempt_at` of the later pending deliveries of its call to its endpoint to
+ *   that time, so the claim's index walk does not pass over rows that could not be sent anyway. `listDeliveries`:
+ *   newest first. `countUndispatchedEvents`: events not fanned out yet.
  * - `createDeliveries` copies unique_call_id, type and sequence from the event; `created_at` = `next_attempt_at`
  *   unless the optional `created_at` is given; rows for unknown events are ignored.
  * - `fanOutEvents` = `createDeliveries` + `markEventsDispatched` in one transaction; `recordAttempts` = many
