@@ -9,6 +9,7 @@
  * process peak RSS and CPU, and the events written. Prints the highest zero-failure rate. Not a test: no assertions.
  *
  *   npx tsx bench/cps-inbound.ts [--rates 100,200,300,400,500,600,800,1000] [--seconds 10] [--hold-ms 500] [--drain-s 2] [--debug]
+ *   (with `node --expose-gc --import tsx bench/cps-inbound.ts …` the heap after the run is measured after a full GC)
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { killAllSipp, freePort, runSipp } from '../test/support/sipp.js';
@@ -84,8 +85,10 @@ for (const rate of rates) {
   await new Promise((res) => setTimeout(res, 1500));
 }
 await new Promise((res) => setTimeout(res, Number(arg('drain-s', '2')) * 1000));
+const gc = (globalThis as { gc?: () => void }).gc;
+if (gc) gc();
 const liteStats = h.lite.server.stats;
-console.log(`after the run: engine active calls ${(await h.engine.status()).active_calls}, srf dialogs ${(h.srf as unknown as { _dialogs: Map<string, unknown> })._dialogs.size}, drachtio-lite dialogs ${liteStats.dialogs} / network txns ${liteStats.networkTransactions} / app txns ${liteStats.appTransactions}, RSS ${Math.round(process.memoryUsage().rss / 1048576)} MB, heap ${Math.round(process.memoryUsage().heapUsed / 1048576)} MB`);
+console.log(`after the run: engine active calls ${(await h.engine.status()).active_calls}, srf dialogs ${(h.srf as unknown as { _dialogs: Map<string, unknown> })._dialogs.size}, drachtio-lite dialogs ${liteStats.dialogs} / network txns ${liteStats.networkTransactions} / app txns ${liteStats.appTransactions}, RSS ${Math.round(process.memoryUsage().rss / 1048576)} MB, heap ${Math.round(process.memoryUsage().heapUsed / 1048576)} MB${gc ? ' (after a full GC)' : ''}`);
 const best = results.filter((s) => s.ok).at(-1);
 console.log(`\nhighest zero-failure rate: ${best ? `${best.rate} calls/s (peak RSS ${best.rssMb} MB, ${best.events} events committed, ${best.cpuUsPerCall} µs CPU per call = ${Math.round(1e6 / best.cpuUsPerCall)} calls/s per core for drachtio-lite + srf + engine + SQLite together)` : 'none'}`);
 uas.kill();
