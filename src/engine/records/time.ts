@@ -5,12 +5,21 @@ import { DateTime } from 'luxon';
 const MIN_4_DIGIT_MS = -62_167_219_200_000;
 const MAX_4_DIGIT_MS = 253_402_300_799_999;
 
+/** The last instant formatted: one call step stamps its legs, record and events with the same `now`. */
+let lastMs = Number.NaN;
+let lastIso = '';
+
 /**
  * `2026-11-28T15:31:15.000Z` for an epoch-ms instant. `Date#toISOString` gives exactly this form for years 0–9999
  * at a fraction of luxon's cost (it runs several times per call step); luxon formats anything outside that range.
  */
 export function isoUtc(ms: number): string {
-  if (ms >= MIN_4_DIGIT_MS && ms <= MAX_4_DIGIT_MS) return new Date(ms).toISOString();
+  if (ms === lastMs) return lastIso;
+  if (ms >= MIN_4_DIGIT_MS && ms <= MAX_4_DIGIT_MS) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+    return lastIso;
+  }
   return DateTime.fromMillis(ms, { zone: 'utc' }).toISO({ suppressMilliseconds: false, includeOffset: true })!.replace('+00:00', 'Z');
 }
 
