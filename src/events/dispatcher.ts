@@ -48,6 +48,8 @@ export interface DispatcherDeps {
   leaseMs?: number;
   /** Events fanned out per pass; default 200 (small passes keep the event loop free for responses). */
   batchSize?: number;
+  /** Events kept in memory between fan-out and first attempt; default 10,000. The fan-out is paced to stay under it. */
+  eventCacheSize?: number;
 }
 
 /** The result of {@link Dispatcher.sendTest}. */
@@ -77,7 +79,7 @@ export interface Dispatcher {
   idle(): Promise<void>;
 }
 
-const EVENT_CACHE_MAX = 10_000;
+const DEFAULT_EVENT_CACHE = 10_000;
 
 /** Fields on every log line about one delivery. */
 interface LogContext { delivery_id: string; event_id: string; url: string }
@@ -99,6 +101,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const jitter = deps.jitter ?? DEFAULT_JITTER;
   const pollIntervalMs = deps.pollIntervalMs ?? 1000;
   const batchSize = deps.batchSize ?? 200;
+  const eventCacheMax = Math.max(1, deps.eventCacheSize ?? DEFAULT_EVENT_CACHE);
   const userAgent = `Switchboard/${version}`;
   const ownsHttp = !deps.fetchDispatcher;
   /** Created at start() when not injected, closed by stop(): a stopped dispatcher can start again. */
@@ -197,7 +200,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     // One fan-out batch per pass, then claim: deliveries start while a large backlog is still being fanned out.
     // Pace the fan-out while this process has plenty fanned out but unsent (its events cached) and the last claim
     // was full of first attempts: fanning further ahead would only evict cached events before their first attempt.
-    if (outboxDirty && !(lastClaimFull && eventCache.size >= EVENT_CACHE_MAX - batchSize)) {
+    if (outboxDirty && !(lastClaimFull && eventCache.size >= eventCacheMax - batchSize)) {
       outboxDirty = false;
       let more: boolean;
       try {
@@ -244,7 +247,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       if ('url' in r) {
         rows.push({ delivery_id: newDeliveryId(now), event_id: ev.event_id, endpoint_url: r.url, next_attempt_at: now });
         // FIFO-bounded: entries whose delivery another node sends are evicted in time.
-        if (eventCache.size >= EVENT_CACHE_MAX) eventCache.delete(eventCache.keys().next().value!);
+        if (eventCache.size >= eventCacheMax) eventCache.delete(eventCache.keys().next().value!);
         eventCache.set(ev.event_id, ev);
       } else if (r.skip === 'webhook-invalid' || r.skip === 'component-invalid') {
         invalid.push(ev.event_id);

@@ -274,6 +274,42 @@ describe('dispatcher', () => {
     expect(logs.lines.filter((l) => String(l.msg).includes('outbox is growing'))).toHaveLength(1);
   });
 
+  it('paces the fan-out so that first attempts find their event in memory (no re-read)', async () => {
+    config = testConfig({ delivery: { concurrency: 2 } });
+    let reads = 0;
+    const getEvent = store.getEvent.bind(store);
+    store.getEvent = async (id) => { reads++; return getEvent(id); };
+    const d3 = createDispatcher({ store, getConfig: () => config, clock, log: logs.log, fetchDispatcher: agent, version: '1', pollIntervalMs: 60_000, batchSize: 2, eventCacheSize: 4 });
+    await store.commit({ events: Array.from({ length: 12 }, (_, i) => callEvent(String(i + 1), 1)) });
+    d3.start();
+    await d3.idle();
+    expect(seen).toHaveLength(12);
+    expect(reads).toBe(0);
+    await d3.stop();
+  });
+
+  it('keeps fanning out during an outage although claims are full of retries', async () => {
+    config = testConfig({ delivery: { concurrency: 2, retry_schedule_s: [5] } });
+    answers = ['error'];
+    const d3 = createDispatcher({ store, getConfig: () => config, clock, log: logs.log, fetchDispatcher: agent, version: '1', pollIntervalMs: 60_000, batchSize: 2, eventCacheSize: 4, rng: () => 0.5, jitter: 0 });
+    // 6 calls of 3 events: the later events of each call cannot be attempted while its first one is retrying.
+    await store.commit({ events: Array.from({ length: 18 }, (_, i) => callEvent(String(Math.floor(i / 3) + 1), (i % 3) + 1)) });
+    d3.start();
+    await d3.idle();
+    for (let i = 0; i < 6 && d3.stats().fannedOut < 18; i++) {
+      clock.advance(5000);
+      await d3.idle();
+    }
+    expect(d3.stats().fannedOut).toBe(18);
+    answers = [{ status: 200 }];
+    for (let i = 0; i < 10 && d3.stats().sent < 18; i++) {
+      clock.advance(5000);
+      await d3.idle();
+    }
+    expect(d3.stats().sent).toBe(18);
+    await d3.stop();
+  });
+
   it('counts events not fanned out yet in the backlog (stats.undispatched) and in the warning', async () => {
     config = testConfig({ delivery: { outbox_warn_at: 5, concurrency: 1 } });
     answers = [{ status: 500 }];
