@@ -10,6 +10,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createSqliteStore, type CallCommit, type CallRecord, type GroupCallRecord, type UserCallRecord } from '../src/store/index.js';
+import { prng } from '../test/support/prng.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -40,18 +41,6 @@ if (existsSync(args.file!)) {
     process.exit(1);
   }
   for (const suffix of ['', '-wal', '-shm']) rmSync(`${args.file}${suffix}`, { force: true });
-}
-
-/** mulberry32: a small deterministic PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const rand = prng(Number(args.seed));

@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import type { QueueStrategy } from '../src/config/types.js';
 import type { IncomingCall, OutgoingCall, TestPhone } from '../src/sip/phone/index.js';
 import { demoConfig, startEngineHarness } from '../test/support/engine-harness.js';
+import { prng } from '../test/support/prng.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -32,15 +33,8 @@ const ARRIVAL_MS = Number(a['arrival-ms']);
 const [ANSWER_MIN, ANSWER_MAX] = a['answer-ms']!.split('-').map(Number) as [number, number];
 const [TALK_MIN, TALK_MAX] = a['talk-ms']!.split('-').map(Number) as [number, number];
 
-// A small seeded PRNG (mulberry32) so runs are comparable.
-let seed = Number(a.seed) >>> 0;
-function rand(): number {
-  seed = (seed + 0x6d2b79f5) >>> 0;
-  let t = seed;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+// A seeded PRNG so runs are comparable.
+const rand = prng(Number(a.seed));
 const between = (lo: number, hi: number): number => Math.round(lo + rand() * (hi - lo));
 
 const DID = '+61390000099';

@@ -7,6 +7,7 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestSwitchboard, type TestSwitchboard } from '../../support/switchboard.js';
+import { prng } from '../../support/prng.js';
 
 let sb: TestSwitchboard;
 let udp: UdpSocket;
@@ -57,18 +58,6 @@ function invite(callId: string): string {
     `Content-Length: ${body.length}`,
     '', body,
   ].join('\r\n');
-}
-
-/** A small seeded PRNG so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function mutate(msg: string, r: () => number): Buffer {
@@ -128,7 +117,7 @@ describe('malformed input over UDP', () => {
   });
 
   it('stays up through 3,000 mutated datagrams and answers OPTIONS after every batch, without growing memory', async () => {
-    const r = rng(20261128);
+    const r = prng(20261128);
     const rss0 = process.memoryUsage().rss;
     for (let batch = 0; batch < 10; batch++) {
       for (let i = 0; i < 300; i++) {
@@ -179,7 +168,7 @@ describe('malformed input over TCP', () => {
   });
 
   it('stays up through mutated streams, partial and coalesced, and serves a new connection after each', async () => {
-    const r = rng(7);
+    const r = prng(7);
     for (let round = 0; round < 20; round++) {
       const parts: Buffer[] = [];
       for (let i = 0; i < 20; i++) parts.push(mutate(options(`tz-${round}-${i}`, 'TCP', 1), r));
