@@ -89,6 +89,14 @@ const gc = (globalThis as { gc?: () => void }).gc;
 if (gc) gc();
 const liteStats = h.lite.server.stats;
 console.log(`after the run: engine active calls ${(await h.engine.status()).active_calls}, srf dialogs ${(h.srf as unknown as { _dialogs: Map<string, unknown> })._dialogs.size}, drachtio-lite dialogs ${liteStats.dialogs} / network txns ${liteStats.networkTransactions} / app txns ${liteStats.appTransactions}, RSS ${Math.round(process.memoryUsage().rss / 1048576)} MB, heap ${Math.round(process.memoryUsage().heapUsed / 1048576)} MB${gc ? ' (after a full GC)' : ''}`);
+if (liteStats.dialogs > 0) {
+  const kinds = new Map<string, number>();
+  for (const d of h.lite.server.describeDialogs(liteStats.dialogs)) {
+    const k = `${d.role}/${d.state}${d.awaitingAck ? '/awaiting ACK' : ''}`;
+    kinds.set(k, (kinds.get(k) ?? 0) + 1);
+  }
+  console.log('drachtio-lite dialogs left by role/state:', Object.fromEntries(kinds));
+}
 const best = results.filter((s) => s.ok).at(-1);
 console.log(`\nhighest zero-failure rate: ${best ? `${best.rate} calls/s (peak RSS ${best.rssMb} MB, ${best.events} events committed, ${best.cpuUsPerCall} µs CPU per call = ${Math.round(1e6 / best.cpuUsPerCall)} calls/s per core for drachtio-lite + srf + engine + SQLite together)` : 'none'}`);
 uas.kill();
