@@ -1,0 +1,40 @@
+// Summarizes a V8 .cpuprofile: self time by module (engine, sip, drachtio-lite, srf, store, GC …) and the top functions.
+// Usage: node bench/tools/profile-summary.mjs <file.cpuprofile> [top=40]
+import fs from 'node:fs';
+const file = process.argv[2];
+const top = Number(process.argv[3] ?? 40);
+const p = JSON.parse(fs.readFileSync(file, 'utf8'));
+const byId = new Map(p.nodes.map((n) => [n.id, n]));
+const self = new Map();
+const dt = p.timeDeltas; let total = 0;
+for (let i = 0; i < p.samples.length; i++) { const id = p.samples[i]; const d = dt[i] ?? 0; self.set(id, (self.get(id) ?? 0) + d); total += d; }
+function cat(n) {
+  const u = n.callFrame.url || '';
+  const f = n.callFrame.functionName;
+  if (f === '(idle)') return 'idle';
+  if (f === '(garbage collector)') return 'GC';
+  if (f === '(program)') return 'program';
+  if (u.includes('/src/engine/')) return 'engine';
+  if (u.includes('/src/drachtio-lite/')) return 'drachtio-lite';
+  if (u.includes('/src/sip/')) return 'sip';
+  if (u.includes('/src/store/')) return 'store';
+  if (u.includes('/src/events/')) return 'events';
+  if (u.includes('/src/')) return 'src-other:' + u.split('/src/')[1].split('/')[0];
+  if (u.includes('drachtio-srf')) return 'drachtio-srf';
+  if (u.includes('better-sqlite3')) return 'better-sqlite3';
+  if (u.includes('pino')) return 'pino';
+  if (u.includes('luxon')) return 'luxon';
+  if (u.includes('node_modules/')) return 'nm:' + u.split('node_modules/').pop().split('/')[0];
+  if (u.startsWith('node:')) return 'node:' + u.slice(5).split('/')[0];
+  if (u === '') return 'native:' + f;
+  return 'other';
+}
+const cats = new Map(); const fns = new Map();
+for (const [id, t] of self) { const n = byId.get(id); const c = cat(n); cats.set(c, (cats.get(c) ?? 0) + t);
+  const k = `${n.callFrame.functionName || '(anon)'} ${(n.callFrame.url||'').replace(/.*\/(node_modules|src)\//, '$1/')}:${n.callFrame.lineNumber}`; fns.set(k, (fns.get(k) ?? 0) + t); }
+const busy = total - (cats.get('idle') ?? 0);
+console.log(`total ${(total/1e6).toFixed(1)} s, busy ${(busy/1e6).toFixed(1)} s`);
+const natives = {}; 
+for (const [c, t] of [...cats].sort((a, b) => b[1] - a[1])) if (c !== 'idle') console.log(`${(100*t/busy).toFixed(1).padStart(5)}%  ${c}`);
+console.log('--- top functions');
+for (const [k, t] of [...fns].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${(100*t/busy).toFixed(1).padStart(5)}%  ${k}`);
