@@ -5,7 +5,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { randomToken } from '../common/ids.js';
-import { encodeFrame, FrameDecoder } from './wire/frame.js';
+import { FrameDecoder } from './wire/frame.js';
 import { parseCommand, type ClientCommand } from './wire/commands.js';
 import type { DialogOwner } from './dialogs.js';
 
@@ -28,6 +28,8 @@ export class ClientConnection implements DialogOwner {
   readonly #handlers: ConnectionHandlers;
   #closed = false;
   #closing = false;
+  readonly #pending: string[] = [];
+  #flushQueued = false;
 
   constructor(socket: Socket, log: Logger, handlers: ConnectionHandlers) {
     this.id = `app_${randomToken(8)}`;
@@ -45,18 +47,37 @@ export class ClientConnection implements DialogOwner {
     return !this.#closed;
   }
 
-  /** Writes one server message (framed). Dropped silently once the socket is closed. */
+  /**
+   * Queues one server message (framed) for this turn of the event loop; every message queued in a turn goes out
+   * in one socket write, in order (so an echo still precedes any later network message for its transaction).
+   * One write per frame was ~9% of the process's CPU at 500 calls/s. Dropped silently once the socket is closed.
+   */
   send(payload: string): void {
     if (this.#closed || this.#socket.destroyed) return;
     if (this.log.isLevelEnabled('debug')) this.log.debug({ out: payload.length > 300 ? `${payload.slice(0, 300)}…` : payload }, 'to app');
-    this.#socket.write(encodeFrame(payload));
+    this.#pending.push(`${Buffer.byteLength(payload, 'utf8')}#${payload}`);
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      setImmediate(this.#flush);
+    }
   }
+
+  /** Writes every queued frame at once. */
+  readonly #flush = (): void => {
+    this.#flushQueued = false;
+    if (this.#pending.length === 0) return;
+    const data = this.#pending.length === 1 ? this.#pending[0]! : this.#pending.join('');
+    this.#pending.length = 0;
+    if (this.#closed || this.#socket.destroyed) return;
+    this.#socket.write(data);
+  };
 
   /** Ends the connection after pending writes (idempotent). */
   close(reason: string): void {
     if (this.#closed || this.#closing) return;
     this.#closing = true;
     this.log.info({ reason }, 'closing app connection');
+    this.#flush();
     this.#socket.end();
     // A peer that never closes its side must not keep the socket: destroy after a grace period.
     setTimeout(() => this.#socket.destroy(), 1000).unref();
