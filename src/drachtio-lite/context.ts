@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Clock, TimerHandle } from '../common/clock.js';
+import type { Clock } from '../common/clock.js';
 import {
   serializeMessage, type ClientTransaction, type Endpoint, type ServerTransaction, type SipMessage, type SipRequest, type SipStack,
 } from '../sip/index.js';
@@ -25,8 +25,6 @@ export interface NetTxn {
   /** The dialog an in-dialog request belongs to. */
   readonly dialog?: LiteDialog;
   finalSent: boolean;
-  /** The 408 guard of a non-INVITE (cleared on terminate or shutdown). */
-  guard?: TimerHandle;
 }
 
 /** A request an app sent, awaiting responses from the network. */

@@ -19,7 +19,8 @@
  *   for the first provisional response (RFC 3261 §9.1).
  * - An app that disconnects: its unanswered network requests get 480, its dialogs get a BYE (nobody is left to
  *   control those calls; drachtio-server would leave them), its ringing INVITEs get a CANCEL.
- * - A non-INVITE the app never answers gets 408 after 64*T1, so nothing waits forever.
+ * - A request the app never answers gets 408 from the SIP stack's safety reaper (non-INVITE after 64*T1; INVITE
+ *   3 minutes after the app's last provisional), so nothing waits forever.
  * An UPDATE in an early dialog goes to the app whose INVITE it belongs to (srf `req.on('update')`).
  * Not supported: reliable provisionals (100rel/PRACK), SUBSCRIBE/NOTIFY
  * dialogs, session timers, `proxy`, `cdr:*` events. A second 2xx from a fork is ACKed and BYEd by the server.

@@ -57,19 +57,23 @@ function usableLocal(ctx: LiteContext, rc: RequestContext): Endpoint {
 function track(ctx: LiteContext, nt: NetTxn): void {
   ctx.netTxns.set(nt.id, nt);
   ctx.netByServerTxn.set(nt.txn, nt);
-  // A non-INVITE the app never answers would stay forever: after 64*T1 (the client's Timer F has long fired)
-  // it gets a 408 so the entry is freed. INVITEs may ring as long as the app wants.
-  if (nt.request.method !== 'INVITE') nt.guard = ctx.clock.setTimeout(() => {
-    if (nt.finalSent || ctx.netTxns.get(nt.id) !== nt) return;
-    ctx.log.warn({ txnId: nt.id, method: nt.request.method, client: nt.owner.id }, 'app did not answer a request: 408');
-    nt.finalSent = true;
-    ctx.netTxns.delete(nt.id);
-    nt.txn.respond(createResponse(nt.request, Status.RequestTimeout, undefined, { toTag: nt.toTag }));
-  }, 64 * ctx.timers.t1);
-  nt.txn.once('terminated', () => {
-    if (nt.guard !== undefined) ctx.clock.clearTimeout(nt.guard);
-    if (ctx.netTxns.get(nt.id) === nt) ctx.netTxns.delete(nt.id);
-  });
+  // A request the app never answers gets a 408 from the stack's safety reaper (64*T1 for a non-INVITE, when the
+  // client's Timer F has long fired; 3 minutes after the app's last provisional for an INVITE): forget it then.
+  // The listeners hold only the id, so a finished transaction waiting out its timers keeps none of our state.
+  const id = nt.id;
+  const forget = (): void => {
+    const cur = ctx.netTxns.get(id);
+    if (cur) settle(ctx, cur);
+  };
+  nt.txn.once('reaped', forget);
+  nt.txn.once('terminated', forget);
+}
+
+/** `nt` got its final response: drop every reference to it (its transaction may live on for 64*T1). */
+export function settle(ctx: LiteContext, nt: NetTxn): void {
+  nt.finalSent = true;
+  ctx.netTxns.delete(nt.id);
+  ctx.netByServerTxn.delete(nt.txn);
 }
 
 /**
@@ -134,8 +138,7 @@ function onAck(ctx: LiteContext, ack: SipRequest, rc: RequestContext): void {
 export function onNetworkCancel(ctx: LiteContext, cancel: SipRequest, invite: ServerTransaction, source: Endpoint): void {
   const nt = ctx.netByServerTxn.get(invite);
   if (!nt || nt.finalSent) return;
-  nt.finalSent = true;
-  ctx.netTxns.delete(nt.id);
+  settle(ctx, nt);
   // §9.2: "the UAS SHOULD then respond to the INVITE with a 487 (Request Terminated)."
   invite.respond(createResponse(nt.request, Status.RequestTerminated, undefined, { toTag: nt.toTag }));
   forward(ctx, nt.owner, cancel, source, nt.id, '', nt.local);
@@ -167,8 +170,7 @@ export function respondToNetworkRequest(ctx: LiteContext, conn: ClientConnection
   conn.send(responseSentReply(msgId, metaFor(ctx, 'application', wire, nt.source), nt.id, dialogId, text));
   nt.txn.respond(res);
   if (res.status < 200) return;
-  nt.finalSent = true;
-  ctx.netTxns.delete(nt.id);
+  settle(ctx, nt);
   if (dialog && isInvite && res.status < 300) start2xx(ctx, dialog, nt, res);
   if (nt.dialog && req.method === 'BYE') ctx.dialogs.remove(nt.dialog);
 }

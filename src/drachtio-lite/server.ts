@@ -12,7 +12,7 @@ import { ClientConnection } from './client-connection.js';
 import { DialogTable } from './dialogs.js';
 import type { AppTxn, LiteContext, LiteTimers, NetTxn } from './context.js';
 import { parseAppMessage } from './app-message.js';
-import { onNetworkCancel, onNetworkRequest, respondToNetworkRequest } from './network-side.js';
+import { onNetworkCancel, onNetworkRequest, respondToNetworkRequest, settle } from './network-side.js';
 import { abandonDialog, cancelPendingOf, onStrayResponse, sendAppRequest } from './app-side.js';
 import { failReply, okReply, type ClientCommand } from './wire/commands.js';
 
@@ -94,7 +94,6 @@ export class DrachtioLiteServer {
   /** Stops accepting apps, drops every connection and dialog timer. */
   async close(): Promise<void> {
     for (const d of this.#ctx.dialogs.all()) this.#ctx.dialogs.remove(d);
-    for (const nt of this.#ctx.netTxns.values()) if (nt.guard !== undefined) this.#deps.clock.clearTimeout(nt.guard);
     this.#ctx.netTxns.clear();
     for (const c of this.#clients) c.destroy();
     this.#clients.clear();
@@ -193,8 +192,7 @@ export class DrachtioLiteServer {
     let answered = 0;
     for (const nt of [...ctx.netTxns.values()]) {
       if (nt.owner !== conn || nt.finalSent) continue;
-      nt.finalSent = true;
-      ctx.netTxns.delete(nt.id);
+      settle(ctx, nt);
       nt.txn.respond(createResponse(nt.request, Status.TemporarilyUnavailable, undefined, { toTag: nt.toTag }));
       answered++;
     }
