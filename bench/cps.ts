@@ -111,6 +111,20 @@ function heapAfterGc(): string {
   return `  heap after GC ${mb(process.memoryUsage().heapUsed)} MB`;
 }
 
+/** Receive-buffer drops per local UDP port (Linux /proc/net/udp, last column), for the ports asked about. */
+function socketDrops(ports: number[]): Map<number, number> {
+  const out = new Map<number, number>();
+  try {
+    for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 13) continue;
+      const port = parseInt(f[1]!.split(':')[1]!, 16);
+      if (ports.includes(port)) out.set(port, (out.get(port) ?? 0) + Number(f[f.length - 1]));
+    }
+  } catch { /* not Linux */ }
+  return out;
+}
+
 /** CPU seconds (user + system) a process has used so far, from /proc (0 once it has exited). */
 function procCpuS(pid: number): number {
   try {
@@ -139,6 +153,7 @@ for (const rate of rates) {
   const calls = rate * seconds;
   const loadBefore = load();
   const drops0 = udpDrops();
+  const sockDrops0 = socketDrops([sipPort, uasPort]);
   const cpu0 = process.cpuUsage();
   const t0 = Date.now();
   let peakRss = 0;
@@ -159,7 +174,11 @@ for (const rate of rates) {
     extra: ['-buff_size', SIPP_BUFFER, '-s', 'bench', '-r', String(rate), '-d', String(holdMs), '-l', String(Math.max(rate * 3, 100))],
   });
   uacPid = uac.pid;
+  let uacDrops = 0;
+  const dropSampler = setInterval(() => { uacDrops = Math.max(uacDrops, socketDrops([uac.port]).get(uac.port) ?? 0); }, 500);
   const r = await uac.done;
+  clearInterval(dropSampler);
+  const d1 = socketDrops([sipPort, uasPort]);
   const uasCpuS = procCpuS(uas.pid) - uasCpu0;
   lag.disable();
   clearInterval(sampler);
@@ -184,6 +203,7 @@ for (const rate of rates) {
   // Let the last calls finish (B legs get their BYE after the caller's), so the heap figure holds only the
   // finished transactions waiting out their timers.
   for (let i = 0; i < 50 && server.stats.dialogs > 0; i++) await new Promise((res) => setTimeout(res, 100));
+  console.log(`    UDP receive drops this step: switchboard ${(d1.get(sipPort) ?? 0) - (sockDrops0.get(sipPort) ?? 0)}, SIPp uas ${(d1.get(uasPort) ?? 0) - (sockDrops0.get(uasPort) ?? 0)}, SIPp uac ≥ ${uacDrops}`);
   console.log(`    SIPp CPU: uac ${Math.round((uacCpuS * 100000) / wallMs)}% uas ${Math.round((uasCpuS * 100000) / wallMs)}% of one core (uac sampled every 200 ms)`);
   console.log(`    after step (calls ended): ${tables()}${heapAfterGc()}`);
   if (process.env.BENCH_HEAPSNAPSHOT) console.log(`    heap snapshot: ${writeHeapSnapshot(`${process.env.BENCH_HEAPSNAPSHOT}-${rate}.heapsnapshot`)}`);
