@@ -152,9 +152,12 @@ export function createEngine(opts: EngineOptions): Engine {
       return originate({ ctx, config: opts.config, calls, ...(opts.trunkResolver ? { trunkResolver: opts.trunkResolver } : {}) }, req);
     },
     async status(): Promise<SystemStatus> {
+      // A device deleted by an apply keeps its bindings until they expire, but it is no longer a device of the PBX.
+      const live = opts.config.live();
+      const known = new Set(live.config.users.flatMap((u) => u.devices.map((d) => d.username)));
       return {
         version: opts.version, uptime_s: Math.floor((opts.clock.now() - startedAt) / 1000),
-        registered_devices: location.registeredDeviceCount(), active_calls: calls.size, config_version: opts.config.live().version,
+        registered_devices: location.registeredDeviceCount((u) => known.has(u)), active_calls: calls.size, config_version: live.version,
       };
     },
   };

@@ -81,9 +81,10 @@ export class LocationService {
   }
 
   /** Number of devices with at least one live binding. */
-  registeredDeviceCount(): number {
+  /** Devices with at least one live binding; `isKnown` limits the count to devices of the live configuration. */
+  registeredDeviceCount(isKnown: (username: string) => boolean = () => true): number {
     let n = 0;
-    for (const u of this.#bindings.keys()) if (this.bindings(u).length > 0) n++;
+    for (const u of this.#bindings.keys()) if (isKnown(u) && this.bindings(u).length > 0) n++;
     return n;
   }
 
