@@ -117,6 +117,7 @@ export const PBX_SCHEMA: ObjectShape = obj('The PBX configuration.', {
     name: str('Name shown in logs and status.', { default: 'Switchboard' }),
     time_zone: str('IANA time zone for the history API date filters.', { default: 'UTC', check: checkTimeZone }),
     domain: str('SIP domain of the users\' AORs.', { default: 'switchboard.local', check: checkHost }),
+    max_call_duration_s: int('Longest a connected call may last, in seconds, before the PBX hangs up both sides (a guard against calls whose BYE was lost; there are no session timers yet); 0 = unlimited.', { min: 0, default: 14400 }),
   }),
   users: list('People with extensions.', user, { default: [] }),
   numbers: list('DIDs and the flows they enter.', number, { default: [] }),

@@ -159,7 +159,11 @@ export interface DeliveryConfig {
 
 /** The PBX configuration: what a numbered version holds. */
 export interface PbxConfig {
-  pbx: { name: string; time_zone: string; domain: string };
+  pbx: {
+    name: string; time_zone: string; domain: string;
+    /** Longest a connected call may last before the PBX hangs up both sides; 0 = unlimited. */
+    max_call_duration_s: number;
+  };
   users: UserConfig[];
   numbers: NumberConfig[];
   flows: FlowConfig[];

@@ -213,6 +213,12 @@ export class Call {
     }
     this.transition('connected');
     if (user) this.#releases.push(this.ctx.presence.hold(user.number));
+    // A BYE lost in the network (or a peer that never sends one) must not keep a call up for ever.
+    const maxMs = this.config.config.pbx.max_call_duration_s * 1000;
+    if (maxMs > 0) {
+      const timer = this.ctx.clock.setTimeout(() => this.handle({ kind: 'hangup', reason: 'max-call-duration' }), maxMs);
+      this.#releases.push(() => this.ctx.clock.clearTimeout(timer));
+    }
     if (calleeGone || callee.connected === false) this.handle({ kind: 'bye', from: 'callee' });
     return true;
   }
