@@ -25,25 +25,35 @@ export async function startTestSwitchboard(opts: {
   extra?: Partial<SwitchboardOptions>;
 } = {}): Promise<TestSwitchboard> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sb-e2e-'));
-  const sipPort = await freePort();
-  const httpPort = await freePort();
-  const settings = loadSettings({
-    SWITCHBOARD_DATA_DIR: dataDir,
-    SWITCHBOARD_SIP_PORT: String(sipPort),
-    SWITCHBOARD_HTTP_PORT: String(httpPort),
-    ...opts.env,
-  });
-  const config = structuredClone(loadConfigFile(DEMO_CONFIG_FILE, settings));
-  opts.mutate?.(config);
   // eslint-disable-next-line no-restricted-properties -- test-only switch for debugging output
   const log = pino({ level: process.env['SB_TEST_LOG'] ?? 'silent' });
-  const sb = await startSwitchboard({ settings, config, log, ...opts.extra });
+  // A port found free can be taken by a parallel test before we bind it: try again with new ports.
+  let sb: Switchboard | undefined;
+  let sipPort = 0;
+  for (let attempt = 1; !sb; attempt++) {
+    sipPort = await freePort();
+    const httpPort = await freePort();
+    const settings = loadSettings({
+      SWITCHBOARD_DATA_DIR: dataDir,
+      SWITCHBOARD_SIP_PORT: String(sipPort),
+      SWITCHBOARD_HTTP_PORT: String(httpPort),
+      ...opts.env,
+    });
+    const config = structuredClone(loadConfigFile(DEMO_CONFIG_FILE, settings));
+    opts.mutate?.(config);
+    try {
+      sb = await startSwitchboard({ settings, config, log, ...opts.extra });
+    } catch (err) {
+      if (attempt >= 5 || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    }
+  }
+  const started: Switchboard = sb;
   return {
-    ...sb,
+    ...started,
     sipTarget: `127.0.0.1:${sipPort}`,
-    baseUrl: `http://127.0.0.1:${sb.http.port}`,
+    baseUrl: `http://127.0.0.1:${started.http.port}`,
     async stop() {
-      await sb.close();
+      await started.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
