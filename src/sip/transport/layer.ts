@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../common/clock.js';
 import type { Endpoint, SipMessage, SipRequest } from '../message.js';
+import { canonicalName } from '../message.js';
 import { parseMessage, missingMandatoryHeader, type StartLineInfo } from '../parser.js';
 import { serializeMessage } from '../serializer.js';
 import { parseVia } from '../headers.js';
@@ -62,6 +63,17 @@ function firstLine(msg: SipMessage): string {
 }
 
 /** The UDP and TCP listeners of a stack. */
+/** Headers a stateless 400 copies from the request (RFC 3261 §8.2.6.2), by canonical name. */
+const COPIED_TO_400 = new Set(['via', 'from', 'to', 'call-id', 'cseq']);
+
+/**
+ * A stateless 400 with the given reason phrase and copied header lines. `encoding` is the one the lines were decoded
+ * with (utf8 for parsed headers, latin1 for raw lines of an unparsable message), so their bytes go back unchanged.
+ */
+function badRequestText(reason: string, headerLines: readonly string[], encoding: 'utf8' | 'latin1'): Buffer {
+  return Buffer.from([`SIP/2.0 400 ${reason}`, ...headerLines, 'Content-Length: 0', '', ''].join('\r\n'), encoding);
+}
+
 export class TransportLayer {
   readonly listening: ListenSpec[] = [];
   readonly stats: TransportStats = { received: 0, sent: 0, parseErrors: 0 };
@@ -189,16 +201,9 @@ export class TransportLayer {
   }
 
   #badRequest(req: SipRequest, inbound: Inbound, reason: string): void {
-    const lines = [`SIP/2.0 400 ${reason}`];
-    for (const h of req.headers) {
-      const n = h.name.toLowerCase();
-      if (n === 'via' || n === 'v' || n === 'from' || n === 'f' || n === 'to' || n === 't' || n === 'call-id' || n === 'i' || n === 'cseq') {
-        lines.push(`${h.name}: ${h.value}`);
-      }
-    }
-    lines.push('Content-Length: 0', '', '');
+    const copied = req.headers.filter((h) => COPIED_TO_400.has(canonicalName(h.name))).map((h) => `${h.name}: ${h.value}`);
     const route = this.responseRoute(req, inbound);
-    if (route) this.#sendRaw(Buffer.from(lines.join('\r\n')), route.dest, route.connectionId).catch(() => undefined);
+    if (route) this.#sendRaw(badRequestText(reason, copied, 'utf8'), route.dest, route.connectionId).catch(() => undefined);
   }
 
   /**
@@ -215,16 +220,16 @@ export class TransportLayer {
     for (const line of lines) {
       const colon = line.indexOf(':');
       if (colon <= 0) continue;
-      const name = line.slice(0, colon).trim().toLowerCase();
-      if (name === 'via' || name === 'v') {
+      const name = canonicalName(line.slice(0, colon).trim());
+      // Only the top Via: the others were not parsed and may be what broke the message.
+      if (name === 'via') {
         if (vias++ === 0) keep.push(line);
-      } else if (['from', 'f', 'to', 't', 'call-id', 'i', 'cseq'].includes(name)) keep.push(line);
+      } else if (COPIED_TO_400.has(name)) keep.push(line);
     }
     const topVia = keep.find((l) => /^\s*(via|v)\s*:/i.test(l));
     if (!topVia || !parseVia(topVia.slice(topVia.indexOf(':') + 1).trim())) return;
     const reason = `Bad Request (${problem.replace(/[^\x20-\x7e]/g, '').slice(0, 120)})`;
-    const out = [`SIP/2.0 400 ${reason}`, ...keep, 'Content-Length: 0', '', ''].join('\r\n');
-    this.#sendRaw(Buffer.from(out, 'latin1'), { transport: 'udp', address: source.address, port: source.port }).catch(() => undefined);
+    this.#sendRaw(badRequestText(reason, keep, 'latin1'), { transport: 'udp', address: source.address, port: source.port }).catch(() => undefined);
   }
 
   /**
