@@ -16,6 +16,7 @@ import type { FlowNode } from './config/types.js';
 import { createDispatcher, createWebhookAdmin, type Dispatcher } from './events/index.js';
 import { buildApp } from './api/index.js';
 import { createPostgresStore, createSqliteStore, type Store } from './store/index.js';
+import { formatHost } from './common/host.js';
 
 /** Switchboard's version, from package.json (User-Agent, OpenAPI, get-system-status). */
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -138,8 +139,8 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
     const sip = lite ? lite.sipEndpoints.map((e) => ({ transport: e.transport, address: e.address, port: e.port })) : [];
     const mode = lite ? 'drachtio-lite' : 'drachtio-server';
     log.info(
-      { sip: sip.map((e) => `${e.transport}:${e.address}:${e.port}`), http: `http://${fmtHost(http.address)}:${http.port}`, mode, config_version: config.live().version },
-      `ready: SIP ${sip.length ? sip.map((e) => `${e.address}:${e.port}/${e.transport}`).join(', ') : `via drachtio-server ${drachtio.host}:${drachtio.port}`}, HTTP http://${fmtHost(http.address)}:${http.port}`,
+      { sip: sip.map((e) => `${e.transport}:${e.address}:${e.port}`), http: `http://${formatHost(http.address)}:${http.port}`, mode, config_version: config.live().version },
+      `ready: SIP ${sip.length ? sip.map((e) => `${e.address}:${e.port}/${e.transport}`).join(', ') : `via drachtio-server ${drachtio.host}:${drachtio.port}`}, HTTP http://${formatHost(http.address)}:${http.port}`,
     );
     return { sip, http, store, engine, dispatcher, config, mode, close: closeAll };
   } catch (err) {
@@ -152,8 +153,4 @@ async function openStore(settings: RuntimeSettings, log: Logger): Promise<Store>
   if (settings.databaseUrl) return createPostgresStore({ connectionString: settings.databaseUrl, log });
   mkdirSync(settings.dataDir, { recursive: true });
   return createSqliteStore({ file: join(settings.dataDir, 'switchboard.sqlite'), log });
-}
-
-function fmtHost(a: string): string {
-  return a.includes(':') ? `[${a}]` : a;
 }

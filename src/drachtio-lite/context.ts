@@ -11,6 +11,7 @@ import {
 import type { ClientConnection } from './client-connection.js';
 import type { DialogOwner, DialogTable, LiteDialog } from './dialogs.js';
 import { formatWireTime, type WireMeta } from './wire/commands.js';
+import { formatHost } from '../common/host.js';
 
 /** A network request handed to an app and awaiting its response. */
 export interface NetTxn {
@@ -89,5 +90,5 @@ export function contactFor(local: Endpoint): string {
 
 /** `host:port` of a local endpoint (IPv6 in brackets), for URIs. */
 export function hostportOf(local: Endpoint): string {
-  return `${local.address.includes(':') ? `[${local.address}]` : local.address}:${local.port}`;
+  return `${formatHost(local.address)}:${local.port}`;
 }

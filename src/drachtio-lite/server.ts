@@ -15,6 +15,7 @@ import { parseAppMessage } from './app-message.js';
 import { onNetworkCancel, onNetworkRequest, respondToNetworkRequest, settle } from './network-side.js';
 import { abandonDialog, cancelPendingOf, onStrayResponse, sendAppRequest } from './app-side.js';
 import { failReply, okReply, type ClientCommand } from './wire/commands.js';
+import { formatHost } from '../common/host.js';
 
 /** The version string reported to apps (drachtio-srf parses `vX.Y.Z` only to decide whether to ping). */
 export const SERVER_VERSION = 'v0.9.3-drachtio-lite';
@@ -125,7 +126,7 @@ export class DrachtioLiteServer {
   }
 
   #hostports(): string {
-    return this.#deps.stack.listening.map((l) => `${l.transport}/${l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port}`).join(',');
+    return this.#deps.stack.listening.map((l) => `${l.transport}/${formatHost(l.address)}:${l.port}`).join(',');
   }
 
   #onCommand(conn: ClientConnection, cmd: ClientCommand): void {

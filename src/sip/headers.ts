@@ -4,6 +4,7 @@
  * raw `HeaderField.value`; formatting produces canonical text. All parsers return `undefined` on malformed input.
  */
 import { randomBytes } from 'node:crypto';
+import { formatHost } from '../common/host.js';
 
 /** One Via entry (RFC 3261 §20.42). An IPv6 host is stored without brackets. */
 export interface Via {
@@ -190,7 +191,7 @@ export function parseVia(value: string): Via | undefined {
 
 /** Formats a Via entry in canonical form (`SIP/2.0/UDP host:port;params`). */
 export function formatVia(v: Via): string {
-  const host = v.host.indexOf(':') !== -1 ? `[${v.host}]` : v.host;
+  const host = formatHost(v.host);
   return `${v.protocol}/${v.transport} ${host}${v.port !== undefined ? ':' + v.port : ''}${formatParams(v.params)}`;
 }
 

@@ -3,6 +3,7 @@
  * parameters and headers; formatting re-escapes exactly the characters the grammar does not allow there.
  * An IPv6 host is stored without brackets (`::1`) and formatted with them (`[::1]`).
  */
+import { formatHost } from '../common/host.js';
 
 /** A parsed SIP/SIPS/tel URI. For `tel`, `host` holds the number (e.g. `+1-212-555-0101`). */
 export interface SipUri {
@@ -153,7 +154,7 @@ export function formatUri(u: SipUri): string {
       if (u.password !== undefined) out += ':' + escapePart(u.password, ALLOWED_PASSWORD);
       out += '@';
     }
-    out += u.host.indexOf(':') !== -1 ? `[${u.host}]` : u.host;
+    out += formatHost(u.host);
     if (u.port !== undefined) out += ':' + u.port;
   }
   for (const [k, v] of Object.entries(u.params)) {

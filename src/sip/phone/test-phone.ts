@@ -16,6 +16,7 @@ import { cseqMethod } from '../transaction/layer.js';
 import { IncomingCall } from './incoming-call.js';
 import { OutgoingCall, type CallOptions } from './outgoing-call.js';
 import type { PhoneCall, PhoneContext } from './phone-call.js';
+import { formatHost } from '../../common/host.js';
 
 /** Options of {@link TestPhone.create}. */
 export interface TestPhoneOptions {
@@ -82,7 +83,7 @@ export class TestPhone extends EventEmitter {
     this.onIncoming = opts.onIncoming;
     this.#maxEvents = opts.maxEvents ?? 2000;
     const local = stack.listening[0]!;
-    const host = local.address.includes(':') ? `[${local.address}]` : local.address;
+    const host = formatHost(local.address);
     this.contact = `<sip:${opts.username}@${host}:${local.port}${opts.transport === 'tcp' ? ';transport=tcp' : ''}>`;
     const t = computeTimers(opts.timers, false);
     this.#ctx = {

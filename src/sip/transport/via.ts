@@ -5,6 +5,7 @@
  */
 import type { SipMessage } from '../message.js';
 import { canonicalName, splitHeaderList } from '../message.js';
+import { formatHost } from '../../common/host.js';
 
 /** The RFC 3261 branch prefix ("magic cookie", §8.1.1.7). */
 export const MAGIC_COOKIE = 'z9hG4bK';
@@ -69,7 +70,7 @@ export function parseViaEntry(value: string): TopVia | undefined {
 
 /** Formats a Via entry back to text (brackets an IPv6 host). */
 export function formatViaEntry(via: TopVia): string {
-  const host = via.host.includes(':') ? `[${via.host}]` : via.host;
+  const host = formatHost(via.host);
   let out = `SIP/2.0/${via.transport.toUpperCase()} ${host}${via.port !== undefined ? `:${via.port}` : ''}`;
   for (const [k, val] of via.params) out += val === null ? `;${k}` : `;${k}=${val}`;
   return out;
