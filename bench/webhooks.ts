@@ -116,6 +116,7 @@ function config(url: string, schedule: number[]): PbxConfig {
     api: { api_key: 'k', whitelisted_ips: [], trusted_proxies: [], rate_limit_per_min: 60 },
     webhook: { url, secret_token: 'bench-token', events: [...WEBHOOK_EVENT_TYPES] as WebhookEventType[], enabled: true, signing_secret: null },
     delivery: { timeout_ms: 10_000, retry_schedule_s: schedule, horizon_s: 86_400, outbox_warn_at: 1_000_000, concurrency: CONCURRENCY },
+    retention: { calls_days: 0, events_days: 0, deliveries_days: 0 },
   };
 }
 

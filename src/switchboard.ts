@@ -15,7 +15,7 @@ import { createEngine, type Engine, type NodeHandler, type SrfLike } from './eng
 import type { FlowNode } from './config/types.js';
 import { createDispatcher, createWebhookAdmin, type Dispatcher } from './events/index.js';
 import { buildApp } from './api/index.js';
-import { createPostgresStore, createSqliteStore, type Store } from './store/index.js';
+import { createPostgresStore, createSqliteStore, RetentionSweeper, type Store } from './store/index.js';
 import { formatHost } from './common/host.js';
 
 /** Switchboard's version, from package.json (User-Agent, OpenAPI, get-system-status). */
@@ -37,6 +37,8 @@ export interface SwitchboardOptions {
   engine?: { purgeIntervalMs?: number; registrar?: Parameters<typeof createEngine>[0]['registrar'] };
   /** Dispatcher tuning passed through (tests shorten the poll interval). */
   dispatcher?: { pollIntervalMs?: number; jitter?: number };
+  /** Retention sweeper tuning (tests run it sooner and more often). */
+  retention?: { intervalMs?: number; firstRunMs?: number; batchSize?: number };
 }
 
 /** A running Switchboard. */
@@ -128,6 +130,10 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
     });
     await engine.start();
     cleanup.push(() => engine.stop());
+
+    const sweeper = new RetentionSweeper({ store, clock, log, retention: () => live().retention, ...opts.retention });
+    sweeper.start();
+    cleanup.push(() => sweeper.stop());
 
     const webhooksAdmin = createWebhookAdmin({ store, dispatcher, getConfig: live, clock });
     const app = buildApp({ engine, store, getConfig: live, webhooksAdmin, log, clock, version: VERSION, startedAt: clock.now() });

@@ -145,6 +145,11 @@ export const PBX_SCHEMA: ObjectShape = obj('The PBX configuration.', {
     outbox_warn_at: positive('Pending deliveries at which a warning is logged.', 100000),
     concurrency: positive('Deliveries in flight at once.', 16),
   }),
+  retention: obj('How long history and webhook data are kept; a sweeper deletes older rows in small batches (docs/store.md). 0 = keep forever.', {
+    calls_days: int('Days an ended call (history rows, legs) is kept, counted from its start; 0 = forever.', { min: 0, default: 0 }),
+    events_days: int('Days a dispatched webhook event is kept once none of its deliveries is pending (its finished deliveries go with it); 0 = forever.', { min: 0, default: 90 }),
+    deliveries_days: int('Days a finished (succeeded, failed or disabled) webhook delivery and its attempt log are kept, from its last attempt; 0 = forever.', { min: 0, default: 30 }),
+  }),
 });
 
 /** The result of {@link validateConfig}. */

@@ -157,6 +157,13 @@ export interface DeliveryConfig {
   concurrency: number;
 }
 
+/** How long history and webhook data are kept, in days; 0 = forever (ours). */
+export interface RetentionConfig {
+  calls_days: number;
+  events_days: number;
+  deliveries_days: number;
+}
+
 /** The PBX configuration: what a numbered version holds. */
 export interface PbxConfig {
   pbx: {
@@ -173,6 +180,7 @@ export interface PbxConfig {
   webhook: WebhookConfig;
   api: ApiConfig;
   delivery: DeliveryConfig;
+  retention: RetentionConfig;
 }
 
 /** Process settings from SWITCHBOARD_* / DRACHTIO_* (SPEC §6); not part of a config version. */

@@ -28,9 +28,10 @@
  */
 export type {
   AttemptRecord, CallCommit, CallDirection, CallRecord, Delivery, DeliveryAttempt, DeliveryStatus, DeliveryUpdate, EndpointRef,
-  GroupCallRecord, HistoryQuery, LegRecord, NewDelivery, OutboxEvent, Registration, Store, UserCallRecord,
+  GroupCallRecord, HistoryQuery, LegDialogRecord, LegRecord, NewDelivery, RetentionKind, OutboxEvent, Registration, Store, UserCallRecord,
 } from './store.js';
 export { StoreError, StoreArgumentError, STORE_ERROR_CODE } from './errors.js';
-export { MAX_HISTORY_LIMIT } from './sql/history.js';
+export { MAX_HISTORY_LIMIT, MAX_HISTORY_OFFSET } from './sql/history.js';
+export { RetentionSweeper, type RetentionSweeperOptions, type SweepCounts } from './retention-sweeper.js';
 export { createSqliteStore, SqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store.js';
 export { createPostgresStore, PostgresStore, type PostgresStoreOptions } from './postgres/postgres-store.js';

@@ -176,6 +176,30 @@ export interface HistoryQuery {
   names?: string[];
 }
 
+/**
+ * What a BYE needs to end an answered leg's dialog after a restart, without the dialog state of the process that
+ * crashed (RFC 3261 §12.2.1.1). Saved when the leg is answered; dropped when the call ends normally.
+ */
+export interface LegDialogRecord {
+  leg_id: string;
+  unique_call_id: string;
+  /** uac: we sent the INVITE (a trunk or device leg); uas: we answered it (the caller). */
+  role: 'uac' | 'uas';
+  call_id: string;
+  /** Our side as a name-addr with our tag: the From of a request we send in the dialog. */
+  local_header: string;
+  /** The peer as a name-addr with its tag: the To of a request we send. */
+  remote_header: string;
+  /** The highest CSeq number we have used in the dialog (0 when we sent none: the UAS side). */
+  local_cseq: number;
+  /** The peer's Contact URI: the Request-URI of our requests. */
+  remote_target: string;
+  /** Route headers for our requests, in order (§12.1: Record-Route, reversed on the UAC side). */
+  route_set: string[];
+  /** Where the dialog's requests go (`sip:host:port;transport=udp`): the trunk or the peer's source address. */
+  destination: string;
+}
+
 /** Everything the engine persists at one step of a call, written atomically. */
 export interface CallCommit {
   call?: CallRecord;
@@ -184,7 +208,19 @@ export interface CallCommit {
   queueCalls?: GroupCallRecord[];
   ringGroupCalls?: GroupCallRecord[];
   events?: OutboxEvent[];
+  /** Dialogs of newly answered legs (upserted by leg_id). */
+  dialogs?: LegDialogRecord[];
+  /** The call has ended: its saved dialogs are deleted (nothing is left to hang up after a crash). */
+  dropDialogs?: boolean;
 }
+
+/**
+ * What the retention sweeper deletes (ours): `calls` = ended calls started before the cut-off with their legs,
+ * history rows and dialogs; `deliveries` = finished (not pending) deliveries last updated before it, with their
+ * attempts; `events` = dispatched outbox events that occurred before it and have no pending delivery, with their
+ * (finished) deliveries and attempts.
+ */
+export type RetentionKind = 'calls' | 'events' | 'deliveries';
 
 export interface Store {
   migrate(): Promise<void>;
@@ -205,6 +241,24 @@ export interface Store {
   queryUserCalls(q: HistoryQuery): Promise<UserCallRecord[]>;
   queryQueueCalls(q: HistoryQuery): Promise<GroupCallRecord[]>;
   queryRingGroupCalls(q: HistoryQuery): Promise<GroupCallRecord[]>;
+
+  // crash recovery and retention
+  /** Calls with no `ended_at` (in progress, or left open by a crash), oldest first. */
+  listUnfinishedCalls(limit: number): Promise<CallRecord[]>;
+  /** A call's outbox events in sequence order. */
+  listCallEvents(uniqueCallId: string): Promise<OutboxEvent[]>;
+  /** The saved dialogs of a call's answered legs. */
+  listLegDialogs(uniqueCallId: string): Promise<LegDialogRecord[]>;
+  /** Records that engine `nodeId` was alive at `nowMs`. */
+  recordHeartbeat(nodeId: number, nowMs: number): Promise<void>;
+  /** The last heartbeat of engine `nodeId` (epoch ms), if any. */
+  getHeartbeat(nodeId: number): Promise<number | undefined>;
+  /**
+   * Deletes at most `limit` rows of `kind` (see {@link RetentionKind}) older than `beforeMs`, in one short
+   * transaction; returns how many calls, deliveries or events were deleted. The sweeper calls it until it returns
+   * less than `limit`.
+   */
+  sweep(kind: RetentionKind, beforeMs: number, limit: number): Promise<number>;
 
   // outbox and deliveries
   /** Creates a pending delivery per (event, endpoint url) not yet created; returns how many were created. */

@@ -22,6 +22,7 @@ const config = {
   api: { api_key: 'k', whitelisted_ips: [], trusted_proxies: [], rate_limit_per_min: 60 },
   webhook: { url, secret_token: 'crash-token', events: [...WEBHOOK_EVENT_TYPES] as WebhookEventType[], enabled: true, signing_secret: null },
   delivery: { timeout_ms: 2000, retry_schedule_s: [0.05], horizon_s: 600, outbox_warn_at: 1_000_000, concurrency: 16 },
+  retention: { calls_days: 0, events_days: 0, deliveries_days: 0 },
 } satisfies PbxConfig;
 
 const log = createLogger({ level: 'warn', pretty: false, destination: process.stderr as never });

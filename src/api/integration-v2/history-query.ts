@@ -3,7 +3,7 @@
  * in the PBX time zone (luxon), converted to an inclusive UTC range.
  */
 import { DateTime } from 'luxon';
-import type { HistoryQuery } from '../../store/index.js';
+import { MAX_HISTORY_OFFSET, type HistoryQuery } from '../../store/index.js';
 import { badParameter } from '../errors.js';
 import { DATE_PATTERN, type JsonSchema } from '../schemas.js';
 
@@ -31,7 +31,7 @@ export function historyQuerySchema(namesParam: 'users_numbers' | 'queues_names' 
       from_date: { type: 'string', pattern: DATE_PATTERN, description: 'First day (YYYY-MM-DD, PBX time zone), inclusive.' },
       to_date: { type: 'string', pattern: DATE_PATTERN, description: 'Last day (YYYY-MM-DD, PBX time zone), inclusive.' },
       sort_by: { type: 'string', enum: ['newest_first', 'oldest_first'], default: 'newest_first' },
-      offset: { type: 'integer', minimum: 0, default: 0, description: 'Rows to skip.' },
+      offset: { type: 'integer', minimum: 0, maximum: MAX_HISTORY_OFFSET, default: 0, description: `Rows to skip (0–${MAX_HISTORY_OFFSET}; narrow the dates to go deeper).` },
       limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: 100, description: 'Rows to return (1–10000).' },
       unique_call_id: { type: 'string', maxLength: 64, description: 'Only rows of this call.' },
       [namesParam]: { type: 'string', maxLength: 4096, description: namesDoc },

@@ -3,12 +3,13 @@
  * one. Each backend runs the missing ones, each in its own transaction together with its `schema_migrations` row.
  */
 import { initial } from './001-initial.js';
+import { dataSafety } from './002-data-safety.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
 
 /** All migrations, ascending by version. */
-export const MIGRATIONS: readonly Migration[] = [initial];
+export const MIGRATIONS: readonly Migration[] = [initial, dataSafety];
 
 /** DDL of the bookkeeping table (same in both dialects). */
 export const SCHEMA_MIGRATIONS_DDL =

@@ -9,7 +9,7 @@ import { systemClock, type Clock } from '../../common/clock.js';
 import type { PbxConfig } from '../../config/types.js';
 import type {
   AttemptRecord, CallCommit, CallRecord, Delivery, DeliveryAttempt, DeliveryStatus, DeliveryUpdate, GroupCallRecord, HistoryQuery,
-  LegRecord, NewDelivery, OutboxEvent, Registration, Store, UserCallRecord,
+  LegDialogRecord, LegRecord, NewDelivery, OutboxEvent, Registration, RetentionKind, Store, UserCallRecord,
 } from '../store.js';
 import { StoreArgumentError, toStoreError } from '../errors.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL } from '../migrations/index.js';
@@ -18,6 +18,7 @@ import {
   ATTEMPT_COLUMNS, CALLS, checkEvent, checkInt, DELIVERY_COLUMNS, EVENT_COLUMNS, eventFromRow, fromRow, LEGS, pick,
   QUEUE_CALLS, REGISTRATIONS, RING_GROUP_CALLS, rowValues, upsertSql, USER_CALLS, type TableSpec,
 } from '../sql/records.js';
+import { cutoffParam, DIALOG_COLUMNS, dialogFromRow, dialogValues, numbered, sweepPlan, UPSERT_DIALOG } from '../sql/maintenance.js';
 
 /** Options of {@link createPostgresStore}. */
 export interface PostgresStoreOptions {
@@ -51,6 +52,8 @@ const CREATE_DELIVERIES = `INSERT INTO deliveries (delivery_id, event_id, endpoi
   JOIN outbox_events e ON e.event_id = r.event_id
   ORDER BY r.ord
   ON CONFLICT (event_id, endpoint_url) DO NOTHING`;
+
+const PG_UPSERT_DIALOG = numbered(UPSERT_DIALOG).replace('$9', '$9::jsonb');
 
 /** bigint columns (epoch ms, counts) come back as JS numbers; everything else uses pg's default parsers. */
 const TYPES: pg.CustomTypesConfig = {
@@ -168,6 +171,8 @@ export class PostgresStore implements Store {
           params: [e.event_id, e.unique_call_id, e.type, e.sequence, occurred, JSON.stringify(e.endpoint), JSON.stringify(e.payload)],
         });
       }
+      for (const d of c.dialogs ?? []) steps.push({ sql: PG_UPSERT_DIALOG, params: dialogValues(d) });
+      if (c.dropDialogs && c.call) steps.push({ sql: 'DELETE FROM leg_dialogs WHERE unique_call_id = $1', params: [c.call.unique_call_id] });
     }
     if (steps.length === 0) return;
     await this.#tx('commit', async (client) => {
@@ -195,6 +200,45 @@ export class PostgresStore implements Store {
 
   async queryRingGroupCalls(q: HistoryQuery): Promise<GroupCallRecord[]> {
     return this.#history('queryRingGroupCalls', RING_GROUP_CALLS, 'group_name', q);
+  }
+
+  // crash recovery and retention
+
+  async listUnfinishedCalls(limit: number): Promise<CallRecord[]> {
+    checkInt(limit, 1, 'limit');
+    const r = await this.#query('listUnfinishedCalls', `SELECT ${CALLS.columns.join(', ')} FROM calls WHERE ended_at IS NULL ORDER BY call_start_at LIMIT $1`, [limit]);
+    return r.rows.map((row) => fromRow(CALLS, row));
+  }
+
+  async listCallEvents(uniqueCallId: string): Promise<OutboxEvent[]> {
+    const r = await this.#query('listCallEvents', `${EVENT_SELECT} WHERE unique_call_id = $1 ORDER BY sequence`, [uniqueCallId]);
+    return r.rows.map((row) => eventFromRow(row, (v) => v));
+  }
+
+  async listLegDialogs(uniqueCallId: string): Promise<LegDialogRecord[]> {
+    const r = await this.#query('listLegDialogs', `SELECT ${DIALOG_COLUMNS.join(', ')} FROM leg_dialogs WHERE unique_call_id = $1 ORDER BY leg_id`, [uniqueCallId]);
+    return r.rows.map((row) => dialogFromRow(row, (v) => v));
+  }
+
+  async recordHeartbeat(nodeId: number, nowMs: number): Promise<void> {
+    await this.#query('recordHeartbeat', `INSERT INTO engine_nodes (node_id, heartbeat_at) VALUES ($1, $2)
+      ON CONFLICT (node_id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`, [nodeId, nowMs]);
+  }
+
+  async getHeartbeat(nodeId: number): Promise<number | undefined> {
+    const r = await this.#query('getHeartbeat', 'SELECT heartbeat_at FROM engine_nodes WHERE node_id = $1', [nodeId]);
+    return r.rows[0]?.heartbeat_at as number | undefined;
+  }
+
+  async sweep(kind: RetentionKind, beforeMs: number, limit: number): Promise<number> {
+    checkInt(limit, 1, 'limit');
+    const plan = sweepPlan(kind, 'dispatched');
+    const cutoff = cutoffParam(plan, beforeMs);
+    return this.#tx('sweep', async (c) => {
+      const ids = (await c.query<{ id: string }>(numbered(plan.select), [cutoff, limit])).rows.map((r) => r.id);
+      for (const d of ids.length ? plan.deletes : []) await c.query(`DELETE FROM ${d.table} WHERE ${d.column} = ANY($1::text[])`, [ids]);
+      return ids.length;
+    });
   }
 
   // outbox and deliveries

@@ -20,11 +20,17 @@ export interface SqlDialect {
 
 /** Limits of a history page (compat: limit 1–10000). */
 export const MAX_HISTORY_LIMIT = 10_000;
+/**
+ * Largest `offset` (ours): the database walks and discards every skipped row, so an unbounded offset is a cheap
+ * request that costs a full index scan. Deeper pages are reached by narrowing from_date/to_date.
+ */
+export const MAX_HISTORY_OFFSET = 100_000;
 
 /** Builds the SELECT for one history query against `spec` (user_calls, queue_calls or ring_group_calls). */
 export function historySql<R>(spec: TableSpec<R>, nameColumn: string, q: HistoryQuery, d: SqlDialect): { sql: string; params: unknown[] } {
   checkInt(q.offset, 0, 'offset');
   checkInt(q.limit, 1, 'limit');
+  if (q.offset > MAX_HISTORY_OFFSET) throw new StoreArgumentError(`offset must be <= ${MAX_HISTORY_OFFSET}, got ${q.offset}`);
   if (q.limit > MAX_HISTORY_LIMIT) throw new StoreArgumentError(`limit must be <= ${MAX_HISTORY_LIMIT}, got ${q.limit}`);
   if (q.sort !== 'newest_first' && q.sort !== 'oldest_first') throw new StoreArgumentError(`sort must be newest_first or oldest_first, got ${String(q.sort)}`);
   const params: unknown[] = [];

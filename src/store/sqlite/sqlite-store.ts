@@ -11,7 +11,7 @@ import { systemClock, type Clock } from '../../common/clock.js';
 import type { PbxConfig } from '../../config/types.js';
 import type {
   AttemptRecord, CallCommit, CallRecord, Delivery, DeliveryAttempt, DeliveryStatus, DeliveryUpdate, GroupCallRecord, HistoryQuery,
-  LegRecord, NewDelivery, OutboxEvent, Registration, Store, UserCallRecord,
+  LegDialogRecord, LegRecord, NewDelivery, OutboxEvent, Registration, RetentionKind, Store, UserCallRecord,
 } from '../store.js';
 import { toStoreError } from '../errors.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL } from '../migrations/index.js';
@@ -20,6 +20,7 @@ import {
   ATTEMPT_COLUMNS, CALLS, checkEvent, checkInt, DELIVERY_COLUMNS, EVENT_COLUMNS, eventFromRow, fromRow, LEGS, normalizeIso, pick,
   QUEUE_CALLS, REGISTRATIONS, RING_GROUP_CALLS, rowValues, upsertSql, USER_CALLS, type TableSpec,
 } from '../sql/records.js';
+import { cutoffParam, DIALOG_COLUMNS, dialogFromRow, dialogValues, sweepPlan, UPSERT_DIALOG } from '../sql/maintenance.js';
 
 /** Options of {@link createSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -163,6 +164,49 @@ export class SqliteStore implements Store {
 
   async queryRingGroupCalls(q: HistoryQuery): Promise<GroupCallRecord[]> {
     return this.#op('queryRingGroupCalls', () => this.#history(RING_GROUP_CALLS, 'group_name', q));
+  }
+
+  // crash recovery and retention
+
+  async listUnfinishedCalls(limit: number): Promise<CallRecord[]> {
+    checkInt(limit, 1, 'limit');
+    return this.#op('listUnfinishedCalls', () => {
+      const rows = this.#stmt(`SELECT ${CALLS.columns.join(', ')} FROM calls WHERE ended_at IS NULL ORDER BY call_start_at LIMIT ?`).all(limit);
+      return (rows as Row[]).map((r) => fromRow(CALLS, r));
+    });
+  }
+
+  async listCallEvents(uniqueCallId: string): Promise<OutboxEvent[]> {
+    return this.#op('listCallEvents', () =>
+      (this.#stmt(`${EVENT_SELECT} WHERE unique_call_id = ? ORDER BY sequence`).all(uniqueCallId) as Row[]).map((r) => eventFromRow(r, parseJson)));
+  }
+
+  async listLegDialogs(uniqueCallId: string): Promise<LegDialogRecord[]> {
+    return this.#op('listLegDialogs', () =>
+      (this.#stmt(`SELECT ${DIALOG_COLUMNS.join(', ')} FROM leg_dialogs WHERE unique_call_id = ? ORDER BY leg_id`).all(uniqueCallId) as Row[])
+        .map((r) => dialogFromRow(r, parseJson)));
+  }
+
+  async recordHeartbeat(nodeId: number, nowMs: number): Promise<void> {
+    this.#op('recordHeartbeat', () => this.#stmt(`INSERT INTO engine_nodes (node_id, heartbeat_at) VALUES (?, ?)
+      ON CONFLICT (node_id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`).run(nodeId, nowMs));
+  }
+
+  async getHeartbeat(nodeId: number): Promise<number | undefined> {
+    return this.#op('getHeartbeat', () => (this.#stmt('SELECT heartbeat_at FROM engine_nodes WHERE node_id = ?').get(nodeId) as { heartbeat_at: number } | undefined)?.heartbeat_at);
+  }
+
+  async sweep(kind: RetentionKind, beforeMs: number, limit: number): Promise<number> {
+    checkInt(limit, 1, 'limit');
+    const plan = sweepPlan(kind, 'dispatched = 1');
+    const cutoff = cutoffParam(plan, beforeMs);
+    return this.#op('sweep', () => this.#db.transaction(() => {
+      const ids = (this.#stmt(plan.select).all(cutoff, limit) as Array<{ id: string }>).map((r) => r.id);
+      if (ids.length === 0) return 0;
+      const list = JSON.stringify(ids);
+      for (const d of plan.deletes) this.#stmt(`DELETE FROM ${d.table} WHERE ${d.column} IN (SELECT value FROM json_each(?))`).run(list);
+      return ids.length;
+    }).immediate());
   }
 
   // outbox and deliveries
@@ -386,6 +430,8 @@ export class SqliteStore implements Store {
         insert.run(e.event_id, e.unique_call_id, e.type, e.sequence, occurred, JSON.stringify(e.endpoint), JSON.stringify(e.payload));
       }
     }
+    for (const d of c.dialogs ?? []) this.#stmt(UPSERT_DIALOG).run(...dialogValues(d));
+    if (c.dropDialogs && c.call) this.#stmt('DELETE FROM leg_dialogs WHERE unique_call_id = ?').run(c.call.unique_call_id);
   }
 
   #history<R>(spec: TableSpec<R>, nameColumn: string, q: HistoryQuery): R[] {

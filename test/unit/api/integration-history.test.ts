@@ -109,6 +109,8 @@ describe('get-user-calls', () => {
     ['from_date=2026-11-16&to_date=2026-11-15', 'from_date'],
     ['offset=-1', 'offset'],
     ['offset=abc', 'offset'],
+    ['offset=100001', 'offset'],
+    ['offset=99999999999999999999', 'offset'],
     ['limit=0', 'limit'],
     ['limit=10001', 'limit'],
     ['limit=1.5', 'limit'],
@@ -121,6 +123,12 @@ describe('get-user-calls', () => {
     expect(body.message).toContain(`'${name}'`);
     expect(body.data).toBeUndefined();
     expect(JSON.stringify(body)).not.toMatch(/at .*\.(ts|js):\d+/);
+  });
+
+  it('accepts offset up to 100000 (a bounded scan)', async () => {
+    const { status, body } = await get('get-user-calls?offset=100000');
+    expect(status).toBe(200);
+    expect(body.data).toEqual([]);
   });
 
   it('accepts the limit bounds 1 and 10000', async () => {

@@ -19,6 +19,7 @@ export function testConfig(o: { webhook?: Partial<PbxConfig['webhook']>; deliver
       enabled: true, signing_secret: null, ...o.webhook,
     },
     delivery: { timeout_ms: 1000, retry_schedule_s: [5, 30], horizon_s: 3600, outbox_warn_at: 1000, concurrency: 4, ...o.delivery },
+    retention: { calls_days: 0, events_days: 0, deliveries_days: 0 },
   };
 }
 

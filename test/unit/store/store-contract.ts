@@ -4,6 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreArgumentError, StoreError, type Delivery, type HistoryQuery, type Store } from '../../../src/store/index.js';
+import { dataSafetyContract } from './store-contract-data-safety.js';
 import { at, call, callId, event, groupCall, leg, pbxConfig, registration, userCall } from './store-fixtures.js';
 
 /** A backend under test: opens a fresh store; `another()` opens a second store on the same database. */
@@ -194,6 +195,8 @@ export function storeContract(name: string, backend: BackendUnderTest, extra?: (
 
       it('rejects a bad offset or limit with a StoreArgumentError', async () => {
         await expect(store.queryUserCalls({ ...Q, offset: -1 })).rejects.toBeInstanceOf(StoreArgumentError);
+        await expect(store.queryUserCalls({ ...Q, offset: 100_001 })).rejects.toBeInstanceOf(StoreArgumentError);
+        expect(await store.queryUserCalls({ ...Q, offset: 100_000 })).toEqual([]);
         await expect(store.queryUserCalls({ ...Q, limit: 0 })).rejects.toBeInstanceOf(StoreArgumentError);
         await expect(store.queryQueueCalls({ ...Q, limit: 1.5 })).rejects.toBeInstanceOf(StoreArgumentError);
         await expect(store.queryRingGroupCalls({ ...Q, from: 'not a date' })).rejects.toBeInstanceOf(StoreArgumentError);
@@ -394,6 +397,7 @@ export function storeContract(name: string, backend: BackendUnderTest, extra?: (
       });
     });
 
+    dataSafetyContract(() => store);
     extra?.(() => store, () => opened.another());
   });
 }

@@ -69,5 +69,6 @@ export function pbxConfig(name: string): PbxConfig {
     webhook: { url: 'http://127.0.0.1:9000/webhook', secret_token: 'demo-token', events: [], enabled: false, signing_secret: null },
     api: { api_key: 'k', whitelisted_ips: ['127.0.0.1/8'], trusted_proxies: [], rate_limit_per_min: 600 },
     delivery: { timeout_ms: 5000, retry_schedule_s: [5, 30], horizon_s: 86400, outbox_warn_at: 10000, concurrency: 4 },
+    retention: { calls_days: 0, events_days: 0, deliveries_days: 0 },
   };
 }
