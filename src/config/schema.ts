@@ -31,6 +31,7 @@ const GROUP_NEXT_DOC = 'Node id (or outcome map) used for outcomes the flow node
 const device = obj('A SIP endpoint of the user; all of a user\'s devices ring at once.', {
   username: str('SIP username (digest user and AOR user part); unique across the PBX.'),
   password: str('Digest password; must not be empty.'),
+  digest: str('Digest challenges for this device: md5 (one MD5 challenge) or sha256 (SHA-256 first, then MD5); absent = sip.digest.', { oneOf: ['md5', 'sha256'], default: undefined }),
 });
 
 const user = obj('A person with an extension.', {
@@ -119,6 +120,9 @@ export const PBX_SCHEMA: ObjectShape = obj('The PBX configuration.', {
     domain: str('SIP domain of the users\' AORs.', { default: 'switchboard.local', check: checkHost }),
     max_call_duration_s: int('Longest a connected call may last, in seconds, before the PBX hangs up both sides (a guard against calls whose BYE was lost; there are no session timers yet); 0 = unlimited.', { min: 0, default: 14400 }),
   }),
+  sip: obj('The SIP edge.', {
+    digest: str('Digest challenges sent to devices: md5 = one MD5 challenge, what Asterisk, Kamailio and FreeSWITCH send and every phone answers; sha256 = SHA-256 first, then MD5, each on its own header line (RFC 8760 §2.4), for phones that read every challenge (some, e.g. baresip with libre < 3.12, fail on any non-MD5 challenge).', { oneOf: ['md5', 'sha256'], default: 'md5' }),
+  }),
   users: list('People with extensions.', user, { default: [] }),
   numbers: list('DIDs and the flows they enter.', number, { default: [] }),
   flows: list('Call flows.', flow, { default: [] }),
@@ -151,6 +155,11 @@ export const PBX_SCHEMA: ObjectShape = obj('The PBX configuration.', {
     deliveries_days: int('Days a finished (succeeded, failed or disabled) webhook delivery and its attempt log are kept, from its last attempt; 0 = forever.', { min: 0, default: 30 }),
   }),
 });
+
+/** The `sip` section with every default (for configurations built in code: tests, benchmarks). */
+export function defaultSipConfig(): PbxConfig['sip'] {
+  return readShape(PBX_SCHEMA.fields['sip']!, {}, 'sip', { file: 'defaults', issues: [] }) as PbxConfig['sip'];
+}
 
 /** The result of {@link validateConfig}. */
 export type ValidationResult = { ok: true; config: PbxConfig } | { ok: false; errors: ConfigIssue[] };

@@ -11,6 +11,17 @@ export interface DeviceConfig {
   /** SIP username (digest user and AOR user part); unique across the PBX. */
   username: string;
   password: string;
+  /** Digest challenges for this device; absent = `sip.digest`. */
+  digest?: DigestChallenge;
+}
+
+/** Which digest challenges a 401/407 carries: one MD5, or SHA-256 then MD5 (RFC 8760). */
+export type DigestChallenge = 'md5' | 'sha256';
+
+/** The SIP edge. */
+export interface SipConfig {
+  /** Digest challenges sent to devices (a device may override). */
+  digest: DigestChallenge;
 }
 
 export interface VoicemailConfig {
@@ -171,6 +182,7 @@ export interface PbxConfig {
     /** Longest a connected call may last before the PBX hangs up both sides; 0 = unlimited. */
     max_call_duration_s: number;
   };
+  sip: SipConfig;
   users: UserConfig[];
   numbers: NumberConfig[];
   flows: FlowConfig[];

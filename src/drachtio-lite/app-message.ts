@@ -6,7 +6,7 @@
  * everything after the empty line, the app's Content-Length is discarded (our serializer writes the byte length),
  * and header names get their conventional spelling back.
  */
-import { canonicalName, parseHead, SipRequest, SipResponse, type HeaderField, type SipMessage } from '../sip/index.js';
+import { canonicalName, parseHead, SipRequest, SipResponse, splitChallenges, type HeaderField, type SipMessage } from '../sip/index.js';
 
 const SPECIAL_CASE: Readonly<Record<string, string>> = {
   'call-id': 'Call-ID', cseq: 'CSeq', 'www-authenticate': 'WWW-Authenticate', 'mime-version': 'MIME-Version',
@@ -49,26 +49,8 @@ export function parseAppMessage(text: string): { ok: true; message: SipMessage }
   return { ok: true, message };
 }
 
-/**
- * Splits `Digest a=1, b=2, Digest c=3` into its challenges: a comma outside quotes that is followed by
- * `<scheme> <param>=` starts a new challenge (auth-params never have a space before their '=').
- */
-export function splitChallenges(value: string): string[] {
-  const out: string[] = [];
-  let start = 0;
-  let quoted = false;
-  for (let i = 0; i < value.length; i++) {
-    const c = value[i];
-    if (c === '\\' && quoted) i++;
-    else if (c === '"') quoted = !quoted;
-    else if (c === ',' && !quoted && /^\s*[A-Za-z][A-Za-z0-9-]*\s+[A-Za-z0-9-]+\s*=/.test(value.slice(i + 1, i + 80))) {
-      out.push(value.slice(start, i).trim());
-      start = i + 1;
-    }
-  }
-  out.push(value.slice(start).trim());
-  return out.filter((v) => v.length > 0);
-}
+/** One splitter for joined challenges, shared with the digest server (re-exported for this module's users). */
+export { splitChallenges };
 
 /** Headers the server owns on anything it sends; an app's values for them are ignored or used as hints. */
 const SERVER_OWNED = new Set(['via', 'from', 'to', 'call-id', 'cseq', 'content-length', 'max-forwards', 'route', 'record-route']);

@@ -25,7 +25,7 @@ import { LocationService } from './location/location-service.js';
 import { originate } from './originate/originate.js';
 import { CommitBatcher } from './records/commit-batcher.js';
 import { DeviceAuthenticator } from './registrar/device-auth.js';
-import { DigestServer, type DigestAlgorithm } from '../sip/digest.js';
+import { DigestServer } from '../sip/digest.js';
 import { FailureRateLimiter } from './registrar/rate-limiter.js';
 import { Registrar, type ExpiresPolicy } from './registrar/registrar.js';
 import { InviteRouter, type TrunkResolver } from './router/invite-router.js';
@@ -52,7 +52,6 @@ export interface EngineOptions {
     expires?: Partial<ExpiresPolicy>;
     /** Authentication failures per source per minute before it is refused; default 20. */
     maxFailuresPerMinute?: number;
-    algorithms?: DigestAlgorithm[];
     nonceTtlMs?: number;
   };
   /** How often expired registrations are purged; default 10 s. */
@@ -109,7 +108,7 @@ export function createEngine(opts: EngineOptions): Engine {
     ...(opts.registrar?.nonceTtlMs ? { nonceTtlMs: opts.registrar.nonceTtlMs } : {}),
   });
   const limiter = new FailureRateLimiter({ clock: opts.clock, maxFailures: opts.registrar?.maxFailuresPerMinute ?? 20, windowMs: 60_000 });
-  const auth = new DeviceAuthenticator({ digest, limiter, config: opts.config, ...(opts.registrar?.algorithms ? { algorithms: opts.registrar.algorithms } : {}) });
+  const auth = new DeviceAuthenticator({ digest, limiter, config: opts.config });
   const registrar = new Registrar({ auth, location, clock: opts.clock, log, ...(opts.registrar?.expires ? { expires: opts.registrar.expires } : {}) });
   let accepting = false;
   const invites = new InviteRouter({

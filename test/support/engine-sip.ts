@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { computeAuthorization, SipRequest, SipStack, type Endpoint, type SipResponse } from '../../src/sip/index.js';
 import { harnessLogger } from './engine-harness.js';
-import { splitChallenges } from '../../src/drachtio-lite/app-message.js';
+import { splitChallenges } from '../../src/sip/index.js';
 
 /** A bare SIP stack on a free UDP port of 127.0.0.1. */
 export async function rawStack(t1 = 100): Promise<SipStack> {
@@ -61,7 +61,7 @@ export async function register(stack: SipStack, pbx: Endpoint, r: RawRegister): 
   return { res: await send(stack, build(auth), pbx), challenge };
 }
 
-/** Splits a header value holding several `Digest …` challenges (drachtio-lite's own splitter). */
+/** Splits a header value holding several `Digest …` challenges (the SIP core's splitter). */
 export { splitChallenges };
 
 /** Parses `<uri>;expires=N` entries of a 200's Contact header. */

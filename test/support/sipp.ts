@@ -37,6 +37,8 @@ export interface SippRun {
   done: Promise<SippResult>;
   port: number;
   pid: number;
+  /** SIPp's working directory (its `-trace_logs` file lands here). */
+  dir: string;
   kill(): void;
 }
 
@@ -89,7 +91,7 @@ export async function runSipp(opts: {
       res({ code, stdout, stderr, errors: errors.slice(-5000) });
     });
   });
-  return { done, port, pid: child.pid!, kill: () => { if (child.exitCode === null) child.kill('SIGKILL'); } };
+  return { done, port, pid: child.pid!, dir, kill: () => { if (child.exitCode === null) child.kill('SIGKILL'); } };
 }
 
 /** Kills every SIPp this process started (call from afterAll). */

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ConfigControl } from '../facade.js';
-import type { DeviceConfig, PbxConfig, UserConfig } from '../../config/index.js';
+import type { DeviceConfig, DigestChallenge, PbxConfig, UserConfig } from '../../config/index.js';
 import { Status } from '../sip-status.js';
 import type { SrfRequest } from '../srf-types.js';
 import { DigestServer, type DigestAlgorithm } from '../../sip/digest.js';
@@ -23,7 +23,7 @@ export interface AuthenticatedDevice {
 /** The outcome: the device, or the response to send. */
 export type AuthResult =
   | ({ ok: true } & AuthenticatedDevice)
-  | { ok: false; status: number; headers: Record<string, string>; reason: 'challenge' | 'stale' | 'invalid' | 'rate-limited' };
+  | { ok: false; status: number; headers: Record<string, string>; reason: 'challenge' | 'stale' | 'invalid' | 'rate-limited' | 'bad-request'; phrase?: string };
 
 /** Finds a device by username in a configuration (a linear scan; {@link DeviceAuthenticator} keeps an index). */
 export function findDevice(config: PbxConfig, username: string): AuthenticatedDevice | undefined {
@@ -35,25 +35,27 @@ export function findDevice(config: PbxConfig, username: string): AuthenticatedDe
 }
 
 /**
- * Digest authentication of requests against the live configuration's devices. Challenges list every algorithm
- * in `algorithms` order; srf joins repeated headers into one comma-separated value, and drachtio-lite puts each
- * challenge back on its own header line (RFC 8760 §2.4). MD5 comes first by default because many UAs (SIPp among
- * them) answer the first challenge they see and know only MD5; SHA-256 capable UAs pick SHA-256.
+ * Digest authentication of requests against the live configuration's devices.
+ *
+ * By default a 401/407 carries one MD5 challenge, as Asterisk, Kamailio and FreeSWITCH send: sip.js and JsSIP
+ * read only the first challenge, sofia-sip keeps the last per realm, and libre < 3.12 (baresip 1.0) fails the whole
+ * authentication on any non-MD5 one. `sip.digest: sha256` (or a device's `digest: sha256`) opts in to SHA-256
+ * first and MD5 second (RFC 8760 §2.4); srf joins repeated headers into one value and drachtio-lite puts each
+ * challenge back on its own header line. The device is known from the request's AOR (To for REGISTER, From
+ * otherwise) before any credentials arrive; an unknown name gets the global choice, so nothing is revealed.
  */
 export class DeviceAuthenticator {
   readonly #digest: DigestServer;
   readonly #limiter: FailureRateLimiter;
   readonly #config: ConfigControl;
-  readonly #algorithms: DigestAlgorithm[];
   readonly #decoy = randomBytes(24).toString('base64');
   /** Username → device of the configuration object it was built from (versions are immutable). */
   #index: { config: PbxConfig; devices: Map<string, AuthenticatedDevice> } | null = null;
 
-  constructor(opts: { digest: DigestServer; limiter: FailureRateLimiter; config: ConfigControl; algorithms?: DigestAlgorithm[] }) {
+  constructor(opts: { digest: DigestServer; limiter: FailureRateLimiter; config: ConfigControl }) {
     this.#digest = opts.digest;
     this.#limiter = opts.limiter;
     this.#config = opts.config;
-    this.#algorithms = opts.algorithms ?? ['MD5', 'SHA-256'];
   }
 
   /** Checks the request's credentials; `kind` picks 401/WWW-Authenticate or 407/Proxy-Authenticate. */
@@ -61,15 +63,17 @@ export class DeviceAuthenticator {
     const source = req.source_address;
     if (this.#limiter.isBlocked(source)) return { ok: false, status: Status.Forbidden, headers: {}, reason: 'rate-limited' };
     const header = req.get(kind === 'www' ? 'Authorization' : 'Proxy-Authorization');
-    if (header === undefined || header.length > 4096) return this.#challenge(kind, false, 'challenge');
+    if (header === undefined || header.length > 4096) return this.#challenge(req, kind, false, 'challenge');
     const devices = this.#devices();
     // An unknown user is checked against a random password, so it costs the same hashing as a wrong password
     // (no timing difference to enumerate usernames with) and fails the same way.
-    const verdict = this.#digest.verify(header, req.method, (username) => devices.get(username)?.device.password ?? this.#decoy);
+    const verdict = this.#digest.verify(header, req.method, (username) => devices.get(username)?.device.password ?? this.#decoy, { requestUri: req.uri });
     const found = verdict.ok ? devices.get(verdict.username) : undefined;
     if (found) return { ok: true, ...found };
-    if (!verdict.ok && (verdict.reason === 'missing' || verdict.reason === 'malformed')) return this.#challenge(kind, false, 'challenge');
-    if (!verdict.ok && verdict.reason === 'stale') return this.#challenge(kind, true, 'stale');
+    if (!verdict.ok && (verdict.reason === 'missing' || verdict.reason === 'malformed')) return this.#challenge(req, kind, false, 'challenge');
+    if (!verdict.ok && verdict.reason === 'stale') return this.#challenge(req, kind, true, 'stale');
+    // RFC 2617 §3.2.2.5: a digest-uri other than the Request-URI "SHOULD return a 400 Bad Request error".
+    if (!verdict.ok && verdict.reason === 'uri-mismatch') return { ok: false, status: Status.BadRequest, headers: {}, reason: 'bad-request', phrase: 'Digest uri does not match the Request-URI' };
     // Wrong password, unknown user, replayed nc: one answer for all (no enumeration), counted per source.
     this.#limiter.recordFailure(source);
     return { ok: false, status: Status.Forbidden, headers: {}, reason: 'invalid' };
@@ -85,10 +89,30 @@ export class DeviceAuthenticator {
     return this.#index.devices;
   }
 
-  #challenge(kind: AuthKind, stale: boolean, reason: 'challenge' | 'stale'): AuthResult {
-    const value = this.#algorithms.map((algorithm) => this.#digest.challenge({ algorithm, stale })).join(', ');
+  /** The algorithms to offer for this request's device (its `digest`, else `sip.digest`), strongest first. */
+  #algorithmsFor(req: SrfRequest): DigestAlgorithm[] {
+    const config = this.#config.live().config;
+    const user = aorUser(req.get(req.method === 'REGISTER' ? 'To' : 'From'));
+    const choice: DigestChallenge = (user !== null ? this.#devices().get(user)?.device.digest : undefined) ?? config.sip.digest;
+    return choice === 'sha256' ? ['SHA-256', 'MD5'] : ['MD5'];
+  }
+
+  #challenge(req: SrfRequest, kind: AuthKind, stale: boolean, reason: 'challenge' | 'stale'): AuthResult {
+    const value = this.#algorithmsFor(req).map((algorithm) => this.#digest.challenge({ algorithm, stale })).join(', ');
     return kind === 'www'
       ? { ok: false, status: Status.Unauthorized, headers: { 'WWW-Authenticate': value }, reason }
       : { ok: false, status: Status.ProxyAuthenticationRequired, headers: { 'Proxy-Authenticate': value }, reason };
+  }
+}
+
+/** The user part of a To/From header value (`"Name" <sip:user@host>;tag=x`), or null. */
+export function aorUser(header: string | undefined): string | null {
+  if (!header) return null;
+  const m = /sips?:([^@;>\s]{1,128})@/i.exec(header);
+  if (!m) return null;
+  try {
+    return decodeURIComponent(m[1]!);
+  } catch {
+    return null;
   }
 }

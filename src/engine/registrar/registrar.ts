@@ -9,7 +9,7 @@ import type { LocationService } from '../location/location-service.js';
 import { Status } from '../sip-status.js';
 import type { SrfRequest, SrfResponse } from '../srf-types.js';
 import { parseContactHeader } from './contact-header.js';
-import type { DeviceAuthenticator } from './device-auth.js';
+import { aorUser, type DeviceAuthenticator } from './device-auth.js';
 
 /** Expiry policy, in seconds. */
 export interface ExpiresPolicy {
@@ -60,12 +60,12 @@ export class Registrar {
       if (auth.reason === 'invalid' || auth.reason === 'rate-limited') {
         this.#log.info({ source: `${req.source_address}:${req.source_port}`, reason: auth.reason }, 'REGISTER refused');
       }
-      return safeSend(res, auth.status, auth.headers);
+      return safeSend(res, auth.status, auth.headers, auth.phrase);
     }
     const username = auth.device.username;
-    const aorUser = toUser(req.get('To'));
+    const aorUserPart = aorUser(req.get('To'));
     // RFC 3261 §10.3 step 3/6: the authenticated identity must be allowed to register this address-of-record.
-    if (aorUser !== null && aorUser !== username) return safeSend(res, Status.Forbidden);
+    if (aorUserPart !== null && aorUserPart !== username) return safeSend(res, Status.Forbidden);
 
     const contactValue = req.get('Contact');
     if (contactValue === undefined || contactValue.trim() === '') return this.#reply(res, username);
@@ -131,13 +131,6 @@ function parseExpires(v: string | undefined): number | null {
   const t = v.trim();
   if (!/^\d{1,10}$/.test(t)) return null;
   return Math.min(Number(t), 2 ** 32 - 1);
-}
-
-/** The user part of a To/From header value, or null. */
-export function toUser(header: string | undefined): string | null {
-  if (!header) return null;
-  const m = /sips?:([^@;>]+)@/i.exec(header);
-  return m ? decodeURIComponent(m[1]!) : null;
 }
 
 function safeSend(res: SrfResponse, status: number, headers: Record<string, string> = {}, reason?: string): void {

@@ -72,7 +72,7 @@ export class InviteRouter {
     let device: { user: UserConfig; username: string } | null = null;
     if (requiresAuth(r)) {
       const a = this.#o.auth.check(req, 'proxy');
-      if (!a.ok) return res.send(a.status, { headers: a.headers });
+      if (!a.ok) return a.phrase ? res.send(a.status, a.phrase, { headers: a.headers }) : res.send(a.status, { headers: a.headers });
       device = { user: a.user, username: a.device.username };
     }
     switch (r.kind) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeAuthorization, computeHa1, DigestServer } from '../../../src/sip/digest.js';
+import { computeAuthorization, computeHa1, DigestServer, splitChallenges } from '../../../src/sip/digest.js';
 import { parseAuthParams } from '../../../src/sip/headers.js';
 import { ManualClock } from '../../../src/common/clock.js';
 
@@ -93,15 +93,51 @@ describe('DigestServer', () => {
     expect(server.verify(answer(ch, 'alice', 'wonderland', { nc: 2, cnonce: 'abc' }), 'REGISTER', lookup)).toEqual({ ok: false, reason: 'replay' });
   });
 
-  it('MUST keep replay tracking bounded', () => {
+  it('MUST keep replay tracking bounded per user without ever forgetting a live nonce: older ones are retired (stale)', () => {
     const clock = new ManualClock();
-    const server = new DigestServer({ realm: 'r', clock, maxTrackedNonces: 50 });
+    const server = new DigestServer({ realm: 'r', clock, maxNoncesPerUser: 8 });
+    const auth = (ch: string, username: string, password: string, nc = 1) => computeAuthorization(ch, { username, password, method: 'REGISTER', uri: 'sip:r', nc, cnonce: 'c0ffee' });
+    const bobCh = server.challenge();
+    expect(server.verify(auth(bobCh, 'bob', 'builder'), 'REGISTER', lookup).ok).toBe(true);
+    const first = server.challenge();
+    const captured = auth(first, 'alice', 'wonderland');
+    expect(server.verify(captured, 'REGISTER', lookup).ok).toBe(true);
     for (let i = 0; i < 500; i++) {
-      const ch = server.challenge();
-      expect(server.verify(computeAuthorization(ch, { username: 'alice', password: 'wonderland', method: 'REGISTER', uri: 'sip:r' }), 'REGISTER', lookup).ok).toBe(true);
+      clock.advance(1);
+      expect(server.verify(auth(server.challenge(), 'alice', 'wonderland'), 'REGISTER', lookup).ok).toBe(true);
     }
-    // No way to observe the map directly; a fresh nonce still works and memory did not grow unbounded (50 cap).
-    expect(server.verify(computeAuthorization(server.challenge(), { username: 'bob', password: 'builder', method: 'REGISTER', uri: 'sip:r' }), 'REGISTER', lookup).ok).toBe(true);
+    expect(server.trackedNonces).toBeLessThanOrEqual(8 + 1);
+    // The captured first answer is not replayable although its nc record is gone: its nonce is retired.
+    expect(server.verify(captured, 'REGISTER', lookup)).toEqual({ ok: false, reason: 'stale' });
+    expect(server.verify(auth(first, 'alice', 'wonderland', 2), 'REGISTER', lookup)).toEqual({ ok: false, reason: 'stale' });
+    // Another user's live nonce was not touched by alice's churn.
+    expect(server.verify(auth(bobCh, 'bob', 'builder', 1), 'REGISTER', lookup)).toEqual({ ok: false, reason: 'replay' });
+    expect(server.verify(auth(bobCh, 'bob', 'builder', 2), 'REGISTER', lookup).ok).toBe(true);
+  });
+
+  it('MUST refuse a response without qop=auth (RFC 2069 form, replayable for the nonce\'s life) as malformed', () => {
+    const { server } = make();
+    const ch = server.challenge().replace(', qop="auth"', '');
+    const noQop = answer(ch, 'alice', 'wonderland');
+    expect(noQop).not.toContain('qop=');
+    expect(server.verify(noQop, 'REGISTER', lookup)).toEqual({ ok: false, reason: 'malformed' });
+  });
+
+  it('MUST check the digest uri against the Request-URI (RFC 2617 §3.2.2.5), comparing per RFC 3261 §19.1.4', () => {
+    const { server } = make();
+    const ch = server.challenge();
+    const a = answer(ch, 'alice', 'wonderland');
+    expect(server.verify(a, 'REGISTER', lookup, { requestUri: 'sip:other.example.com' })).toEqual({ ok: false, reason: 'uri-mismatch' });
+    expect(server.verify(a, 'REGISTER', lookup, { requestUri: 'sip:PBX.example.com' })).toEqual({ ok: true, username: 'alice' });
+  });
+
+  it('MUST verify, among several credentials, the one answering a nonce it issued (RFC 7616 §3.4)', () => {
+    const { server, clock } = make();
+    const foreign = answer(new DigestServer({ realm: 'pbx.example.com', clock }).challenge(), 'alice', 'wonderland');
+    const otherRealm = answer(server.challenge().replace('pbx.example.com', 'carrier.example.net'), 'alice', 'wonderland');
+    const ours = answer(server.challenge({ algorithm: 'SHA-256' }), 'alice', 'wonderland');
+    expect(server.verify(`${foreign}, ${otherRealm}, ${ours}`, 'REGISTER', lookup)).toEqual({ ok: true, username: 'alice' });
+    expect(splitChallenges(`${foreign}, ${ours}`)).toEqual([foreign, ours]);
   });
 
   it('MUST classify missing and malformed credentials', () => {
