@@ -20,7 +20,7 @@ describe('engine with SIPp', () => {
   });
 
   it('a SIPp device registers with MD5 digest', async () => {
-    const run = await runSipp({ scenario: 'engine-register.xml', target, calls: 1, extra: ['-key', 'user', 'bob-desk', '-au', 'bob-desk', '-ap', 'bob-desk-pw', '-key', 'domain', h.domain, '-key', 'expires', '600'] });
+    const run = await runSipp({ scenario: 'engine-register.xml', target, calls: 1, extra: ['-key', 'user', 'bob-desk', '-au', 'bob-desk', '-ap', 'bob-desk-pw', '-key', 'domain', h.domain, '-auth_uri', h.domain, '-key', 'expires', '600'] });
     const r = await run.done;
     expect(r.code, r.errors).toBe(0);
     expect(await h.store.listRegistrations('bob-desk')).toHaveLength(1);
@@ -28,18 +28,18 @@ describe('engine with SIPp', () => {
 
   it('wrong password and unknown user both end in 403; a too-brief interval gets 423 with Min-Expires', async () => {
     for (const [user, pass] of [['bob-soft', 'wrong'], ['nobody', 'whatever']] as const) {
-      const run = await runSipp({ scenario: 'engine-register-refused.xml', target, calls: 1, extra: ['-key', 'user', user, '-au', user, '-ap', pass, '-key', 'domain', h.domain] });
+      const run = await runSipp({ scenario: 'engine-register-refused.xml', target, calls: 1, extra: ['-key', 'user', user, '-au', user, '-ap', pass, '-key', 'domain', h.domain, '-auth_uri', h.domain] });
       const r = await run.done;
       expect(r.code, `${user}: ${r.errors}`).toBe(0);
     }
-    const brief = await runSipp({ scenario: 'engine-register-brief.xml', target, calls: 1, extra: ['-key', 'user', 'bob-soft', '-au', 'bob-soft', '-ap', 'bob-soft-pw', '-key', 'domain', h.domain] });
+    const brief = await runSipp({ scenario: 'engine-register-brief.xml', target, calls: 1, extra: ['-key', 'user', 'bob-soft', '-au', 'bob-soft', '-ap', 'bob-soft-pw', '-key', 'domain', h.domain, '-auth_uri', h.domain] });
     const r = await brief.done;
     expect(r.code, r.errors).toBe(0);
   });
 
   it('DID calls reach a registered SIPp device and every call writes user_inbound, _answered, _completed', async () => {
     const port = await freePort();
-    const reg = await runSipp({ scenario: 'engine-register.xml', target, port, calls: 1, extra: ['-key', 'user', 'alice-desk', '-au', 'alice-desk', '-ap', 'alice-desk-pw', '-key', 'domain', h.domain, '-key', 'expires', '600'] });
+    const reg = await runSipp({ scenario: 'engine-register.xml', target, port, calls: 1, extra: ['-key', 'user', 'alice-desk', '-au', 'alice-desk', '-ap', 'alice-desk-pw', '-key', 'domain', h.domain, '-auth_uri', h.domain, '-key', 'expires', '600'] });
     expect((await reg.done).code).toBe(0);
     const calls = 10;
     const uas = await runSipp({ scenario: 'engine-uas-device.xml', port, calls, timeoutS: 30 });
