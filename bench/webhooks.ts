@@ -112,7 +112,7 @@ class ReceiverProcess {
 
 function config(url: string, schedule: number[]): PbxConfig {
   return {
-    pbx: { name: 'bench', time_zone: 'UTC', domain: 'bench.invalid', max_call_duration_s: 14400 }, sip: defaultSipConfig(),
+    pbx: { name: 'bench', time_zone: 'UTC', domain: 'bench.invalid', max_call_duration_s: 14400, session_timers: { enabled: true, interval_s: 1800, min_se_s: 90 } }, sip: defaultSipConfig(),
     users: [], numbers: [], flows: [], queues: [], ring_groups: [], trunks: [],
     api: { api_key: 'k', whitelisted_ips: [], trusted_proxies: [], rate_limit_per_min: 60 },
     webhook: { url, secret_token: 'bench-token', events: [...WEBHOOK_EVENT_TYPES] as WebhookEventType[], enabled: true, signing_secret: null },

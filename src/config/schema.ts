@@ -118,7 +118,12 @@ export const PBX_SCHEMA: ObjectShape = obj('The PBX configuration.', {
     name: str('Name shown in logs and status.', { default: 'Switchboard' }),
     time_zone: str('IANA time zone for the history API date filters.', { default: 'UTC', check: checkTimeZone }),
     domain: str('SIP domain of the users\' AORs.', { default: 'switchboard.local', check: checkHost }),
-    max_call_duration_s: int('Longest a connected call may last, in seconds, before the PBX hangs up both sides (a guard against calls whose BYE was lost; there are no session timers yet); 0 = unlimited.', { min: 0, default: 14400 }),
+    max_call_duration_s: int('Longest a connected call may last, in seconds, before the PBX hangs up both sides (the last guard against calls whose BYE was lost, for parties without session timers); 0 = unlimited.', { min: 0, default: 14400 }),
+    session_timers: obj('RFC 4028 session timers on every leg: a party that stops refreshing (or answering refreshes) is hung up, and so is the other side.', {
+      enabled: bool('Whether calls ask for (and accept) session timers; off = Session-Expires is neither sent nor answered.', true),
+      interval_s: int('Session interval asked for, in seconds (Session-Expires); refreshes go at half of it.', { min: 90, default: 1800 }),
+      min_se_s: int('Smallest interval accepted from a caller (Min-SE); a smaller Session-Expires gets 422. RFC 4028 allows no less than 90.', { min: 90, default: 90 }),
+    }),
   }),
   sip: obj('The SIP edge.', {
     digest: str('Digest challenges sent to devices: md5 = one MD5 challenge, what Asterisk, Kamailio and FreeSWITCH send and every phone answers; sha256 = SHA-256 first, then MD5, each on its own header line (RFC 8760 §2.4), for phones that read every challenge (some, e.g. baresip with libre < 3.12, fail on any non-MD5 challenge).', { oneOf: ['md5', 'sha256'], default: 'md5' }),

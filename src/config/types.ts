@@ -175,12 +175,22 @@ export interface RetentionConfig {
   deliveries_days: number;
 }
 
+/** RFC 4028 session timers (`pbx.session_timers`). */
+export interface SessionTimersConfig {
+  enabled: boolean;
+  /** Session-Expires asked for, in seconds. */
+  interval_s: number;
+  /** Smallest Session-Expires accepted (Min-SE), in seconds. */
+  min_se_s: number;
+}
+
 /** The PBX configuration: what a numbered version holds. */
 export interface PbxConfig {
   pbx: {
     name: string; time_zone: string; domain: string;
     /** Longest a connected call may last before the PBX hangs up both sides; 0 = unlimited. */
     max_call_duration_s: number;
+    session_timers: SessionTimersConfig;
   };
   sip: SipConfig;
   users: UserConfig[];

@@ -10,7 +10,7 @@ import { canonicalName, parseHead, SipRequest, SipResponse, splitChallenges, typ
 
 const SPECIAL_CASE: Readonly<Record<string, string>> = {
   'call-id': 'Call-ID', cseq: 'CSeq', 'www-authenticate': 'WWW-Authenticate', 'mime-version': 'MIME-Version',
-  rack: 'RAck', rseq: 'RSeq', 'sip-etag': 'SIP-ETag', 'sip-if-match': 'SIP-If-Match', 'p-asserted-identity': 'P-Asserted-Identity',
+  rack: 'RAck', rseq: 'RSeq', 'min-se': 'Min-SE', 'sip-etag': 'SIP-ETag', 'sip-if-match': 'SIP-If-Match', 'p-asserted-identity': 'P-Asserted-Identity',
 };
 
 /** Conventional spelling of a header name (`call-id` → `Call-ID`, `content-type` → `Content-Type`); X-/P- names are kept. */

@@ -8,13 +8,15 @@ import {
   createResponse, Dialog, generateCallId, generateTag, getTag, parseCSeq, parseNameAddr, setTag, SipRequest, Status, type Endpoint, type SipResponse,
 } from '../sip/index.js';
 import type { ClientConnection } from './client-connection.js';
-import { destinationOf, dialogIdOf, endpointOfUri, type LiteDialog } from './dialogs.js';
+import { allows, destinationOf, dialogIdOf, endpointOfUri, type LiteDialog } from './dialogs.js';
 import {
   contactFor, hostportOf, metaFor, newTransactionId, wireText, type AppTxn, type LiteContext,
 } from './context.js';
 import { copyAppHeaders, defaultContentType, replaceLocalhost } from './app-message.js';
 import { failReply, requestSentReply, sipMessageFrame } from './wire/commands.js';
 import { endDialog } from './network-side.js';
+import { acceptProvisional, buildPrack } from './reliable-provisional.js';
+import { armFromSuccess, completeRefreshRequest } from './session-timer.js';
 
 /** Routes one app request (`sip` command whose message is a request). */
 export function sendAppRequest(ctx: LiteContext, conn: ClientConnection, msgId: string, txnId: string, dialogId: string, routeUrl: string, req: SipRequest): void {
@@ -66,6 +68,7 @@ function sendNew(ctx: LiteContext, conn: ClientConnection, msgId: string, routeU
 
 function sendInDialog(ctx: LiteContext, conn: ClientConnection, msgId: string, dialogId: string, appReq: SipRequest): void {
   const d = ctx.dialogs.get(dialogId);
+  if (!d && appReq.method === 'PRACK') return sendEarlyPrack(ctx, conn, msgId, dialogId, appReq);
   if (!d || d.owner !== conn) return conn.send(failReply(msgId, `unable to find dialog for dialog id ${dialogId}`));
   const method = appReq.method;
   // The dialog builds Request-URI, Route, From, To, Call-ID, CSeq and (for target refreshes) our Contact.
@@ -75,8 +78,21 @@ function sendInDialog(ctx: LiteContext, conn: ClientConnection, msgId: string, d
   copyAppHeaders(appReq, out, ['contact']);
   out.body = appReq.body;
   defaultContentType(out);
+  completeRefreshRequest(d, out);
   if (method === 'INVITE') d.lastInviteSeq = d.sip.localCSeq;
   launch(ctx, conn, msgId, out, destinationOf(d, out), d.id, d);
+}
+
+/** RFC 3262 §4: the app's PRACK for a reliable 1xx to its INVITE, in that response's early dialog. */
+function sendEarlyPrack(ctx: LiteContext, conn: ClientConnection, msgId: string, dialogId: string, appReq: SipRequest): void {
+  let at: AppTxn | undefined;
+  for (const t of ctx.appTxns.values()) if (t.dialogId === dialogId && t.owner === conn && t.request.method === 'INVITE' && !t.final && t.rel) at = t;
+  const out = at ? buildPrack(at) : undefined;
+  if (!at || !out) return conn.send(failReply(msgId, 'unable to find IIP when sending PRACK'));
+  copyAppHeaders(appReq, out, ['contact']);
+  out.body = appReq.body;
+  defaultContentType(out);
+  launch(ctx, conn, msgId, out, destinationOf({ transport: at.destination.transport, peer: at.destination }, out), dialogId, undefined);
 }
 
 /** Sends in a client transaction, echoes it to the app, then relays every response. */
@@ -134,6 +150,7 @@ function onResponse(ctx: LiteContext, at: AppTxn, res: SipResponse): void {
   } else {
     at.provisional = true;
     if (at.deferredCancel) transmitCancel(ctx, at, at.deferredCancel);
+    if (!acceptProvisional(at, res)) return;
   }
   let dialog = at.dialog;
   if (method === 'INVITE' && success && !dialog) dialog = createUacDialog(ctx, at, res);
@@ -143,7 +160,9 @@ function onResponse(ctx: LiteContext, at: AppTxn, res: SipResponse): void {
     dialog.ackPending = true;
     // §12.2: a 2xx to a re-INVITE is a target refresh.
     dialog.sip.confirm(res);
+    if (at.request.body.length > 0) dialog.localSdp = at.request.body.toString('utf8');
   }
+  if (dialog && success && (method === 'INVITE' || method === 'UPDATE')) armFromSuccess(ctx, dialog, res, 'uac');
   if (dialog && method === 'BYE' && res.status >= 200) ctx.dialogs.remove(dialog);
   if (!at.owner.open) {
     // The app left while its INVITE was pending: acknowledge and hang up a late answer (§15).
@@ -183,7 +202,11 @@ function createUacDialog(ctx: LiteContext, at: AppTxn, res: SipResponse): LiteDi
     ctx.log.warn({ err, callId: res.callId }, 'cannot form a dialog from this 2xx');
     return undefined;
   }
-  const d: LiteDialog = { id: sip.id, sip, owner: at.owner, transport: at.destination.transport, peer: at.destination, lastInviteSeq: 0, terminated: false };
+  // RFC 3262 §4: requests sent in the early dialog (PRACK) used CSeq numbers after the INVITE's.
+  if (at.rel?.dialog.remoteTag === sip.remoteTag) sip.localCSeq = Math.max(sip.localCSeq, at.rel.dialog.localCSeq);
+  const d: LiteDialog = {
+    id: sip.id, sip, owner: at.owner, transport: at.destination.transport, peer: at.destination, lastInviteSeq: 0, terminated: false, peerAllowsUpdate: allows(res, 'UPDATE'),
+  };
   ctx.dialogs.add(d);
   ctx.log.debug({ dialogId: d.id }, 'uac dialog created');
   return d;
@@ -211,6 +234,7 @@ function sendAckFor(ctx: LiteContext, d: LiteDialog, appReq: SipRequest | undefi
     copyAppHeaders(appReq, ack, ['contact']);
     ack.body = appReq.body;
     defaultContentType(ack);
+    if (ack.body.length > 0) d.localSdp = ack.body.toString('utf8');
   }
   const destination = destinationOf(d, ack);
   d.ackPending = false;

@@ -12,6 +12,7 @@ import type { ClientConnection } from './client-connection.js';
 import type { DialogOwner, DialogTable, LiteDialog } from './dialogs.js';
 import { formatWireTime, type WireMeta } from './wire/commands.js';
 import { formatHost } from '../common/host.js';
+import type { ReliableUac, ReliableUas } from './reliable-provisional.js';
 
 /** A network request handed to an app and awaiting its response. */
 export interface NetTxn {
@@ -26,6 +27,8 @@ export interface NetTxn {
   /** The dialog an in-dialog request belongs to. */
   readonly dialog?: LiteDialog;
   finalSent: boolean;
+  /** RFC 3262: reliable provisional responses sent to this INVITE. */
+  rel?: ReliableUas;
 }
 
 /** A request an app sent, awaiting responses from the network. */
@@ -44,6 +47,8 @@ export interface AppTxn {
   provisional: boolean;
   /** A CANCEL the app asked for before any provisional response, sent when one arrives. */
   deferredCancel?: SipRequest;
+  /** RFC 3262: the early dialog of a reliable 1xx to this INVITE (the app's PRACK goes in it). */
+  rel?: ReliableUac;
 }
 
 /** Timer base values in ms (RFC 3261 T1, T2). */
@@ -65,6 +70,8 @@ export interface LiteContext {
   readonly appTxns: Map<string, AppTxn>;
   /** Round-robin choice among authenticated apps routing `verb` (lower-case). */
   pickClient(verb: string): ClientConnection | undefined;
+  /** Ends a dialog on the server's own account (BYE with `reason`) and tells its app by an unsolicited BYE. */
+  endStale(d: LiteDialog, reason: string): void;
 }
 
 /** A fresh transaction id (drachtio uses UUIDs). */

@@ -5,8 +5,9 @@
  * The id is drachtio's: `Call-ID;from-tag=<tag of the INVITE sender>`.
  */
 import {
-  dialogIdFor, getTag, parseNameAddr, parseUri, type Dialog, type Endpoint, type SipRequest, type SuccessRetransmitter,
+  dialogIdFor, getTag, parseNameAddr, parseUri, type Dialog, type Endpoint, type SipRequest, type SipResponse, type SuccessRetransmitter,
 } from '../sip/index.js';
+import type { SessionTimer } from './session-timer.js';
 
 /** Who owns a dialog: a connected app (`ClientConnection`). */
 export interface DialogOwner {
@@ -35,6 +36,17 @@ export interface LiteDialog {
   /** uas: the 2xx we are retransmitting until ACK, and the CSeq number of its INVITE. */
   pending2xx?: { retransmitter: SuccessRetransmitter; seq: number };
   terminated: boolean;
+  /** RFC 4028: the running session timer. */
+  sessionTimer?: SessionTimer;
+  /** The peer listed UPDATE in Allow (session refreshes go by UPDATE then). */
+  peerAllowsUpdate?: boolean;
+  /** Our last SDP in this dialog (a refreshing re-INVITE offers it again). */
+  localSdp?: string;
+}
+
+/** Whether `msg`'s Allow lists `method`. */
+export function allows(msg: SipRequest | SipResponse, method: string): boolean {
+  return msg.getAll('allow').some((v) => v.split(',').some((m) => m.trim().toUpperCase() === method));
 }
 
 /** The dialog id drachtio uses: `Call-ID;from-tag=<tag of the INVITE sender>`. */
@@ -59,6 +71,8 @@ export class DialogTable {
   /** Forgets a dialog and stops its 2xx retransmission (idempotent). */
   remove(d: LiteDialog): void {
     d.terminated = true;
+    d.sessionTimer?.cancel();
+    delete d.sessionTimer;
     d.pending2xx?.retransmitter.stop();
     delete d.pending2xx;
     d.sip.terminate();
@@ -105,7 +119,7 @@ export function endpointOfUri(uri: string, fallbackTransport: 'udp' | 'tcp'): En
  * Where a request built by the dialog goes: the top Route when it is a loose router, else the Request-URI (which
  * holds the strict router or the remote target). A URI without `;transport=` keeps the dialog's transport.
  */
-export function destinationOf(d: LiteDialog, req: SipRequest): Endpoint {
+export function destinationOf(d: Pick<LiteDialog, 'transport' | 'peer'>, req: SipRequest): Endpoint {
   const top = req.getAll('route')[0];
   const topUri = top !== undefined ? parseNameAddr(top)?.uri : undefined;
   const loose = topUri !== undefined && 'lr' in (parseUri(topUri)?.params ?? {});

@@ -22,8 +22,8 @@
  * - A request the app never answers gets 408 from the SIP stack's safety reaper (non-INVITE after 64*T1; INVITE
  *   3 minutes after the app's last provisional), so nothing waits forever.
  * An UPDATE in an early dialog goes to the app whose INVITE it belongs to (srf `req.on('update')`).
- * Not supported: reliable provisionals (100rel/PRACK), SUBSCRIBE/NOTIFY
- * dialogs, session timers, `proxy`, `cdr:*` events. A second 2xx from a fork is ACKed and BYEd by the server.
+ * Reliable provisionals (RFC 3262) and session timers (RFC 4028) are run by the server. Not supported: SUBSCRIBE/NOTIFY
+ * dialogs, `proxy`, `cdr:*` events. A second 2xx from a fork is ACKed and BYEd by the server.
  */
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../common/clock.js';

@@ -6,15 +6,17 @@
  */
 import {
   createResponse, Dialog, generateTag, getTag, parseCSeq, Status, SuccessRetransmitter,
-  type Endpoint, type RequestContext, type ServerTransaction, type SipRequest, type SipResponse,
+  SipRequest, type Endpoint, type RequestContext, type ServerTransaction, type SipResponse,
 } from '../sip/index.js';
 import type { ClientConnection } from './client-connection.js';
-import { destinationOf, dialogIdOf, type DialogOwner, type LiteDialog } from './dialogs.js';
+import { allows, destinationOf, dialogIdOf, type DialogOwner, type LiteDialog } from './dialogs.js';
 import {
   contactFor, hostportOf, metaFor, newTransactionId, wireText, type LiteContext, type NetTxn,
 } from './context.js';
 import { copyAppHeaders, defaultContentType, replaceLocalhost } from './app-message.js';
 import { failReply, responseSentReply, sipMessageFrame } from './wire/commands.js';
+import { armFromSuccess, completeRefreshAnswer, tooSmall } from './session-timer.js';
+import { matchPrack, prackTimeoutResponse, sendReliably, stopReliable, wantsReliable } from './reliable-provisional.js';
 
 /** Sends a network message to its app: `sip|network|…|txnId|dialogId|` + SIP. */
 function forward(ctx: LiteContext, to: DialogOwner, msg: SipRequest | SipResponse, peer: Endpoint, txnId: string, dialogId: string, local?: Endpoint): void {
@@ -72,6 +74,7 @@ function track(ctx: LiteContext, nt: NetTxn): void {
 /** `nt` got its final response: drop every reference to it (its transaction may live on for 64*T1). */
 export function settle(ctx: LiteContext, nt: NetTxn): void {
   nt.finalSent = true;
+  stopReliable(nt);
   ctx.netTxns.delete(nt.id);
   ctx.netByServerTxn.delete(nt.txn);
 }
@@ -96,6 +99,7 @@ function earlyDialogOwner(ctx: LiteContext, req: SipRequest): { owner: DialogOwn
 }
 
 function onInDialogRequest(ctx: LiteContext, req: SipRequest, rc: RequestContext, txn: ServerTransaction): void {
+  if (req.method === 'PRACK' && !ctx.dialogs.findForRequest(req)) return onPrack(ctx, req, rc, txn);
   const d = ctx.dialogs.findForRequest(req);
   const early = d ? undefined : earlyDialogOwner(ctx, req);
   if (early && early.owner.open) {
@@ -114,6 +118,13 @@ function onInDialogRequest(ctx: LiteContext, req: SipRequest, rc: RequestContext
   // §12.2.2: CSeq order (500 when lower) and target refresh are the dialog's business.
   const check = d.sip.receiveRequest(req);
   if (!check.ok) return reject(txn, req, check.status, check.reason);
+  const small = req.method === 'INVITE' || req.method === 'UPDATE' ? tooSmall(req) : undefined;
+  if (small) {
+    // RFC 4028 §8.1 / §9: an interval below our Min-SE gets 422 (Session Interval Too Small) with Min-SE.
+    const r = createResponse(req, Status.SessionIntervalTooSmall, undefined, { toTag: d.sip.localTag });
+    for (const [k, v] of Object.entries(small)) r.append(k, v);
+    return void txn.respond(r);
+  }
   if (req.method === 'BYE') stop2xx(d);
   const nt: NetTxn = {
     id: newTransactionId(), owner: d.owner, request: req, txn, source: rc.source, local: usableLocal(ctx, rc),
@@ -121,6 +132,38 @@ function onInDialogRequest(ctx: LiteContext, req: SipRequest, rc: RequestContext
   };
   track(ctx, nt);
   forward(ctx, nt.owner, req, rc.source, nt.id, d.id, rc.local);
+}
+
+/**
+ * RFC 3262 §3: a PRACK for a reliable provisional we sent stops its retransmission and goes to the app under the
+ * INVITE's dialog id (drachtio-srf resolves the provisional's `fnPrack` with it), which answers it.
+ */
+function onPrack(ctx: LiteContext, req: SipRequest, rc: RequestContext, txn: ServerTransaction): void {
+  const invite = matchPrack(ctx, req);
+  if (!invite || !invite.owner.open) {
+    ctx.log.debug({ callId: req.callId, rack: req.get('rack') }, 'PRACK matches no unacknowledged reliable provisional: 481');
+    return reject(txn, req, Status.CallTransactionDoesNotExist);
+  }
+  const nt: NetTxn = {
+    id: newTransactionId(), owner: invite.owner, request: req, txn, source: rc.source, local: usableLocal(ctx, rc), toTag: invite.toTag, finalSent: false,
+  };
+  track(ctx, nt);
+  forward(ctx, nt.owner, req, rc.source, nt.id, dialogIdOf(req.callId ?? '', getTag(req.get('from') ?? '') ?? ''), rc.local);
+}
+
+/**
+ * RFC 3262 §3: no PRACK within 64*T1: "the UAS SHOULD reject the original request with a 5xx response". The app
+ * hears of it as a CANCEL of the INVITE (drachtio-srf's `req.on('cancel')`): the call it was building is over.
+ */
+function prackTimeout(ctx: LiteContext, nt: NetTxn): void {
+  if (nt.finalSent) return;
+  settle(ctx, nt);
+  nt.txn.respond(prackTimeoutResponse(nt));
+  const cancel = new SipRequest('CANCEL', nt.request.uri);
+  for (const name of ['Via', 'From', 'To', 'Call-ID']) for (const v of nt.request.getAll(name)) cancel.append(name, v);
+  cancel.append('CSeq', `${parseCSeq(nt.request.get('cseq') ?? '')?.seq ?? 1} CANCEL`);
+  ctx.log.info({ callId: nt.request.callId }, 'no PRACK for a reliable provisional: 504, app told by CANCEL');
+  forward(ctx, nt.owner, cancel, nt.source, nt.id, '', nt.local);
 }
 
 function onAck(ctx: LiteContext, ack: SipRequest, rc: RequestContext): void {
@@ -162,6 +205,12 @@ export function respondToNetworkRequest(ctx: LiteContext, conn: ClientConnection
   if (appRes.body.length > 0) res.body = appRes.body;
   defaultContentType(res);
   if ((isInvite || req.method === 'SUBSCRIBE') && appRes.status > 100 && !res.has('contact')) res.append('Contact', contactFor(nt.local));
+  const success = appRes.status >= 200 && appRes.status < 300;
+  if (success && (isInvite || req.method === 'UPDATE')) completeRefreshAnswer(nt.dialog, req, res);
+  if (isInvite && wantsReliable(res)) {
+    const why = sendReliably(ctx, nt, res, () => prackTimeout(ctx, nt));
+    if (why) return conn.send(failReply(msgId, why));
+  }
 
   const dialog = nt.dialog ?? (isInvite && appRes.status >= 200 && appRes.status < 300 ? createUasDialog(ctx, nt, res) : undefined);
   const dialogId = dialog?.id ?? (isInvite ? dialogIdOf(req.callId ?? '', getTag(req.get('from') ?? '') ?? '') : '');
@@ -172,6 +221,10 @@ export function respondToNetworkRequest(ctx: LiteContext, conn: ClientConnection
   if (res.status < 200) return;
   settle(ctx, nt);
   if (dialog && isInvite && res.status < 300) start2xx(ctx, dialog, nt, res);
+  if (dialog && success && (isInvite || req.method === 'UPDATE')) {
+    if (isInvite && res.body.length > 0) dialog.localSdp = res.body.toString('utf8');
+    armFromSuccess(ctx, dialog, res, 'uas');
+  }
   if (nt.dialog && req.method === 'BYE') ctx.dialogs.remove(nt.dialog);
 }
 
@@ -183,7 +236,9 @@ function createUasDialog(ctx: LiteContext, nt: NetTxn, res: SipResponse): LiteDi
     ctx.log.warn({ err, callId: nt.request.callId }, 'cannot form a dialog from this INVITE');
     return undefined;
   }
-  const d: LiteDialog = { id: sip.id, sip, owner: nt.owner, transport: nt.source.transport, peer: nt.source, lastInviteSeq: 0, terminated: false };
+  const d: LiteDialog = {
+    id: sip.id, sip, owner: nt.owner, transport: nt.source.transport, peer: nt.source, lastInviteSeq: 0, terminated: false, peerAllowsUpdate: allows(nt.request, 'UPDATE'),
+  };
   ctx.dialogs.add(d);
   ctx.log.debug({ dialogId: d.id }, 'uas dialog created');
   return d;
@@ -217,7 +272,13 @@ function ackTimeout(ctx: LiteContext, d: LiteDialog): void {
   delete d.pending2xx;
   if (d.terminated) return;
   ctx.log.info({ dialogId: d.id }, 'no ACK for 2xx: sending BYE');
-  const { bye, destination } = endDialog(ctx, d, 'SIP ;cause=408 ;text="ACK timeout"');
+  endStaleDialog(ctx, d, 'SIP ;cause=408 ;text="ACK timeout"');
+}
+
+/** BYE on the server's own account, and an `unsolicited` BYE to the app (drachtio-srf emits the dialog's `destroy`). */
+export function endStaleDialog(ctx: LiteContext, d: LiteDialog, reason: string): void {
+  if (d.terminated) return;
+  const { bye, destination } = endDialog(ctx, d, reason);
   const { wire, text } = wireText(bye);
   d.owner.send(sipMessageFrame(metaFor(ctx, 'application', wire, destination), 'unsolicited', d.id, text));
 }

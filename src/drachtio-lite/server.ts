@@ -12,7 +12,7 @@ import { ClientConnection } from './client-connection.js';
 import { DialogTable } from './dialogs.js';
 import type { AppTxn, LiteContext, LiteTimers, NetTxn } from './context.js';
 import { parseAppMessage } from './app-message.js';
-import { onNetworkCancel, onNetworkRequest, respondToNetworkRequest, settle } from './network-side.js';
+import { endStaleDialog, onNetworkCancel, onNetworkRequest, respondToNetworkRequest, settle } from './network-side.js';
 import { abandonDialog, cancelPendingOf, onStrayResponse, sendAppRequest } from './app-side.js';
 import { failReply, okReply, type ClientCommand } from './wire/commands.js';
 import { formatHost } from '../common/host.js';
@@ -53,6 +53,7 @@ export class DrachtioLiteServer {
       stack: deps.stack, clock: deps.clock, log: deps.log, timers: deps.timers,
       dialogs: new DialogTable(), netTxns: new Map<string, NetTxn>(), netByServerTxn: new WeakMap(), appTxns: new Map<string, AppTxn>(),
       pickClient: (verb) => this.#pickClient(verb),
+      endStale: (d, reason) => endStaleDialog(this.#ctx, d, reason),
     };
     const ctx = this.#ctx;
     deps.stack.onRequest = (req, rc) => onNetworkRequest(ctx, req, rc);

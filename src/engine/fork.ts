@@ -11,6 +11,7 @@ import type { Clock, TimerHandle } from '../common/clock.js';
 import type { Logger } from '../common/log.js';
 import type { Leg } from './call/leg.js';
 import { Status } from './sip-status.js';
+import { createUacTimed } from './call/session-timer.js';
 import { isSipError, type SrfDialog, type SrfLike, type SrfNoAckResult, type SrfRequest } from './srf-types.js';
 
 /** One place to send an INVITE. */
@@ -48,6 +49,8 @@ export interface ForkOptions {
   createLeg(target: ForkTarget): Leg;
   /** First 18x from any target. */
   onRinging?(target: ForkTarget): void;
+  /** First 18x with SDP from any target (early media: the first one wins). */
+  onEarlyMedia?(target: ForkTarget, sdp: string): void;
 }
 
 type BranchState = 'calling' | 'answered' | 'failed' | 'cancelled';
@@ -69,6 +72,7 @@ export class Fork {
   #timer: TimerHandle | null = null;
   #done = false;
   #ringingSignalled = false;
+  #earlyMedia = false;
   #resolve: ((o: ForkOutcome) => void) | null = null;
 
   constructor(opts: ForkOptions) {
@@ -104,8 +108,7 @@ export class Fork {
       proxy: target.proxy,
       ...(offerless ? { noAck: true } : { localSdp: this.#o.localSdp! }),
     };
-    this.#o.srf
-      .createUAC(target.contact, opts, {
+    createUacTimed(this.#o.srf, target.contact, opts, {
         cbRequest: (err: unknown, req: SrfRequest) => {
           if (err || !req) return;
           b.req = req;
@@ -117,6 +120,10 @@ export class Fork {
           if (res.status >= Status.Ringing && !this.#ringingSignalled && !this.#done) {
             this.#ringingSignalled = true;
             this.#o.onRinging?.(target);
+          }
+          if (res.status > Status.Trying && res.body && !this.#earlyMedia && !this.#done && b.state === 'calling') {
+            this.#earlyMedia = true;
+            this.#o.onEarlyMedia?.(target, res.body);
           }
         },
       })

@@ -2,6 +2,7 @@
 export const Status = Object.freeze({
   Trying: 100,
   Ringing: 180,
+  SessionProgress: 183,
   Ok: 200,
   BadRequest: 400,
   Unauthorized: 401,
@@ -9,6 +10,7 @@ export const Status = Object.freeze({
   NotFound: 404,
   ProxyAuthenticationRequired: 407,
   RequestTimeout: 408,
+  SessionIntervalTooSmall: 422,
   IntervalTooBrief: 423,
   TemporarilyUnavailable: 480,
   CallDoesNotExist: 481,

@@ -45,7 +45,8 @@ export interface SrfResponseMsg {
 
 /** The response object of a network request: the way we answer it. */
 export interface SrfResponse {
-  send(status: number, opts?: { headers?: Record<string, string>; body?: string }, cb?: (err: unknown, msg?: unknown) => void): void;
+  /** `fnPrack`: for a reliable provisional (`Require: 100rel`), called when the peer's PRACK arrives. */
+  send(status: number, opts?: { headers?: Record<string, string>; body?: string }, cb?: (err: unknown, msg?: unknown) => void, fnPrack?: (prack: SrfRequest) => void): void;
   send(status: number, reason: string, opts?: { headers?: Record<string, string>; body?: string }, cb?: (err: unknown, msg?: unknown) => void): void;
   readonly finalResponseSent?: boolean;
 }
@@ -59,6 +60,8 @@ export interface SrfDialog {
   connected?: boolean;
   destroy(opts?: { headers?: Record<string, string> }): Promise<unknown>;
   modify(sdp: string, opts?: Record<string, unknown>): Promise<string>;
+  /** Sends a request in the dialog (INFO, UPDATE, NOTIFY, REFER…); resolves with the final response. */
+  request(opts: { method: string; headers?: Record<string, string>; body?: string }): Promise<SrfResponseMsg>;
   on(event: 'destroy', fn: (req?: SrfRequest) => void): this;
   on(event: 'modify', fn: (req: SrfRequest, res: SrfResponse) => void): this;
   on(event: string, fn: (...args: any[]) => void): this;

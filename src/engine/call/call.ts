@@ -14,6 +14,7 @@ import type { SrfDialog, SrfRequest, SrfResponse } from '../srf-types.js';
 import type { CallerSide } from './caller-side.js';
 import { isCallEdge, type CallState } from './call-state.js';
 import { Leg, type LegEndedBy } from './leg.js';
+import { relayInDialog } from './in-dialog-relay.js';
 
 /** Inputs from outside the call. */
 export type CallInput =
@@ -180,6 +181,13 @@ export class Call {
     if (this.#state === 'routing') this.transition('ringing');
   }
 
+  /** A callee's early media (18x with SDP): 183 with that SDP to the caller, once; the call is ringing. */
+  earlyMedia(sdp: string): void {
+    if (this.isEnding) return;
+    this.caller.progress(sdp);
+    if (this.#state === 'routing') this.transition('ringing');
+  }
+
   /**
    * Answers the caller with the callee's SDP and bridges the two dialogs (signalling only: SDP passes through,
    * re-INVITEs are relayed). Returns false when the call ended meanwhile (the callee is hung up).
@@ -205,6 +213,7 @@ export class Call {
     callee.on('destroy', () => this.handle({ kind: 'bye', from: 'callee' }));
     relayModify(a, callee, this.log);
     relayModify(callee, a, this.log);
+    relayInDialog(a, callee, this.log);
     if (this.isEnding) {
       // The call ended while the answer was on its way: end() saw no callee, so hang both up here.
       void a.destroy().catch(() => undefined);

@@ -6,6 +6,8 @@ import type { Logger } from '../../common/log.js';
 import { Status } from '../sip-status.js';
 import type { SrfDialog, SrfLike, SrfRequest, SrfResponse } from '../srf-types.js';
 import type { Leg } from './leg.js';
+import type { SessionTimersConfig } from '../../config/index.js';
+import { callerAnswerHeaders } from './session-timer.js';
 
 /** What a flow can do with the caller. */
 export interface CallerSide {
@@ -16,6 +18,8 @@ export interface CallerSide {
   readonly dialog: SrfDialog | null;
   /** Sends 180 Ringing once (no-op after an answer). */
   ringing(): void;
+  /** Early media: 183 Session Progress with the callee's early SDP, once (the first one wins). */
+  progress(sdp: string): void;
   /** Answers with `sdp`; rejects when the caller has gone (CANCEL raced the answer). */
   answer(sdp: string): Promise<SrfDialog>;
   /** Sends a final failure if nothing final was sent yet. */
@@ -29,11 +33,17 @@ export class UasCallerSide implements CallerSide {
   readonly #req: SrfRequest;
   readonly #res: SrfResponse;
   readonly #log: Logger;
+  readonly #sessionTimers: SessionTimersConfig;
   #final = false;
   #ringing = false;
+  #progress = false;
   #dialog: SrfDialog | null = null;
+  /** RFC 3262: the caller's PRACK for our last reliable provisional; the next reliable one and the 2xx wait for it. */
+  #prack: Promise<void> = Promise.resolve();
+  #prackDone: (() => void) | null = null;
 
-  constructor(opts: { srf: SrfLike; req: SrfRequest; res: SrfResponse; leg: Leg; log: Logger }) {
+  constructor(opts: { srf: SrfLike; req: SrfRequest; res: SrfResponse; leg: Leg; log: Logger; sessionTimers: SessionTimersConfig }) {
+    this.#sessionTimers = opts.sessionTimers;
     this.#srf = opts.srf;
     this.#req = opts.req;
     this.#res = opts.res;
@@ -52,19 +62,64 @@ export class UasCallerSide implements CallerSide {
   /** Marks the request as answered by the network (CANCEL already got its 487 from the server). */
   cancelled(): void {
     this.#final = true;
+    this.#prackDone?.();
   }
 
   ringing(): void {
     if (this.#ringing || this.#final) return;
     this.#ringing = true;
-    this.#send(Status.Ringing);
+    // RFC 3262 §3: a caller that requires 100rel gets every provisional reliably.
+    if (this.#reliable(false)) void this.#sendReliable(Status.Ringing, {});
+    else this.#send(Status.Ringing);
   }
 
-  async answer(sdp: string): Promise<SrfDialog> {
+  progress(sdp: string): void {
+    if (this.#progress || this.#final) return;
+    this.#progress = true;
+    const opts = { headers: { 'Content-Type': 'application/sdp' }, body: sdp };
+    // Early media through a caller that offered 100rel goes reliably, so its answer is not lost (RFC 3262 §1).
+    if (this.#reliable(true)) void this.#sendReliable(Status.SessionProgress, opts);
+    else this.#sendWith(Status.SessionProgress, opts);
+  }
+
+  async answer(sdp: string, headers: Record<string, string> = {}): Promise<SrfDialog> {
+    if (this.#final) throw new Error('caller already has a final response');
+    // RFC 3262 §3: a 2xx MUST NOT be sent before the PRACK of a reliable provisional that carried an answer.
+    await this.#prack;
     if (this.#final) throw new Error('caller already has a final response');
     this.#final = true;
-    this.#dialog = await this.#srf.createUAS(this.#req, this.#res, { localSdp: sdp, headers: { 'Content-Type': 'application/sdp' } });
+    this.#dialog = await this.#srf.createUAS(this.#req, this.#res, {
+      localSdp: sdp, headers: { 'Content-Type': 'application/sdp', ...callerAnswerHeaders(this.#req, this.#sessionTimers), ...headers },
+    });
     return this.#dialog;
+  }
+
+  /** Whether to send a provisional reliably: always when the caller requires 100rel, when it supports it only if `withSdp`. */
+  #reliable(withSdp: boolean): boolean {
+    const has = (h: string): boolean => (this.#req.get(h) ?? '').split(',').some((t) => t.trim().toLowerCase() === '100rel');
+    return has('Require') || (withSdp && has('Supported'));
+  }
+
+  /** Sends one reliable provisional after the previous one's PRACK (§3: one outstanding at a time). */
+  async #sendReliable(status: number, opts: { headers?: Record<string, string>; body?: string }): Promise<void> {
+    const before = this.#prack;
+    let done!: () => void;
+    this.#prack = new Promise<void>((r) => { done = r; });
+    await before;
+    this.#prackDone = done;
+    if (this.#final) return done();
+    const headers = { ...opts.headers, Require: '100rel' };
+    try {
+      this.#res.send(status, { ...opts, headers }, (err: unknown) => {
+        if (err) {
+          this.#log.info({ err: String(err), status }, 'reliable provisional not sent');
+          done();
+        }
+      }, () => done());
+    } catch (err) {
+      this.#log.debug({ err, status }, 'reliable provisional not sent');
+      done();
+    }
   }
 
   reject(status: number): void {
@@ -74,8 +129,12 @@ export class UasCallerSide implements CallerSide {
   }
 
   #send(status: number, headers: Record<string, string> = {}): void {
+    this.#sendWith(status, { headers });
+  }
+
+  #sendWith(status: number, opts: { headers?: Record<string, string>; body?: string }): void {
     try {
-      this.#res.send(status, { headers });
+      this.#res.send(status, opts);
     } catch (err) {
       this.#log.debug({ err, status }, 'response to caller not sent');
     }
@@ -95,6 +154,8 @@ export class DialogCallerSide implements CallerSide {
   }
 
   ringing(): void {}
+
+  progress(): void {}
 
   answer(): Promise<SrfDialog> {
     return Promise.resolve(this.dialog);

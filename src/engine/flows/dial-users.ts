@@ -8,6 +8,7 @@ import { Fork, type ForkTarget } from '../fork.js';
 import type { LocationService } from '../location/location-service.js';
 import type { GroupContext } from '../records/call-recorder.js';
 import type { HandlerOutcome } from './node-handler.js';
+import { uacOptionHeaders } from '../call/session-timer.js';
 
 /** Options of {@link dialUsers}. */
 export interface DialUsersOptions {
@@ -50,7 +51,8 @@ export async function dialUsers(call: Call, users: readonly UserConfig[], from: 
   const fork = new Fork({
     srf: call.ctx.srf, clock: call.ctx.clock, log: call.log, targets, ringTimeoutMs: opts.ringTimeoutMs,
     ...(call.caller.offer !== undefined ? { localSdp: call.caller.offer } : {}),
-    headers: { From: from },
+    headers: { From: from, ...uacOptionHeaders(call, call.caller.offer !== undefined) },
+    onEarlyMedia: (_t, sdp) => call.earlyMedia(sdp),
     createLeg: (t) => call.newLeg({ kind: 'device', userNumber: t.userNumber, device: t.device, remote: t.contact }),
   });
   const outcome = await fork.run(signal);

@@ -16,6 +16,7 @@ import { Fork } from '../fork.js';
 import { dialTrunk } from '../outbound/trunk-dial.js';
 import type { TrunkResolver } from '../router/invite-router.js';
 import { Status } from '../sip-status.js';
+import { uacOptionHeaders } from '../call/session-timer.js';
 
 /**
  * The device's 200 waits unacknowledged while the trunk rings; RFC 3261 §13.3.1.4 has the device give up after
@@ -60,7 +61,7 @@ async function run(deps: OriginateDeps, call: Call, user: UserConfig, trunk: Tru
   const fork = new Fork({
     srf: deps.ctx.srf, clock: deps.ctx.clock, log: call.log, targets: targetsOf(deps.ctx.location, [user]),
     ringTimeoutMs: user.ring_timeout_s * 1000,
-    headers: { From: callerFromHeader(call, number, null) },
+    headers: { From: callerFromHeader(call, number, null), ...uacOptionHeaders(call, false) },
     createLeg: (t) => call.newLeg({ kind: 'device', userNumber: t.userNumber, device: t.device, remote: t.contact }),
     onRinging: () => {
       if (call.state === 'routing') call.transition('ringing');

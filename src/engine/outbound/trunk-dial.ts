@@ -13,6 +13,7 @@ import type { Leg } from '../call/leg.js';
 import { computeAuthorization, splitChallenges } from '../../sip/digest.js';
 import { Status } from '../sip-status.js';
 import { isSipError, type SrfDialog, type SrfRequest, type SrfResponseMsg } from '../srf-types.js';
+import { createUacTimed, uacOptionHeaders } from '../call/session-timer.js';
 
 /** Challenges answered per dial (a 401 then a 407 from a proxy chain is the most a carrier needs). */
 const MAX_AUTH_ROUNDS = 2;
@@ -56,6 +57,8 @@ export interface TrunkDialRequest {
   ringTimeoutMs?: number;
   /** Called on the trunk's first 18x. */
   onRinging?: () => void;
+  /** Called on the trunk's first 18x with SDP (carrier ringback, announcements). */
+  onEarlyMedia?: (sdp: string) => void;
 }
 
 /** The Request-URI for a number at a trunk. */
@@ -77,6 +80,7 @@ export function dialTrunk(call: Call, d: TrunkDialRequest, signal: AbortSignal):
   let req: SrfRequest | null = null;
   let cancelled = false;
   let timer: unknown = null;
+  let early = false;
   const cancel = () => {
     if (cancelled) return;
     cancelled = true;
@@ -98,8 +102,7 @@ export function dialTrunk(call: Call, d: TrunkDialRequest, signal: AbortSignal):
     const uri = trunkUri(d.trunk, d.number);
     const creds = d.trunk.username && d.trunk.password ? { username: d.trunk.username, password: d.trunk.password } : null;
     const attempt = (round: number, extra: Record<string, string>): void => {
-      call.ctx.srf
-        .createUAC(uri, { headers: { ...headers, ...extra }, ...(d.localSdp !== undefined ? { localSdp: d.localSdp } : {}) }, {
+      createUacTimed(call.ctx.srf, uri, { headers: { ...headers, ...uacOptionHeaders(call, d.localSdp !== undefined), ...extra }, ...(d.localSdp !== undefined ? { localSdp: d.localSdp } : {}) }, {
           cbRequest: (err, r) => {
             if (err || !r) return;
             req = r;
@@ -110,6 +113,10 @@ export function dialTrunk(call: Call, d: TrunkDialRequest, signal: AbortSignal):
           },
           cbProvisional: (res) => {
             if (res.status >= Status.Ringing) d.onRinging?.();
+            if (res.status > Status.Trying && res.body && !early && !signal.aborted) {
+              early = true;
+              d.onEarlyMedia?.(res.body);
+            }
           },
         })
         .then((dialog) => {

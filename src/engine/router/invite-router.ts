@@ -14,6 +14,7 @@ import type { DeviceAuthenticator } from '../registrar/device-auth.js';
 import { Status } from '../sip-status.js';
 import type { SrfLike, SrfRequest, SrfResponse } from '../srf-types.js';
 import { requiresAuth, route } from './router.js';
+import { intervalTooSmall } from '../call/session-timer.js';
 
 /** Picks the trunk for an outbound call; default `trunks[0]`. */
 export type TrunkResolver = (config: ConfigVersion, number: string) => TrunkConfig | undefined;
@@ -67,6 +68,8 @@ export class InviteRouter {
   #dispatch(req: SrfRequest, res: SrfResponse): void {
     if (!this.#o.accepting()) return res.send(Status.ServiceUnavailable);
     const version = this.#o.config.live();
+    const small = intervalTooSmall(req, version.config.pbx.session_timers);
+    if (small) return res.send(Status.SessionIntervalTooSmall, { headers: small });
     const dialled = uriUser(req.uri);
     const r = route(version.config, dialled);
     let device: { user: UserConfig; username: string } | null = null;
@@ -100,7 +103,7 @@ export class InviteRouter {
   #start(version: ConfigVersion, req: SrfRequest, res: SrfResponse, parties: Parameters<CallTable['create']>[1]): Call {
     const call = this.#o.calls.create(version, parties);
     const leg = call.newLeg({ kind: 'caller', remote: `${req.source_address}:${req.source_port}` });
-    const caller = new UasCallerSide({ srf: this.#o.srf, req, res, leg, log: call.log });
+    const caller = new UasCallerSide({ srf: this.#o.srf, req, res, leg, log: call.log, sessionTimers: version.config.pbx.session_timers });
     call.attachCaller(caller);
     req.on('cancel', () => {
       caller.cancelled();
@@ -134,7 +137,7 @@ export class InviteRouter {
 
   async #runOutbound(call: Call, trunk: TrunkConfig, user: UserConfig, number: string, callerId: string): Promise<void> {
     try {
-      const o = await dialTrunk(call, { trunk, number, callerId, callerName: user.name, localSdp: call.caller.offer, onRinging: () => call.ringing() }, call.signal);
+      const o = await dialTrunk(call, { trunk, number, callerId, callerName: user.name, localSdp: call.caller.offer, onRinging: () => call.ringing(), onEarlyMedia: (sdp) => call.earlyMedia(sdp) }, call.signal);
       if (o.kind === 'answered') {
         call.recorder.outboundAnswered(user);
         await call.connect(o.dialog, o.leg, null);

@@ -18,7 +18,7 @@ describe('validateConfig defaults', () => {
       ring_groups: [{ name: 'G' }],
       trunks: [{ name: 't', host: '127.0.0.1' }],
     });
-    expect(c.pbx).toEqual({ name: 'Switchboard', time_zone: 'UTC', domain: 'switchboard.local', max_call_duration_s: 14400 });
+    expect(c.pbx).toEqual({ name: 'Switchboard', time_zone: 'UTC', domain: 'switchboard.local', max_call_duration_s: 14400, session_timers: { enabled: true, interval_s: 1800, min_se_s: 90 } });
     expect(c.users[0]).toEqual({
       name: 'A', number: '100', devices: [], record: 'none', ring_timeout_s: 30, caller_id: null,
       voicemail: { enabled: false, greeting: null, emails: [], max_length_s: 120 },

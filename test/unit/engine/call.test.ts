@@ -25,6 +25,7 @@ class FakeCaller implements CallerSide {
   sent: number[] = [];
   constructor(leg: Leg) { this.leg = leg; }
   ringing(): void { this.sent.push(180); }
+  progress(): void { this.sent.push(183); }
   async answer(): Promise<SrfDialog> { throw new Error('not in these tests'); }
   reject(status: number): void { this.sent.push(status); }
 }
