@@ -56,7 +56,7 @@ const config = demoConfig();
 for (let i = 0; i < devices; i++) {
   config.users.push({
     name: `Bench User ${i}`, number: String(200_000 + i), devices: [{ username: `dev${i}`, password: `pw${i}-secret` }],
-    voicemail: { enabled: false, greeting: null, emails: [], max_length_s: 120 }, record: 'none', ring_timeout_s: 30, caller_id: null,
+    voicemail: { enabled: false, greeting: null, emails: [], max_length_s: 120 }, record: 'none', ring_timeout_s: 30, caller_id: null, dnd: false, forward: { always: null, busy: null, no_answer: null },
   });
 }
 

@@ -10,6 +10,11 @@ export function checkE164(v: string): string | null {
   return /^\+[1-9]\d{1,14}$/.test(v) ? null : `must be an E.164 number with '+' (like "+61390000000"), got '${v}'`;
 }
 
+/** A forwarding target: an extension (digits) or an external number (E.164 with '+', or national digits). */
+export function checkForwardTarget(v: string): string | null {
+  return /^\+?\d{1,20}$/.test(v) ? null : `must be an extension or a phone number (digits, optionally with a leading '+'), got '${v}'`;
+}
+
 /** Extensions are digits only. */
 export function checkDigits(v: string): string | null {
   return /^\d{1,20}$/.test(v) ? null : `must be digits only (1 to 20), got '${v}'`;

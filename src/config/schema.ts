@@ -3,7 +3,7 @@
  * ({@link PBX_SCHEMA}). {@link validateConfig} reads raw YAML/JSON through it, then runs the cross-checks
  * (references, uniqueness) and returns a typed {@link PbxConfig} or every issue found.
  */
-import { checkDigits, checkE164, checkEmail, checkHost, checkHttpUrl, checkIpOrCidr, checkSigningSecret, checkTimeZone } from './formats.js';
+import { checkDigits, checkE164, checkForwardTarget, checkEmail, checkHost, checkHttpUrl, checkIpOrCidr, checkSigningSecret, checkTimeZone } from './formats.js';
 import { crossCheck } from './cross-checks.js';
 import { readShape, type ObjectShape, type Shape, type ReadContext } from './shape.js';
 import { WEBHOOK_EVENT_TYPES, type PbxConfig } from './types.js';
@@ -47,6 +47,12 @@ const user = obj('A person with an extension.', {
   record: str('Which calls are recorded: none, inbound, outbound or all.', { oneOf: ['none', 'inbound', 'outbound', 'all'], default: 'none' }),
   ring_timeout_s: positive('How long the user\'s devices ring before the flow moves on, in seconds.', 30),
   caller_id: str('E.164 number presented on outbound calls; null = the trunk\'s.', { nullable: true, default: null, check: checkE164 }),
+  dnd: bool('Do not disturb: calls to the user do not ring the devices and are treated as busy (forward.busy applies, else the node\'s busy outcome).', false),
+  forward: obj('Call forwarding: each target is an extension (that user\'s devices ring) or an external number (dialled through the first trunk); null = none.', {
+    always: str('Forward every call at once, without ringing the devices.', { nullable: true, default: null, check: checkForwardTarget }),
+    busy: str('Forward when every device is busy, or dnd is on.', { nullable: true, default: null, check: checkForwardTarget }),
+    no_answer: str('Forward when nobody answers within ring_timeout_s, or no device is registered.', { nullable: true, default: null, check: checkForwardTarget }),
+  }),
 });
 
 const number = obj('A DID the PBX receives calls on.', {

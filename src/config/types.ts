@@ -42,6 +42,10 @@ export interface UserConfig {
   ring_timeout_s: number;
   /** E.164 with '+', presented on outbound calls through the trunk; null = the trunk's default. */
   caller_id: string | null;
+  /** Do not disturb: the devices are not rung; treated as busy. */
+  dnd: boolean;
+  /** Call forwarding targets (an extension or an external number); null = none. */
+  forward: { always: string | null; busy: string | null; no_answer: string | null };
 }
 
 export interface NumberConfig {

@@ -2,6 +2,7 @@
 import type { UserNode } from '../../config/index.js';
 import type { Call } from '../call/call.js';
 import { dialUsers } from './dial-users.js';
+import { forwardTarget, forwardTo, recordNotRung } from './forward.js';
 import type { HandlerOutcome, NodeHandler } from './node-handler.js';
 
 
@@ -16,7 +17,17 @@ export function createUserHandler(callerFrom: (call: Call) => string): NodeHandl
         return 'failed';
       }
       const ringTimeoutS = node.ring_timeout_s ?? user.ring_timeout_s;
-      return dialUsers(call, [user], callerFrom(call), { ringTimeoutMs: ringTimeoutS * 1000 }, signal);
+      const from = callerFrom(call);
+      const always = forwardTarget(user, 'always');
+      if (always || user.dnd) {
+        recordNotRung(call, user);
+        const target = always ?? forwardTarget(user, 'busy');
+        return target ? forwardTo(call, user, target, from, signal) : 'busy';
+      }
+      const outcome = await dialUsers(call, [user], from, { ringTimeoutMs: ringTimeoutS * 1000 }, signal);
+      const reason = outcome === 'busy' ? 'busy' : outcome === 'no-answer' ? 'no_answer' : null;
+      const target = reason && !call.isEnding ? forwardTarget(user, reason) : null;
+      return target ? forwardTo(call, user, target, from, signal) : outcome;
     },
   };
 }

@@ -20,7 +20,7 @@ describe('validateConfig defaults', () => {
     });
     expect(c.pbx).toEqual({ name: 'Switchboard', time_zone: 'UTC', domain: 'switchboard.local', max_call_duration_s: 14400, session_timers: { enabled: true, interval_s: 1800, min_se_s: 90 } });
     expect(c.users[0]).toEqual({
-      name: 'A', number: '100', devices: [], record: 'none', ring_timeout_s: 30, caller_id: null,
+      name: 'A', number: '100', devices: [], record: 'none', ring_timeout_s: 30, caller_id: null, dnd: false, forward: { always: null, busy: null, no_answer: null },
       voicemail: { enabled: false, greeting: null, emails: [], max_length_s: 120 },
     });
     expect(c.queues[0]).toEqual({
