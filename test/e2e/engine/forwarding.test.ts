@@ -47,7 +47,7 @@ async function run(transport: 'udp' | 'tcp', c: Case): Promise<Array<[string, un
   const t = transport === 'udp' ? 'u1' : 't1';
   const waits: Array<Promise<[string, SippResult]>> = [];
   const device = async (user: string, scenario: string, wait = true): Promise<void> => {
-    const reg = await runSipp({ scenario: 'engine-register.xml', target, transport: t, calls: 1, extra: ['-key', 'user', user, '-au', user, '-ap', PASSWORDS[user]!, '-key', 'domain', h.domain, '-key', 'expires', '600'] });
+    const reg = await runSipp({ scenario: 'engine-register.xml', target, transport: t, calls: 1, extra: ['-key', 'user', user, '-au', user, '-ap', PASSWORDS[user]!, '-key', 'domain', h.domain, '-auth_uri', h.domain, '-key', 'expires', '600'] });
     ok(await reg.done, `${user} register`);
     const r = await runSipp({ scenario, port: reg.port, transport: t, calls: 1 });
     if (wait) waits.push(r.done.then((x) => [user, x]));
