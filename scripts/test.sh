@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as README and .ci/run state it. Installs what npm does not bring (SIPp from Debian's
-# sip-tester), makes sure PostgreSQL answers (the store contract suite runs on it), then runs vitest and prints a
-# plain "N passed, N failed, N skipped" closing line.
+# sip-tester, rtpengine from rtpengine-daemon), makes sure PostgreSQL answers (the store contract suite runs on it),
+# then runs vitest and prints a plain "N passed, N failed, N skipped" closing line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +12,15 @@ if ! command -v sipp >/dev/null 2>&1; then
   echo "installing SIPp (Debian package sip-tester)…"
   if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sip-tester >/dev/null 2>&1; then
     apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sip-tester >/dev/null
+  fi
+fi
+
+# rtpengine (Debian's rtpengine-daemon 10.5, userspace only) for the rtpengine media driver's tests.
+if [ ! -x /usr/bin/rtpengine ]; then
+  need_root "rtpengine-daemon is missing" "apt-get install rtpengine-daemon"
+  echo "installing rtpengine (Debian package rtpengine-daemon)…"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rtpengine-daemon >/dev/null 2>&1; then
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rtpengine-daemon >/dev/null
   fi
 fi
 
