@@ -95,7 +95,9 @@ export async function startRtpengine(opts: StartRtpengineOptions = {}): Promise<
       ...(opts.dtmfLogDest ? [`--dtmf-log-dest=${opts.dtmfLogDest.host}:${opts.dtmfLogDest.port}`] : []),
       ...(opts.extraArgs ?? []),
     ];
-    const child = spawn(RTPENGINE_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // rtpengine 10.5 may crash while shutting down after it has handled calls (SIGSEGV in its teardown): no core
+    // files, and the working directory is the temp dir so nothing lands in the repository. `exec` keeps the PID.
+    const child = spawn('/bin/sh', ['-c', 'ulimit -c 0; exec "$0" "$@"', RTPENGINE_BIN, ...args], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
     running.add(child);
     let stderr = '';
     child.stderr!.setEncoding('utf8');
