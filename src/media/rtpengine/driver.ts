@@ -1,0 +1,278 @@
+/**
+ * {@link MediaLayer} on rtpengine (DESIGN.md decision 4, production): each session is one rtpengine call, each
+ * role one monologue tagged `caller` / `callee`. SDP goes through `offer`/`answer` with the options jambonz's SBC
+ * and drachtio's rtpengine examples use for plain RTP phones (`replace: origin, session-connection`, `ICE: remove`,
+ * `RTP/AVP`, RTCP demuxed); an endpoint-only leg is a `publish`. Playback is `play media` (its `from-tag` is the
+ * party that hears it), recording is `start recording`/`stop recording` with `--recording-method=pcap` and our
+ * pcap → WAV conversion, DTMF events come from rtpengine's `--dtmf-log-dest` JSON datagrams.
+ *
+ * rtpengine must see the same files we do: `recordingDir` is its `--recording-dir`, and files to play are read by
+ * the daemon by path.
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { systemClock, type Clock } from '../../common/clock.js';
+import type { Logger } from '../../common/log.js';
+import { MediaError } from '../errors.js';
+import { MediaEventEmitter } from '../media-events.js';
+import {
+  otherRole, type DtmfEvent, type MediaLayer, type MediaLegRole, type MediaSession, type MediaSessionEvents, type MediaSessionId,
+  type MediaSessionInit, type PlaySource, type Playback, type PlaybackEnd, type Recording, type RecordingInit, type RecordingResult,
+} from '../media-layer.js';
+import { NgCommandError, NgTimeoutError } from './errors.js';
+import type { NgClient, NgSdpRequest } from './ng-client.js';
+import { convertPcapToWav } from './pcap-to-wav.js';
+
+/** RFC 4733 §3.2 event codes 0–15 → digits. */
+const DTMF_DIGITS = '0123456789*#ABCD';
+
+/** How often a looped file is repeated (rtpengine has no "forever"; 10^6 plays of a 1 s file is 11 days). */
+const LOOP_TIMES = 1_000_000;
+
+export interface RtpengineMediaLayerOptions {
+  ng: NgClient;
+  /** rtpengine's `--recording-dir` as this process sees it (its `pcaps/` subdirectory is read). */
+  recordingDir: string;
+  /** Where to receive rtpengine's DTMF events (point `--dtmf-log-dest` here); no DTMF events without it. */
+  dtmfListen?: { host: string; port: number };
+  log: Logger;
+  clock?: Clock;
+}
+
+/** The rtpengine-backed media layer. */
+export interface RtpengineMediaLayer extends MediaLayer {
+  readonly kind: 'rtpengine';
+  /** The bound DTMF event socket's address, when listening. */
+  readonly dtmfAddress?: { host: string; port: number };
+}
+
+const SDP_OPTIONS: Omit<NgSdpRequest, 'call-id' | 'sdp'> = {
+  replace: ['origin', 'session-connection'],
+  ICE: 'remove',
+  'transport-protocol': 'RTP/AVP',
+  'rtcp-mux': ['demux'],
+};
+
+function sdpPorts(sdp: string): number[] {
+  return [...sdp.matchAll(/^m=audio (\d+) /gm)].map((m) => Number(m[1]));
+}
+
+function backendError(what: string, err: unknown): MediaError {
+  const detail = err instanceof Error ? err.message : String(err);
+  if (err instanceof NgCommandError && /SDP|codec|media/i.test(err.reason)) return new MediaError('SB_ERR_MEDIA_SDP', `${what}: ${detail}`, { cause: err });
+  if (err instanceof NgCommandError && /load limit|port/i.test(`${err.result} ${err.reason}`)) return new MediaError('SB_ERR_MEDIA_CAPACITY', `${what}: ${detail}`, { cause: err });
+  return new MediaError('SB_ERR_MEDIA_BACKEND', `${what}: ${detail}${err instanceof NgTimeoutError ? ' (is rtpengine running?)' : ''}`, { cause: err });
+}
+
+/** Opens the layer (binds the DTMF socket when asked). The ng client stays the caller's to close. */
+export async function createRtpengineMediaLayer(opts: RtpengineMediaLayerOptions): Promise<RtpengineMediaLayer> {
+  const { ng, log } = opts;
+  const clock = opts.clock ?? systemClock;
+  const sessions = new Map<string, RtpengineSession>();
+  let dtmfSocket: Socket | undefined;
+  let dtmfAddress: { host: string; port: number } | undefined;
+  if (opts.dtmfListen) {
+    const s = createSocket(opts.dtmfListen.host.includes(':') ? 'udp6' : 'udp4');
+    await new Promise<void>((resolve, reject) => { s.once('error', reject); s.bind(opts.dtmfListen!.port, opts.dtmfListen!.host, () => { s.off('error', reject); resolve(); }); });
+    s.on('error', (err) => log.warn({ err }, 'rtpengine DTMF socket error'));
+    s.on('message', (msg) => onDtmf(msg));
+    dtmfSocket = s;
+    dtmfAddress = { host: opts.dtmfListen.host, port: s.address().port };
+  }
+  let closed = false;
+
+  function onDtmf(msg: Buffer): void {
+    let ev: { callid?: unknown; source_tag?: unknown; event?: unknown; duration?: unknown };
+    try { ev = JSON.parse(msg.toString('utf8')) as typeof ev; } catch { log.debug({ bytes: msg.length }, 'rtpengine DTMF datagram is not JSON; dropped'); return; }
+    const session = typeof ev.callid === 'string' ? sessions.get(ev.callid) : undefined;
+    if (!session || (ev.source_tag !== 'caller' && ev.source_tag !== 'callee') || typeof ev.event !== 'number') return;
+    const digit = DTMF_DIGITS[ev.event];
+    if (digit === undefined) return;
+    session.emitDtmf({ role: ev.source_tag, digit, durationMs: typeof ev.duration === 'number' ? ev.duration : 0, source: 'rfc4733' });
+  }
+
+  return {
+    kind: 'rtpengine',
+    ...(dtmfAddress ? { dtmfAddress } : {}),
+    get sessionCount() { return sessions.size; },
+    async createSession(init: MediaSessionInit): Promise<MediaSession> {
+      if (closed) throw new MediaError('SB_ERR_MEDIA_BACKEND', 'rtpengine media layer is closed');
+      const id = `med_${randomBytes(8).toString('hex')}` as MediaSessionId;
+      // The rtpengine call-id: unique per session, readable in rtpengine's logs and file names.
+      const callId = `${init.uniqueCallId}-${id.slice(4, 12)}`;
+      const session = new RtpengineSession(id, callId, ng, opts.recordingDir, clock, log.child({ unique_call_id: init.uniqueCallId, media: id }), () => sessions.delete(callId));
+      sessions.set(callId, session);
+      return session;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.all([...sessions.values()].map((s) => s.close('media layer closed')));
+      if (dtmfSocket) await new Promise<void>((r) => dtmfSocket!.close(() => r()));
+    },
+  };
+}
+
+class RtpengineSession extends MediaEventEmitter<MediaSessionEvents> implements MediaSession {
+  readonly id: MediaSessionId;
+  readonly #callId: string;
+  readonly #ng: NgClient;
+  readonly #recordingDir: string;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #onClosed: () => void;
+  /** rtpengine's local ports each role sends to. */
+  readonly #ports: Record<MediaLegRole, Set<number>> = { caller: new Set(), callee: new Set() };
+  readonly #playbacks = new Set<RtpenginePlayback>();
+  #answered = false;
+  #recording: { stop(): Promise<RecordingResult> } | null = null;
+  #closing: Promise<void> | null = null;
+
+  constructor(id: MediaSessionId, callId: string, ng: NgClient, recordingDir: string, clock: Clock, log: Logger, onClosed: () => void) {
+    super((err, event) => log.warn({ err, event }, 'media event listener threw'));
+    this.id = id;
+    this.#callId = callId;
+    this.#ng = ng;
+    this.#recordingDir = recordingDir;
+    this.#clock = clock;
+    this.#log = log;
+    this.#onClosed = onClosed;
+  }
+
+  get closed(): boolean { return this.#closing !== null; }
+
+  #open(what: string): void {
+    if (this.#closing) throw new MediaError('SB_ERR_MEDIA_BACKEND', `${what} on a closed media session ${this.id}`);
+  }
+
+  async offer(from: MediaLegRole, sdp: string): Promise<string> {
+    this.#open('offer');
+    const to = otherRole(from);
+    try {
+      const r = await this.#ng.offer({ ...SDP_OPTIONS, 'call-id': this.#callId, 'from-tag': from, ...(this.#answered ? { 'to-tag': to } : {}), sdp });
+      for (const p of sdpPorts(r.sdp)) this.#ports[to].add(p);
+      return r.sdp;
+    } catch (err) { throw backendError(`rtpengine offer from ${from}`, err); }
+  }
+
+  async answer(from: MediaLegRole, sdp: string): Promise<string> {
+    this.#open('answer');
+    const offerer = otherRole(from);
+    try {
+      const r = await this.#ng.answer({ ...SDP_OPTIONS, 'call-id': this.#callId, 'from-tag': offerer, 'to-tag': from, sdp });
+      for (const p of sdpPorts(r.sdp)) this.#ports[offerer].add(p);
+      this.#answered = true;
+      return r.sdp;
+    } catch (err) { throw backendError(`rtpengine answer from ${from}`, err); }
+  }
+
+  async accept(from: MediaLegRole, sdp: string): Promise<string> {
+    this.#open('accept');
+    try {
+      // `publish`: rtpengine answers the offer itself (recvonly); play media to this tag still reaches the leg.
+      const d = await this.#ng.command('publish', { ...SDP_OPTIONS, 'call-id': this.#callId, 'from-tag': from, sdp });
+      const answer = Buffer.isBuffer(d.sdp) ? d.sdp.toString('utf8') : '';
+      for (const p of sdpPorts(answer)) this.#ports[from].add(p);
+      return answer.replace(/^a=recvonly\r?$/m, 'a=sendrecv');
+    } catch (err) { throw backendError(`rtpengine publish for ${from}`, err); }
+  }
+
+  play(to: MediaLegRole, source: PlaySource): Playback {
+    const pb = new RtpenginePlayback(to, this.#clock, async () => { await this.#ng.stopMedia({ 'call-id': this.#callId, 'from-tag': to }); }, () => this.#playbacks.delete(pb));
+    if (this.#closing) { pb.finish('closed'); return pb; }
+    // A new playback to the same leg replaces the old one, as rtpengine does.
+    for (const other of this.#playbacks) if (other.role === to) other.finish('stopped');
+    this.#playbacks.add(pb);
+    this.#ng.playMedia({ 'call-id': this.#callId, 'from-tag': to, file: source.file, ...(source.loop ? { 'repeat-times': LOOP_TIMES } : {}) })
+      .then((r) => { if (!source.loop && r.durationMs !== undefined) pb.finishAfter(r.durationMs); })
+      .catch((err: unknown) => { this.#log.warn({ err, file: source.file }, 'rtpengine play media failed'); pb.finish('failed', err instanceof Error ? err.message : String(err)); });
+    return pb;
+  }
+
+  async startRecording(init: RecordingInit): Promise<Recording> {
+    this.#open('startRecording');
+    if (this.#recording) throw new MediaError('SB_ERR_MEDIA_BACKEND', `session ${this.id} is already recording`);
+    const startMs = this.#clock.now();
+    try { await this.#ng.startRecording({ 'call-id': this.#callId }); } catch (err) { throw backendError('rtpengine start recording', err); }
+    let result: Promise<RecordingResult> | null = null;
+    const stop = (): Promise<RecordingResult> => {
+      result ??= (async () => {
+        const endMs = this.#clock.now();
+        const problems: string[] = [];
+        // stop recording flushes rtpengine's pcap; if it fails (call already gone) the file is closed anyway.
+        await this.#ng.stopRecording({ 'call-id': this.#callId }).catch((err: unknown) => { this.#log.debug({ err }, 'rtpengine stop recording failed (call gone?)'); });
+        const pcap = await this.#findPcap();
+        if (!pcap) problems.push('recording-missing');
+        const r = await convertPcapToWav({
+          pcapPath: pcap ?? join(this.#recordingDir, 'pcaps', `${this.#callId}-missing.pcap`), wavPath: init.path,
+          ports: { caller: [...this.#ports.caller], callee: [...this.#ports.callee] }, channels: init.channels, startMs, endMs,
+        });
+        if (pcap) problems.push(...r.problems);
+        if (r.stats.packets.caller + r.stats.packets.callee === 0 && pcap) problems.push('no-audio');
+        this.#recording = null;
+        return { path: r.path, durationMs: r.durationMs, sizeBytes: r.sizeBytes, sha256: r.sha256, problems };
+      })();
+      return result;
+    };
+    this.#recording = { stop };
+    return { path: init.path, stop };
+  }
+
+  async #findPcap(): Promise<string | null> {
+    const dir = join(this.#recordingDir, 'pcaps');
+    const names = await readdir(dir).catch(() => [] as string[]);
+    const name = names.find((n) => n.startsWith(`${this.#callId}-`) && n.endsWith('.pcap'));
+    return name ? join(dir, name) : null;
+  }
+
+  injectDtmf(event: Omit<DtmfEvent, 'source'>): void {
+    if (!this.#closing) this.safeEmit('dtmf', { ...event, source: 'info' });
+  }
+
+  emitDtmf(event: DtmfEvent): void {
+    if (!this.#closing) this.safeEmit('dtmf', event);
+  }
+
+  close(reason = 'closed'): Promise<void> {
+    this.#closing ??= (async () => {
+      for (const pb of this.#playbacks) pb.finish('closed');
+      if (this.#recording) await this.#recording.stop().catch((err: unknown) => this.#log.warn({ err }, 'closing the recording failed'));
+      await this.#ng.delete({ 'call-id': this.#callId }).catch((err: unknown) => this.#log.warn({ err }, 'rtpengine delete failed; rtpengine frees the call on its own timeout'));
+      this.#onClosed();
+      this.safeEmit('closed', { reason });
+      this.removeAllListeners();
+    })();
+    return this.#closing;
+  }
+}
+
+class RtpenginePlayback implements Playback {
+  readonly done: Promise<{ end: PlaybackEnd; error?: string }>;
+  #resolve!: (v: { end: PlaybackEnd; error?: string }) => void;
+  #ended = false;
+  #timer: unknown = undefined;
+
+  constructor(readonly role: MediaLegRole, readonly clock: Clock, readonly stopMedia: () => Promise<void>, readonly onEnd: () => void) {
+    this.done = new Promise((r) => { this.#resolve = r; });
+  }
+
+  finishAfter(ms: number): void {
+    if (!this.#ended) this.#timer = this.clock.setTimeout(() => this.finish('finished'), ms);
+  }
+
+  finish(end: PlaybackEnd, error?: string): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    if (this.#timer !== undefined) this.clock.clearTimeout(this.#timer);
+    this.onEnd();
+    this.#resolve(error === undefined ? { end } : { end, error });
+  }
+
+  async stop(): Promise<void> {
+    if (this.#ended) return;
+    this.finish('stopped');
+    await this.stopMedia().catch(() => undefined);
+  }
+}
