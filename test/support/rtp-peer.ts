@@ -72,6 +72,8 @@ export class ToneStream {
   #ts: number;
   #i = 0;
   sent = 0;
+  /** performance.now() at which each sequence number was last sent (for one-way transit times). */
+  readonly sentAt = new Float64Array(65536);
 
   constructor(readonly socket: Socket, readonly to: { host: string; port: number }, opts: { freqHz: number; law?: 'pcmu' | 'pcma'; ssrc?: number }) {
     const law = opts.law ?? 'pcmu';
@@ -92,6 +94,7 @@ export class ToneStream {
   /** Sends the next 20 ms packet. */
   tick(): void {
     const payload = this.#payloads[this.#i++ % this.#payloads.length]!;
+    this.sentAt[this.#seq & 0xffff] = performance.now();
     this.socket.send(rtpPacket(this.#pt, this.#seq++, this.#ts, this.ssrc, payload, this.sent === 0), this.to.port, this.to.host);
     this.#ts = (this.#ts + 160) >>> 0;
     this.sent++;
@@ -128,6 +131,10 @@ export class RtpReceiver {
   #lastTs = 0;
   /** |D(i-1,i)| of each packet after the first, in ms: the transit-time differences RFC 3550's jitter smooths. */
   readonly transitDeltasMs: number[] = [];
+  /** Send → receive time of each packet, in ms, when the sender is known ({@link RtpReceiver.from}). */
+  readonly transitMs: number[] = [];
+  /** The stream this receiver hears, for one-way transit times (sender and receiver share this process's clock). */
+  from?: ToneStream;
 
   constructor(readonly socket: Socket) {
     socket.on('message', (m) => this.#on(m));
@@ -139,6 +146,7 @@ export class RtpReceiver {
     const seq = m.readUInt16BE(2);
     const ts = m.readUInt32BE(4);
     this.packets++;
+    if (this.from) this.transitMs.push(now - this.from.sentAt[seq]!);
     if (this.#firstSeq < 0) { this.#firstSeq = seq; this.#maxExt = seq; }
     else {
       if (seq < 0x1000 && this.#lastSeq > 0xf000) this.#cycles += 0x10000;
