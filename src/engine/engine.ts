@@ -50,8 +50,10 @@ export interface EngineOptions {
   nodeId?: number;
   registrar?: {
     expires?: Partial<ExpiresPolicy>;
-    /** Authentication failures per source per minute before it is refused; default 20. */
+    /** Authentication failures per (source, username) per minute before that pair is refused; default 20. */
     maxFailuresPerMinute?: number;
+    /** Failures per username per minute, from all sources, before the username is refused; default 5 × the above. */
+    maxFailuresPerUserPerMinute?: number;
     nonceTtlMs?: number;
   };
   /** How often expired registrations are purged; default 10 s. */
@@ -107,8 +109,10 @@ export function createEngine(opts: EngineOptions): Engine {
     realm: opts.config.live().config.pbx.domain, clock: opts.clock,
     ...(opts.registrar?.nonceTtlMs ? { nonceTtlMs: opts.registrar.nonceTtlMs } : {}),
   });
-  const limiter = new FailureRateLimiter({ clock: opts.clock, maxFailures: opts.registrar?.maxFailuresPerMinute ?? 20, windowMs: 60_000 });
-  const auth = new DeviceAuthenticator({ digest, limiter, config: opts.config });
+  const perPair = opts.registrar?.maxFailuresPerMinute ?? 20;
+  const limiter = new FailureRateLimiter({ clock: opts.clock, maxFailures: perPair, windowMs: 60_000 });
+  const userLimiter = new FailureRateLimiter({ clock: opts.clock, maxFailures: opts.registrar?.maxFailuresPerUserPerMinute ?? perPair * 5, windowMs: 60_000 });
+  const auth = new DeviceAuthenticator({ digest, limiter, userLimiter, config: opts.config });
   const registrar = new Registrar({ auth, location, clock: opts.clock, log, ...(opts.registrar?.expires ? { expires: opts.registrar.expires } : {}) });
   let accepting = false;
   const invites = new InviteRouter({

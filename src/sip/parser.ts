@@ -7,7 +7,7 @@
  */
 import { canonicalName, SipRequest, SipResponse, splitHeaderList, type HeaderField, type SipMessage } from './message.js';
 import { sipParseError, type SipParseError } from './errors.js';
-import { isToken, parseCSeq, parseNameAddr, parseVia } from './headers.js';
+import { getTag, isToken, parseCSeq, parseNameAddr, parseVia } from './headers.js';
 
 /** Default byte limit of one message (STYLE.md §7: 64 KiB). */
 export const DEFAULT_MAX_BYTES = 65536;
@@ -327,5 +327,27 @@ export function missingMandatoryHeader(msg: SipMessage): string | undefined {
     const cseq = parseCSeq(msg.get('cseq')!);
     if (!cseq || cseq.method !== msg.method) return 'CSeq';
   }
+  // §25.1: callid = word ["@" word]; tag = token. Neither may hold '|' or white space: these values travel in the
+  // '|'-separated leader of drachtio wire frames (the dialog id is `Call-ID;from-tag=…`), where one would forge tokens.
+  if (!CALL_ID.test(msg.get('call-id')!)) return 'Call-ID';
+  for (const name of ['From', 'To'] as const) {
+    const tag = getTag(msg.get(name)!);
+    if (tag !== undefined && !isToken(tag)) return name;
+  }
   return undefined;
+}
+
+/** word ["@" word] (RFC 3261 §25.1); the classes do not overlap, so matching is linear. */
+const CALL_ID = /^[A-Za-z0-9\-.!%*_+`'~()<>:\\"/[\]?{}]{1,256}(?:@[A-Za-z0-9\-.!%*_+`'~()<>:\\"/[\]?{}]{1,256})?$/;
+
+/**
+ * RFC 3261 §7.1: "The SIP-Version string is case-insensitive, but implementations MUST send upper-case." drachtio-srf
+ * (and so an app behind a real drachtio-server too) reads only `SIP/2.0` in capitals and drops anything else after
+ * our 100 Trying, so the edge refuses what srf cannot read: 400 for another spelling of SIP/2.0, 505 (§8.2.1 and
+ * §21.5.6) for another version. Undefined = acceptable.
+ */
+export function unacceptableVersion(msg: SipMessage): { status: 400 | 505; reason: string } | undefined {
+  if (msg.version === 'SIP/2.0') return undefined;
+  if (msg.version.toUpperCase() === 'SIP/2.0') return { status: 400, reason: 'Bad Request (SIP-Version must be sent as upper-case SIP/2.0)' };
+  return { status: 505, reason: 'Version Not Supported' };
 }

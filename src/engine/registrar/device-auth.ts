@@ -1,7 +1,9 @@
 /**
  * Authenticates devices by digest, for REGISTER (401 / WWW-Authenticate) and for INVITE (407 /
  * Proxy-Authenticate). Unknown usernames and wrong passwords get the same answer (403) so usernames cannot
- * be enumerated; a source that keeps failing is refused outright for a while.
+ * be enumerated. Failures are counted per (source, username) and per username: a source that keeps failing for
+ * one username is refused for that username only (one bad phone behind an office NAT does not lock out the
+ * office), and a username guessed at from many sources is slowed by its own, higher limit.
  */
 import { randomBytes } from 'node:crypto';
 import type { ConfigControl } from '../facade.js';
@@ -47,23 +49,27 @@ export function findDevice(config: PbxConfig, username: string): AuthenticatedDe
 export class DeviceAuthenticator {
   readonly #digest: DigestServer;
   readonly #limiter: FailureRateLimiter;
+  readonly #userLimiter: FailureRateLimiter;
   readonly #config: ConfigControl;
   readonly #decoy = randomBytes(24).toString('base64');
   /** Username → device of the configuration object it was built from (versions are immutable). */
   #index: { config: PbxConfig; devices: Map<string, AuthenticatedDevice> } | null = null;
 
-  constructor(opts: { digest: DigestServer; limiter: FailureRateLimiter; config: ConfigControl }) {
+  /** `limiter` counts per (source, username); `userLimiter` per username, across sources. */
+  constructor(opts: { digest: DigestServer; limiter: FailureRateLimiter; userLimiter: FailureRateLimiter; config: ConfigControl }) {
     this.#digest = opts.digest;
     this.#limiter = opts.limiter;
+    this.#userLimiter = opts.userLimiter;
     this.#config = opts.config;
   }
 
   /** Checks the request's credentials; `kind` picks 401/WWW-Authenticate or 407/Proxy-Authenticate. */
   check(req: SrfRequest, kind: AuthKind): AuthResult {
-    const source = req.source_address;
-    if (this.#limiter.isBlocked(source)) return { ok: false, status: Status.Forbidden, headers: {}, reason: 'rate-limited' };
     const header = req.get(kind === 'www' ? 'Authorization' : 'Proxy-Authorization');
     if (header === undefined || header.length > 4096) return this.#challenge(req, kind, false, 'challenge');
+    const claimed = claimedUsername(header);
+    const pair = `${req.source_address}|${claimed}`;
+    if (this.#limiter.isBlocked(pair) || this.#userLimiter.isBlocked(claimed)) return { ok: false, status: Status.Forbidden, headers: {}, reason: 'rate-limited' };
     const devices = this.#devices();
     // An unknown user is checked against a random password, so it costs the same hashing as a wrong password
     // (no timing difference to enumerate usernames with) and fails the same way.
@@ -74,8 +80,10 @@ export class DeviceAuthenticator {
     if (!verdict.ok && verdict.reason === 'stale') return this.#challenge(req, kind, true, 'stale');
     // RFC 2617 §3.2.2.5: a digest-uri other than the Request-URI "SHOULD return a 400 Bad Request error".
     if (!verdict.ok && verdict.reason === 'uri-mismatch') return { ok: false, status: Status.BadRequest, headers: {}, reason: 'bad-request', phrase: 'Digest uri does not match the Request-URI' };
-    // Wrong password, unknown user, replayed nc: one answer for all (no enumeration), counted per source.
-    this.#limiter.recordFailure(source);
+    // Wrong password, unknown user, replayed nc: one answer for all (no enumeration), counted per (source,
+    // username) and per username.
+    this.#limiter.recordFailure(pair);
+    this.#userLimiter.recordFailure(claimed);
     return { ok: false, status: Status.Forbidden, headers: {}, reason: 'invalid' };
   }
 
@@ -115,4 +123,10 @@ export function aorUser(header: string | undefined): string | null {
   } catch {
     return null;
   }
+}
+
+/** The `username` a credentials value claims (first one; bounded), lower-cased for counting; '' when none. */
+function claimedUsername(header: string): string {
+  const m = /username\s*=\s*"([^"]{0,128})"/i.exec(header.slice(0, 1024));
+  return m ? m[1]!.toLowerCase() : '';
 }

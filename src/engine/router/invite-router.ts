@@ -40,9 +40,36 @@ function uriUser(uri: string): string {
 /** The display name and user of a From header. */
 function parseFrom(req: SrfRequest): { number: string | null; name: string | null } {
   const from = req.get('From') ?? '';
-  const name = /^\s*"((?:[^"\\]|\\.)*)"/.exec(from)?.[1] ?? (/^\s*([^<"]+?)\s*</.exec(from)?.[1] ?? null);
-  const user = /sips?:([^@;>]+)@/i.exec(from)?.[1] ?? null;
-  return { number: user ? decodeURIComponent(user) : null, name: name ? name.trim() : null };
+  const name = displayName(from);
+  const user = /sips?:([^@;>\s]{1,128})@/i.exec(from)?.[1] ?? null;
+  let number: string | null = null;
+  try {
+    number = user ? decodeURIComponent(user) : null;
+  } catch { /* a malformed %-escape: no caller number */ }
+  return { number, name };
+}
+
+/**
+ * The display-name of a name-addr (RFC 3261 §25.1: quoted-string or tokens before '<'), in one linear scan. A regex
+ * such as `^\s*([^<"]+?)\s*<` backtracks quadratically on a name of many spaces with no '<' (one datagram
+ * blocked the event loop for seconds before authentication).
+ */
+export function displayName(value: string): string | null {
+  let i = 0;
+  while (i < value.length && (value[i] === ' ' || value[i] === '\t')) i++;
+  if (value[i] === '"') {
+    let out = '';
+    for (let j = i + 1; j < value.length; j++) {
+      const c = value[j]!;
+      if (c === '\\' && j + 1 < value.length) out += value[++j];
+      else if (c === '"') return out.trim() || null;
+      else out += c;
+    }
+    return null;
+  }
+  const lt = value.indexOf('<', i);
+  if (lt < 0 || value.lastIndexOf('"', lt) >= i) return null;
+  return value.slice(i, lt).trim() || null;
 }
 
 /** Handles new INVITEs. */

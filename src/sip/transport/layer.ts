@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../common/clock.js';
 import type { Endpoint, SipMessage, SipRequest } from '../message.js';
 import { canonicalName } from '../message.js';
-import { parseMessage, missingMandatoryHeader, type StartLineInfo } from '../parser.js';
+import { parseMessage, missingMandatoryHeader, unacceptableVersion, type StartLineInfo } from '../parser.js';
 import { serializeMessage } from '../serializer.js';
 import { parseVia } from '../headers.js';
 import { UdpTransport } from './udp.js';
@@ -70,8 +70,8 @@ const COPIED_TO_400 = new Set(['via', 'from', 'to', 'call-id', 'cseq']);
  * A stateless 400 with the given reason phrase and copied header lines. `encoding` is the one the lines were decoded
  * with (utf8 for parsed headers, latin1 for raw lines of an unparsable message), so their bytes go back unchanged.
  */
-function badRequestText(reason: string, headerLines: readonly string[], encoding: 'utf8' | 'latin1'): Buffer {
-  return Buffer.from([`SIP/2.0 400 ${reason}`, ...headerLines, 'Content-Length: 0', '', ''].join('\r\n'), encoding);
+function badRequestText(reason: string, headerLines: readonly string[], encoding: 'utf8' | 'latin1', status = 400): Buffer {
+  return Buffer.from([`SIP/2.0 ${status} ${reason}`, ...headerLines, 'Content-Length: 0', '', ''].join('\r\n'), encoding);
 }
 
 export class TransportLayer {
@@ -187,11 +187,15 @@ export class TransportLayer {
         return;
       }
       if (!via) return;
-      inbound.via = via;
-      if (inbound.connectionId !== undefined && via.port !== undefined) {
-        const received = viaParam(via, 'received');
-        this.#tcpByPort(inbound.local.port)?.alias(inbound.connectionId, received ?? via.host, via.port);
+      const version = unacceptableVersion(msg);
+      if (version) {
+        this.stats.parseErrors++;
+        if (msg.method !== 'ACK') this.#badRequest(msg, inbound, version.reason, version.status);
+        return;
       }
+      inbound.via = via;
+      // The alias is the packet's source address with the Via port, never an address the client wrote.
+      if (inbound.connectionId !== undefined && via.port !== undefined) this.#tcpByPort(inbound.local.port)?.alias(inbound.connectionId, inbound.source.address, via.port);
     } else if (missing !== undefined) {
       this.stats.parseErrors++;
       this.#logParseError(inbound.source, `response without ${missing}`);
@@ -200,10 +204,10 @@ export class TransportLayer {
     this.#opts.onMessage(inbound);
   }
 
-  #badRequest(req: SipRequest, inbound: Inbound, reason: string): void {
+  #badRequest(req: SipRequest, inbound: Inbound, reason: string, status = 400): void {
     const copied = req.headers.filter((h) => COPIED_TO_400.has(canonicalName(h.name))).map((h) => `${h.name}: ${h.value}`);
     const route = this.responseRoute(req, inbound);
-    if (route) this.#sendRaw(badRequestText(reason, copied, 'utf8'), route.dest, route.connectionId).catch(() => undefined);
+    if (route) this.#sendRaw(badRequestText(reason, copied, 'utf8', status), route.dest, route.connectionId).catch(() => undefined);
   }
 
   /**

@@ -133,8 +133,9 @@ export function replaceTopVia(msg: SipMessage, via: TopVia): void {
 }
 
 /**
- * §18.2.1 / RFC 3581 §4: stamps `received` when the sent-by host differs from the packet's source address,
- * and `rport` (plus `received`, always) when the client asked for it. Returns the updated Via.
+ * §18.2.1 / RFC 3581 §4: stamps `received` when the sent-by host differs from the packet's source address (or
+ * the client sent a `received` of its own, which is replaced), and `rport` (plus `received`, always) when the
+ * client asked for it. Returns the updated Via.
  */
 export function stampReceived(msg: SipMessage, sourceAddress: string, sourcePort: number): TopVia | undefined {
   const via = readTopVia(msg);
@@ -145,7 +146,9 @@ export function stampReceived(msg: SipMessage, sourceAddress: string, sourcePort
     setViaParam(via, 'rport', String(sourcePort));
     setViaParam(via, 'received', sourceAddress);
     changed = true;
-  } else if (via.host !== sourceAddress) {
+  } else if (via.host !== sourceAddress || viaParam(via, 'received') !== undefined) {
+    // A `received` the client wrote itself is never believed (it would route our responses and retransmissions to
+    // a third party): it is overwritten with the packet's source, like any received we add.
     setViaParam(via, 'received', sourceAddress);
     changed = true;
   }

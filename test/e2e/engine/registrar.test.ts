@@ -106,7 +106,7 @@ describe('registrar', () => {
     const other = await rawStack();
     try {
       for (let i = 0; i < 5; i++) await register(other, h.sip, { username: 'alice-mobile', password: 'bad', domain: h.domain, contacts: ['<sip:y@127.0.0.1:6011>'] });
-      // The limiter is per source address; every test socket is 127.0.0.1, so this source is now blocked.
+      // The limiter counts per (source, username): this source is now blocked for alice-mobile.
       const good = await register(other, h.sip, { username: 'alice-mobile', password: 'alice-mobile-pw', domain: h.domain, contacts: ['<sip:y@127.0.0.1:6011>'] });
       expect(good.res?.status).toBe(403);
     } finally {
