@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as README and .ci/run state it. Installs what npm does not bring (SIPp from Debian's
-# sip-tester, rtpengine from rtpengine-daemon), makes sure PostgreSQL answers (the store contract suite runs on it),
-# then runs vitest and prints a plain "N passed, N failed, N skipped" closing line.
+# sip-tester, rtpengine from rtpengine-daemon, chromium for the console tests), makes sure PostgreSQL answers (the
+# store contract suite runs on it), then runs vitest and prints a plain "N passed, N failed, N skipped" closing line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +24,15 @@ if [ ! -x /usr/bin/rtpengine ]; then
   fi
 fi
 
+# Debian's chromium for the web console's browser tests (playwright-core drives it; it downloads no browser).
+if [ ! -x /usr/bin/chromium ]; then
+  need_root "chromium is missing" "apt-get install chromium"
+  echo "installing chromium (Debian package chromium)…"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1; then
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+fi
+
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "installing npm dependencies…"
   # npm ci refuses this lock (vite lists a Windows-only optional dependency npm 11 leaves out); install honours the lock.
@@ -39,6 +48,8 @@ if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432
 fi
 
 npx tsc -p tsconfig.json --noEmit
+# The console Switchboard serves at /console (its e2e test builds its own copy from the sources).
+npm run --silent build:console
 
 out=$(mktemp -d)
 set +e

@@ -39,6 +39,8 @@ export interface SwitchboardOptions {
   dispatcher?: { pollIntervalMs?: number; jitter?: number };
   /** Retention sweeper tuning (tests run it sooner and more often). */
   retention?: { intervalMs?: number; firstRunMs?: number; batchSize?: number };
+  /** Where the built web console is (default console/dist; tests build a fresh copy). */
+  consoleDir?: string;
 }
 
 /** A running Switchboard. */
@@ -136,7 +138,7 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
     cleanup.push(() => sweeper.stop());
 
     const webhooksAdmin = createWebhookAdmin({ store, dispatcher, getConfig: live, clock });
-    const app = buildApp({ engine, store, getConfig: live, webhooksAdmin, log, clock, version: VERSION, startedAt: clock.now() });
+    const app = buildApp({ engine, live: engine, ...(opts.consoleDir ? { consoleDir: opts.consoleDir } : {}), store, getConfig: live, webhooksAdmin, log, clock, version: VERSION, startedAt: clock.now() });
     await app.listen({ host: settings.bind, port: settings.httpPort });
     cleanup.push(() => app.close());
     const addr = app.server.address();

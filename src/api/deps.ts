@@ -5,13 +5,17 @@
 import type { Clock } from '../common/clock.js';
 import type { Logger } from '../common/log.js';
 import type { PbxConfig } from '../config/index.js';
-import type { EngineFacade } from '../engine/index.js';
+import type { EngineFacade, EngineLive } from '../engine/index.js';
 import type { WebhookAdmin } from '../events/index.js';
 import type { Store } from '../store/index.js';
 
 /** Everything {@link buildApp} needs. */
 export interface ApiDeps {
   engine: EngineFacade;
+  /** The engine's live views and event stream (the web console's dashboard); without it the console's live routes answer 501. */
+  live?: EngineLive;
+  /** Where the built console is (default console/dist). */
+  consoleDir?: string;
   store: Store;
   /** The live configuration, read per request so an apply takes effect at once (key, whitelist, time zone). */
   getConfig: () => PbxConfig;

@@ -2,6 +2,8 @@
 import type { Clock } from '../common/clock.js';
 import type { Logger } from '../common/log.js';
 import type { Store } from '../store/index.js';
+import type { Bus } from '../events/index.js';
+import type { EngineEventMap } from './facade.js';
 import type { NodeHandlerRegistry } from './flows/node-handler.js';
 import type { LocationService } from './location/location-service.js';
 import type { SrfLike } from './srf-types.js';
@@ -51,6 +53,8 @@ export interface EngineContext {
   presence: UserPresence;
   handlers: NodeHandlerRegistry;
   onCommitted?: () => void;
+  /** The engine's live event stream (call state changes, commits, registrations, queues). */
+  events?: Bus<EngineEventMap>;
   /** The PBX SIP domain used in From/Contact of requests we originate. */
   domain(): string;
 }

@@ -9,7 +9,8 @@ import type { FlowNode } from '../config/index.js';
 import type { Store } from '../store/index.js';
 import { CallTable } from './call/call-factory.js';
 import { UserPresence, type EngineContext } from './engine-context.js';
-import type { ConfigControl, EngineFacade, OriginateRequest, OriginateResult, SystemStatus } from './facade.js';
+import { createBus } from '../events/index.js';
+import type { ConfigControl, EngineEventMap, EngineFacade, EngineLive, OriginateRequest, OriginateResult, SystemStatus } from './facade.js';
 import { callerFromHeader } from './flows/dial-users.js';
 import { hangupHandler } from './flows/hangup.js';
 import { NodeHandlerRegistry, type NodeHandler } from './flows/node-handler.js';
@@ -65,7 +66,7 @@ export interface EngineOptions {
 }
 
 /** The running engine. */
-export interface Engine extends EngineFacade {
+export interface Engine extends EngineFacade, EngineLive {
   start(): Promise<void>;
   /** Refuses new calls (503), ends every call and stops timers. */
   stop(): Promise<void>;
@@ -83,8 +84,9 @@ export function createEngine(opts: EngineOptions): Engine {
   const log = opts.log.child({ module: 'engine' });
   const location = new LocationService({ store: opts.store, clock: opts.clock, log, ...(opts.purgeIntervalMs ? { purgeIntervalMs: opts.purgeIntervalMs } : {}) });
   const handlers = new NodeHandlerRegistry();
+  const events = createBus<EngineEventMap>({ log });
   const ctx: EngineContext = {
-    srf: opts.srf, store: opts.store, clock: opts.clock, log, location, presence: new UserPresence(), handlers,
+    srf: opts.srf, store: opts.store, clock: opts.clock, log, location, presence: new UserPresence(), handlers, events,
     ...(opts.onCommitted ? { onCommitted: opts.onCommitted } : {}),
     domain: () => opts.config.live().config.pbx.domain,
   };
@@ -93,9 +95,10 @@ export function createEngine(opts: EngineOptions): Engine {
   const queues = new QueueService({
     clock: opts.clock, log, isOnCall: (n) => ctx.presence.isOnCall(n),
     isRegistered: (n) => { const u = userOf(n); return !!u && targetsOf(location, [u]).length > 0; },
+    onChange: () => events.publish('queue.changed', { queue: null }),
     ...(opts.queue?.rng ? { rng: opts.queue.rng } : {}), ...(opts.queue?.retryMs !== undefined ? { retryMs: opts.queue.retryMs } : {}),
   });
-  location.onChange(() => queues.wake());
+  location.onChange((username) => { queues.wake(); events.publish('registration.changed', { username }); });
   ctx.presence.onChange(() => queues.wake());
   handlers
     .register(createUserHandler(callerFrom))
@@ -124,6 +127,22 @@ export function createEngine(opts: EngineOptions): Engine {
   return {
     context: ctx,
     queues,
+    events: { on: (name, listener) => events.on(name, listener) },
+    liveCalls: () => calls.all().map((c) => {
+      const r = c.recorder.record();
+      return { unique_call_id: c.uniqueCallId, state: c.state, direction: r.direction, caller_id: r.caller_id, caller_name: r.caller_name, dest_number: r.dest_number, started_at: r.call_start_at };
+    }),
+    hangup(uniqueCallId: string): boolean {
+      const call = calls.get(uniqueCallId);
+      if (!call || call.isEnding) return false;
+      call.handle({ kind: 'hangup', reason: 'admin-hangup' });
+      return true;
+    },
+    registrations: () => {
+      const known = opts.config.live().config.users.flatMap((u) => u.devices.map((d) => d.username));
+      return known.flatMap((u) => location.bindings(u).map((b) => ({ username: u, contact: b.contact, expires_at: new Date(b.expires_at).toISOString() })));
+    },
+    queueState: () => queues.snapshot(),
     config: opts.config,
     async start(): Promise<void> {
       await location.start();

@@ -60,3 +60,57 @@ export interface EngineFacade {
   status(): Promise<SystemStatus>;
   readonly config: ConfigControl;
 }
+
+/** A call in progress as the console's dashboard shows it. */
+export interface LiveCall {
+  unique_call_id: string;
+  state: 'routing' | 'ringing' | 'connected' | 'ending' | 'ended';
+  direction: 'inbound' | 'outbound' | 'internal';
+  caller_id: string | null;
+  caller_name: string | null;
+  dest_number: string | null;
+  /** ISO 8601 UTC. */
+  started_at: string;
+}
+
+/** One live binding of a device. */
+export interface DeviceRegistration {
+  username: string;
+  contact: string;
+  /** ISO 8601 UTC. */
+  expires_at: string;
+}
+
+/** Queue state: callers waiting per queue (unique_call_ids, in order) and every agent's state. */
+export interface QueueState {
+  waiting: Record<string, string[]>;
+  agents: Record<string, string>;
+}
+
+/**
+ * The engine's typed live event stream: what changed, never polled. Subscribers re-read the live views
+ * ({@link EngineLive}) or the store (`call.committed`: history rows and outbox events of that call are stored).
+ */
+export interface EngineEventMap {
+  'call.changed': { unique_call_id: string; state: LiveCall['state'] };
+  'call.committed': { unique_call_id: string };
+  'registration.changed': { username: string };
+  'queue.changed': { queue: string | null };
+  [name: string]: unknown;
+}
+
+/** Subscribe-only view of the engine's event stream. */
+export interface EngineEvents {
+  /** Subscribes; returns the function that unsubscribes. A listener that throws never breaks the engine. */
+  on<K extends keyof EngineEventMap & string>(name: K, listener: (payload: EngineEventMap[K]) => void): () => void;
+}
+
+/** The live state the web console shows, and the one control it has over calls. */
+export interface EngineLive {
+  readonly events: EngineEvents;
+  liveCalls(): LiveCall[];
+  /** Hangs up a call in progress; false when there is no such call. */
+  hangup(uniqueCallId: string): boolean;
+  registrations(): DeviceRegistration[];
+  queueState(): QueueState;
+}

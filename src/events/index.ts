@@ -17,3 +17,4 @@ export { retryDelayMs, decideRetry, parseRetryAfterMs, DEFAULT_RETRY_SCHEDULE_S,
 export { DEFAULT_DELIVERY, deliverySettings } from './settings.js';
 export { deriveSigningSecret, signingSecretFor, parseSigningSecret, sign, signatureHeaders, verifySignature, SIGNING_SECRET_PREFIX } from './signature.js';
 export { sampleEvent, isEventType } from './sample-events.js';
+export { EVENT_DESCRIPTIONS, FIELD_DESCRIPTIONS } from './event-docs.js';

@@ -11,6 +11,7 @@ import type { PbxConfig } from '../../src/config/index.js';
 import { TestPhone, type IncomingPolicy } from '../../src/sip/phone/index.js';
 import { freePort, killAllSipp, runSipp, type SippResult, type SippRun } from './sipp.js';
 import { startTestSwitchboard, type TestSwitchboard } from './switchboard.js';
+import type { SwitchboardOptions } from '../../src/switchboard.js';
 import { apiClient, type ApiClient } from './integration-http.js';
 
 /** Demo device passwords (SPEC.md §6). */
@@ -35,11 +36,11 @@ export interface IntegrationPbx {
 }
 
 /** Starts Switchboard (demo config changed by `mutate`) with a fast dispatcher poll. */
-export async function startIntegrationPbx(opts: { mutate?: (c: PbxConfig) => void; env?: Record<string, string> } = {}): Promise<IntegrationPbx> {
+export async function startIntegrationPbx(opts: { mutate?: (c: PbxConfig) => void; env?: Record<string, string>; extra?: Partial<SwitchboardOptions> } = {}): Promise<IntegrationPbx> {
   const sb = await startTestSwitchboard({
     ...(opts.mutate ? { mutate: opts.mutate } : {}),
     ...(opts.env ? { env: opts.env } : {}),
-    extra: { sipTimers: TIMERS, dispatcher: { pollIntervalMs: 50, jitter: 0 } },
+    extra: { sipTimers: TIMERS, dispatcher: { pollIntervalMs: 50, jitter: 0 }, ...opts.extra },
   });
   const udp = sb.sip.find((e) => e.transport === 'udp')!;
   const sip = { transport: 'udp' as const, address: udp.address, port: udp.port };

@@ -52,12 +52,13 @@ export class CallTable {
     const startMs = this.#ctx.clock.now();
     let call: Call | null = null;
     const recorder = new CallRecorder({
-      store: this.#ctx.store, clock: this.#ctx.clock, log: this.#ctx.log, ...(this.#ctx.onCommitted ? { onCommitted: this.#ctx.onCommitted } : {}),
+      store: this.#ctx.store, clock: this.#ctx.clock, log: this.#ctx.log, onCommitted: () => { this.#ctx.onCommitted?.(); this.#ctx.events?.publish('call.committed', { unique_call_id: uniqueCallId }); },
       ...(this.#writer ? { writer: this.#writer } : {}), uniqueCallId, direction: parties.direction, callerId: parties.callerId, callerName: parties.callerName,
       destNumber: parties.destNumber, configVersion: config.version, startMs, legs: () => call?.legs ?? [],
     });
     call = new Call({ ctx: this.#ctx, uniqueCallId, config, recorder, startMs });
     this.#calls.set(uniqueCallId, call);
+    this.#ctx.events?.publish('call.changed', { unique_call_id: uniqueCallId, state: call.state });
     call.onEnded((c) => this.#calls.delete(c.uniqueCallId));
     return call;
   }

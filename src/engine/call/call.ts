@@ -108,6 +108,7 @@ export class Call {
     if (!isCallEdge(this.#state, to)) throw new InvalidStateError(`call ${this.uniqueCallId}: illegal transition ${this.#state} → ${to}`);
     if (this.logs('debug')) this.log.debug({ from: this.#state, to }, 'call state');
     this.#state = to;
+    this.ctx.events?.publish('call.changed', { unique_call_id: this.uniqueCallId, state: to });
   }
 
   /** Adds a leg to the call; its id is `leg_<unique_call_id>_<n>` (unique wherever the unique_call_id is). */

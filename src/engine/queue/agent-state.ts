@@ -53,17 +53,21 @@ export interface AgentBoardOptions {
   clock: Clock;
   /** Called after an agent becomes idle (the queues offer waiting callers again). */
   onIdle(agent: string): void;
+  /** Called after any state change (the console's live view). */
+  onChange?: (agent: string) => void;
 }
 
 /** Every agent's state. */
 export class AgentBoard {
   readonly #clock: Clock;
   readonly #onIdle: (agent: string) => void;
+  readonly #onChange: ((agent: string) => void) | undefined;
   readonly #agents = new Map<string, Agent>();
 
   constructor(opts: AgentBoardOptions) {
     this.#clock = opts.clock;
     this.#onIdle = opts.onIdle;
+    this.#onChange = opts.onChange;
   }
 
   /** The agent's view (an unknown agent is idle). */
@@ -94,6 +98,7 @@ export class AgentBoard {
       a.wrapUpTimer = null;
     }
     a.state = to;
+    this.#onChange?.(number);
     // entry actions
     if (to === 'reserved') a.callId = opts.callId ?? null;
     if (to === 'idle') {

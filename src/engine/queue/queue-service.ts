@@ -74,6 +74,8 @@ export interface QueueServiceOptions {
   rng?: () => number;
   /** Pause before a caller whose ring went unanswered is offered again; default 1000 ms. */
   retryMs?: number;
+  /** Called after waiting callers or agent states change (the console's live view). */
+  onChange?: () => void;
 }
 
 /** Snapshot for tests, status and the bench. */
@@ -99,7 +101,7 @@ export class QueueService {
   constructor(opts: QueueServiceOptions) {
     this.#o = opts;
     this.#retryMs = opts.retryMs ?? 1000;
-    this.#agents = new AgentBoard({ clock: opts.clock, onIdle: () => this.#dispatch() });
+    this.#agents = new AgentBoard({ clock: opts.clock, onIdle: () => this.#dispatch(), ...(opts.onChange ? { onChange: opts.onChange } : {}) });
   }
 
   /** The agents' board (read-only use outside this module). */
@@ -126,6 +128,7 @@ export class QueueService {
       }
     }, config.max_wait_s * 1000);
     q.entries.push(e);
+    this.#o.onChange?.();
     this.#dispatch();
     return { ok: true, entry: e };
   }
@@ -237,6 +240,7 @@ export class QueueService {
     e.maxWaitTimer = e.retryTimer = null;
     const q = this.#queues.get(e.queue);
     if (q) q.entries = q.entries.filter((x) => x !== e);
+    this.#o.onChange?.();
   }
 
   /** An agent reserved or ringing for `callId` goes back to idle. */

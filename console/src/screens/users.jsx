@@ -1,0 +1,64 @@
+// Users and their devices (device passwords are write-only: typed here, never shown).
+import { admin } from '../api.js';
+import { Field, Status, useAction, useLoad } from '../common.jsx';
+
+export function Users() {
+  const [users, error, reload] = useLoad(() => admin('GET', '/users'));
+  const [status, run] = useAction();
+  const addUser = async (e) => {
+    e.preventDefault();
+    const f = e.currentTarget;
+    const v = (n) => f.elements.namedItem(n).value.trim();
+    const devices = v('device-username') ? [{ username: v('device-username'), password: v('device-password') }] : [];
+    const r = await run(() => admin('POST', '/users', { name: v('user-name'), number: v('user-number'), devices }), `User ${v('user-number')} added (staged)`);
+    if (r) { f.reset(); reload(); }
+  };
+  const addDevice = async (e, number) => {
+    e.preventDefault();
+    const f = e.currentTarget;
+    const username = f.elements.namedItem('username').value.trim();
+    const password = f.elements.namedItem('password').value;
+    if (await run(() => admin('POST', `/users/${number}/devices`, { username, password }), `Device ${username} added (staged)`)) { f.reset(); reload(); }
+  };
+  const removeUser = async (n) => { if (await run(() => admin('DELETE', `/users/${n}`), `User ${n} deleted (staged)`)) reload(); };
+  const removeDevice = async (n, d) => { if (await run(() => admin('DELETE', `/users/${n}/devices/${encodeURIComponent(d)}`), `Device ${d} deleted (staged)`)) reload(); };
+  return (
+    <section>
+      <Status status={status} />
+      {error && <p role="alert" class="error">{error}</p>}
+      <table>
+        <thead><tr><th>Number</th><th>Name</th><th>Devices</th><th><span class="sr">Actions</span></th></tr></thead>
+        <tbody>
+          {(users ?? []).map((u) => (
+            <tr key={u.number}>
+              <td>{u.number}</td><td>{u.name}</td>
+              <td>
+                <ul class="plain">
+                  {u.devices.map((d) => (
+                    <li key={d.username}>{d.username} <button type="button" class="small danger" aria-label={`Delete device ${d.username}`} onClick={() => removeDevice(u.number, d.username)}>×</button></li>
+                  ))}
+                </ul>
+                <form class="inline" onSubmit={(e) => addDevice(e, u.number)} aria-label={`Add a device to ${u.name}`}>
+                  <label for={`dev-u-${u.number}`} class="sr">Device username for {u.number}</label>
+                  <input id={`dev-u-${u.number}`} name="username" placeholder="username" required />
+                  <label for={`dev-p-${u.number}`} class="sr">Device password for {u.number}</label>
+                  <input id={`dev-p-${u.number}`} name="password" type="password" placeholder="password" required autocomplete="new-password" />
+                  <button type="submit" aria-label={`Add device to ${u.number}`}>Add device</button>
+                </form>
+              </td>
+              <td><button type="button" class="danger" aria-label={`Delete user ${u.number}`} onClick={() => removeUser(u.number)}>Delete</button></td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <form onSubmit={addUser} class="card" aria-labelledby="add-user-h">
+        <h2 id="add-user-h">Add a user</h2>
+        <Field id="user-name" label="Name" required />
+        <Field id="user-number" label="Extension" required pattern="[0-9]+" inputMode="numeric" />
+        <Field id="device-username" label="Device username" />
+        <Field id="device-password" label="Device password" type="password" autocomplete="new-password" />
+        <button type="submit">Add user</button>
+      </form>
+    </section>
+  );
+}
