@@ -8,7 +8,7 @@
  * offered rate up; each step runs SIPp for `rate × seconds` calls and reports whether every call succeeded, the
  * process peak RSS and CPU, and the events written. Prints the highest zero-failure rate. Not a test: no assertions.
  *
- *   npx tsx bench/cps-inbound.ts [--rates 100,200,300,400,500,600,800,1000] [--seconds 10] [--hold-ms 500] [--drain-s 2] [--debug]
+ *   npx tsx bench/cps-inbound.ts [--rates 100,200,300,400,500,600,800,1000] [--seconds 10] [--hold-ms 500] [--drain-s 2] [--debug] [--sqlite-sync full|normal]
  *   (with `node --expose-gc --import tsx bench/cps-inbound.ts …` the heap after the run is measured after a full GC)
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -24,7 +24,8 @@ const rates = arg('rates', '100,200,300,400,500,600,800,1000').split(',').map(Nu
 const seconds = Number(arg('seconds', '10'));
 const holdMs = Number(arg('hold-ms', '500'));
 
-const h = await startEngineHarness({ t1: 500 });
+const sync = arg('sqlite-sync', '');
+const h = await startEngineHarness({ t1: 500, ...(sync === 'full' || sync === 'normal' ? { sqliteSynchronous: sync } : {}) });
 const target = `${h.sip.address}:${h.sip.port}`;
 const devicePort = await freePort();
 const reg = await runSipp({

@@ -1,8 +1,11 @@
 /**
  * `npm start`: load settings (SWITCHBOARD_* / DRACHTIO_*), load and validate the configuration file, start
  * Switchboard, and shut down cleanly on SIGINT/SIGTERM. Bad configuration exits 1 with every problem named.
+ * The process guard (common/process-guard.ts) logs an unhandled rejection and keeps serving, and turns an uncaught
+ * exception into a clean shutdown and exit 70, for a supervisor to restart us.
  */
 import { createLogger } from './common/log.js';
+import { installProcessGuard } from './common/process-guard.js';
 import { ConfigError, configWarnings, loadConfigFile, loadSettings } from './config/index.js';
 import { startSwitchboard } from './switchboard.js';
 
@@ -21,7 +24,10 @@ async function main(): Promise<void> {
   }
   const log = createLogger({ level: settings.logLevel, name: 'switchboard' });
   for (const w of configWarnings(config)) log.warn(w);
+  let close: () => Promise<void> = async () => undefined;
+  installProcessGuard({ log, shutdown: () => close() });
   const sb = await startSwitchboard({ settings, config, log });
+  close = () => sb.close();
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

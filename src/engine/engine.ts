@@ -25,6 +25,7 @@ import { webhookHandler } from './flows/webhook.js';
 import { LocationService } from './location/location-service.js';
 import { originate } from './originate/originate.js';
 import { CommitBatcher } from './records/commit-batcher.js';
+import { recoverCalls } from './records/recovery.js';
 import { DeviceAuthenticator } from './registrar/device-auth.js';
 import { DigestServer } from '../sip/digest.js';
 import { FailureRateLimiter } from './registrar/rate-limiter.js';
@@ -57,6 +58,10 @@ export interface EngineOptions {
     maxFailuresPerUserPerMinute?: number;
     nonceTtlMs?: number;
   };
+  /** How often the engine records that it is alive (crash recovery ends a crashed run's calls there); default 5 s. */
+  heartbeatMs?: number;
+  /** How long stop() waits for calls to end before giving up on commits the store does not take; default 5 s. */
+  stopTimeoutMs?: number;
   /** How often expired registrations are purged; default 10 s. */
   purgeIntervalMs?: number;
   /** Extra node handlers; they replace the built-in ones of the same type. */
@@ -107,7 +112,14 @@ export function createEngine(opts: EngineOptions): Engine {
     .register(createRingGroupHandler(callerFrom));
   for (const h of opts.handlers ?? []) handlers.register(h);
 
-  const calls = new CallTable(ctx, createUniqueCallIdGenerator({ clock: opts.clock, nodeId: opts.nodeId ?? 0 }), new CommitBatcher({ store: opts.store }));
+  const nodeId = opts.nodeId ?? 0;
+  const batcher = new CommitBatcher({ store: opts.store, log });
+  const calls = new CallTable(ctx, createUniqueCallIdGenerator({ clock: opts.clock, nodeId }), batcher);
+  let heartbeat: unknown = null;
+  const beat = (): void => {
+    void opts.store.recordHeartbeat(nodeId, opts.clock.now()).catch((err: unknown) => log.warn({ err }, 'heartbeat not recorded'));
+    heartbeat = opts.clock.setTimeout(beat, opts.heartbeatMs ?? 5000);
+  };
   const digest = new DigestServer({
     realm: opts.config.live().config.pbx.domain, clock: opts.clock,
     ...(opts.registrar?.nonceTtlMs ? { nonceTtlMs: opts.registrar.nonceTtlMs } : {}),
@@ -146,6 +158,13 @@ export function createEngine(opts: EngineOptions): Engine {
     config: opts.config,
     async start(): Promise<void> {
       await location.start();
+      // Before any new call: the previous run's last heartbeat, then close what it left open (records/recovery.ts).
+      const lastAliveMs = await opts.store.getHeartbeat(nodeId);
+      if (heartbeat === null) beat();
+      const recovered = await recoverCalls({
+        store: opts.store, srf: opts.srf, log, nodeId, lastAliveMs, ...(opts.onCommitted ? { onCommitted: opts.onCommitted } : {}),
+      });
+      if (recovered > 0) log.warn({ recovered, last_alive_at: lastAliveMs === undefined ? null : new Date(lastAliveMs).toISOString() }, 'recovered calls left open by a crash');
       accepting = true;
       if (routesInstalled) return;
       routesInstalled = true;
@@ -162,7 +181,15 @@ export function createEngine(opts: EngineOptions): Engine {
       accepting = false;
       const running = calls.all();
       for (const c of running) c.handle({ kind: 'stop' });
-      await Promise.all(running.map((c) => c.end('shutdown')));
+      const ended = Promise.all(running.map((c) => c.end('shutdown')));
+      // A store that stays down must not hold the shutdown for ever: give up on the held commits (each is logged).
+      let timer: unknown = null;
+      const late = await Promise.race([ended.then(() => false), new Promise<boolean>((r) => { timer = opts.clock.setTimeout(() => r(true), opts.stopTimeoutMs ?? 5000); })]);
+      opts.clock.clearTimeout(timer);
+      if (late) await batcher.abandonHeld();
+      await ended;
+      if (heartbeat !== null) opts.clock.clearTimeout(heartbeat);
+      heartbeat = null;
       queues.stop();
       location.stop();
       log.info({ ended_calls: running.length }, 'engine stopped');

@@ -51,9 +51,23 @@ export interface SrfResponse {
   readonly finalResponseSent?: boolean;
 }
 
+/** A SIP message srf keeps on a dialog: its INVITE (`req`) and 2xx (`res`). */
+export interface SrfDialogMessage {
+  get(name: string): string | undefined;
+  uri?: string;
+  source_address?: string;
+  source_port?: number;
+  protocol?: string;
+}
+
 /** An established SIP dialog (a Leg after answer). */
 export interface SrfDialog {
   readonly id: string;
+  /** uac: we sent the INVITE; uas: we answered it. */
+  readonly type?: 'uac' | 'uas';
+  /** The dialog's INVITE (as sent, for uac) and its 2xx: what crash recovery saves to rebuild a BYE. */
+  readonly req?: SrfDialogMessage;
+  readonly res?: SrfDialogMessage;
   sip: { callId: string; localTag: string; remoteTag: string };
   local: { uri: string; sdp: string; contact?: string };
   remote: { uri: string; sdp: string };
@@ -101,6 +115,8 @@ export interface SrfLike {
   options(handler: SrfHandler): void;
   createUAS(req: SrfRequest, res: SrfResponse, opts: { localSdp?: string; headers?: Record<string, string> }): Promise<SrfDialog>;
   createUAC(uri: string, opts: SrfUacOptions, callbacks?: SrfUacCallbacks): Promise<SrfDialog>;
+  /** A request outside any dialog srf knows (crash recovery's BYE carries the saved dialog's identifiers). */
+  request(uri: string, opts: { method: string; headers?: Record<string, string>; proxy?: string }, cb: (err: unknown, req: SrfRequest) => void): unknown;
 }
 
 /** srf's `SipError`: a final non-2xx response to a UAC request. */

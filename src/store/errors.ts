@@ -36,3 +36,24 @@ export function toStoreError(operation: string, err: unknown): Error {
   const message = err instanceof Error ? err.message : String(err);
   return new StoreError(operation, message, { cause: err });
 }
+
+/** SQLite result codes a retry can outlast: locks held by another connection, a full disk, I/O errors. */
+const TRANSIENT_SQLITE = /^SQLITE_(BUSY|LOCKED|FULL|IOERR|CANTOPEN|PROTOCOL|NOMEM)/;
+/** PostgreSQL SQLSTATE classes a retry can outlast: 08 connection, 40 rollback, 53 resources, 57 operator, 58 system. */
+const TRANSIENT_SQLSTATE = /^(08|40|53|57|58)/;
+
+/**
+ * True when a store failure may go away by itself (SQLITE_BUSY, disk full, an I/O error, a lost or terminated
+ * PostgreSQL connection), so the caller should retry rather than drop the write. A constraint, a bad value or a
+ * {@link StoreArgumentError} is permanent: retrying cannot help.
+ */
+export function isTransientStoreError(err: unknown): boolean {
+  if (!(err instanceof StoreError)) return false;
+  const cause = err.cause as { code?: unknown; message?: unknown } | undefined;
+  const code = typeof cause?.code === 'string' ? cause.code : '';
+  if (code.startsWith('SQLITE_')) return TRANSIENT_SQLITE.test(code);
+  if (/^[0-9A-Z]{5}$/.test(code)) return TRANSIENT_SQLSTATE.test(code);
+  // Socket errors (ECONNREFUSED, ECONNRESET, …) and pg's "Connection terminated" carry no SQLSTATE.
+  if (/^E[A-Z]+$/.test(code)) return true;
+  return /connection|terminated|timeout/i.test(typeof cause?.message === 'string' ? cause.message : '');
+}

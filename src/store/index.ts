@@ -30,7 +30,7 @@ export type {
   AttemptRecord, CallCommit, CallDirection, CallRecord, Delivery, DeliveryAttempt, DeliveryStatus, DeliveryUpdate, EndpointRef,
   GroupCallRecord, HistoryQuery, LegDialogRecord, LegRecord, NewDelivery, RetentionKind, OutboxEvent, Registration, Store, UserCallRecord,
 } from './store.js';
-export { StoreError, StoreArgumentError, STORE_ERROR_CODE } from './errors.js';
+export { isTransientStoreError, StoreError, StoreArgumentError, STORE_ERROR_CODE } from './errors.js';
 export { MAX_HISTORY_LIMIT, MAX_HISTORY_OFFSET } from './sql/history.js';
 export { RetentionSweeper, type RetentionSweeperOptions, type SweepCounts } from './retention-sweeper.js';
 export { createSqliteStore, SqliteStore, type SqliteStoreOptions } from './sqlite/sqlite-store.js';

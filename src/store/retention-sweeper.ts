@@ -78,9 +78,9 @@ export class RetentionSweeper {
 
   async #run(): Promise<SweepCounts> {
     const counts: SweepCounts = { calls: 0, deliveries: 0, events: 0 };
-    const retention = this.#o.retention();
+    const retention = this.#o.retention() as RetentionConfig | undefined;
     for (const { kind, key } of KINDS) {
-      const days = retention[key];
+      const days = retention?.[key] ?? 0;
       if (!(days > 0)) continue;
       const before = this.#o.clock.now() - days * DAY_MS;
       try {

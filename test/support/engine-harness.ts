@@ -38,6 +38,8 @@ export interface EngineHarnessOptions {
   /** Reuse a database (restart tests); default a new temp file. */
   dbFile?: string;
   t1?: number;
+  /** SQLite `synchronous` of the store (bench/cps-inbound.ts compares them); default the store's. */
+  sqliteSynchronous?: 'normal' | 'full';
   engine?: Partial<Omit<EngineOptions, 'srf' | 'store' | 'config' | 'clock' | 'log' | 'version'>>;
 }
 
@@ -72,7 +74,7 @@ export async function startEngineHarness(opts: EngineHarnessOptions = {}): Promi
   const t1 = opts.t1 ?? 100;
   const dir = opts.dbFile ? null : mkdtempSync(join(tmpdir(), 'sb-engine-'));
   const dbFile = opts.dbFile ?? join(dir!, 'switchboard.db');
-  const store = await createSqliteStore({ file: dbFile, log });
+  const store = await createSqliteStore({ file: dbFile, log, ...(opts.sqliteSynchronous ? { synchronous: opts.sqliteSynchronous } : {}) });
   const config = await createConfigVersions({ store, initial: opts.config ?? demoConfig(), log });
   const lite = await createDrachtioLite({
     sip: { listen: [{ transport: 'udp', address: '127.0.0.1', port: 0 }, { transport: 'tcp', address: '127.0.0.1', port: 0 }], timers: { t1, t2: 4 * t1, t4: 5 * t1 } },

@@ -9,6 +9,7 @@ import type { ConfigVersion, FlowConfig, FlowNode, NodeOutcome, UserConfig } fro
 import type { EngineContext } from '../engine-context.js';
 import { resolveNext } from '../../config/next.js';
 import type { CallRecorder } from '../records/call-recorder.js';
+import { dialogRecordOf } from '../records/dialog-record.js';
 import { Status } from '../sip-status.js';
 import type { SrfDialog, SrfRequest, SrfResponse } from '../srf-types.js';
 import type { CallerSide } from './caller-side.js';
@@ -222,6 +223,9 @@ export class Call {
       return false;
     }
     this.transition('connected');
+    // Saved so that a restart after a crash can still hang both sides up (records/recovery.ts).
+    const saved = [dialogRecordOf(this.uniqueCallId, this.caller.leg, a), dialogRecordOf(this.uniqueCallId, calleeLeg, callee)];
+    this.recorder.dialogsAnswered(saved.filter((d) => d !== null));
     if (user) this.#releases.push(this.ctx.presence.hold(user.number));
     // A BYE lost in the network (or a peer that never sends one) must not keep a call up for ever.
     const maxMs = this.config.config.pbx.max_call_duration_s * 1000;

@@ -7,7 +7,7 @@ import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/log.js';
 import type { UserConfig } from '../../config/index.js';
 import { compatNumber, toOutboxEvent, type EventFieldsByType, type EventType } from '../../events/index.js';
-import type { CallCommit, CallDirection, CallRecord, EndpointRef, GroupCallRecord, LegRecord, OutboxEvent, Store, UserCallRecord } from '../../store/index.js';
+import type { CallCommit, CallDirection, CallRecord, EndpointRef, GroupCallRecord, LegDialogRecord, LegRecord, OutboxEvent, Store, UserCallRecord } from '../../store/index.js';
 import type { Leg } from '../call/leg.js';
 import type { CommitWriter } from './commit-batcher.js';
 import { durationS, isoUtc } from './time.js';
@@ -147,6 +147,11 @@ export class CallRecorder {
     }, endpoint)]);
   }
 
+  /** Legs answered: saves what a BYE needs to hang them up after a crash (dropped when the call ends). */
+  dialogsAnswered(dialogs: LegDialogRecord[]): void {
+    if (dialogs.length > 0) this.#commit([], [], { dialogs });
+  }
+
   /** Runs `fn(endedMs)` inside `finish()`, after the user records (queue and ring-group rows are written then). */
   onFinish(fn: (endedMs: number) => void): void {
     this.#finishHooks.push(fn);
@@ -177,7 +182,7 @@ export class CallRecorder {
       events.push(this.#completed(t));
       rows.push(this.#userRow(t));
     }
-    this.#commit(events, rows);
+    this.#commit(events, rows, { dropDialogs: true });
     for (const fn of this.#finishHooks) {
       try {
         fn(now);
@@ -283,7 +288,7 @@ export class CallRecorder {
     return out;
   }
 
-  #commit(events: OutboxEvent[], userCalls: UserCallRecord[] = [], groups: Pick<CallCommit, 'queueCalls' | 'ringGroupCalls'> = {}): void {
+  #commit(events: OutboxEvent[], userCalls: UserCallRecord[] = [], groups: Pick<CallCommit, 'queueCalls' | 'ringGroupCalls' | 'dialogs' | 'dropDialogs'> = {}): void {
     const c: CallCommit = { call: this.record(), legs: this.#changedLegs(), events, ...groups };
     if (userCalls.length > 0) c.userCalls = userCalls;
     const writer = this.#o.writer;

@@ -438,6 +438,10 @@ export class PostgresStore implements Store {
       throw this.#fail(operation, err);
     }
     let broken = false;
+    // A checked-out client whose connection dies (pg_terminate_backend, a network cut) emits 'error': without a
+    // listener that is an uncaught exception. The query in flight rejects as well, and the transaction is retried.
+    const onError = (err: Error): void => { broken = true; this.#log?.warn({ err, operation }, 'store: PostgreSQL connection lost in a transaction'); };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const out = await fn(client);
@@ -452,6 +456,7 @@ export class PostgresStore implements Store {
       }
       throw this.#fail(operation, err);
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }
