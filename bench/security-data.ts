@@ -32,7 +32,7 @@ const rows: string[][] = [];
 for (const scenario of SCENARIOS) {
   const row = [scenario];
   for (const [, tree] of trees) {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/tools/data-scenario.ts'), tree, scenario], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/tools/data-scenario.ts'), tree, scenario], { cwd: ROOT, encoding: 'utf8', timeout: 400_000 });
     const line = r.stdout.trim().split('\n').filter((l) => l.startsWith('OUTCOME ')).pop();
     row.push(line ? line.slice('OUTCOME '.length) : `error: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ')}`);
   }

@@ -84,7 +84,7 @@ function startMain(env: Record<string, string>, children: ChildProcess[]): Promi
   children.push(child);
   let out = '';
   return new Promise((res, rej) => {
-    const t = setTimeout(() => rej(new Error('not ready')), 30_000);
+    const t = setTimeout(() => rej(new Error('not ready within 120 s')), 120_000);
     child.stdout!.on('data', (c: Buffer) => { out += c.toString(); if (out.includes('ready:')) { clearTimeout(t); res(child); } });
     child.once('exit', (code) => { clearTimeout(t); rej(new Error(`exited ${code}`)); });
   });
@@ -100,7 +100,7 @@ async function kill9(): Promise<string> {
   config.trunks[0].port = trunkPort;
   config.webhook = { ...config.webhook, url: receiver.url('/webhook'), enabled: true };
   writeFileSync(join(dir, 'config.yaml'), stringify(config));
-  const env = { SWITCHBOARD_CONFIG: join(dir, 'config.yaml'), SWITCHBOARD_DATA_DIR: join(dir, 'data'), SWITCHBOARD_SIP_PORT: String(sipPort), SWITCHBOARD_HTTP_PORT: String(httpPort), SWITCHBOARD_LOG_LEVEL: 'warn' };
+  const env = { SWITCHBOARD_CONFIG: join(dir, 'config.yaml'), SWITCHBOARD_DATA_DIR: join(dir, 'data'), SWITCHBOARD_SIP_PORT: String(sipPort), SWITCHBOARD_HTTP_PORT: String(httpPort), SWITCHBOARD_LOG_LEVEL: 'info' };
   const children: ChildProcess[] = [];
   const phone = await TestPhone.create({ transport: 'udp', username: 'alice-desk', password: 'alice-desk-pw', domain: 'switchboard.local',
     registrar: { transport: 'udp', address: '127.0.0.1', port: sipPort }, onIncoming: (c: any) => c.answer({ afterMs: 100, sdp: createOffer({ address: '127.0.0.1', port: 31000 }) }) });
@@ -116,7 +116,8 @@ async function kill9(): Promise<string> {
     process.kill(first.pid!, 'SIGKILL');
     await new Promise((res) => first.once('exit', res));
     await startMain(env, children);
-    await sleep(8000);
+    for (let i = 0; i < 150 && tracedRequests(trunk.messages(), 'BYE').length === 0; i++) await sleep(100);
+    await sleep(3000);
     const bye = tracedRequests(trunk.messages(), 'BYE').length > 0;
     const completed = receiver.hooks.some((h: any) => h.body?.type === 'user_outbound_completed' && h.body?.unique_call_id === id);
     const db = new Database(join(dir, 'data', 'switchboard.sqlite'), { readonly: true });

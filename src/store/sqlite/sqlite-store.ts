@@ -1,6 +1,6 @@
 /**
  * The embedded Store: SQLite through better-sqlite3 (synchronous inside, async outside). One connection per
- * process; WAL mode, `synchronous=FULL` (docs/store.md), a busy timeout and foreign keys on. Every write that spans rows runs in
+ * process; WAL mode, `synchronous=NORMAL` (why: docs/store.md), a busy timeout and foreign keys on. Every write that spans rows runs in
  * a `BEGIN IMMEDIATE` transaction, so two processes sharing one file serialize instead of failing on lock upgrade.
  */
 import { mkdirSync } from 'node:fs';
@@ -34,9 +34,9 @@ export interface SqliteStoreOptions {
   /** How long a writer waits for another process's lock; default 5000 ms. */
   busyTimeoutMs?: number;
   /**
-   * `PRAGMA synchronous`; default `full`: every commit (a batch of call steps and their outbox events) is fsynced
-   * to the WAL before it is reported durable, so a power loss or OS crash cannot lose an event the engine counted
-   * as written. `normal` only survives process crashes (see docs/store.md and bench/README.md for the cost).
+   * `PRAGMA synchronous`; default `normal`: in WAL mode a commit survives a process crash (kill -9) but the last
+   * ones can be lost on power loss or an OS crash. `full` fsyncs every commit, which better-sqlite3 does on the
+   * event loop: 5–6 ms more per transaction here (docs/store.md, bench/README.md).
    */
   synchronous?: 'normal' | 'full';
   /** Caps the database at this many pages (a full database is SQLITE_FULL, as a full disk); default no cap. */
@@ -78,7 +78,7 @@ export class SqliteStore implements Store {
       this.#db = new Database(opts.file);
       this.#db.pragma('journal_mode = WAL');
       this.#db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(opts.busyTimeoutMs ?? 5000))}`);
-      this.#db.pragma(`synchronous = ${opts.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+      this.#db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       this.#db.pragma('foreign_keys = ON');
       if (opts.maxPageCount !== undefined) this.#db.pragma(`max_page_count = ${Math.max(1, Math.trunc(opts.maxPageCount))}`);
     } catch (err) {

@@ -74,15 +74,15 @@ describe('crash recovery', () => {
       registrar: { transport: 'udp', address: '127.0.0.1', port: sipPort }, timers: TIMERS, onIncoming: (c: IncomingCall) => c.answer({ afterMs: 100, sdp: createOffer({ address: '127.0.0.1', port: 31000 }) }),
     });
     expect((await phone.register({ expires: 600 })).ok).toBe(true);
-    trunk = await runTracedSipp({ scenario: 'uas-answer.xml', port: trunkPort, calls: 1, timeoutS: 45, extra: ['-d', '100'] });
+    trunk = await runTracedSipp({ scenario: 'uas-answer.xml', port: trunkPort, calls: 1, timeoutS: 150, extra: ['-d', '100'] });
     const r = await fetch(`http://127.0.0.1:${httpPort}/api/integration/v2/call-to-number`, {
       method: 'POST', headers: { token: 'demo-api-key', 'content-type': 'application/json' }, body: JSON.stringify({ user_number: '1001', number_to_call: '+61288887777' }),
     });
     expect(r.status).toBe(200);
     const id = ((await r.json()) as { data: { unique_call_id: string } }).data.unique_call_id;
-    await eventually(() => tracedRequests(trunk!.messages(), 'ACK').length > 0, 'the trunk leg answered and ACKed', 15_000)
+    await eventually(() => tracedRequests(trunk!.messages(), 'ACK').length > 0, 'the trunk leg answered and ACKed', 60_000)
       .catch((err: unknown) => { throw new Error(`${String(err)}\ntrunk:\n${trunk!.messages().slice(-2000)}\nchild:\n${childLog.join('').slice(-4000)}`); });
-    await receiver.waitFor((h) => h.body?.type === 'user_outbound_answered', 1, 'user_outbound_answered before the crash');
+    await receiver.waitFor((h) => h.body?.type === 'user_outbound_answered', 1, 'user_outbound_answered before the crash', 60_000);
     // Long enough for a heartbeat after the answer (every 5 s): the durations count up to it.
     await new Promise((res) => setTimeout(res, 5500));
 
@@ -99,7 +99,7 @@ describe('crash recovery', () => {
     expect(header(bye, 'Call-ID')).toBe(header(invite, 'Call-ID'));
     expect(header(bye, 'From')).toBe(header(invite, 'From'));
 
-    const [completed] = await receiver.waitFor((h) => h.body?.type === 'user_outbound_completed' && h.body?.unique_call_id === id, 1, 'user_outbound_completed after the restart', 20_000);
+    const [completed] = await receiver.waitFor((h) => h.body?.type === 'user_outbound_completed' && h.body?.unique_call_id === id, 1, 'user_outbound_completed after the restart', 90_000);
     expect(completed!.body).toMatchObject({ unique_call_id: id, user_number: '1001', dest_number: '61288887777' });
     expect(completed!.body!.conversation_duration as number).toBeGreaterThanOrEqual(4);
     expect(completed!.body!.connected_at).not.toBeNull();
