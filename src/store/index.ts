@@ -27,7 +27,7 @@
  * - PostgreSQL stores payloads as jsonb: objects come back equal, but key order is not preserved.
  */
 export type {
-  AttemptRecord, CallCommit, CallDirection, CallRecord, Delivery, DeliveryAttempt, DeliveryStatus, DeliveryUpdate, EndpointRef,
+  AdminKeyRecord, AuditEntry, AttemptRecord, CallCommit, CallDirection, CallRecord, Delivery, DeliveryAttempt, DeliveryStatus, DeliveryUpdate, EndpointRef,
   GroupCallRecord, HistoryQuery, LegDialogRecord, LegRecord, NewDelivery, RetentionKind, OutboxEvent, Registration, Store, UserCallRecord,
 } from './store.js';
 export { isTransientStoreError, StoreError, StoreArgumentError, STORE_ERROR_CODE } from './errors.js';

@@ -135,6 +135,8 @@ export interface Delivery {
   last_error: string | null;
   created_at: number;
   updated_at: number;
+  /** The configuration version the delivery was created under (its URL, token and signing secret); null = unknown. */
+  config_version: number | null;
 }
 
 export interface DeliveryAttempt {
@@ -162,6 +164,37 @@ export interface NewDelivery {
   endpoint_url: string;
   next_attempt_at: number;
   created_at?: number;
+  /** See {@link Delivery.config_version}. */
+  config_version?: number | null;
+}
+
+/** An admin API key. Only its SHA-256 digest is stored; the key is shown once, when created. */
+export interface AdminKeyRecord {
+  /** `adk_…`, shown in lists and the audit log. */
+  key_id: string;
+  name: string;
+  /** Hex SHA-256 of the key. */
+  key_hash: string;
+  /** Epoch ms. */
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+/** One admin change in the audit log. */
+export interface AuditEntry {
+  /** Epoch ms. */
+  at: number;
+  /** The admin key used (null for the configured bootstrap key: `key_name` says so). */
+  key_id: string | null;
+  key_name: string | null;
+  source_ip: string | null;
+  method: string;
+  path: string;
+  /** HTTP status of the answer. */
+  status: number;
+  /** What changed, secrets redacted (JSON). */
+  changes: unknown;
 }
 
 export interface HistoryQuery {
@@ -274,10 +307,13 @@ export interface Store {
   getEvent(eventId: string): Promise<OutboxEvent | undefined>;
   /**
    * Due pending deliveries (next_attempt_at <= now), oldest first, skipping any whose call has an earlier
-   * pending delivery to the same endpoint (per-call ordering). PostgreSQL claims them with FOR UPDATE SKIP LOCKED
+   * pending delivery to the same endpoint (per-call ordering), and any to `excludeEndpoints` (endpoint URLs at their
+   * concurrency limit). PostgreSQL claims them with FOR UPDATE SKIP LOCKED
    * and a lease until `leaseUntilMs`.
    */
-  claimDueDeliveries(nowMs: number, limit: number, leaseUntilMs: number): Promise<Delivery[]>;
+  claimDueDeliveries(nowMs: number, limit: number, leaseUntilMs: number, excludeEndpoints?: readonly string[]): Promise<Delivery[]>;
+  /** Ends the lease of claimed deliveries that were not sent (an endpoint over its concurrency limit): due again at once. */
+  releaseDeliveries(deliveryIds: string[]): Promise<void>;
   /**
    * Writes an attempt row, sets the delivery's new state and ends its lease. When the delivery stays pending for a
    * retry at `next_attempt_at`, the later pending deliveries of its call to its endpoint (which cannot be sent before
@@ -308,4 +344,17 @@ export interface Store {
   insertConfigVersion(config: PbxConfig, nowIso: string): Promise<number>;
   getStagedConfig(): Promise<PbxConfig | undefined>;
   setStagedConfig(config: PbxConfig | null): Promise<void>;
+
+  // admin keys and the audit log
+  insertAdminKey(key: AdminKeyRecord): Promise<void>;
+  /** Every key, revoked ones included, oldest first. */
+  listAdminKeys(): Promise<AdminKeyRecord[]>;
+  /** The key whose digest is `keyHash`, unless revoked. */
+  findAdminKey(keyHash: string): Promise<AdminKeyRecord | undefined>;
+  /** Marks a key revoked; false when there is no such active key. */
+  revokeAdminKey(keyId: string, nowMs: number): Promise<boolean>;
+  touchAdminKey(keyId: string, nowMs: number): Promise<void>;
+  appendAudit(entry: AuditEntry): Promise<void>;
+  /** Newest first. */
+  listAudit(q: { offset: number; limit: number }): Promise<Array<AuditEntry & { seq: number }>>;
 }

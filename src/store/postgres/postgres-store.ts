@@ -8,14 +8,14 @@ import type { Logger } from '../../common/log.js';
 import { systemClock, type Clock } from '../../common/clock.js';
 import type { PbxConfig } from '../../config/types.js';
 import type {
-  AttemptRecord, CallCommit, CallRecord, Delivery, DeliveryAttempt, DeliveryStatus, DeliveryUpdate, GroupCallRecord, HistoryQuery,
+  AdminKeyRecord, AuditEntry, AttemptRecord, CallCommit, CallRecord, Delivery, DeliveryAttempt, DeliveryStatus, DeliveryUpdate, GroupCallRecord, HistoryQuery,
   LegDialogRecord, LegRecord, NewDelivery, OutboxEvent, Registration, RetentionKind, Store, UserCallRecord,
 } from '../store.js';
 import { StoreArgumentError, toStoreError } from '../errors.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL } from '../migrations/index.js';
 import { historySql, POSTGRES_DIALECT } from '../sql/history.js';
 import {
-  ATTEMPT_COLUMNS, CALLS, checkEvent, checkInt, DELIVERY_COLUMNS, EVENT_COLUMNS, eventFromRow, fromRow, LEGS, pick,
+  ADMIN_KEY_COLUMNS, ATTEMPT_COLUMNS, AUDIT_COLUMNS, CALLS, checkEvent, checkInt, DELIVERY_COLUMNS, EVENT_COLUMNS, eventFromRow, fromRow, LEGS, pick,
   QUEUE_CALLS, REGISTRATIONS, RING_GROUP_CALLS, rowValues, upsertSql, USER_CALLS, type TableSpec,
 } from '../sql/records.js';
 import { cutoffParam, DIALOG_COLUMNS, dialogFromRow, dialogValues, numbered, sweepPlan, UPSERT_DIALOG } from '../sql/maintenance.js';
@@ -45,10 +45,11 @@ const DELIVERY_SELECT = `SELECT ${DELIVERY_COLUMNS.join(', ')} FROM deliveries`;
 const EVENT_SELECT = `SELECT ${EVENT_COLUMNS.join(', ')} FROM outbox_events`;
 /** Inserts deliveries from the arrays of {@link deliveryArrays} ($1–$5), copying call, type and sequence from the event. */
 const CREATE_DELIVERIES = `INSERT INTO deliveries (delivery_id, event_id, endpoint_url, unique_call_id, type,
-    sequence, status, attempts, next_attempt_at, created_at, updated_at)
-  SELECT r.delivery_id, e.event_id, r.endpoint_url, e.unique_call_id, e.type, e.sequence, 'pending', 0, r.next_attempt_at, r.created_at, r.created_at
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) WITH ORDINALITY
-    AS r(delivery_id, event_id, endpoint_url, next_attempt_at, created_at, ord)
+    sequence, status, attempts, next_attempt_at, created_at, updated_at, config_version)
+  SELECT r.delivery_id, e.event_id, r.endpoint_url, e.unique_call_id, e.type, e.sequence, 'pending', 0, r.next_attempt_at, r.created_at, r.created_at,
+    r.config_version
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::int[]) WITH ORDINALITY
+    AS r(delivery_id, event_id, endpoint_url, next_attempt_at, created_at, config_version, ord)
   JOIN outbox_events e ON e.event_id = r.event_id
   ORDER BY r.ord
   ON CONFLICT (event_id, endpoint_url) DO NOTHING`;
@@ -254,7 +255,7 @@ export class PostgresStore implements Store {
     if (rows.length === 0 && eventIds.length === 0) return 0;
     // One statement (atomic on its own): the insert and the mark share its snapshot.
     const r = await this.#query('fanOutEvents', `WITH ins AS (${CREATE_DELIVERIES} RETURNING 1),
-        marked AS (UPDATE outbox_events SET dispatched = true WHERE event_id = ANY($6::text[]))
+        marked AS (UPDATE outbox_events SET dispatched = true WHERE event_id = ANY($7::text[]))
       SELECT count(*)::int AS n FROM ins`, [...deliveryArrays(rows), eventIds]);
     return r.rows[0]!.n as number;
   }
@@ -276,7 +277,7 @@ export class PostgresStore implements Store {
   }
 
   /** Most overdue first (next_attempt_at, then creation order); see {@link Store.claimDueDeliveries}. */
-  async claimDueDeliveries(nowMs: number, limit: number, leaseUntilMs: number): Promise<Delivery[]> {
+  async claimDueDeliveries(nowMs: number, limit: number, leaseUntilMs: number, excludeEndpoints: readonly string[] = []): Promise<Delivery[]> {
     checkInt(limit, 1, 'limit');
     // SKIP LOCKED: a row another claimer is leasing right now is passed over, never waited on. If that claimer
     // commits first, PostgreSQL re-checks the WHERE on the new row version, so the fresh lease excludes it.
@@ -291,14 +292,20 @@ export class PostgresStore implements Store {
       return tx.query<Row>(`WITH due AS (
         SELECT d.delivery_id FROM deliveries d
         WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND (d.lease_until IS NULL OR d.lease_until <= $1)
+          AND d.endpoint_url <> ALL($4::text[])
           AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.status = 'pending' AND e.endpoint_url = d.endpoint_url
             AND e.unique_call_id = d.unique_call_id AND e.sequence < d.sequence)
         ORDER BY d.next_attempt_at, d.seq LIMIT $2
         FOR UPDATE OF d SKIP LOCKED)
       UPDATE deliveries u SET lease_until = $3 FROM due WHERE u.delivery_id = due.delivery_id
-      RETURNING u.seq, ${DELIVERY_COLUMNS.map((c) => `u.${c}`).join(', ')}`, [nowMs, limit, leaseUntilMs]);
+      RETURNING u.seq, ${DELIVERY_COLUMNS.map((c) => `u.${c}`).join(', ')}`, [nowMs, limit, leaseUntilMs, [...excludeEndpoints]]);
     });
     return r.rows.sort((a, b) => (a.next_attempt_at as number) - (b.next_attempt_at as number) || (a.seq as number) - (b.seq as number)).map((row) => pick<Delivery>(DELIVERY_COLUMNS, row));
+  }
+
+  async releaseDeliveries(deliveryIds: string[]): Promise<void> {
+    if (deliveryIds.length === 0) return;
+    await this.#query('releaseDeliveries', 'UPDATE deliveries SET lease_until = NULL WHERE delivery_id = ANY($1::text[])', [deliveryIds]);
   }
 
   async recordAttempt(a: DeliveryAttempt, update: DeliveryUpdate): Promise<void> {
@@ -419,6 +426,44 @@ export class PostgresStore implements Store {
       ON CONFLICT (id) DO UPDATE SET config = excluded.config`, [JSON.stringify(config)]);
   }
 
+  // admin keys and the audit log
+
+  async insertAdminKey(k: AdminKeyRecord): Promise<void> {
+    await this.#query('insertAdminKey', `INSERT INTO admin_keys (${ADMIN_KEY_COLUMNS.join(', ')}) VALUES ($1, $2, $3, $4, $5, $6)`,
+      [k.key_id, k.name, k.key_hash, k.created_at, k.last_used_at, k.revoked_at]);
+  }
+
+  async listAdminKeys(): Promise<AdminKeyRecord[]> {
+    const r = await this.#query('listAdminKeys', `SELECT ${ADMIN_KEY_COLUMNS.join(', ')} FROM admin_keys ORDER BY created_at, key_id`, []);
+    return r.rows.map((row) => pick<AdminKeyRecord>(ADMIN_KEY_COLUMNS, row));
+  }
+
+  async findAdminKey(keyHash: string): Promise<AdminKeyRecord | undefined> {
+    const r = await this.#query('findAdminKey', `SELECT ${ADMIN_KEY_COLUMNS.join(', ')} FROM admin_keys WHERE key_hash = $1 AND revoked_at IS NULL`, [keyHash]);
+    return r.rows[0] ? pick<AdminKeyRecord>(ADMIN_KEY_COLUMNS, r.rows[0]) : undefined;
+  }
+
+  async revokeAdminKey(keyId: string, nowMs: number): Promise<boolean> {
+    const r = await this.#query('revokeAdminKey', 'UPDATE admin_keys SET revoked_at = $1 WHERE key_id = $2 AND revoked_at IS NULL', [nowMs, keyId]);
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  async touchAdminKey(keyId: string, nowMs: number): Promise<void> {
+    await this.#query('touchAdminKey', 'UPDATE admin_keys SET last_used_at = $1 WHERE key_id = $2', [nowMs, keyId]);
+  }
+
+  async appendAudit(e: AuditEntry): Promise<void> {
+    await this.#query('appendAudit', `INSERT INTO audit_log (${AUDIT_COLUMNS.slice(1).join(', ')}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)`,
+      [e.at, e.key_id, e.key_name, e.source_ip, e.method, e.path, e.status, JSON.stringify(e.changes ?? null)]);
+  }
+
+  async listAudit(q: { offset: number; limit: number }): Promise<Array<AuditEntry & { seq: number }>> {
+    checkInt(q.offset, 0, 'offset');
+    checkInt(q.limit, 1, 'limit');
+    const r = await this.#query('listAudit', `SELECT ${AUDIT_COLUMNS.join(', ')} FROM audit_log ORDER BY seq DESC LIMIT $1 OFFSET $2`, [q.limit, q.offset]);
+    return r.rows.map((row) => pick<AuditEntry & { seq: number }>(AUDIT_COLUMNS, row));
+  }
+
   // internals
 
   async #query(operation: string, sql: string, params: unknown[]): Promise<pg.QueryResult<Row>> {
@@ -476,7 +521,7 @@ export class PostgresStore implements Store {
 /** The column arrays of CREATE_DELIVERIES. */
 function deliveryArrays(rows: NewDelivery[]): unknown[] {
   return [rows.map((x) => x.delivery_id), rows.map((x) => x.event_id), rows.map((x) => x.endpoint_url),
-    rows.map((x) => x.next_attempt_at), rows.map((x) => x.created_at ?? x.next_attempt_at)];
+    rows.map((x) => x.next_attempt_at), rows.map((x) => x.created_at ?? x.next_attempt_at), rows.map((x) => x.config_version ?? null)];
 }
 
 function configRow(row: Row | undefined): { version: number; config: PbxConfig; created_at: string } | undefined {

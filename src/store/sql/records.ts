@@ -120,7 +120,13 @@ export function checkInt(n: number, min: number, what: string): void {
 
 /** Columns of `deliveries` returned as a {@link Delivery}. */
 export const DELIVERY_COLUMNS = ['delivery_id', 'event_id', 'endpoint_url', 'unique_call_id', 'type', 'sequence', 'status',
-  'attempts', 'next_attempt_at', 'last_status_code', 'last_error', 'created_at', 'updated_at'] as const;
+  'attempts', 'next_attempt_at', 'last_status_code', 'last_error', 'created_at', 'updated_at', 'config_version'] as const;
+
+/** Columns of `admin_keys` returned as an {@link AdminKeyRecord}. */
+export const ADMIN_KEY_COLUMNS = ['key_id', 'name', 'key_hash', 'created_at', 'last_used_at', 'revoked_at'] as const;
+
+/** Columns of `audit_log` returned as an {@link AuditEntry} (plus `seq`). */
+export const AUDIT_COLUMNS = ['seq', 'at', 'key_id', 'key_name', 'source_ip', 'method', 'path', 'status', 'changes'] as const;
 
 /** Columns of `delivery_attempts` returned as a {@link DeliveryAttempt}. */
 export const ATTEMPT_COLUMNS = ['delivery_id', 'attempt', 'at', 'status_code', 'error', 'duration_ms'] as const;

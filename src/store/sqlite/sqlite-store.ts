@@ -10,14 +10,14 @@ import type { Logger } from '../../common/log.js';
 import { systemClock, type Clock } from '../../common/clock.js';
 import type { PbxConfig } from '../../config/types.js';
 import type {
-  AttemptRecord, CallCommit, CallRecord, Delivery, DeliveryAttempt, DeliveryStatus, DeliveryUpdate, GroupCallRecord, HistoryQuery,
+  AdminKeyRecord, AuditEntry, AttemptRecord, CallCommit, CallRecord, Delivery, DeliveryAttempt, DeliveryStatus, DeliveryUpdate, GroupCallRecord, HistoryQuery,
   LegDialogRecord, LegRecord, NewDelivery, OutboxEvent, Registration, RetentionKind, Store, UserCallRecord,
 } from '../store.js';
 import { toStoreError } from '../errors.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL } from '../migrations/index.js';
 import { historySql, SQLITE_DIALECT } from '../sql/history.js';
 import {
-  ATTEMPT_COLUMNS, CALLS, checkEvent, checkInt, DELIVERY_COLUMNS, EVENT_COLUMNS, eventFromRow, fromRow, LEGS, normalizeIso, pick,
+  ADMIN_KEY_COLUMNS, ATTEMPT_COLUMNS, AUDIT_COLUMNS, CALLS, checkEvent, checkInt, DELIVERY_COLUMNS, EVENT_COLUMNS, eventFromRow, fromRow, LEGS, normalizeIso, pick,
   QUEUE_CALLS, REGISTRATIONS, RING_GROUP_CALLS, rowValues, upsertSql, USER_CALLS, type TableSpec,
 } from '../sql/records.js';
 import { cutoffParam, DIALOG_COLUMNS, dialogFromRow, dialogValues, sweepPlan, UPSERT_DIALOG } from '../sql/maintenance.js';
@@ -252,17 +252,27 @@ export class SqliteStore implements Store {
   }
 
   /** Most overdue first (next_attempt_at, then creation order); see {@link Store.claimDueDeliveries}. */
-  async claimDueDeliveries(nowMs: number, limit: number, leaseUntilMs: number): Promise<Delivery[]> {
+  async claimDueDeliveries(nowMs: number, limit: number, leaseUntilMs: number, excludeEndpoints: readonly string[] = []): Promise<Delivery[]> {
     checkInt(limit, 1, 'limit');
     return this.#op('claimDueDeliveries', () => this.#db.transaction(() => {
+      const exclude = excludeEndpoints.length ? 'AND d.endpoint_url NOT IN (SELECT value FROM json_each(?))' : '';
+      const params: unknown[] = [nowMs, nowMs, ...(exclude ? [JSON.stringify(excludeEndpoints)] : []), limit];
       const rows = this.#stmt(`${DELIVERY_SELECT} AS d
-        WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND (d.lease_until IS NULL OR d.lease_until <= ?)
+        WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND (d.lease_until IS NULL OR d.lease_until <= ?) ${exclude}
           AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.status = 'pending' AND e.endpoint_url = d.endpoint_url
             AND e.unique_call_id = d.unique_call_id AND e.sequence < d.sequence)
-        ORDER BY d.next_attempt_at, d.seq LIMIT ?`).all(nowMs, nowMs, limit) as Row[];
+        ORDER BY d.next_attempt_at, d.seq LIMIT ?`).all(...params) as Row[];
       const lease = this.#stmt('UPDATE deliveries SET lease_until = ? WHERE delivery_id = ?');
       for (const r of rows) lease.run(leaseUntilMs, r.delivery_id);
       return rows.map((r) => pick<Delivery>(DELIVERY_COLUMNS, r));
+    }).immediate());
+  }
+
+  async releaseDeliveries(deliveryIds: string[]): Promise<void> {
+    if (deliveryIds.length === 0) return;
+    this.#op('releaseDeliveries', () => this.#db.transaction(() => {
+      const release = this.#stmt('UPDATE deliveries SET lease_until = NULL WHERE delivery_id = ?');
+      for (const id of deliveryIds) release.run(id);
     }).immediate());
   }
 
@@ -371,6 +381,45 @@ export class SqliteStore implements Store {
     });
   }
 
+  // admin keys and the audit log
+
+  async insertAdminKey(k: AdminKeyRecord): Promise<void> {
+    this.#op('insertAdminKey', () => this.#stmt(`INSERT INTO admin_keys (${ADMIN_KEY_COLUMNS.join(', ')}) VALUES (?, ?, ?, ?, ?, ?)`)
+      .run(k.key_id, k.name, k.key_hash, k.created_at, k.last_used_at, k.revoked_at));
+  }
+
+  async listAdminKeys(): Promise<AdminKeyRecord[]> {
+    return this.#op('listAdminKeys', () => (this.#stmt(`SELECT ${ADMIN_KEY_COLUMNS.join(', ')} FROM admin_keys ORDER BY created_at, key_id`).all() as Row[])
+      .map((r) => pick<AdminKeyRecord>(ADMIN_KEY_COLUMNS, r)));
+  }
+
+  async findAdminKey(keyHash: string): Promise<AdminKeyRecord | undefined> {
+    return this.#op('findAdminKey', () => {
+      const row = this.#stmt(`SELECT ${ADMIN_KEY_COLUMNS.join(', ')} FROM admin_keys WHERE key_hash = ? AND revoked_at IS NULL`).get(keyHash) as Row | undefined;
+      return row ? pick<AdminKeyRecord>(ADMIN_KEY_COLUMNS, row) : undefined;
+    });
+  }
+
+  async revokeAdminKey(keyId: string, nowMs: number): Promise<boolean> {
+    return this.#op('revokeAdminKey', () => this.#stmt('UPDATE admin_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL').run(nowMs, keyId).changes > 0);
+  }
+
+  async touchAdminKey(keyId: string, nowMs: number): Promise<void> {
+    this.#op('touchAdminKey', () => this.#stmt('UPDATE admin_keys SET last_used_at = ? WHERE key_id = ?').run(nowMs, keyId));
+  }
+
+  async appendAudit(e: AuditEntry): Promise<void> {
+    this.#op('appendAudit', () => this.#stmt(`INSERT INTO audit_log (${AUDIT_COLUMNS.slice(1).join(', ')}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(e.at, e.key_id, e.key_name, e.source_ip, e.method, e.path, e.status, JSON.stringify(e.changes ?? null)));
+  }
+
+  async listAudit(q: { offset: number; limit: number }): Promise<Array<AuditEntry & { seq: number }>> {
+    checkInt(q.offset, 0, 'offset');
+    checkInt(q.limit, 1, 'limit');
+    return this.#op('listAudit', () => (this.#stmt(`SELECT ${AUDIT_COLUMNS.join(', ')} FROM audit_log ORDER BY seq DESC LIMIT ? OFFSET ?`).all(q.limit, q.offset) as Row[])
+      .map((r) => ({ ...pick<AuditEntry & { seq: number }>(AUDIT_COLUMNS, r), changes: parseJson(r.changes) })));
+  }
+
   // internals
 
   /** Runs `fn`, turning anything it throws into a StoreError naming `operation`. */
@@ -398,13 +447,13 @@ export class SqliteStore implements Store {
   /** The event's call, type and sequence are copied so that claiming can order per call without a join. */
   #createDeliveries(rows: NewDelivery[]): number {
     const insert = this.#stmt(`INSERT INTO deliveries (delivery_id, event_id, endpoint_url, unique_call_id, type, sequence,
-        status, attempts, next_attempt_at, created_at, updated_at)
-      SELECT ?, event_id, ?, unique_call_id, type, sequence, 'pending', 0, ?, ?, ? FROM outbox_events WHERE event_id = ?
+        status, attempts, next_attempt_at, created_at, updated_at, config_version)
+      SELECT ?, event_id, ?, unique_call_id, type, sequence, 'pending', 0, ?, ?, ?, ? FROM outbox_events WHERE event_id = ?
       ON CONFLICT (event_id, endpoint_url) DO NOTHING`);
     let created = 0;
     for (const r of rows) {
       const at = r.created_at ?? r.next_attempt_at;
-      created += insert.run(r.delivery_id, r.endpoint_url, r.next_attempt_at, at, at, r.event_id).changes;
+      created += insert.run(r.delivery_id, r.endpoint_url, r.next_attempt_at, at, at, r.config_version ?? null, r.event_id).changes;
     }
     return created;
   }

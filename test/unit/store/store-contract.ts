@@ -277,6 +277,23 @@ export function storeContract(name: string, backend: BackendUnderTest, extra?: (
         expect(await store.getDelivery(a3B!)).toMatchObject({ next_attempt_at: T0 });
       });
 
+      it('skips excluded endpoints when claiming, releases unsent claims, and keeps each delivery\'s config version', async () => {
+        const e1 = event(callId(1), 1);
+        const e2 = event(callId(2), 1);
+        await store.commit({ events: [e1, e2] });
+        await store.createDeliveries([
+          { delivery_id: 'dlv_a', event_id: e1.event_id, endpoint_url: URL_A, next_attempt_at: T0, config_version: 7 },
+          { delivery_id: 'dlv_b', event_id: e2.event_id, endpoint_url: URL_B, next_attempt_at: T0 },
+        ]);
+        expect(await store.getDelivery('dlv_a')).toMatchObject({ config_version: 7 });
+        expect(await store.getDelivery('dlv_b')).toMatchObject({ config_version: null });
+        const claimed = await store.claimDueDeliveries(T0, 10, T0 + 30_000, [URL_A]);
+        expect(claimed.map((d) => d.delivery_id)).toEqual(['dlv_b']);
+        expect((await store.claimDueDeliveries(T0, 10, T0 + 30_000)).map((d) => [d.delivery_id, d.config_version])).toEqual([['dlv_a', 7]]);
+        await store.releaseDeliveries(['dlv_a']);
+        expect((await store.claimDueDeliveries(T0 + 1, 10, T0 + 30_000)).map((d) => d.delivery_id)).toEqual(['dlv_a']);
+      });
+
       it('a claimed row is leased: not claimable again until the lease expires (crashed dispatcher)', async () => {
         const [[d1]] = await fanOut([event(callId(1), 1)], [URL_A]);
         expect((await store.claimDueDeliveries(T0, 10, T0 + 30_000)).map((d) => d.delivery_id)).toEqual([d1]);
@@ -398,6 +415,34 @@ export function storeContract(name: string, backend: BackendUnderTest, extra?: (
     });
 
     dataSafetyContract(() => store);
+
+    describe('admin keys and the audit log', () => {
+      const key = (id: string, at: number) => ({ key_id: id, name: `key ${id}`, key_hash: `hash-${id}`, created_at: at, last_used_at: null, revoked_at: null });
+      it('stores keys by digest, finds active ones only, revokes once, records last use', async () => {
+        await store.insertAdminKey(key('adk_1', T0));
+        await store.insertAdminKey(key('adk_2', T0 + 1));
+        expect(await store.findAdminKey('hash-adk_1')).toEqual(key('adk_1', T0));
+        expect(await store.findAdminKey('nope')).toBeUndefined();
+        await store.touchAdminKey('adk_1', T0 + 50);
+        expect(await store.revokeAdminKey('adk_2', T0 + 60)).toBe(true);
+        expect(await store.revokeAdminKey('adk_2', T0 + 61)).toBe(false);
+        expect(await store.findAdminKey('hash-adk_2')).toBeUndefined();
+        expect(await store.listAdminKeys()).toEqual([{ ...key('adk_1', T0), last_used_at: T0 + 50 }, { ...key('adk_2', T0 + 1), revoked_at: T0 + 60 }]);
+        await expect(store.insertAdminKey({ ...key('adk_3', T0), key_hash: 'hash-adk_1' })).rejects.toBeInstanceOf(StoreError);
+      });
+
+      it('appends audit entries and pages them newest first', async () => {
+        for (let i = 0; i < 5; i++) {
+          await store.appendAudit({ at: T0 + i, key_id: 'adk_1', key_name: 'ops', source_ip: '127.0.0.1', method: 'PATCH', path: `/api/admin/users/${i}`, status: 200, changes: { body: { n: i } } });
+        }
+        const page = await store.listAudit({ offset: 1, limit: 2 });
+        expect(page.map((e) => e.path)).toEqual(['/api/admin/users/3', '/api/admin/users/2']);
+        expect(page[0]).toMatchObject({ at: T0 + 3, key_id: 'adk_1', key_name: 'ops', source_ip: '127.0.0.1', method: 'PATCH', status: 200, changes: { body: { n: 3 } } });
+        expect(typeof page[0]!.seq).toBe('number');
+        await expect(store.listAudit({ offset: -1, limit: 2 })).rejects.toBeInstanceOf(StoreArgumentError);
+      });
+    });
+
     extra?.(() => store, () => opened.another());
   });
 }
