@@ -114,9 +114,9 @@ function config(url: string, schedule: number[]): PbxConfig {
   return {
     pbx: { name: 'bench', time_zone: 'UTC', domain: 'bench.invalid', max_call_duration_s: 14400, session_timers: { enabled: true, interval_s: 1800, min_se_s: 90 } }, sip: defaultSipConfig(),
     users: [], numbers: [], flows: [], queues: [], ring_groups: [], trunks: [],
-    api: { api_key: 'k', whitelisted_ips: [], trusted_proxies: [], rate_limit_per_min: 60 },
+    api: { api_key: 'k', whitelisted_ips: [], trusted_proxies: [], rate_limit_per_min: 60, admin_key: null, auth_failures_per_min: 20 },
     webhook: { url, secret_token: 'bench-token', events: [...WEBHOOK_EVENT_TYPES] as WebhookEventType[], enabled: true, signing_secret: null },
-    delivery: { timeout_ms: 10_000, retry_schedule_s: schedule, horizon_s: 86_400, outbox_warn_at: 1_000_000, concurrency: CONCURRENCY },
+    delivery: { timeout_ms: 10_000, retry_schedule_s: schedule, horizon_s: 86_400, outbox_warn_at: 1_000_000, concurrency: CONCURRENCY, per_endpoint_concurrency: CONCURRENCY, refuse_private_targets: false },
     retention: { calls_days: 0, events_days: 0, deliveries_days: 0 },
   };
 }

@@ -4,6 +4,7 @@
  * users, queues, ring groups), plus the webhook's enabled-only requirements. It runs on a possibly partial value
  * (after shape issues), so every access tolerates missing keys.
  */
+import { nonPublicHostKind } from '../common/private-address.js';
 import { keyPath, type ReadContext } from './shape.js';
 import type { FlowConfig, NextRef, PbxConfig } from './types.js';
 
@@ -67,6 +68,35 @@ function checkWebhook(c: PbxConfig, ctx: ReadContext): void {
   if (w.secret_token === '') ctx.issues.push({ file: ctx.file, path: 'webhook.secret_token', message: 'must not be empty when the webhook is enabled' });
 }
 
+/**
+ * With `delivery.refuse_private_targets`, a webhook URL naming a non-public address (or `localhost`) is refused here,
+ * at load and apply; host names are checked again after DNS resolution at send time (events/target-guard.ts).
+ */
+function checkTargets(c: PbxConfig, ctx: ReadContext): void {
+  if (c.delivery?.refuse_private_targets !== true) return;
+  const urls: Array<{ path: string; url: unknown }> = [{ path: 'webhook.url', url: c.webhook?.url }];
+  (c.flows ?? []).forEach((f, i) => (f?.nodes ?? []).forEach((n, j) => {
+    if (n?.type === 'webhook') urls.push({ path: `flows[${i}].nodes[${j}].url`, url: n.url });
+  }));
+  for (const { path, url } of urls) {
+    if (typeof url !== 'string' || url === '') continue;
+    let host: string;
+    try {
+      host = new URL(url).hostname;
+    } catch {
+      continue; // the URL format check reports it
+    }
+    const kind = nonPublicHostKind(host);
+    if (kind) ctx.issues.push({ file: ctx.file, path, message: `'${url}' names ${kind} address, which delivery.refuse_private_targets refuses` });
+  }
+}
+
+function checkKeys(c: PbxConfig, ctx: ReadContext): void {
+  if (c.api?.admin_key != null && c.api.admin_key === c.api.api_key) {
+    ctx.issues.push({ file: ctx.file, path: 'api.admin_key', message: 'must differ from api.api_key (the integration key must not open the admin API)' });
+  }
+}
+
 /** Runs every cross-key check on a read configuration, appending issues to `ctx`. */
 export function crossCheck(c: PbxConfig, ctx: ReadContext): void {
   const users = c.users ?? [];
@@ -95,4 +125,6 @@ export function crossCheck(c: PbxConfig, ctx: ReadContext): void {
     checkGroupNext(ctx, flows, `ring_groups[${i}].next`, g?.next, (f) => f.nodes.some((n) => n?.type === 'ring_group' && n.ring_group === g.name));
   });
   checkWebhook(c, ctx);
+  checkTargets(c, ctx);
+  checkKeys(c, ctx);
 }

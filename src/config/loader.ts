@@ -42,7 +42,7 @@ function port(env: NodeJS.ProcessEnv, name: string, dflt: number, issues: Config
 }
 
 /**
- * Reads the SPEC §6 variables: SWITCHBOARD_CONFIG, _DATA_DIR, _BIND, _SIP_PORT, _HTTP_PORT, _API_KEY, _LOG_LEVEL,
+ * Reads the SPEC §6 variables: SWITCHBOARD_CONFIG, _DATA_DIR, _BIND, _SIP_PORT, _HTTP_PORT, _API_KEY, _ADMIN_KEY, _LOG_LEVEL,
  * DATABASE_URL / SWITCHBOARD_DATABASE_URL, and DRACHTIO_HOST/_PORT/_SECRET (a real drachtio-server when HOST is
  * set). Throws {@link ConfigError} naming every bad variable.
  */
@@ -71,6 +71,7 @@ export function loadSettings(env: NodeJS.ProcessEnv): RuntimeSettings {
     sipPort,
     httpPort,
     apiKeyOverride: get(env, 'SWITCHBOARD_API_KEY') ?? null,
+    adminKeyOverride: get(env, 'SWITCHBOARD_ADMIN_KEY') ?? null,
     logLevel,
     drachtio: drachtioHost === undefined ? null : {
       host: drachtioHost,
@@ -110,11 +111,14 @@ export function parseYaml(text: string, file: string): { ok: true; value: unknow
   return { ok: true, value: doc.toJS({ maxAliasCount: 100 }) };
 }
 
+/** The environment's key overrides (SWITCHBOARD_API_KEY, SWITCHBOARD_ADMIN_KEY; the latter optional for callers that predate it). */
+export type KeyOverrides = Pick<RuntimeSettings, 'apiKeyOverride'> & Partial<Pick<RuntimeSettings, 'adminKeyOverride'>>;
+
 /**
  * Reads, parses and validates a YAML configuration file. `settings.apiKeyOverride` (SWITCHBOARD_API_KEY)
- * replaces `api.api_key`. Throws one {@link ConfigError} listing every problem as `<file>: <path>: <problem>`.
+ * replaces `api.api_key`, `settings.adminKeyOverride` (SWITCHBOARD_ADMIN_KEY) `api.admin_key`. Throws one {@link ConfigError} listing every problem as `<file>: <path>: <problem>`.
  */
-export function loadConfigFile(path: string, settings: Pick<RuntimeSettings, 'apiKeyOverride'>): PbxConfig {
+export function loadConfigFile(path: string, settings: KeyOverrides): PbxConfig {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -125,26 +129,33 @@ export function loadConfigFile(path: string, settings: Pick<RuntimeSettings, 'ap
 }
 
 /** {@link loadConfigFile} on text already read (`file` names it in errors). */
-export function loadConfigText(text: string, file: string, settings: Pick<RuntimeSettings, 'apiKeyOverride'>): PbxConfig {
+export function loadConfigText(text: string, file: string, settings: KeyOverrides): PbxConfig {
   const parsed = parseYaml(text, file);
   if (!parsed.ok) throw new ConfigError(parsed.errors);
   let raw = parsed.value;
-  if (settings.apiKeyOverride !== null) {
+  const overrides = {
+    ...(settings.apiKeyOverride !== null ? { api_key: settings.apiKeyOverride } : {}),
+    ...(settings.adminKeyOverride != null ? { admin_key: settings.adminKeyOverride } : {}),
+  };
+  if (Object.keys(overrides).length > 0) {
     const base = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
     const api = base['api'];
     // A malformed `api` is left alone so validation still reports it.
-    if (api === undefined || api === null) raw = { ...base, api: { api_key: settings.apiKeyOverride } };
-    else if (typeof api === 'object' && !Array.isArray(api)) raw = { ...base, api: { ...api, api_key: settings.apiKeyOverride } };
+    if (api === undefined || api === null) raw = { ...base, api: overrides };
+    else if (typeof api === 'object' && !Array.isArray(api)) raw = { ...base, api: { ...api, ...overrides } };
   }
   const result = validateConfig(raw, file);
   if (!result.ok) throw new ConfigError(result.errors);
   return result.config;
 }
 
-/** Warnings worth a log line at startup (the demo API key is in use, …). */
+/** Warnings worth a log line at startup (the demo API or admin key is in use, …). */
 export function configWarnings(config: PbxConfig): string[] {
   const out: string[] = [];
   if (config.api.api_key === 'demo-api-key') out.push('the demo API key is in use: set api.api_key or SWITCHBOARD_API_KEY');
   if (config.api.api_key.length < 12 && config.api.api_key !== 'demo-api-key') out.push('api.api_key is shorter than 12 characters');
+  const admin = config.api.admin_key;
+  if (admin === 'demo-admin-key') out.push('the demo admin key is in use: set api.admin_key or SWITCHBOARD_ADMIN_KEY (or create admin keys and set it to null)');
+  else if (admin !== null && admin.length < 16) out.push('api.admin_key is shorter than 16 characters');
   return out;
 }

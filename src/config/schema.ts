@@ -30,7 +30,7 @@ const GROUP_NEXT_DOC = 'Node id (or outcome map) used for outcomes the flow node
 
 const device = obj('A SIP endpoint of the user; all of a user\'s devices ring at once.', {
   username: str('SIP username (digest user and AOR user part); unique across the PBX.'),
-  password: str('Digest password; must not be empty.'),
+  password: str('Digest password; must not be empty. Write-only in the admin API.', { secret: true }),
   digest: str('Digest challenges for this device: md5 (one MD5 challenge) or sha256 (SHA-256 first, then MD5); absent = sip.digest.', { oneOf: ['md5', 'sha256'], default: undefined }),
 });
 
@@ -74,7 +74,7 @@ const flowNode: Shape = {
       ...nodeBase,
       component_name: str('Sent as component_name in webhook_component_event.'),
       url: str('http(s) URL the event is POSTed to.', { check: checkHttpUrl }),
-      secret_token: str('Sent as X-Pbx-Token; must not be empty.'),
+      secret_token: str('Sent as X-Pbx-Token; must not be empty. Write-only in the admin API.', { secret: true }),
       headers: { kind: 'map', doc: 'Custom headers added to the request.', value: str('Header value.', { allowEmpty: true }), default: {} },
     },
     hangup: { ...nodeBase, status: int('SIP status sent to an unanswered caller (default 480).', { min: 400, max: 699, default: undefined }) },
@@ -114,7 +114,7 @@ const trunk = obj('Gateway for external numbers.', {
   port: int('SIP port.', { min: 1, max: 65535, default: 5060 }),
   transport: str('udp or tcp.', { oneOf: ['udp', 'tcp'], default: 'udp' }),
   username: str('Digest username; null = no authentication.', { nullable: true, default: null }),
-  password: str('Digest password.', { nullable: true, default: null }),
+  password: str('Digest password. Write-only in the admin API.', { nullable: true, default: null, secret: true }),
   caller_id: str('Default caller id (E.164) when the user has none.', { nullable: true, default: null, check: checkE164 }),
 });
 
@@ -142,16 +142,18 @@ export const PBX_SCHEMA: ObjectShape = obj('The PBX configuration.', {
   trunks: list('SIP trunks (the first is used for outbound calls).', trunk, { default: [] }),
   webhook: obj('The global webhook endpoint.', {
     url: str('http(s) URL events are POSTed to; required when enabled.', { default: '', allowEmpty: true, check: checkHttpUrl }),
-    secret_token: str('Sent as X-Pbx-Token; required when enabled.', { default: '', allowEmpty: true }),
+    secret_token: str('Sent as X-Pbx-Token; required when enabled. Write-only in the admin API.', { default: '', allowEmpty: true, secret: true }),
     events: list(`Ticked event types: ${WEBHOOK_EVENT_TYPES.join(', ')}.`, str('An event type.', { oneOf: WEBHOOK_EVENT_TYPES }), { default: [...WEBHOOK_EVENT_TYPES] }),
     enabled: bool('Whether events are sent.', false),
-    signing_secret: str('Standard Webhooks secret (whsec_ + base64); null = derived from secret_token.', { nullable: true, default: null, check: checkSigningSecret }),
+    signing_secret: str('Standard Webhooks secret (whsec_ + base64); null = derived from secret_token. Write-only in the admin API.', { nullable: true, default: null, check: checkSigningSecret, secret: true }),
   }),
   api: obj('Integration and admin API access.', {
-    api_key: str('Key expected in the `token` header; SWITCHBOARD_API_KEY replaces it.'),
+    api_key: str('Integration API key, expected in the `token` header on /api/integration/v2/* only (it never opens the admin API); SWITCHBOARD_API_KEY replaces it.', { secret: true }),
+    admin_key: str('Bootstrap admin key, sent as `Authorization: Bearer <key>` on /api/admin/*; SWITCHBOARD_ADMIN_KEY replaces it. Create further admin keys with POST /api/admin/admin-keys; null = only those.', { nullable: true, default: null, secret: true }),
     whitelisted_ips: list('Addresses or CIDR blocks allowed to call the API (IPv4/IPv6).', str('Address or CIDR.', { check: checkIpOrCidr }), { default: ['127.0.0.1/8', '::1'] }),
     trusted_proxies: list('Proxies whose X-Forwarded-For is believed; empty = never.', str('Address or CIDR.', { check: checkIpOrCidr }), { default: [] }),
     rate_limit_per_min: positive('Requests per minute per key.', 600),
+    auth_failures_per_min: positive('Failed (401) requests per minute one source address may make; beyond it every request from that address gets 429 with Retry-After, without its key being checked.', 20),
   }),
   delivery: obj('Webhook delivery tuning.', {
     timeout_ms: positive('Per-attempt HTTP timeout, in ms.', 10000),
@@ -159,6 +161,8 @@ export const PBX_SCHEMA: ObjectShape = obj('The PBX configuration.', {
     horizon_s: positive('Give up on a delivery this long after the event, in seconds.', 86400),
     outbox_warn_at: positive('Pending deliveries at which a warning is logged.', 100000),
     concurrency: positive('Deliveries in flight at once.', 16),
+    per_endpoint_concurrency: positive('Deliveries in flight at once to one endpoint URL, so a slow or hanging receiver cannot take every slot from the others.', 8),
+    refuse_private_targets: bool('Refuse webhook URLs whose host is, or resolves to, a loopback, private, link-local or other non-public address (SSRF protection): checked at apply and again at send time after DNS resolution.', false),
   }),
   retention: obj('How long history and webhook data are kept; a sweeper deletes older rows in small batches (docs/store.md). 0 = keep forever.', {
     calls_days: int('Days an ended call (history rows, legs) is kept, counted from its start; 0 = forever.', { min: 0, default: 0 }),

@@ -20,6 +20,11 @@ export interface StringShape extends ShapeBase {
   oneOf?: readonly string[];
   digits?: boolean;
   check?: (v: string) => string | null;
+  /**
+   * Write-only (a password, token, signing secret or key): never returned by the admin API (which shows
+   * `<key>_set: true` instead), never logged, redacted in the audit log; a PATCH without it keeps the old value.
+   */
+  secret?: boolean;
 }
 export interface IntShape extends ShapeBase { kind: 'int'; min?: number; max?: number; nullable?: boolean }
 export interface BoolShape extends ShapeBase { kind: 'bool' }

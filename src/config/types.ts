@@ -152,13 +152,18 @@ export interface WebhookConfig {
 }
 
 export interface ApiConfig {
+  /** The integration key (`token` header, /api/integration/v2/* only). */
   api_key: string;
+  /** The bootstrap admin key (`Authorization: Bearer`, /api/admin/*); null = only keys created through the API. */
+  admin_key: string | null;
   /** Addresses or CIDR blocks, IPv4 and IPv6. */
   whitelisted_ips: string[];
   /** Proxies whose X-Forwarded-For is believed (addresses/CIDR); empty = never. */
   trusted_proxies: string[];
   /** Requests per minute per key. */
   rate_limit_per_min: number;
+  /** Failed (401) requests per minute per source address before it gets 429. */
+  auth_failures_per_min: number;
 }
 
 /** Webhook delivery tuning (ours). */
@@ -170,6 +175,10 @@ export interface DeliveryConfig {
   /** Outbox size at which a warning is logged and new events are still accepted; documented bound. */
   outbox_warn_at: number;
   concurrency: number;
+  /** In-flight deliveries per endpoint URL. */
+  per_endpoint_concurrency: number;
+  /** Refuse loopback/private/link-local webhook targets (at apply and after DNS at send time). */
+  refuse_private_targets: boolean;
 }
 
 /** How long history and webhook data are kept, in days; 0 = forever (ours). */
@@ -217,6 +226,8 @@ export interface RuntimeSettings {
   sipPort: number;
   httpPort: number;
   apiKeyOverride: string | null;
+  /** SWITCHBOARD_ADMIN_KEY: replaces `api.admin_key`. */
+  adminKeyOverride: string | null;
   logLevel: string;
   drachtio: { host: string; port: number; secret: string } | null;
   /** PostgreSQL connection string; null = SQLite under dataDir. */

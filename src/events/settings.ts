@@ -13,6 +13,8 @@ export const DEFAULT_DELIVERY: Readonly<DeliveryConfig> = Object.freeze({
   horizon_s: DEFAULT_HORIZON_S,
   outbox_warn_at: 100_000,
   concurrency: 16,
+  per_endpoint_concurrency: 8,
+  refuse_private_targets: false,
 });
 
 /** `config.delivery` with every missing or invalid value replaced by its default. */
@@ -26,5 +28,7 @@ export function deliverySettings(config: PbxConfig): DeliveryConfig {
     horizon_s: pos(d.horizon_s, DEFAULT_DELIVERY.horizon_s),
     outbox_warn_at: pos(d.outbox_warn_at, DEFAULT_DELIVERY.outbox_warn_at),
     concurrency: Math.floor(pos(d.concurrency, DEFAULT_DELIVERY.concurrency)),
+    per_endpoint_concurrency: Math.floor(pos(d.per_endpoint_concurrency, DEFAULT_DELIVERY.per_endpoint_concurrency)),
+    refuse_private_targets: d.refuse_private_targets === true,
   };
 }

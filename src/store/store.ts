@@ -295,7 +295,7 @@ export interface Store {
 
   // outbox and deliveries
   /** Creates a pending delivery per (event, endpoint url) not yet created; returns how many were created. */
-  createDeliveries(rows: Array<{ delivery_id: string; event_id: string; endpoint_url: string; next_attempt_at: number }>): Promise<number>;
+  createDeliveries(rows: NewDelivery[]): Promise<number>;
   /** Events that have no delivery row yet (the dispatcher fans them out), oldest first. */
   listUndispatchedEvents(limit: number): Promise<OutboxEvent[]>;
   markEventsDispatched(eventIds: string[]): Promise<void>;

@@ -20,9 +20,9 @@ if (!file || !url) {
 const config = {
   pbx: { name: 'crash-test', time_zone: 'UTC', domain: 'test.invalid', max_call_duration_s: 14400, session_timers: { enabled: true, interval_s: 1800, min_se_s: 90 } }, sip: defaultSipConfig(),
   users: [], numbers: [], flows: [], queues: [], ring_groups: [], trunks: [],
-  api: { api_key: 'k', whitelisted_ips: [], trusted_proxies: [], rate_limit_per_min: 60 },
+  api: { api_key: 'k', whitelisted_ips: [], trusted_proxies: [], rate_limit_per_min: 60, admin_key: null, auth_failures_per_min: 20 },
   webhook: { url, secret_token: 'crash-token', events: [...WEBHOOK_EVENT_TYPES] as WebhookEventType[], enabled: true, signing_secret: null },
-  delivery: { timeout_ms: 2000, retry_schedule_s: [0.05], horizon_s: 600, outbox_warn_at: 1_000_000, concurrency: 16 },
+  delivery: { timeout_ms: 2000, retry_schedule_s: [0.05], horizon_s: 600, outbox_warn_at: 1_000_000, concurrency: 16, per_endpoint_concurrency: 8, refuse_private_targets: false },
   retention: { calls_days: 0, events_days: 0, deliveries_days: 0 },
 } satisfies PbxConfig;
 

@@ -66,15 +66,25 @@ describe('config/default.yaml (the SPEC §6 demo PBX)', () => {
   it('has the trunk, the disabled webhook with every event ticked, and the API access of SPEC §6', () => {
     expect(c.trunks).toEqual([{ name: 'demo-trunk', host: '127.0.0.1', port: 5090, transport: 'udp', username: null, password: null, caller_id: null }]);
     expect(c.webhook).toEqual({ url: 'http://127.0.0.1:9000/webhook', secret_token: 'demo-token', events: [...WEBHOOK_EVENT_TYPES], enabled: false, signing_secret: null });
-    expect(c.api).toMatchObject({ api_key: 'demo-api-key', whitelisted_ips: ['127.0.0.1/8', '::1'] });
-    expect(configWarnings(c)).toEqual(['the demo API key is in use: set api.api_key or SWITCHBOARD_API_KEY']);
+    expect(c.api).toMatchObject({ api_key: 'demo-api-key', admin_key: 'demo-admin-key', whitelisted_ips: ['127.0.0.1/8', '::1'] });
+    expect(c.delivery.refuse_private_targets).toBe(false);
+    expect(configWarnings(c)).toEqual([
+      'the demo API key is in use: set api.api_key or SWITCHBOARD_API_KEY',
+      'the demo admin key is in use: set api.admin_key or SWITCHBOARD_ADMIN_KEY (or create admin keys and set it to null)',
+    ]);
   });
 
-  it('lets SWITCHBOARD_API_KEY replace api.api_key', () => {
-    const settings = loadSettings({ SWITCHBOARD_API_KEY: 'a-much-better-key' });
+  it('lets SWITCHBOARD_API_KEY replace api.api_key and SWITCHBOARD_ADMIN_KEY api.admin_key', () => {
+    const settings = loadSettings({ SWITCHBOARD_API_KEY: 'a-much-better-key', SWITCHBOARD_ADMIN_KEY: 'an-even-better-admin-key' });
     const o = loadConfigFile(DEFAULT_YAML, settings);
     expect(o.api.api_key).toBe('a-much-better-key');
+    expect(o.api.admin_key).toBe('an-even-better-admin-key');
     expect(configWarnings(o)).toEqual([]);
+  });
+
+  it('refuses an admin key equal to the integration key', () => {
+    const err = thrown(() => loadConfigFile(DEFAULT_YAML, loadSettings({ SWITCHBOARD_API_KEY: 'same-key-for-both', SWITCHBOARD_ADMIN_KEY: 'same-key-for-both' })));
+    expect(err.issues).toEqual([{ file: DEFAULT_YAML, path: 'api.admin_key', message: 'must differ from api.api_key (the integration key must not open the admin API)' }]);
   });
 });
 
@@ -128,17 +138,17 @@ describe('loadSettings', () => {
   it('uses the SPEC §6 defaults when nothing is set', () => {
     expect(loadSettings({})).toEqual({
       configPath: 'config/default.yaml', dataDir: 'data/', bind: '127.0.0.1', sipPort: 5060, httpPort: 8080,
-      apiKeyOverride: null, logLevel: 'info', drachtio: null, databaseUrl: null,
+      apiKeyOverride: null, adminKeyOverride: null, logLevel: 'info', drachtio: null, databaseUrl: null,
     });
   });
 
   it('reads every override', () => {
     expect(loadSettings({
       SWITCHBOARD_CONFIG: '/etc/sb.yaml', SWITCHBOARD_DATA_DIR: '/var/sb', SWITCHBOARD_BIND: '::1', SWITCHBOARD_SIP_PORT: '5070',
-      SWITCHBOARD_HTTP_PORT: '0', SWITCHBOARD_API_KEY: 'key', SWITCHBOARD_LOG_LEVEL: 'DEBUG',
+      SWITCHBOARD_HTTP_PORT: '0', SWITCHBOARD_API_KEY: 'key', SWITCHBOARD_ADMIN_KEY: 'admin', SWITCHBOARD_LOG_LEVEL: 'DEBUG',
       DRACHTIO_HOST: '127.0.0.1', DRACHTIO_PORT: '9023', DRACHTIO_SECRET: 's3cret', DATABASE_URL: 'postgres://db/sb',
     })).toEqual({
-      configPath: '/etc/sb.yaml', dataDir: '/var/sb', bind: '::1', sipPort: 5070, httpPort: 0, apiKeyOverride: 'key', logLevel: 'debug',
+      configPath: '/etc/sb.yaml', dataDir: '/var/sb', bind: '::1', sipPort: 5070, httpPort: 0, apiKeyOverride: 'key', adminKeyOverride: 'admin', logLevel: 'debug',
       drachtio: { host: '127.0.0.1', port: 9023, secret: 's3cret' }, databaseUrl: 'postgres://db/sb',
     });
   });

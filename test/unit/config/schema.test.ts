@@ -30,9 +30,10 @@ describe('validateConfig defaults', () => {
     expect(c.ring_groups[0]).toEqual({ name: 'G', members: [], strategy: 'ringall', timeout_s: 30, member_timeout_s: 15, next: null });
     expect(c.trunks[0]).toEqual({ name: 't', host: '127.0.0.1', port: 5060, transport: 'udp', username: null, password: null, caller_id: null });
     expect(c.webhook).toEqual({ url: '', secret_token: '', events: [...WEBHOOK_EVENT_TYPES], enabled: false, signing_secret: null });
-    expect(c.api).toEqual({ api_key: 'k', whitelisted_ips: ['127.0.0.1/8', '::1'], trusted_proxies: [], rate_limit_per_min: 600 });
+    expect(c.api).toEqual({ api_key: 'k', admin_key: null, whitelisted_ips: ['127.0.0.1/8', '::1'], trusted_proxies: [], rate_limit_per_min: 600, auth_failures_per_min: 20 });
     expect(c.delivery).toEqual({
       timeout_ms: 10000, retry_schedule_s: [5, 30, 120, 600, 1800, 3600], horizon_s: 86400, outbox_warn_at: 100000, concurrency: 16,
+      per_endpoint_concurrency: 8, refuse_private_targets: false,
     });
     expect(c.numbers).toEqual([]);
     expect(c.flows).toEqual([]);
@@ -107,5 +108,20 @@ describe('validateConfig values', () => {
       flows: [{ id: 'f', nodes: [{ id: 'w', type: 'webhook', component_name: 'c', url: 'http://h/x', secret_token: 't', headers: { 'X Bad': 1 } }] }],
     }, 'f');
     expect(r).toEqual({ ok: false, errors: [{ file: 'f', path: 'flows[0].nodes[0].headers["X Bad"]', message: 'expected a string, got the number 1' }] });
+  });
+});
+
+describe('delivery.refuse_private_targets', () => {
+  const flows = [{ id: 'f', nodes: [{ id: 'w', type: 'webhook', component_name: 'c', url: 'http://[::ffff:10.0.0.1]/x', secret_token: 't' }] }];
+  it('refuses loopback, private and link-local webhook URLs at validation, naming each key', () => {
+    const r = validateConfig({ api: { api_key: 'k' }, delivery: { refuse_private_targets: true }, webhook: { url: 'http://localhost:9000/hook', secret_token: 't' }, flows }, 'f');
+    expect(r).toEqual({ ok: false, errors: [
+      { file: 'f', path: 'webhook.url', message: "'http://localhost:9000/hook' names a loopback address, which delivery.refuse_private_targets refuses" },
+      { file: 'f', path: 'flows[0].nodes[0].url', message: "'http://[::ffff:10.0.0.1]/x' names a private address, which delivery.refuse_private_targets refuses" },
+    ] });
+  });
+  it('accepts them when off (the default), and public or DNS names when on', () => {
+    expect(validateConfig({ api: { api_key: 'k' }, webhook: { url: 'http://127.0.0.1:9000/hook' }, flows }, 'f').ok).toBe(true);
+    expect(validateConfig({ api: { api_key: 'k' }, delivery: { refuse_private_targets: true }, webhook: { url: 'https://crm.example.com/hook' } }, 'f').ok).toBe(true);
   });
 });

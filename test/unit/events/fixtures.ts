@@ -14,12 +14,12 @@ export function testConfig(o: { webhook?: Partial<PbxConfig['webhook']>; deliver
     pbx: { name: 'test', time_zone: 'UTC', domain: 'test.invalid', max_call_duration_s: 14400, session_timers: { enabled: true, interval_s: 1800, min_se_s: 90 } }, sip: defaultSipConfig(),
     users: [], numbers: [], queues: [], ring_groups: [], trunks: [],
     flows: o.flows ?? [],
-    api: { api_key: 'k', whitelisted_ips: [], trusted_proxies: [], rate_limit_per_min: 60 },
+    api: { api_key: 'k', whitelisted_ips: [], trusted_proxies: [], rate_limit_per_min: 60, admin_key: null, auth_failures_per_min: 20 },
     webhook: {
       url: 'http://127.0.0.1:9/hook', secret_token: 'tok', events: [...WEBHOOK_EVENT_TYPES] as WebhookEventType[],
       enabled: true, signing_secret: null, ...o.webhook,
     },
-    delivery: { timeout_ms: 1000, retry_schedule_s: [5, 30], horizon_s: 3600, outbox_warn_at: 1000, concurrency: 4, ...o.delivery },
+    delivery: { timeout_ms: 1000, retry_schedule_s: [5, 30], horizon_s: 3600, outbox_warn_at: 1000, concurrency: 4, per_endpoint_concurrency: 8, refuse_private_targets: false, ...o.delivery },
     retention: { calls_days: 0, events_days: 0, deliveries_days: 0 },
   };
 }

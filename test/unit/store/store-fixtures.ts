@@ -68,8 +68,8 @@ export function pbxConfig(name: string): PbxConfig {
     pbx: { name, time_zone: 'Australia/Melbourne', domain: 'pbx.test', max_call_duration_s: 14400, session_timers: { enabled: true, interval_s: 1800, min_se_s: 90 } }, sip: defaultSipConfig(), users: [], numbers: [], flows: [], queues: [],
     ring_groups: [], trunks: [],
     webhook: { url: 'http://127.0.0.1:9000/webhook', secret_token: 'demo-token', events: [], enabled: false, signing_secret: null },
-    api: { api_key: 'k', whitelisted_ips: ['127.0.0.1/8'], trusted_proxies: [], rate_limit_per_min: 600 },
-    delivery: { timeout_ms: 5000, retry_schedule_s: [5, 30], horizon_s: 86400, outbox_warn_at: 10000, concurrency: 4 },
+    api: { api_key: 'k', whitelisted_ips: ['127.0.0.1/8'], trusted_proxies: [], rate_limit_per_min: 600, admin_key: null, auth_failures_per_min: 20 },
+    delivery: { timeout_ms: 5000, retry_schedule_s: [5, 30], horizon_s: 86400, outbox_warn_at: 10000, concurrency: 4, per_endpoint_concurrency: 8, refuse_private_targets: false },
     retention: { calls_days: 0, events_days: 0, deliveries_days: 0 },
   };
 }
