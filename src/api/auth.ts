@@ -141,6 +141,8 @@ export type RateDecision = { ok: true } | { ok: false; retryAfterS: number };
 /** A per-key token bucket: `perMinute` requests per minute, bursts up to `perMinute`. */
 export interface RateLimiter {
   take(key: string, perMinute: number): RateDecision;
+  /** Whether `take` would refuse now, without taking a token (the failed-request limit checks before the key). */
+  peek(key: string, perMinute: number): RateDecision;
 }
 
 /** How many keys the limiter remembers before it forgets the least recently used. */
@@ -149,13 +151,22 @@ const MAX_KEYS = 1024;
 /** Builds a token-bucket rate limiter driven by the injected clock. `perMinute <= 0` means unlimited. */
 export function createRateLimiter(clock: Clock): RateLimiter {
   const buckets = new Map<string, { tokens: number; at: number }>();
+  const refill = (key: string, perMinute: number, now: number): number => {
+    const prev = buckets.get(key);
+    return prev ? Math.min(perMinute, prev.tokens + (now - prev.at) * (perMinute / 60_000)) : perMinute;
+  };
+  const refusal = (tokens: number, perMinute: number): RateDecision =>
+    ({ ok: false, retryAfterS: Math.max(1, Math.ceil((1 - tokens) / (perMinute / 60_000) / 1000)) });
   return {
+    peek(key, perMinute) {
+      if (!(perMinute > 0)) return { ok: true };
+      const tokens = refill(key, perMinute, clock.now());
+      return tokens >= 1 ? { ok: true } : refusal(tokens, perMinute);
+    },
     take(key, perMinute) {
       if (!(perMinute > 0)) return { ok: true };
       const now = clock.now();
-      const ratePerMs = perMinute / 60_000;
-      const prev = buckets.get(key);
-      let tokens = prev ? Math.min(perMinute, prev.tokens + (now - prev.at) * ratePerMs) : perMinute;
+      let tokens = refill(key, perMinute, now);
       buckets.delete(key);
       if (buckets.size >= MAX_KEYS) buckets.delete(buckets.keys().next().value as string);
       if (tokens >= 1) {
@@ -164,7 +175,7 @@ export function createRateLimiter(clock: Clock): RateLimiter {
         return { ok: true };
       }
       buckets.set(key, { tokens, at: now });
-      return { ok: false, retryAfterS: Math.max(1, Math.ceil((1 - tokens) / ratePerMs / 1000)) };
+      return refusal(tokens, perMinute);
     },
   };
 }

@@ -8,6 +8,7 @@ import type { PbxConfig } from '../config/index.js';
 import type { EngineFacade, EngineLive } from '../engine/index.js';
 import type { WebhookAdmin } from '../events/index.js';
 import type { Store } from '../store/index.js';
+import type { AdminKeys } from './admin-keys.js';
 
 /** Everything {@link buildApp} needs. */
 export interface ApiDeps {
@@ -24,6 +25,8 @@ export interface ApiDeps {
   log: Logger;
   /** Drives the rate limiter and the fallback uptime; default the system clock. */
   clock?: Clock;
+  /** The admin keys; default: built over `store` (pass one to share it with the console). */
+  adminKeys?: AdminKeys;
   /** Switchboard version (OpenAPI `info.version`). */
   version: string;
   /** Process start, epoch ms: the uptime reported (with `version`) in the 503 when the engine cannot answer. */

@@ -4,5 +4,6 @@
  */
 export { buildApp, type AuthMode } from './app.js';
 export type { ApiDeps } from './deps.js';
+export { bearerToken, createAdminKeys, type AdminIdentity, type AdminKeys, type AdminKeyView } from './admin-keys.js';
 export { ApiError, type Envelope } from './errors.js';
 export { OPENAPI_PATH, DOCS_PREFIX } from './openapi.js';

@@ -21,15 +21,23 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
         title: 'Switchboard API',
         version,
         description: 'Integration REST API v2 (compat with the VoIPcloud family) and the Switchboard admin API. ' +
-          'Every request carries the API key in the `token` header and must come from a whitelisted address; ' +
+          'Integration requests carry the integration key in the `token` header; admin requests (/api/admin/*) carry an ' +
+          'admin key as `Authorization: Bearer <key>` (the integration key gets 401 there). Every request must come from a ' +
+          'whitelisted address; a source with too many failed (401) requests in a minute gets 429 with Retry-After; ' +
           'every response uses the envelope {code, status, message, data}.',
       },
-      components: { securitySchemes: { token: { type: 'apiKey', in: 'header', name: 'token' } } },
+      components: {
+        securitySchemes: {
+          token: { type: 'apiKey', in: 'header', name: 'token', description: 'The integration key (api.api_key): /api/integration/v2/* only.' },
+          adminKey: { type: 'http', scheme: 'bearer', description: 'An admin key (api.admin_key or one from POST /api/admin/admin-keys): /api/admin/* only.' },
+        },
+      },
       tags: [
         { name: 'integration-v2', description: 'Compat: /api/integration/v2' },
         { name: 'admin: configuration', description: 'Edits go to the staged configuration; POST /api/admin/apply makes them live.' },
         { name: 'admin: apply', description: 'Configuration versions.' },
         { name: 'admin: webhooks', description: 'Delivery log and redelivery.' },
+        { name: 'admin: access', description: 'Admin keys and the audit log of admin changes.' },
       ],
     },
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },

@@ -21,12 +21,14 @@ export interface LoggerOpts {
   base?: Record<string, unknown>;
 }
 
-const SECRET_KEYS = ['authorization', 'Authorization', 'proxy-authorization', 'token', 'x-pbx-token', 'X-Pbx-Token', 'password', 'api_key', 'apiKey', 'secret'];
+/** Every write-only configuration key is here too (a test checks it against the schema's `secret` keys). */
+export const LOG_SECRET_KEYS: readonly string[] = ['authorization', 'Authorization', 'proxy-authorization', 'token', 'x-pbx-token', 'X-Pbx-Token',
+  'password', 'api_key', 'apiKey', 'secret', 'secret_token', 'signing_secret', 'signingSecret', 'secretToken', 'admin_key', 'key_hash'];
 
 /** Redaction paths: each secret key at the top level and up to three levels deep. */
 export const REDACT_PATHS: readonly string[] = (() => {
   const paths: string[] = [];
-  for (const key of SECRET_KEYS) {
+  for (const key of LOG_SECRET_KEYS) {
     const k = /^[A-Za-z_$][\w$]*$/.test(key) ? key : `["${key}"]`;
     const dot = k.startsWith('[') ? '' : '.';
     paths.push(k, `*${dot}${k}`, `*.*${dot}${k}`, `*.*.*${dot}${k}`);

@@ -1,6 +1,6 @@
 /**
  * A real HTTP client for the integration e2e tests: undici over a socket to a running Switchboard, with the
- * API key in the `token` header, JSON / form-urlencoded / multipart bodies, and an optional local source address
+ * integration key in the `token` header (the admin key as `Authorization: Bearer` on /api/admin/*), JSON / form-urlencoded / multipart bodies, and an optional local source address
  * (to test the IP whitelist from 127.0.0.2).
  */
 import { Agent, FormData, request } from 'undici';
@@ -27,8 +27,10 @@ export type BodyKind = 'json' | 'form' | 'multipart';
 
 /** Options of {@link apiClient}. */
 export interface ApiClientOptions {
-  /** The `token` header; null sends none. Default `demo-api-key`. */
+  /** The `token` header (integration key); null sends none. Default `demo-api-key`. */
   token?: string | null;
+  /** Sent as `Authorization: Bearer` on /api/admin/* paths (instead of `token`); null sends none. Default `demo-admin-key`. */
+  adminKey?: string | null;
   /** Local source address of the connections (e.g. 127.0.0.2). */
   localAddress?: string;
 }
@@ -47,10 +49,14 @@ export function apiClient(baseUrl: string, opts: ApiClientOptions = {}): ApiClie
   // overwritten by it (lib/core/connect.js), so the top-level option is the one that works.
   const agent = new Agent({ ...(opts.localAddress ? { localAddress: opts.localAddress } : {}), keepAliveTimeout: 1000 });
   const token = opts.token === undefined ? 'demo-api-key' : opts.token;
-  const baseHeaders = (): Record<string, string> => (token === null ? {} : { token });
+  const adminKey = opts.adminKey === undefined ? 'demo-admin-key' : opts.adminKey;
+  const baseHeaders = (path: string): Record<string, string> => {
+    if (path.startsWith('/api/admin')) return adminKey === null ? {} : { authorization: `Bearer ${adminKey}` };
+    return token === null ? {} : { token };
+  };
 
   async function call<T>(method: string, path: string, body?: unknown, kind: BodyKind = 'json'): Promise<HttpAnswer<T>> {
-    const headers = baseHeaders();
+    const headers = baseHeaders(path);
     let payload: string | FormData | undefined;
     if (body !== undefined) {
       if (kind === 'json') {

@@ -7,6 +7,7 @@ import type { PbxConfig } from '../../config/index.js';
 import { ApiError, ok } from '../errors.js';
 import { envelope, responses } from '../schemas.js';
 import { schemaRef } from './config-schema.js';
+import { keepSecrets } from './secrets.js';
 import type { Staging } from './staging.js';
 
 /** The list sections of the configuration and how their items are keyed. */
@@ -56,7 +57,7 @@ function capitalize(s: string): string {
 /** Registers GET (list, one), POST, PUT, PATCH and DELETE for one collection. */
 export function registerCollection(app: FastifyInstance, staging: Staging, spec: CollectionSpec): void {
   const tags = ['admin: configuration'];
-  const security = [{ token: [] }];
+  const security = [{ adminKey: [] }];
   const itemOut = schemaRef(spec.schema, 'out');
   const full = schemaRef(spec.schema, 'full');
   const partial = schemaRef(spec.schema, 'patch');
@@ -94,12 +95,13 @@ export function registerCollection(app: FastifyInstance, staging: Staging, spec:
   app.put(one, {
     schema: { tags, security, summary: `Replace a ${spec.noun} (staged); a different key in the body renames it`, params, body: full, response: responses(envelope(itemOut), [400, 404, 409]) },
   }, async (request) => {
-    const item = request.body as Item;
-    await staging.edit((draft) => {
+    const item = await staging.edit((draft) => {
+      const body = request.body as Item;
       const list = items(draft, spec.section);
       const i = indexOf(list, spec, keyOf(request.params));
-      if (item[spec.key] !== keyOf(request.params)) conflict(list, item[spec.key]);
-      list[i] = item;
+      if (body[spec.key] !== keyOf(request.params)) conflict(list, body[spec.key]);
+      list[i] = keepSecrets(list[i], body) as Item;
+      return list[i];
     });
     return ok(item, `${capitalize(spec.noun)} replaced (staged)`);
   });
@@ -112,7 +114,7 @@ export function registerCollection(app: FastifyInstance, staging: Staging, spec:
       const list = items(draft, spec.section);
       const i = indexOf(list, spec, keyOf(request.params));
       if (spec.key in patch && patch[spec.key] !== keyOf(request.params)) conflict(list, patch[spec.key]);
-      list[i] = { ...list[i], ...patch };
+      list[i] = keepSecrets(list[i], { ...list[i], ...patch }) as Item;
       return list[i];
     });
     return ok(merged, `${capitalize(spec.noun)} updated (staged)`);

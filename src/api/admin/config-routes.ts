@@ -10,7 +10,7 @@ import { diffConfig, maskSecrets } from './diff.js';
 import type { Staging } from './staging.js';
 
 const tags = ['admin: apply'];
-const security = [{ token: [] }];
+const security = [{ adminKey: [] }];
 const CONFIG: JsonSchema = { type: 'object', additionalProperties: true, description: 'A whole PbxConfig (see docs/configuration.md); api.api_key is masked.' };
 const VERSION: JsonSchema = {
   type: 'object',

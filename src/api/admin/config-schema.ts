@@ -7,6 +7,7 @@
  */
 import { PBX_SCHEMA } from '../../config/index.js';
 import { DIGITS_PATTERN, type JsonSchema } from '../schemas.js';
+import { SECRET_FIELDS } from './secrets.js';
 
 /** One entry of the config schema table (derived, so the API needs no deep import of config internals). */
 type Shape = (typeof PBX_SCHEMA)['fields'][string];
@@ -139,9 +140,26 @@ export function bodySchema(shape: Shape, mode: 'full' | 'partial'): JsonSchema {
   return schema;
 }
 
-/** Response schema of a config object: no defaults, no required keys (serialization must not throw). */
+/** Response schema of a config object: no defaults, no required keys; each secret `k` shown as `k_set` (secrets.ts). */
 export function responseSchema(shape: Shape): JsonSchema {
-  return strip(toJsonSchema(shape, { defaults: false, required: false }));
+  return setFlags(strip(toJsonSchema(shape, { defaults: false, required: false })));
+}
+
+/** Renames each secret property `k` of a response schema to a boolean `k_set`. */
+function setFlags(s: unknown): JsonSchema {
+  if (Array.isArray(s)) return s.map(setFlags) as unknown as JsonSchema;
+  if (s === null || typeof s !== 'object') return s as JsonSchema;
+  const out: JsonSchema = {};
+  for (const [k, v] of Object.entries(s)) {
+    if (k !== 'properties') {
+      out[k] = setFlags(v);
+      continue;
+    }
+    out[k] = Object.fromEntries(Object.entries(v as object).map(([pk, pv]) => (SECRET_FIELDS.has(pk)
+      ? [`${pk}_set`, { type: 'boolean', description: `Whether ${pk} is set (write-only: never returned).` }]
+      : [pk, setFlags(pv)])));
+  }
+  return out;
 }
 
 /** Removes `required`, `default`, `discriminator` and `minLength` deeply (response schemas only describe). */

@@ -9,6 +9,7 @@ import { envelope, responses, type JsonSchema } from '../schemas.js';
 import { bodySchema, deviceShape, responseSchema, schemaRef } from './config-schema.js';
 import { indexOf, items } from './collections.js';
 import type { Staging } from './staging.js';
+import { keepSecrets } from './secrets.js';
 
 const USER_SPEC = { key: 'number', noun: 'user' } as const;
 
@@ -34,14 +35,15 @@ function assertFree(config: PbxConfig, username: string): void {
 /** Replaces device `index` of `user` by `next`, checking that a new username is free. */
 function replace(config: PbxConfig, user: UserConfig, index: number, next: DeviceConfig): DeviceConfig {
   if (next.username !== user.devices[index]!.username) assertFree(config, next.username);
-  user.devices[index] = next;
-  return next;
+  const kept = keepSecrets(user.devices[index], next) as DeviceConfig;
+  user.devices[index] = kept;
+  return kept;
 }
 
 /** Registers the device routes. */
 export function registerDevices(app: FastifyInstance, staging: Staging): void {
   const tags = ['admin: configuration'];
-  const security = [{ token: [] }];
+  const security = [{ adminKey: [] }];
   const deviceOut = responseSchema(deviceShape());
   const out = schemaRef('Device', 'out');
   const flatOut: JsonSchema = { ...deviceOut, properties: { user_number: { type: 'string' }, ...(deviceOut.properties as object) } };

@@ -1,9 +1,11 @@
 /**
  * The admin API (ours), mounted at `/api/admin`: configuration CRUD on the staged version, apply, and the
- * webhook delivery log.
+ * webhook delivery log, admin keys and the audit log. Secrets never leave it (secrets.ts); changes are audited.
  */
 import type { FastifyInstance } from 'fastify';
+import { systemClock } from '../../common/clock.js';
 import type { ApiDeps } from '../deps.js';
+import { registerAccessControl, registerAdminHooks } from './access-control.js';
 import { COLLECTIONS, registerCollection } from './collections.js';
 import { sharedConfigSchemas } from './config-schema.js';
 import { registerConfigRoutes } from './config-routes.js';
@@ -20,10 +22,12 @@ export async function adminApi(app: FastifyInstance, opts: { deps: ApiDeps }): P
   // schemas still document the routes in the OpenAPI document.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   for (const schema of sharedConfigSchemas()) app.addSchema(schema);
+  registerAdminHooks(app, { store: deps.store, clock: deps.clock ?? systemClock, log: deps.log });
   const staging = createStaging(deps.engine.config);
   for (const spec of COLLECTIONS) registerCollection(app, staging, spec);
   registerDevices(app, staging);
   registerSettings(app, staging);
   registerConfigRoutes(app, deps.engine, staging);
   registerWebhookRoutes(app, deps.webhooksAdmin);
+  registerAccessControl(app, deps.store);
 }

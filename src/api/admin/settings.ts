@@ -9,13 +9,14 @@ import { isValidBlock } from '../auth.js';
 import { ApiError, ok } from '../errors.js';
 import { envelope, responses, type JsonSchema } from '../schemas.js';
 import { schemaRef } from './config-schema.js';
+import { keepSecrets } from './secrets.js';
 import type { Staging } from './staging.js';
 
 type Singleton = 'pbx' | 'webhook' | 'delivery';
 type Item = Record<string, unknown>;
 
 const tags = ['admin: configuration'];
-const security = [{ token: [] }];
+const security = [{ adminKey: [] }];
 
 /** GET, PUT (replace) and PATCH (merge top-level fields) for one settings object. */
 function registerSingleton(app: FastifyInstance, staging: Staging, section: Singleton, noun: string, schema: string): void {
@@ -26,14 +27,15 @@ function registerSingleton(app: FastifyInstance, staging: Staging, section: Sing
   app.put(`/${section}`, {
     schema: { tags, security, summary: `Replace the ${noun} settings (staged)`, body: schemaRef(schema, 'full'), response: responses(envelope(out), [400]) },
   }, async (req) => ok(await staging.edit((draft) => {
-    (draft as unknown as Record<Singleton, Item>)[section] = req.body as Item;
+    const d = draft as unknown as Record<Singleton, Item>;
+    d[section] = keepSecrets(d[section], req.body) as Item;
     return draft[section];
   }), `${noun} settings replaced (staged)`));
   app.patch(`/${section}`, {
     schema: { tags, security, summary: `Update fields of the ${noun} settings (staged)`, body: schemaRef(schema, 'patch'), response: responses(envelope(out), [400]) },
   }, async (req) => ok(await staging.edit((draft) => {
     const d = draft as unknown as Record<Singleton, Item>;
-    d[section] = { ...d[section], ...(req.body as Item) };
+    d[section] = keepSecrets(d[section], { ...d[section], ...(req.body as Item) }) as Item;
     return d[section];
   }), `${noun} settings updated (staged)`));
 }
@@ -131,6 +133,7 @@ function registerApiAccess(app: FastifyInstance, staging: Staging): void {
   });
 
   app.post('/api-key/regenerate', {
+    config: { showsSecret: true },
     schema: {
       tags, security,
       summary: 'Generate a new API key (staged; shown only in this response). The old key works until apply.',

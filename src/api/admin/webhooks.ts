@@ -9,7 +9,7 @@ import { ApiError, badParameter, ok } from '../errors.js';
 import { envelope, nullable, responses, type JsonSchema } from '../schemas.js';
 
 const tags = ['admin: webhooks'];
-const security = [{ token: [] }];
+const security = [{ adminKey: [] }];
 const STATUSES: DeliveryStatus[] = ['pending', 'succeeded', 'failed', 'disabled'];
 
 const DELIVERY: JsonSchema = {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
-import { API_KEY, auth, makeHarness, testConfig, type Harness } from './harness.js';
+import { ADMIN_KEY, adminAuth, API_KEY, auth, makeHarness, testConfig, type Harness } from './harness.js';
 
 const STATUS = '/api/integration/v2/get-system-status';
 const NOT_AUTHORISED = { code: 401, status: 'error', message: 'Not authorised' };
@@ -28,6 +28,19 @@ describe('token and whitelist (inject)', () => {
       expect(r.statusCode).toBe(401);
       expect(r.json()).toEqual(NOT_AUTHORISED);
     }
+  });
+
+  it('scopes the keys: the integration key never opens /api/admin/*, the admin key never the integration API', async () => {
+    for (const url of ['/api/admin/users', '/api/admin/devices', '/api/admin/config/live', '/api/admin/admin-keys', '/api/admin/nope']) {
+      for (const headers of [auth, { authorization: `Bearer ${API_KEY}` }]) {
+        const r = await h.app.inject({ url, headers });
+        expect(r.statusCode).toBe(401);
+        expect(r.json()).toEqual(NOT_AUTHORISED);
+      }
+    }
+    expect((await h.app.inject({ url: '/api/admin/users', headers: adminAuth })).statusCode).toBe(200);
+    expect((await h.app.inject({ url: STATUS, headers: { token: ADMIN_KEY } })).statusCode).toBe(401);
+    expect((await h.app.inject({ url: STATUS, headers: adminAuth })).statusCode).toBe(401);
   });
 
   it('does not take the key from other headers or the query', async () => {
@@ -67,6 +80,32 @@ describe('token and whitelist (inject)', () => {
     expect((await h.versions.apply()).ok).toBe(true);
     expect((await h.app.inject({ url: STATUS, headers: auth })).statusCode).toBe(401);
     expect((await h.app.inject({ url: STATUS, headers: { token: 'rotated-key' }, remoteAddress: '198.51.100.1' })).statusCode).toBe(200);
+  });
+});
+
+describe('failed-request limit (per source)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await makeHarness(testConfig((c) => {
+      c.api.auth_failures_per_min = 3;
+      c.api.whitelisted_ips = ['127.0.0.0/8'];
+    }));
+  });
+  afterAll(async () => h.close());
+
+  it('answers 429 with Retry-After after N failures a minute from one source, even with the right key; others unaffected; recovers', async () => {
+    const bad = (url: string, remoteAddress = '127.0.0.9') => h.app.inject({ url, headers: url.startsWith('/api/admin') ? { authorization: 'Bearer guess' } : { token: 'guess' }, remoteAddress });
+    for (const url of [STATUS, '/api/admin/users', STATUS]) expect((await bad(url)).statusCode).toBe(401);
+    for (const [url, headers] of [[STATUS, auth], ['/api/admin/users', adminAuth]] as const) {
+      const r = await h.app.inject({ url, headers, remoteAddress: '127.0.0.9' });
+      expect(r.statusCode).toBe(429);
+      expect(r.headers['retry-after']).toBe('20');
+      expect(r.json()).toMatchObject({ code: 429, status: 'error', message: expect.stringContaining('failed requests') });
+    }
+    expect((await h.app.inject({ url: STATUS, headers: auth, remoteAddress: '127.0.0.10' })).statusCode).toBe(200);
+    expect((await bad(STATUS, '127.0.0.10')).statusCode).toBe(401);
+    h.clock.advance(20_000);
+    expect((await h.app.inject({ url: STATUS, headers: auth, remoteAddress: '127.0.0.9' })).statusCode).toBe(200);
   });
 });
 

@@ -1,13 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_KEY, auth, makeHarness, type Harness } from './harness.js';
+import { adminAuth, API_KEY, auth, makeHarness, type Harness } from './harness.js';
 
 const A = '/api/admin';
 let h: Harness;
-/** The key in use (the API-key test rotates it). */
-let token = API_KEY;
 
 async function call(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: unknown) {
-  const r = await h.app.inject({ method, url: `${A}${url}`, headers: { token }, ...(payload !== undefined ? { payload: payload as object } : {}) });
+  const r = await h.app.inject({ method, url: `${A}${url}`, headers: adminAuth, ...(payload !== undefined ? { payload: payload as object } : {}) });
   return { status: r.statusCode, body: r.json() as { code: number; status: string; message: string; data: any } };
 }
 
@@ -22,7 +20,7 @@ describe('CRUD → staged → apply → live', () => {
     expect(r.status).toBe(201);
     expect(r.body).toMatchObject({ code: 201, status: 'success' });
     expect(r.body.data).toEqual({
-      name: 'Carol White', number: '1003', devices: [{ username: 'carol-desk', password: 'carol-pw' }],
+      name: 'Carol White', number: '1003', devices: [{ username: 'carol-desk', password_set: true }],
       voicemail: { enabled: false, greeting: null, emails: [], max_length_s: 120 }, record: 'none', ring_timeout_s: 30, caller_id: null, dnd: false, forward: { always: null, busy: null, no_answer: null },
     });
     expect((await call('GET', '/users/1003')).body.data.name).toBe('Carol White');
@@ -134,9 +132,13 @@ describe('devices', () => {
   it('adds, reads, renames and deletes devices under a user and by username', async () => {
     expect((await call('POST', '/users/1001/devices', { username: 'alice-soft', password: 'pw' })).status).toBe(201);
     expect((await call('GET', '/users/1001/devices')).body.data.map((d: any) => d.username)).toEqual(['alice-desk', 'alice-soft']);
-    expect((await call('GET', '/devices/alice-soft')).body.data).toEqual({ user_number: '1001', username: 'alice-soft', password: 'pw' });
-    expect((await call('PATCH', '/devices/alice-soft', { password: 'new-pw' })).body.data.password).toBe('new-pw');
+    expect((await call('GET', '/devices/alice-soft')).body.data).toEqual({ user_number: '1001', username: 'alice-soft', password_set: true });
+    expect((await call('PATCH', '/devices/alice-soft', { password: 'new-pw' })).body.data).toEqual({ user_number: '1001', username: 'alice-soft', password_set: true });
+    expect((await h.versions.staged()).users[0]!.devices[1]!.password).toBe('new-pw');
     expect((await call('PUT', '/users/1001/devices/alice-soft', { username: 'alice-app', password: 'pw3' })).body.data.username).toBe('alice-app');
+    // A PATCH without the password keeps it (the client never saw it).
+    expect((await call('PATCH', '/users/1001/devices/alice-app', { username: 'alice-app' })).status).toBe(200);
+    expect((await h.versions.staged()).users[0]!.devices[1]!.password).toBe('pw3');
     expect((await call('GET', '/devices')).body.data.map((d: any) => `${d.user_number}:${d.username}`)).toEqual(['1001:alice-desk', '1001:alice-app', '1002:bob-desk']);
     expect((await call('DELETE', '/users/1001/devices/alice-app')).status).toBe(200);
     expect((await call('GET', '/devices/alice-app')).status).toBe(404);
@@ -178,16 +180,17 @@ describe('settings, whitelist and API key', () => {
     expect(key).toMatch(/^sb_[0-9a-z]{40}$/);
     const staged = await call('GET', '/config/staged');
     expect(JSON.stringify(staged.body)).not.toContain(key);
-    expect(staged.body.data.api.api_key).toBe('********');
+    expect(staged.body.data.api.api_key_set).toBe(true);
+    expect(staged.body.data.api).not.toHaveProperty('api_key');
     expect(JSON.stringify((await call('GET', '/config/diff')).body)).not.toContain(key);
     expect(JSON.stringify((await call('GET', '/api-access')).body)).not.toContain(key);
     expect(JSON.stringify((await call('GET', '/config/live')).body)).not.toContain(API_KEY);
     expect((await call('POST', '/apply')).status).toBe(200);
-    const old = await h.app.inject({ url: `${A}/users`, headers: auth });
-    expect(old.statusCode).toBe(401);
-    const fresh = await h.app.inject({ url: `${A}/users`, headers: { token: key } });
-    expect(fresh.statusCode).toBe(200);
-    token = key;
+    const STATUS = '/api/integration/v2/get-system-status';
+    expect((await h.app.inject({ url: STATUS, headers: auth })).statusCode).toBe(401);
+    expect((await h.app.inject({ url: STATUS, headers: { token: key } })).statusCode).toBe(200);
+    // The integration key, old or new, never opens the admin API.
+    expect((await h.app.inject({ url: `${A}/users`, headers: { token: key } })).statusCode).toBe(401);
     expect(h.versions.live().config.webhook.url).toBe('https://crm.example.com/hook');
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OutboxEvent } from '../../../src/store/index.js';
-import { auth, makeHarness, testConfig, type Harness } from './harness.js';
+import { adminAuth, makeHarness, testConfig, type Harness } from './harness.js';
 
 const A = '/api/admin/webhooks';
 const HOOK = 'http://127.0.0.1:9/hook';
@@ -8,7 +8,7 @@ let h: Harness;
 let t0: number;
 
 async function call(method: 'GET' | 'POST', url: string, payload?: unknown) {
-  const r = await h.app.inject({ method, url: `${A}${url}`, headers: auth, ...(payload !== undefined ? { payload: payload as object } : {}) });
+  const r = await h.app.inject({ method, url: `${A}${url}`, headers: adminAuth, ...(payload !== undefined ? { payload: payload as object } : {}) });
   return { status: r.statusCode, body: r.json() as { code: number; status: string; message: string; data: any } };
 }
 
@@ -116,7 +116,7 @@ describe('without the webhooks admin functions', () => {
   it('answers 501 in the envelope', async () => {
     const bare = await makeHarness(testConfig(), { webhooksAdmin: undefined });
     try {
-      const r = await bare.app.inject({ url: `${A}/deliveries`, headers: auth });
+      const r = await bare.app.inject({ url: `${A}/deliveries`, headers: adminAuth });
       expect(r.statusCode).toBe(501);
       expect(r.json()).toMatchObject({ code: 501, status: 'error' });
     } finally {

@@ -12,6 +12,8 @@ import { buildApp, type ApiDeps } from '../../../src/api/index.js';
 import type { FastifyInstance } from 'fastify';
 
 export const API_KEY = 'test-api-key';
+/** The bootstrap admin key of {@link testConfig} (`Authorization: Bearer`, /api/admin/* only). */
+export const ADMIN_KEY = 'test-admin-key-0123456789';
 
 /** A minimal valid configuration: two users, a queue, a ring group, a trunk; Melbourne time. */
 export function testConfig(over: (c: Record<string, any>) => void = () => {}): PbxConfig {
@@ -26,7 +28,7 @@ export function testConfig(over: (c: Record<string, any>) => void = () => {}): P
     queues: [{ name: 'Support', agents: ['1001', '1002'] }],
     ring_groups: [{ name: 'Sales', members: ['1001', '1002'] }],
     trunks: [{ name: 'main', host: '127.0.0.1', port: 5090 }],
-    api: { api_key: API_KEY, whitelisted_ips: ['127.0.0.1/8', '::1'], rate_limit_per_min: 100000 },
+    api: { api_key: API_KEY, admin_key: ADMIN_KEY, whitelisted_ips: ['127.0.0.1/8', '::1'], rate_limit_per_min: 100000, auth_failures_per_min: 100000 },
   };
   over(raw);
   const r = validateConfig(raw, 'test');
@@ -100,3 +102,5 @@ export async function makeHarness(config: PbxConfig = testConfig(), extra: Parti
 
 /** Headers of an authenticated request. */
 export const auth = { token: API_KEY };
+/** Headers of an admin request. */
+export const adminAuth = { authorization: `Bearer ${ADMIN_KEY}` };

@@ -15,10 +15,11 @@ afterAll(async () => h.close());
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
 
 describe('OpenAPI document', () => {
-  it('is OpenAPI 3.1 with the token security scheme and the app version', () => {
+  it('is OpenAPI 3.1 with the token and admin-key security schemes and the app version', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.info.version).toBe('0.1.0-test');
-    expect(doc.components.securitySchemes.token).toEqual({ type: 'apiKey', in: 'header', name: 'token' });
+    expect(doc.components.securitySchemes.token).toMatchObject({ type: 'apiKey', in: 'header', name: 'token' });
+    expect(doc.components.securitySchemes.adminKey).toMatchObject({ type: 'http', scheme: 'bearer' });
   });
 
   it('describes every compat route with its parameters', () => {
@@ -60,7 +61,7 @@ describe('OpenAPI document', () => {
         const codes = Object.keys(op.responses);
         expect(codes.some((c) => /^20[012]$/.test(c)), `${method} ${path}`).toBe(true);
         expect(op.responses['401'], `${method} ${path} 401`).toBeDefined();
-        expect(op.security, `${method} ${path}`).toEqual([{ token: [] }]);
+        expect(op.security, `${method} ${path}`).toEqual(path.startsWith('/api/admin') ? [{ adminKey: [] }] : [{ token: [] }]);
         expect(op.tags?.length, `${method} ${path}`).toBeGreaterThan(0);
         if (['post', 'put', 'patch'].includes(method) && !path.endsWith('redeliver') && !path.endsWith('regenerate') && !path.endsWith('/apply')) {
           expect(op.requestBody, `${method} ${path} body`).toBeDefined();

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { LOG_SECRET_KEYS } from '../../../src/common/log.js';
+import { keepSecrets, redactSecrets, SECRET_FIELDS } from '../../../src/api/admin/secrets.js';
+
+describe('write-only secrets', () => {
+  it('takes the secret fields from the configuration schema, and the logger redacts every one', () => {
+    expect([...SECRET_FIELDS].sort()).toEqual(['admin_key', 'api_key', 'password', 'secret_token', 'signing_secret']);
+    for (const k of SECRET_FIELDS) expect(LOG_SECRET_KEYS).toContain(k);
+  });
+
+  it('replaces each secret by <field>_set at any depth, and masks a diff entry on a secret', () => {
+    expect(redactSecrets({ data: [{ username: 'a', password: 'pw' }, { username: 'b', password: '' }], api: { api_key: 'k', admin_key: null } }))
+      .toEqual({ data: [{ username: 'a', password_set: true }, { username: 'b', password_set: false }], api: { api_key_set: true, admin_key_set: false } });
+    expect(redactSecrets({ path: '/webhook/secret_token', op: 'changed', live: 'old', staged: 'new' }))
+      .toEqual({ path: '/webhook/secret_token', op: 'changed', live: '********', staged: '********' });
+  });
+
+  it('keeps secrets a replacing write leaves out, matching list items by key', () => {
+    const prev = { name: 'u', devices: [{ username: 'a', password: 'pa' }, { username: 'b', password: 'pb' }] };
+    expect(keepSecrets(prev, { name: 'u', devices: [{ username: 'b' }, { username: 'c', password: 'pc' }] }))
+      .toEqual({ name: 'u', devices: [{ username: 'b', password: 'pb' }, { username: 'c', password: 'pc' }] });
+    expect(keepSecrets({ password: 'old' }, { password: 'new' })).toEqual({ password: 'new' });
+  });
+});
