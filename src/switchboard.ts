@@ -115,7 +115,7 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
       srf.connect({ host: drachtio.host, port: drachtio.port, secret: drachtio.secret });
     });
 
-    const dispatcher = createDispatcher({ store, getConfig: live, clock, log, version: VERSION, ...opts.dispatcher });
+    const dispatcher = createDispatcher({ store, getConfig: live, getConfigVersion: () => config.live().version, clock, log, version: VERSION, ...opts.dispatcher });
     dispatcher.start();
     cleanup.push(() => dispatcher.stop());
 

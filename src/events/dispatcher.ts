@@ -9,6 +9,12 @@
  * - At-least-once: a delivery is claimed with a lease; a crash leaves it pending, due again when the lease ends.
  * - Ordering: the Store's claim never hands out a call's later delivery to an endpoint while an earlier one of the
  *   same call is pending for it, so per call and endpoint events arrive in `sequence` order.
+ * - Fairness: at most `delivery.per_endpoint_concurrency` requests to one endpoint URL are in flight, so a receiver
+ *   that hangs holds only its share of the slots and the others (the global webhook) are still served.
+ * - A delivery keeps the URL, token and signing secret of the configuration version it was created under: a later
+ *   change applies only to deliveries created after it (an old pending delivery is never signed with a new token).
+ * - `delivery.refuse_private_targets`: targets that are, or resolve to, non-public addresses are refused at send
+ *   time (target-guard.ts).
  */
 
 import { randomUUID } from 'node:crypto';
@@ -16,7 +22,7 @@ import { Agent, type Dispatcher as HttpDispatcher } from 'undici';
 import { systemClock, type Clock, type TimerHandle } from '../common/clock.js';
 import type { Logger } from '../common/log.js';
 import type { PbxConfig } from '../config/types.js';
-import type { Delivery, DeliveryAttempt, OutboxEvent, Store } from '../store/store.js';
+import type { Delivery, DeliveryAttempt, NewDelivery, OutboxEvent, Store } from '../store/store.js';
 import { createAttemptWriter } from './attempt-writer.js';
 import { assertDeliveryEdge, type AttemptOutcome } from './delivery-state.js';
 import { StatsCounters, type DeliveryStats } from './delivery-stats.js';
@@ -25,6 +31,7 @@ import { decideRetry, DEFAULT_JITTER } from './retry-policy.js';
 import { isEventType, sampleEvent } from './sample-events.js';
 import { RequestCache, sendAttempt } from './sender.js';
 import { signingSecretFor } from './signature.js';
+import { guardedLookup, refusedTarget } from './target-guard.js';
 import { deliverySettings } from './settings.js';
 
 /** What {@link createDispatcher} needs. */
@@ -32,6 +39,11 @@ export interface DispatcherDeps {
   store: Store;
   /** The live configuration; read at each step, so an applied version takes effect at once. */
   getConfig: () => PbxConfig;
+  /**
+   * The live configuration's version number, recorded on each delivery so its retries use that version's token and
+   * signing secret (looked up with `store.getConfigVersion`); without it retries use the live ones.
+   */
+  getConfigVersion?: () => number;
   clock?: Clock;
   log: Logger;
   /** The undici dispatcher to send with; default: an own keep-alive `Agent`, closed by `stop()`. */
@@ -124,6 +136,10 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     return s;
   };
   const inflight = new Map<string, Promise<void>>();
+  /** In-flight attempts per endpoint URL (the per-endpoint limit). */
+  const endpointInflight = new Map<string, number>();
+  /** Configuration versions that pending deliveries were created under, by number (a few at most). */
+  const versionCache = new Map<number, Promise<PbxConfig | undefined>>();
   /** Bodies and events fanned out here, so a first attempt needs no extra read. */
   const eventCache = new Map<string, OutboxEvent>();
   const disabledCache = new Map<string, { disabled: Promise<boolean>; at: number }>();
@@ -154,7 +170,10 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
 
   function newAgent(): HttpDispatcher {
     // One keep-alive pool per origin, sized to the concurrency so a single receiver can take all of it.
-    http = new Agent({ keepAliveTimeout: 30_000, connections: deliverySettings(getConfig()).concurrency, pipelining: 1 });
+    http = new Agent({
+      keepAliveTimeout: 30_000, connections: deliverySettings(getConfig()).concurrency, pipelining: 1,
+      connect: { lookup: guardedLookup(() => deliverySettings(getConfig()).refuse_private_targets) },
+    });
     return http;
   }
 
@@ -220,19 +239,32 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     if (free <= 0 || stopping) return;
     const now = clock.now();
     const leaseMs = deps.leaseMs ?? settings.timeout_ms + 30_000;
-    const claimed = await store.claimDueDeliveries(now, free, now + leaseMs);
+    const perEndpoint = settings.per_endpoint_concurrency;
+    const atLimit = [...endpointInflight].filter(([, n]) => n >= perEndpoint).map(([url]) => url);
+    const claimed = await store.claimDueDeliveries(now, free, now + leaseMs, atLimit);
     lastClaimFull = claimed.length === free && claimed.every((d) => d.attempts === 0);
+    const overLimit: string[] = [];
     for (const d of claimed) {
       if (inflight.has(d.delivery_id)) continue; // a store without leases: never send one delivery twice at once
+      const n = endpointInflight.get(d.endpoint_url) ?? 0;
+      if (n >= perEndpoint) {
+        overLimit.push(d.delivery_id); // one claim brought more for this endpoint than its share: back to the outbox
+        continue;
+      }
+      endpointInflight.set(d.endpoint_url, n + 1);
       const p = deliver(d, cfg)
         .catch((err: unknown) => log.error({ err, delivery_id: d.delivery_id }, 'webhook delivery could not be recorded; it is retried after its lease'))
         .finally(() => {
           inflight.delete(d.delivery_id);
+          const left = (endpointInflight.get(d.endpoint_url) ?? 1) - 1;
+          if (left > 0) endpointInflight.set(d.endpoint_url, left);
+          else endpointInflight.delete(d.endpoint_url);
           // Refill at half capacity, or at once when a call's next event may now be due (ordering).
           if (inflight.size <= Math.floor(concurrency / 2)) wake();
         });
       inflight.set(d.delivery_id, p);
     }
+    if (overLimit.length) await store.releaseDeliveries(overLimit);
   }
 
   /** Creates deliveries for a batch of undispatched events; true when there may be more. */
@@ -240,12 +272,13 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     const events = await store.listUndispatchedEvents(batchSize);
     if (events.length === 0) return false;
     const now = clock.now();
-    const rows: Array<{ delivery_id: string; event_id: string; endpoint_url: string; next_attempt_at: number }> = [];
+    const rows: NewDelivery[] = [];
+    const config_version = deps.getConfigVersion?.() ?? null;
     const invalid: string[] = [];
     for (const ev of events) {
       const r = routeEvent(ev, cfg);
       if ('url' in r) {
-        rows.push({ delivery_id: newDeliveryId(now), event_id: ev.event_id, endpoint_url: r.url, next_attempt_at: now });
+        rows.push({ delivery_id: newDeliveryId(now), event_id: ev.event_id, endpoint_url: r.url, next_attempt_at: now, config_version });
         // FIFO-bounded: entries whose delivery another node sends are evicted in time.
         if (eventCache.size >= eventCacheMax) eventCache.delete(eventCache.keys().next().value!);
         eventCache.set(ev.event_id, ev);
@@ -287,6 +320,23 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     return disabled;
   }
 
+  /**
+   * The configuration a delivery was created under (its token and signing secret), or the live one when that is
+   * the same version, unknown (created before versions were recorded) or no longer stored.
+   */
+  async function configOf(d: Delivery, live: PbxConfig): Promise<PbxConfig> {
+    const v = d.config_version;
+    if (v == null || !deps.getConfigVersion || v === deps.getConfigVersion()) return live;
+    let cached = versionCache.get(v);
+    if (!cached) {
+      if (versionCache.size >= 16) versionCache.delete(versionCache.keys().next().value!);
+      cached = store.getConfigVersion(v).then((r) => r?.config);
+      cached.catch(() => versionCache.delete(v));
+      versionCache.set(v, cached);
+    }
+    return (await cached) ?? live;
+  }
+
   async function loadEvent(eventId: string): Promise<OutboxEvent | undefined> {
     const cached = eventCache.get(eventId);
     if (cached) {
@@ -315,7 +365,16 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       return;
     }
     const settings = deliverySettings(cfg);
-    const target = targetFor(ev, d.endpoint_url, cfg, secretFor);
+    if (settings.refuse_private_targets) {
+      const refused = await refusedTarget(d.endpoint_url);
+      if (refused) {
+        log.warn({ ...ctx, reason: refused }, 'webhook delivery refused: private target');
+        await finish(d, { delivery_id: d.delivery_id, attempt, at, status_code: null, error: refused, duration_ms: 0 }, 'failed', null);
+        stats.failed++;
+        return;
+      }
+    }
+    const target = targetFor(ev, d.endpoint_url, await configOf(d, cfg), secretFor);
     const { outcome, durationMs } = await sendAttempt(http ?? newAgent(), clock, {
       deliveryId: d.delivery_id, body: JSON.stringify(ev.payload), target, timeoutMs: settings.timeout_ms, userAgent,
     }, requestCache);
@@ -398,7 +457,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     const url = ev.endpoint.kind === 'component' ? ev.endpoint.url : cfg.webhook.url;
     const delivery_id = newDeliveryId(now);
     await store.commit({ events: [ev] });
-    await store.fanOutEvents([{ delivery_id, event_id: ev.event_id, endpoint_url: url, next_attempt_at: now }], [ev.event_id]);
+    await store.fanOutEvents([{ delivery_id, event_id: ev.event_id, endpoint_url: url, next_attempt_at: now, config_version: deps.getConfigVersion?.() ?? null }], [ev.event_id]);
     log.info({ type, event_id: ev.event_id, delivery_id, url }, 'webhook test event queued');
     wake();
     return { ok: true, event_id: ev.event_id, delivery_id, url };

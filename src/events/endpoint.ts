@@ -66,9 +66,10 @@ export function routeEvent(ev: OutboxEvent, config: PbxConfig): { url: string } 
 }
 
 /**
- * The target for a delivery. Component events carry their own; global deliveries use the current global
- * settings (token rotation applies to retries) whatever URL the delivery was created for. `secretFor` lets the
- * dispatcher memoize the signing-secret derivation (an HMAC) per token.
+ * The target for a delivery. Component events carry their own; global deliveries use the global settings of
+ * `config`, which the dispatcher passes as the version the delivery was created under (so a token change applies
+ * only to deliveries created after it). `secretFor` lets the dispatcher memoize the signing-secret derivation
+ * (an HMAC) per token.
  */
 export function targetFor(ev: OutboxEvent, endpointUrl: string, config: PbxConfig, secretFor: typeof signingSecretFor = signingSecretFor): Target {
   if (ev.endpoint.kind === 'component') {

@@ -9,6 +9,7 @@ import type { Clock } from '../common/clock.js';
 import { classifyResponse, type AttemptOutcome } from './delivery-state.js';
 import type { Target } from './endpoint.js';
 import { parseSigningSecret, signatureHeaders } from './signature.js';
+import { refusedTarget } from './target-guard.js';
 
 /** Response bytes kept for `last_error` of a failed attempt. */
 const ERROR_SNIPPET_BYTES = 256;
@@ -23,6 +24,8 @@ export interface AttemptRequest {
   target: Target;
   timeoutMs: number;
   userAgent: string;
+  /** `delivery.refuse_private_targets`: a non-public target (literal, or after DNS) fails for good, unsent. */
+  refusePrivateTargets?: boolean;
 }
 
 /** One attempt's result: the outcome plus what the attempt row records. */
@@ -93,6 +96,8 @@ export async function sendAttempt(http: Dispatcher, clock: Clock, req: AttemptRe
     } catch (err) {
       return { outcome: { kind: 'failed', statusCode: 0, error: (err as Error).message }, durationMs: 0 };
     }
+    const refused = req.refusePrivateTargets ? await refusedTarget(req.target.url) : null;
+    if (refused) return { outcome: { kind: 'failed', statusCode: 0, error: refused }, durationMs: 0 };
     const url = cache ? cache.url(req.target.url) : { origin: new URL(req.target.url).origin, path: pathOf(req.target.url) };
     const res = await http.request({
       origin: url.origin,
@@ -114,11 +119,22 @@ export async function sendAttempt(http: Dispatcher, clock: Clock, req: AttemptRe
     const outcome = classifyResponse(res.statusCode, res.headers, clock.now(), snippet);
     return { outcome, durationMs: clock.now() - started };
   } catch (err) {
+    // A refused target stays refused: failing for good beats retrying it until the horizon.
+    const refusal = privateTargetRefusal(err);
+    if (refusal) return { outcome: { kind: 'failed', statusCode: 0, error: refusal }, durationMs: clock.now() - started };
     const error = abort.signal.aborted ? String((abort.signal.reason as Error)?.message ?? 'timeout') : describeError(err);
     return { outcome: { kind: 'retryable', statusCode: null, error, retryAfterMs: null }, durationMs: clock.now() - started };
   } finally {
     clock.clearTimeout(timer);
   }
+}
+
+/** The guarded lookup's refusal (target-guard.ts), found through undici's wrapping, or null. */
+function privateTargetRefusal(err: unknown): string | null {
+  for (let e = err as { code?: string; message?: string; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    if (e.code === 'ERR_PRIVATE_TARGET') return e.message ?? 'refused by delivery.refuse_private_targets';
+  }
+  return null;
 }
 
 function pathOf(url: string): string {
