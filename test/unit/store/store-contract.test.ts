@@ -11,7 +11,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createPostgresStore, createSqliteStore, StoreArgumentError, type Delivery, type Store } from '../../../src/store/index.js';
 import { MIGRATIONS } from '../../../src/store/migrations/index.js';
 import { storeContract } from './store-contract.js';
-import { MIGRATIONS } from '../../../src/store/migrations/index.js';
 import { callId, event } from './store-fixtures.js';
 
 const PG_URL = process.env.SWITCHBOARD_TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
