@@ -18,7 +18,7 @@ import { registerRequestBuilder } from './request-builder.js';
 
 export { ConsoleGuard, SESSION_COOKIE, CSRF_HEADER } from './guard.js';
 export { SessionStore, type AdminPrincipal } from './sessions.js';
-export { interimAuthenticateAdmin, type AuthenticateAdmin } from './admin-auth.js';
+export { type AuthenticateAdmin } from './admin-auth.js';
 
 /** Where `npm run build:console` writes the app. */
 export const CONSOLE_DIST = resolve(import.meta.dirname, '../../../console/dist');
