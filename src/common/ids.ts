@@ -3,6 +3,7 @@
  * (STYLE.md §4). Randomness comes from `node:crypto`.
  */
 import { randomBytes } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
 
 /** A string branded with a nominal type, e.g. `Brand<'LegId'>`. */
 export type Brand<B extends string> = string & { readonly __brand: B };
@@ -30,4 +31,14 @@ export function randomHex(bytes = 8): string {
 /** A new prefixed identifier such as `leg_k3j…`, cast to the caller's branded type. */
 export function newId<T extends string = string>(prefix: string, length = 20): T {
   return `${prefix}_${randomToken(length)}` as T;
+}
+
+/**
+ * A time-ordered identifier: `<prefix>_` + the 32 hex digits of a UUIDv7 (RFC 9562 §5.7) stamped with `atMs`, so the
+ * first 12 digits are the time in ms and the rest carries 73 random bits. Ids made later sort later, which keeps
+ * store indexes on them growing at their right edge. A time that is not a positive finite number stamps 0.
+ */
+export function newTimeOrderedId<T extends string = string>(prefix: string, atMs: number): T {
+  const msecs = Number.isFinite(atMs) && atMs > 0 ? Math.trunc(atMs) : 0;
+  return `${prefix}_${uuidv7({ msecs }).replaceAll('-', '')}` as T;
 }

@@ -7,7 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../common/clock.js';
-import { createResponse, Status, type Endpoint, type SipStack } from '../sip/index.js';
+import { createResponse, Status, type SipStack } from '../sip/index.js';
 import { ClientConnection } from './client-connection.js';
 import { DialogTable } from './dialogs.js';
 import type { AppTxn, LiteContext, LiteTimers, NetTxn } from './context.js';
@@ -204,6 +204,3 @@ export class DrachtioLiteServer {
     conn.log.info({ answered480: answered, dialogsEnded: dialogs.length }, 'app disconnected');
   }
 }
-
-/** Where the SIP side listens (re-exported for callers that only see drachtio-lite). */
-export type SipEndpoint = Endpoint;

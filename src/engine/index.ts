@@ -5,7 +5,6 @@ export { UserPresence } from './engine-context.js';
 export { OriginateError, type EngineFacade, type ConfigControl, type OriginateRequest, type OriginateResult, type SystemStatus,
   type EngineLive, type EngineEvents, type EngineEventMap, type LiveCall, type DeviceRegistration, type QueueState } from './facade.js';
 export type { NodeHandler, HandlerOutcome } from './flows/node-handler.js';
-export { resolveNext } from './flows/node-handler.js';
 export { dialUsers, targetsOf, type DialUsersOptions } from './flows/dial-users.js';
 export { Fork, type ForkOutcome, type ForkTarget } from './fork.js';
 export type { Call, CallInput } from './call/call.js';

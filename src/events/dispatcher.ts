@@ -17,9 +17,9 @@
  *   time (target-guard.ts).
  */
 
-import { randomUUID } from 'node:crypto';
 import { Agent, type Dispatcher as HttpDispatcher } from 'undici';
 import { systemClock, type Clock, type TimerHandle } from '../common/clock.js';
+import { newTimeOrderedId } from '../common/ids.js';
 import type { Logger } from '../common/log.js';
 import type { PbxConfig } from '../config/types.js';
 import type { Delivery, DeliveryAttempt, NewDelivery, OutboxEvent, Store } from '../store/store.js';
@@ -97,12 +97,12 @@ const DEFAULT_EVENT_CACHE = 10_000;
 interface LogContext { delivery_id: string; event_id: string; url: string }
 
 /**
- * `dlv_` + 32 hex digits: 12 of the creation time in ms, then 20 of a random UUID (74 random bits). Unique across processes, and
- * time-ordered, so the store's indexes on delivery_id (deliveries, attempts) grow at their right edge instead of at
- * random pages: fan-out and attempt records cost about a third less than with random ids.
+ * `dlv_` + a UUIDv7 stamped with the creation time, as 32 hex digits. Unique across processes, and time-ordered, so the
+ * store's indexes on delivery_id (deliveries, attempts) grow at their right edge instead of at random pages: fan-out
+ * and attempt records cost about a third less than with random ids.
  */
 export function newDeliveryId(nowMs: number): string {
-  return `dlv_${Math.max(0, Math.trunc(nowMs)).toString(16).padStart(12, '0')}${randomUUID().replaceAll('-', '').slice(0, 20)}`;
+  return newTimeOrderedId('dlv', nowMs);
 }
 
 /** Creates a dispatcher; nothing happens until `start()`. */

@@ -4,7 +4,7 @@
  * Our additions (`event_id`, `occurred_at`, `sequence`) are added by `toOutboxEvent`.
  */
 
-import { randomUUID } from 'node:crypto';
+import { newTimeOrderedId } from '../common/ids.js';
 import type { EndpointRef, OutboxEvent } from '../store/store.js';
 
 export interface UserCallFields {
@@ -61,12 +61,11 @@ export const EVENT_TYPES = [
 ] as const satisfies readonly EventType[];
 
 /**
- * A new event id (ours): `evt_` + 32 hex digits, 12 of `atMs` (the event's time) then 20 of a random UUID (74 random
- * bits). Time-ordered, so the outbox's and deliveries' indexes on event_id grow at their right edge.
+ * A new event id (ours): `evt_` + a UUIDv7 stamped with `atMs` (the event's time) as 32 hex digits. Time-ordered, so
+ * the outbox's and deliveries' indexes on event_id grow at their right edge.
  */
 export function newEventId(atMs: number): string {
-  const t = Number.isFinite(atMs) && atMs > 0 ? Math.trunc(atMs) : 0;
-  return `evt_${t.toString(16).padStart(12, '0')}${randomUUID().replaceAll('-', '').slice(0, 20)}`;
+  return newTimeOrderedId('evt', atMs);
 }
 
 /** Numbers go out as digits without '+' (compat). */

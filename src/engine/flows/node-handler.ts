@@ -3,7 +3,7 @@
  * node; the outcome picks the node's `next`. A feature (queues, ring groups, IVR) adds a handler to the
  * registry and never touches `call.ts`.
  */
-import type { FlowNode, NextRef, NodeOutcome } from '../../config/index.js';
+import type { FlowNode, NodeOutcome } from '../../config/index.js';
 import type { Call } from '../call/call.js';
 
 /**
@@ -31,12 +31,4 @@ export class NodeHandlerRegistry {
   get(type: string): NodeHandler | undefined {
     return this.#handlers.get(type);
   }
-}
-
-/** The node id `next` names for an outcome, or null (the flow ends there). */
-export function resolveNext(next: NextRef | undefined, outcome: HandlerOutcome): string | null {
-  if (next === undefined || next === null) return null;
-  if (typeof next === 'string') return next;
-  if (outcome !== 'continue' && next[outcome]) return next[outcome]!;
-  return next.default ?? null;
 }

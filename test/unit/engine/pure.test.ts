@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/common/clock.js';
 import { InvalidStateError } from '../../../src/common/errors.js';
 import { CALL_EDGES, isCallEdge, type CallState } from '../../../src/engine/call/call-state.js';
-import { resolveNext } from '../../../src/engine/flows/node-handler.js';
 import { parseContactHeader } from '../../../src/engine/registrar/contact-header.js';
 import { FailureRateLimiter } from '../../../src/engine/registrar/rate-limiter.js';
 import { route, requiresAuth } from '../../../src/engine/router/router.js';
@@ -106,15 +105,7 @@ describe('failure rate limiter', () => {
   });
 });
 
-describe('next resolution and legs', () => {
-  it('picks the outcome key, then default, then ends the flow', () => {
-    expect(resolveNext('vm', 'busy')).toBe('vm');
-    expect(resolveNext({ busy: 'b', default: 'd' }, 'busy')).toBe('b');
-    expect(resolveNext({ busy: 'b', default: 'd' }, 'no-answer')).toBe('d');
-    expect(resolveNext({ busy: 'b', default: 'd' }, 'continue')).toBe('d');
-    expect(resolveNext(null, 'failed')).toBeNull();
-    expect(resolveNext(undefined, 'failed')).toBeNull();
-  });
+describe('legs', () => {
   it('a leg keeps the first end and formats ISO times', () => {
     const leg = new Leg({ kind: 'device', device: 'd', startedAtMs: 1_764_343_875_000 });
     leg.answered(1_764_343_876_500);
