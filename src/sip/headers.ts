@@ -308,6 +308,17 @@ export function getTag(fromOrToValue: string): string | undefined {
   return tag === null || tag === undefined ? undefined : tag;
 }
 
+/**
+ * The `tag` parameter of a From or To value as a UAS must judge it: the tag (undefined when there is none), or null
+ * when the header parameters cannot be read at all (`;tag=a|b`: {@link getTag} would stop at the `|` and see no tag).
+ */
+export function readTag(fromOrToValue: string): string | undefined | null {
+  const params = parseParams(fromOrToValue, paramsStart(fromOrToValue));
+  if (!params) return null;
+  const tag = params['tag'];
+  return tag === null || tag === undefined ? undefined : tag;
+}
+
 /** Returns the value with its `tag` parameter set to `tag` (replacing an existing one). */
 export function setTag(value: string, tag: string): string {
   const at = paramsStart(value);

@@ -7,7 +7,7 @@
  */
 import { canonicalName, SipRequest, SipResponse, splitHeaderList, type HeaderField, type SipMessage } from './message.js';
 import { sipParseError, type SipParseError } from './errors.js';
-import { getTag, isToken, parseCSeq, parseNameAddr, parseVia } from './headers.js';
+import { isToken, parseCSeq, parseNameAddr, parseVia, readTag } from './headers.js';
 
 /** Default byte limit of one message (STYLE.md §7: 64 KiB). */
 export const DEFAULT_MAX_BYTES = 65536;
@@ -331,8 +331,10 @@ export function missingMandatoryHeader(msg: SipMessage): string | undefined {
   // '|'-separated leader of drachtio wire frames (the dialog id is `Call-ID;from-tag=…`), where one would forge tokens.
   if (!CALL_ID.test(msg.get('call-id')!)) return 'Call-ID';
   for (const name of ['From', 'To'] as const) {
-    const tag = getTag(msg.get(name)!);
-    if (tag !== undefined && !isToken(tag)) return name;
+    // Parameters that cannot be read (`;tag=a|b`) count as a broken header: getTag alone would see no tag there,
+    // let the request through and leave drachtio-srf to choke on the raw value without any answer.
+    const tag = readTag(msg.get(name)!);
+    if (tag === null || (tag !== undefined && !isToken(tag))) return name;
   }
   return undefined;
 }

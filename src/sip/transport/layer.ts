@@ -9,7 +9,7 @@ import type { Endpoint, SipMessage, SipRequest } from '../message.js';
 import { canonicalName } from '../message.js';
 import { parseMessage, missingMandatoryHeader, unacceptableVersion, type StartLineInfo } from '../parser.js';
 import { serializeMessage } from '../serializer.js';
-import { parseVia } from '../headers.js';
+import { parseNameAddr, parseVia } from '../headers.js';
 import { UdpTransport } from './udp.js';
 import { TcpTransport, type TcpConnection } from './tcp.js';
 import { readTopVia, stampReceived, viaParam, type TopVia } from './via.js';
@@ -72,6 +72,21 @@ const COPIED_TO_400 = new Set(['via', 'from', 'to', 'call-id', 'cseq']);
  */
 function badRequestText(reason: string, headerLines: readonly string[], encoding: 'utf8' | 'latin1', status = 400): Buffer {
   return Buffer.from([`SIP/2.0 ${status} ${reason}`, ...headerLines, 'Content-Length: 0', '', ''].join('\r\n'), encoding);
+}
+
+/**
+ * A From or To line fit to copy into a 400: as it came when it parses, else cut to its name-addr (`;tag=a|b` and
+ * any other unreadable parameters dropped), else undefined. Copied verbatim, a broken From makes the 400 itself
+ * unparsable and the client never learns why it was refused; the client matches the 400 by Via branch and CSeq
+ * (RFC 3261 §17.1.3), not by tag, so the cut value still reaches its transaction.
+ */
+function usableNameAddrLine(line: string, colon: number): string | undefined {
+  const value = line.slice(colon + 1).trim();
+  if (parseNameAddr(value)) return line;
+  const gt = value.indexOf('>');
+  const semi = value.indexOf(';');
+  const cut = gt !== -1 ? value.slice(0, gt + 1) : semi !== -1 ? value.slice(0, semi) : value;
+  return parseNameAddr(cut) ? `${line.slice(0, colon)}: ${cut}` : undefined;
 }
 
 export class TransportLayer {
@@ -228,6 +243,9 @@ export class TransportLayer {
       // Only the top Via: the others were not parsed and may be what broke the message.
       if (name === 'via') {
         if (vias++ === 0) keep.push(line);
+      } else if (name === 'from' || name === 'to') {
+        const usable = usableNameAddrLine(line, colon);
+        if (usable !== undefined) keep.push(usable);
       } else if (COPIED_TO_400.has(name)) keep.push(line);
     }
     const topVia = keep.find((l) => /^\s*(via|v)\s*:/i.test(l));

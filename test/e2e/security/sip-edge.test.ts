@@ -40,14 +40,14 @@ describe('SIP edge attacks', () => {
       waiting.push(done);
       sock.send(Buffer.from([...lines, 'Content-Length: 0', '', ''].join('\r\n')), pbxPort(), '127.0.0.1');
     });
-  const request = (o: { line?: string; via?: string; callId?: string; fromTag?: string; method?: string } = {}): string[] => {
+  const request = (o: { line?: string; via?: string; callId?: string; fromTag?: string; toTag?: string; method?: string } = {}): string[] => {
     const method = o.method ?? 'OPTIONS';
     return [
       o.line ?? `${method} sip:switchboard.local SIP/2.0`,
       `Via: ${o.via ?? `SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK${randomBytes(6).toString('hex')}`}`,
       'Max-Forwards: 70',
       `From: <sip:probe@127.0.0.1>;tag=${o.fromTag ?? randomBytes(4).toString('hex')}`,
-      'To: <sip:switchboard.local>',
+      `To: <sip:switchboard.local>${o.toTag !== undefined ? `;tag=${o.toTag}` : ''}`,
       `Call-ID: ${o.callId ?? randomBytes(8).toString('hex')}`,
       `CSeq: 1 ${method}`,
     ];
@@ -76,6 +76,19 @@ describe('SIP edge attacks', () => {
     expect(res?.status).toBe(400);
     expect(res?.reason).toContain('Call-ID');
   });
+
+  for (const [what, opts] of [
+    ['From tag of an OPTIONS', { fromTag: 'abc|network|forged' }],
+    ['From tag of an INVITE', { method: 'INVITE', fromTag: 'a|b' }],
+    ['To tag of an OPTIONS', { toTag: 'x|application|y' }],
+    ['Call-ID of an INVITE', { method: 'INVITE', callId: 'c|sip|d@host' }],
+  ] as const) {
+    it(`answers a '|' (a drachtio-wire separator) in the ${what} with 400 naming the header, not silence`, async () => {
+      const res = await exchange(request(opts));
+      expect(res?.status).toBe(400);
+      expect(res?.reason).toContain(what.split(' ')[0] === 'Call-ID' ? 'Call-ID' : what.split(' ')[0]);
+    });
+  }
 
   it('counts failures per (source, username): 25 wrong REGISTERs for one user do not lock out another user at the same address', async () => {
     const raw = await rawStack();

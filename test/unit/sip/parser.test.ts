@@ -168,6 +168,29 @@ describe('missingMandatoryHeader (RFC 3261 §8.1.1, §8.2.2)', () => {
     }
   });
 
+  it('MUST report From or To when a drachtio-wire separator or other non-token byte is in its tag or parameters', () => {
+    const m = parseOk(sip(INVITE_LINES));
+    for (const name of ['From', 'To']) {
+      for (const bad of [';tag=a|b', ';tag=a|network|x', ';tag=a#b', ';tag="a|b"', ';tag=a;x|y=1', ';tag=']) {
+        const c = m.clone();
+        c.set(name, `<sip:alice@atlanta.example.com>${bad}`);
+        expect(missingMandatoryHeader(c), `${name}${bad}`).toBe(name);
+      }
+      const ok = m.clone();
+      ok.set(name, '"A ; B" <sip:alice@atlanta.example.com;transport=tcp>;tag=a.b-c_d!e%f*g+h`i\'j~k;x=[::1]');
+      expect(missingMandatoryHeader(ok), `${name} ok`).toBeUndefined();
+    }
+  });
+
+  it('MUST report Call-ID when it holds a drachtio-wire separator', () => {
+    const m = parseOk(sip(INVITE_LINES));
+    for (const bad of ['a|b', 'a|b@host', 'a@b|c', 'a;b']) {
+      const c = m.clone();
+      c.set('Call-ID', bad);
+      expect(missingMandatoryHeader(c), bad).toBe('Call-ID');
+    }
+  });
+
   it('MUST NOT require Max-Forwards', () => {
     const m = parseOk(sip(INVITE_LINES));
     m.remove('max-forwards');
