@@ -133,6 +133,7 @@ export const PBX_SCHEMA: ObjectShape = obj('The PBX configuration.', {
   }),
   sip: obj('The SIP edge.', {
     digest: str('Digest challenges sent to devices: md5 = one MD5 challenge, what Asterisk, Kamailio and FreeSWITCH send and every phone answers; sha256 = SHA-256 first, then MD5, each on its own header line (RFC 8760 §2.4), for phones that read every challenge (some, e.g. baresip with libre < 3.12, fail on any non-MD5 challenge).', { oneOf: ['md5', 'sha256'], default: 'md5' }),
+    max_contacts_per_device: positive('Most contacts one device may have registered at once; a REGISTER that would add more gets 503 Too many registered contacts (as Kamailio\'s registrar max_contacts answers) and the existing bindings stay as they were. Refreshing or removing a contact is always allowed.', 10),
   }),
   users: list('People with extensions.', user, { default: [] }),
   numbers: list('DIDs and the flows they enter.', number, { default: [] }),

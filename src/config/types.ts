@@ -22,6 +22,8 @@ export type DigestChallenge = 'md5' | 'sha256';
 export interface SipConfig {
   /** Digest challenges sent to devices (a device may override). */
   digest: DigestChallenge;
+  /** Most registered contacts per device (503 beyond). */
+  max_contacts_per_device: number;
 }
 
 export interface VoicemailConfig {

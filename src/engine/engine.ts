@@ -128,7 +128,10 @@ export function createEngine(opts: EngineOptions): Engine {
   const limiter = new FailureRateLimiter({ clock: opts.clock, maxFailures: perPair, windowMs: 60_000 });
   const userLimiter = new FailureRateLimiter({ clock: opts.clock, maxFailures: opts.registrar?.maxFailuresPerUserPerMinute ?? perPair * 5, windowMs: 60_000 });
   const auth = new DeviceAuthenticator({ digest, limiter, userLimiter, config: opts.config });
-  const registrar = new Registrar({ auth, location, clock: opts.clock, log, ...(opts.registrar?.expires ? { expires: opts.registrar.expires } : {}) });
+  const registrar = new Registrar({
+    auth, location, clock: opts.clock, log, maxContacts: () => opts.config.live().config.sip.max_contacts_per_device,
+    ...(opts.registrar?.expires ? { expires: opts.registrar.expires } : {}),
+  });
   let accepting = false;
   const invites = new InviteRouter({
     srf: opts.srf, config: opts.config, auth, calls, log, accepting: () => accepting,

@@ -28,7 +28,19 @@ export interface RegistrarOptions {
   clock: Clock;
   log: Logger;
   expires?: Partial<ExpiresPolicy>;
+  /** Most contacts a device may have bound at once, read per REGISTER (config `sip.max_contacts_per_device`). */
+  maxContacts?: () => number;
 }
+
+/** Default of {@link RegistrarOptions.maxContacts}. */
+export const DEFAULT_MAX_CONTACTS = 10;
+
+/**
+ * The answer to a REGISTER that would bind more contacts than allowed: Kamailio's registrar (`max_contacts`) answers
+ * 503 "Too many registered contacts"; RFC 3261 names no code for it. A 503 rather than a 403 (Asterisk's choice)
+ * tells the phone the refusal is about the server's state, not its credentials.
+ */
+export const TOO_MANY_CONTACTS = 'Too many registered contacts';
 
 /** Handles REGISTER requests routed to it by srf. */
 export class Registrar {
@@ -37,6 +49,7 @@ export class Registrar {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #policy: ExpiresPolicy;
+  readonly #maxContacts: () => number;
 
   constructor(opts: RegistrarOptions) {
     this.#auth = opts.auth;
@@ -44,6 +57,7 @@ export class Registrar {
     this.#clock = opts.clock;
     this.#log = opts.log;
     this.#policy = { defaultS: 3600, minS: 60, maxS: 7200, ...opts.expires };
+    this.#maxContacts = opts.maxContacts ?? (() => DEFAULT_MAX_CONTACTS);
   }
 
   /** The srf `register` route handler. Never throws: errors are answered with 500 and logged. */
@@ -95,6 +109,12 @@ export class Registrar {
       expiresS = Math.min(expiresS, this.#policy.maxS);
       updates.push({ contact: c.uri, expiresS, instance: c.params['+sip.instance'] ?? null });
     }
+    const over = this.#overLimit(existing, updates);
+    if (over) {
+      this.#log.warn({ device: username, source: `${req.source_address}:${req.source_port}`, bound: existing.size, asked: over.asked, max: over.max },
+        'REGISTER refused: too many registered contacts');
+      return safeSend(res, Status.ServiceUnavailable, {}, TOO_MANY_CONTACTS);
+    }
     for (const u of updates) {
       const prev = existing.get(u.contact);
       // §10.3 step 7: same Call-ID with a CSeq not higher than stored → out of order, leave the binding alone.
@@ -113,6 +133,21 @@ export class Registrar {
     }
     this.#log.debug({ device: username, contacts: updates.length }, 'REGISTER accepted');
     return this.#reply(res, username);
+  }
+
+  /**
+   * Whether applying `updates` would leave more bindings than allowed. The request is judged as a whole (§10.3: the
+   * update is atomic), counting what would remain: refreshes and removals never push a device over its limit.
+   */
+  #overLimit(existing: ReadonlyMap<string, unknown>, updates: ReadonlyArray<{ contact: string; expiresS: number }>): { asked: number; max: number } | undefined {
+    const max = this.#maxContacts();
+    const after = new Set(existing.keys());
+    for (const u of updates) {
+      if (u.expiresS === 0) after.delete(u.contact);
+      else after.add(u.contact);
+    }
+    const added = updates.filter((u) => u.expiresS !== 0 && !existing.has(u.contact)).length;
+    return added > 0 && after.size > max ? { asked: after.size, max } : undefined;
   }
 
   /** 200 OK listing every current binding with its remaining lifetime (§10.3 step 8). */
