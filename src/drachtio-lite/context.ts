@@ -13,6 +13,7 @@ import type { DialogOwner, DialogTable, LiteDialog } from './dialogs.js';
 import { formatWireTime, type WireMeta } from './wire/commands.js';
 import { formatHost } from '../common/host.js';
 import type { ReliableUac, ReliableUas } from './reliable-provisional.js';
+import type { RequestChecks } from './request-checks.js';
 
 /** A network request handed to an app and awaiting its response. */
 export interface NetTxn {
@@ -68,6 +69,8 @@ export interface LiteContext {
   /** The same entries, by server transaction (CANCEL matching). */
   readonly netByServerTxn: WeakMap<ServerTransaction, NetTxn>;
   readonly appTxns: Map<string, AppTxn>;
+  /** RFC 3261 §8.2 checks on new network requests, and the Allow/Supported lists. */
+  readonly checks: RequestChecks;
   /** Round-robin choice among authenticated apps routing `verb` (lower-case). */
   pickClient(verb: string): ClientConnection | undefined;
   /** Ends a dialog on the server's own account (BYE with `reason`) and tells its app by an unsolicited BYE. */

@@ -6,7 +6,9 @@
  * - Control: `authenticate` (wrong secret → `NO|incorrect secret`, then close), `route`/`remove_route`, `ping`
  *   (`OK|pong`); any command before authenticating, an unknown command or a bad frame closes that app only.
  *   `proxy` is answered `NO` (not supported; call logic must not use `srf.proxyRequest`).
- * - Routing: a new request goes to an app routing its verb, round-robin among them; none → 503. In-dialog
+ * - RFC 3261 §8.2 checks first (request-checks.ts): 405 + Allow for a verb no app routes (503 when no app is
+ *   connected), 416, 482, 420 + Unsupported, 415 + Accept; one Allow/Supported list on OPTIONS and INVITE 2xx.
+ * - Routing: a new request goes to an app routing its verb, round-robin among them. In-dialog
  *   requests go to the app that owns the dialog; unknown dialog → 481; CSeq lower than the last → 500.
  * - INVITE server side: the stack sends 100 Trying; the app's responses get our To tag, Contact and the
  *   request's Record-Route; a 2xx creates the dialog and is retransmitted (UDP) until the ACK, which goes to the

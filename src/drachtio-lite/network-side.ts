@@ -17,6 +17,7 @@ import { copyAppHeaders, defaultContentType, replaceLocalhost } from './app-mess
 import { failReply, responseSentReply, sipMessageFrame } from './wire/commands.js';
 import { armFromSuccess, completeRefreshAnswer, tooSmall } from './session-timer.js';
 import { matchPrack, prackTimeoutResponse, sendReliably, stopReliable, wantsReliable } from './reliable-provisional.js';
+import { mergeSupported } from './request-checks.js';
 
 /** Sends a network message to its app: `sip|network|…|txnId|dialogId|` + SIP. */
 function forward(ctx: LiteContext, to: DialogOwner, msg: SipRequest | SipResponse, peer: Endpoint, txnId: string, dialogId: string, local?: Endpoint): void {
@@ -25,8 +26,10 @@ function forward(ctx: LiteContext, to: DialogOwner, msg: SipRequest | SipRespons
   to.send(sipMessageFrame(metaFor(ctx, 'network', wire, peer), txnId, dialogId, text, local));
 }
 
-function reject(txn: ServerTransaction | undefined, req: SipRequest, status: number, reason?: string): void {
-  txn?.respond(createResponse(req, status, reason, { toTag: generateTag() }));
+function reject(txn: ServerTransaction | undefined, req: SipRequest, status: number, reason?: string, headers: Record<string, string> = {}): void {
+  const res = createResponse(req, status, reason, { toTag: getTag(req.get('to') ?? '') ?? generateTag() });
+  for (const [k, v] of Object.entries(headers)) res.append(k, v);
+  txn?.respond(res);
 }
 
 /** The stack's `onRequest`: every new request (and ACKs for 2xx). */
@@ -34,10 +37,21 @@ export function onNetworkRequest(ctx: LiteContext, req: SipRequest, rc: RequestC
   if (req.method === 'ACK') return onAck(ctx, req, rc);
   const txn = rc.transaction;
   if (!txn) return;
-  if (getTag(req.get('to') ?? '') !== undefined) return onInDialogRequest(ctx, req, rc, txn);
+  const inDialog = getTag(req.get('to') ?? '') !== undefined;
+  if (!inDialog && ctx.checks.noApps()) {
+    // drachtio-server answers 503 when no app is connected: the service is down, not the method unknown.
+    ctx.log.debug({ method: req.method, callId: req.callId }, 'no app connected: 503');
+    return reject(txn, req, Status.ServiceUnavailable);
+  }
+  const refused = ctx.checks.check(req, txn, inDialog);
+  if (refused) {
+    ctx.log.debug({ method: req.method, callId: req.callId, status: refused.status, reason: refused.reason }, 'request refused by an RFC 3261 §8.2 check');
+    return reject(txn, req, refused.status, refused.reason, refused.headers);
+  }
+  if (inDialog) return onInDialogRequest(ctx, req, rc, txn);
   const owner = ctx.pickClient(req.method.toLowerCase());
   if (!owner) {
-    // drachtio-server answers 503 when no connected app routes the verb.
+    // The checks passed, so some app routed this verb a moment ago: it is between apps (drachtio-server: 503).
     ctx.log.debug({ method: req.method, callId: req.callId }, 'no app routes this verb: 503');
     return reject(txn, req, Status.ServiceUnavailable);
   }
@@ -207,6 +221,11 @@ export function respondToNetworkRequest(ctx: LiteContext, conn: ClientConnection
   if ((isInvite || req.method === 'SUBSCRIBE') && appRes.status > 100 && !res.has('contact')) res.append('Contact', contactFor(nt.local));
   const success = appRes.status >= 200 && appRes.status < 300;
   if (success && (isInvite || req.method === 'UPDATE')) completeRefreshAnswer(nt.dialog, req, res);
+  if (success && (isInvite || req.method === 'OPTIONS')) {
+    // One Allow/Supported list, from what the server and its apps really handle (request-checks.ts), whatever the app wrote.
+    res.set('Allow', ctx.checks.allow());
+    mergeSupported(res);
+  }
   if (isInvite && wantsReliable(res)) {
     const why = sendReliably(ctx, nt, res, () => prackTimeout(ctx, nt));
     if (why) return conn.send(failReply(msgId, why));

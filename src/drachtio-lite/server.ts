@@ -16,6 +16,7 @@ import { endStaleDialog, onNetworkCancel, onNetworkRequest, respondToNetworkRequ
 import { abandonDialog, cancelPendingOf, onStrayResponse, sendAppRequest } from './app-side.js';
 import { failReply, okReply, type ClientCommand } from './wire/commands.js';
 import { formatHost } from '../common/host.js';
+import { RequestChecks } from './request-checks.js';
 
 /** The version string reported to apps (drachtio-srf parses `vX.Y.Z` only to decide whether to ping). */
 export const SERVER_VERSION = 'v0.9.3-drachtio-lite';
@@ -52,6 +53,7 @@ export class DrachtioLiteServer {
     this.#ctx = {
       stack: deps.stack, clock: deps.clock, log: deps.log, timers: deps.timers,
       dialogs: new DialogTable(), netTxns: new Map<string, NetTxn>(), netByServerTxn: new WeakMap(), appTxns: new Map<string, AppTxn>(),
+      checks: new RequestChecks({ routedVerbs: () => this.#routedVerbs() }),
       pickClient: (verb) => this.#pickClient(verb),
       endStale: (d, reason) => endStaleDialog(this.#ctx, d, reason),
     };
@@ -124,6 +126,13 @@ export class DrachtioLiteServer {
     const i = (this.#next.get(verb) ?? 0) % list.length;
     this.#next.set(verb, i + 1);
     return list[i];
+  }
+
+  /** Verbs (lower-case) some open, authenticated app routes now. */
+  #routedVerbs(): Set<string> {
+    const out = new Set<string>();
+    for (const [verb, list] of this.#routes) if (list.some((c) => c.open && c.authenticated)) out.add(verb);
+    return out;
   }
 
   #hostports(): string {

@@ -175,7 +175,8 @@ export function createEngine(opts: EngineOptions): Engine {
       opts.srf.invite((req, res) => invites.handle(req, res));
       opts.srf.options((_req, res) => {
         try {
-          res.send(Status.Ok, { headers: { Allow: 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER' } });
+          // Allow and Supported are the SIP server's: it knows what it and the connected apps really handle.
+          res.send(Status.Ok);
         } catch { /* gone */ }
       });
       log.info({ registered_devices: location.registeredDeviceCount() }, 'engine started');

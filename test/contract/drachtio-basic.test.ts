@@ -46,7 +46,7 @@ describe('drachtio-lite basics with real drachtio-srf', () => {
     disconnectApp(srf);
   });
 
-  it('answers 503 when no app routes the verb', async () => {
+  it('answers 503 when no connected app routes any verb (the service is down)', async () => {
     const out = peer.send(peer.newRequest('MESSAGE', liteUri(lite)), sipUdp(lite));
     expect((await out.final).status).toBe(503);
   });
@@ -62,6 +62,16 @@ describe('drachtio-lite basics with real drachtio-srf', () => {
     expect(res.status).toBe(200);
     expect(res.get('x-app')).toBe('seen OPTIONS from 127.0.0.1');
     expect(res.get('to')).toMatch(/;tag=/);
+  });
+
+  it('answers 405 with Allow (the verbs apps route) to a method no app routes, and puts the same Allow in OPTIONS answers', async () => {
+    const out = peer.send(peer.newRequest('MESSAGE', liteUri(lite)), sipUdp(lite));
+    const res = await out.final;
+    expect(res.status).toBe(405);
+    expect(res.get('allow')).toBe('ACK, CANCEL, BYE, OPTIONS, PRACK, UPDATE, INFO');
+    const opt = await peer.send(peer.newRequest('OPTIONS', liteUri(lite)), sipUdp(lite)).final;
+    expect(opt.get('allow')).toBe('ACK, CANCEL, BYE, OPTIONS, PRACK, UPDATE, INFO');
+    expect(opt.get('supported')).toBe('100rel, timer');
   });
 
   it('hands REGISTER to the app (srf.register) with its headers intact', async () => {
