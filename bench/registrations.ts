@@ -16,6 +16,7 @@ import { spawn } from 'node:child_process';
 import { demoConfig, startEngineHarness } from '../test/support/engine-harness.js';
 import { rawStack, register } from '../test/support/engine-sip.js';
 import { freePort, killAllSipp, runSipp } from '../test/support/sipp.js';
+import { defaultVoicemailConfig } from '../src/config/index.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -56,7 +57,7 @@ const config = demoConfig();
 for (let i = 0; i < devices; i++) {
   config.users.push({
     name: `Bench User ${i}`, number: String(200_000 + i), devices: [{ username: `dev${i}`, password: `pw${i}-secret` }],
-    voicemail: { enabled: false, greeting: null, emails: [], max_length_s: 120 }, record: 'none', ring_timeout_s: 30, caller_id: null, dnd: false, forward: { always: null, busy: null, no_answer: null },
+    voicemail: defaultVoicemailConfig(), record: 'none', ring_timeout_s: 30, caller_id: null, dnd: false, forward: { always: null, busy: null, no_answer: null },
   });
 }
 

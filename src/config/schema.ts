@@ -6,7 +6,7 @@
 import { checkDigits, checkE164, checkForwardTarget, checkEmail, checkHost, checkHttpUrl, checkIpOrCidr, checkSigningSecret, checkTimeZone } from './formats.js';
 import { crossCheck } from './cross-checks.js';
 import { readShape, type ObjectShape, type Shape, type ReadContext } from './shape.js';
-import { WEBHOOK_EVENT_TYPES, type PbxConfig } from './types.js';
+import { WEBHOOK_EVENT_TYPES, type PbxConfig, type VoicemailConfig } from './types.js';
 import type { ConfigIssue } from './errors.js';
 
 /** Queue strategies (SPEC §1). */
@@ -41,8 +41,12 @@ const user = obj('A person with an extension.', {
   voicemail: obj('Voicemail box.', {
     enabled: bool('Whether a user node with no `next` falls through to this box (SPEC §2 "voicemail by default"); an explicit voicemail node always takes messages.', false),
     greeting: str('Path or URL of a greeting WAV; null = built-in greeting.', { nullable: true, default: null }),
-    emails: list('Addresses copied into voicemail events.', str('An e-mail address.', { check: checkEmail }), { default: [] }),
-    max_length_s: positive('Longest message, in seconds.', 120),
+    emails: list('Addresses each new message is mailed to (as a WAV attachment, through `mail`) and copied into voicemail events.', str('An e-mail address.', { check: checkEmail }), { default: [] }),
+    email_subject: str('Subject of the voicemail mail and the event\'s email_subject; {caller_id}, {caller_name}, {user_name}, {user_number}, {duration_s} and {recorded_at} are filled in.', { default: 'New voicemail from {caller_id}' }),
+    email_message: str('Body of the voicemail mail and the event\'s email_message; same placeholders as email_subject.', { default: 'You have a new voicemail message from {caller_id} ({caller_name}), {duration_s} s, left at {recorded_at}. The message is attached.' }),
+    max_message_s: positive('Longest message, in seconds; recording stops there.', 180),
+    min_message_s: int('Messages shorter than this, in seconds, are discarded (a caller who hung up at the beep).', { min: 0, default: 2 }),
+    silence_s: positive('Seconds of silence from the caller that end the message.', 10),
   }),
   record: str('Which calls are recorded: none, inbound, outbound or all.', { oneOf: ['none', 'inbound', 'outbound', 'all'], default: 'none' }),
   ring_timeout_s: positive('How long the user\'s devices ring before the flow moves on, in seconds.', 30),
@@ -165,6 +169,16 @@ export const PBX_SCHEMA: ObjectShape = obj('The PBX configuration.', {
     per_endpoint_concurrency: positive('Deliveries in flight at once to one endpoint URL, so a slow or hanging receiver cannot take every slot from the others.', 8),
     refuse_private_targets: bool('Refuse webhook URLs whose host is, or resolves to, a loopback, private, link-local or other non-public address (SSRF protection): checked at apply and again at send time after DNS resolution.', false),
   }),
+  mail: obj('The SMTP relay voicemail messages are mailed through (users[].voicemail.emails).', {
+    enabled: bool('Whether voicemail messages are mailed; off = events only.', false),
+    host: str('SMTP relay host name or address.', { default: '127.0.0.1', check: checkHost }),
+    port: int('SMTP port.', { min: 1, max: 65535, default: 25 }),
+    secure: bool('TLS from the first byte (SMTPS, usually port 465); off = plain SMTP upgraded with STARTTLS when the relay offers it.', false),
+    username: str('SMTP AUTH user; null = no authentication.', { nullable: true, default: null }),
+    password: str('SMTP AUTH password. Write-only in the admin API.', { nullable: true, default: null, secret: true }),
+    from: str('From address of voicemail mails.', { default: 'switchboard@switchboard.local', check: checkEmail }),
+    retry_schedule_s: list('Retry delays in seconds after a failed send; the mail is given up (and the failure kept) after the last.', positive('Delay in seconds.'), { default: [30, 120, 600, 1800, 3600], minItems: 1 }),
+  }),
   retention: obj('How long history and webhook data are kept; a sweeper deletes older rows in small batches (docs/store.md). 0 = keep forever.', {
     calls_days: int('Days an ended call (history rows, legs) is kept, counted from its start; 0 = forever.', { min: 0, default: 0 }),
     events_days: int('Days a dispatched webhook event is kept once none of its deliveries is pending (its finished deliveries go with it); 0 = forever.', { min: 0, default: 90 }),
@@ -175,6 +189,17 @@ export const PBX_SCHEMA: ObjectShape = obj('The PBX configuration.', {
 /** The `sip` section with every default (for configurations built in code: tests, benchmarks). */
 export function defaultSipConfig(): PbxConfig['sip'] {
   return readShape(PBX_SCHEMA.fields['sip']!, {}, 'sip', { file: 'defaults', issues: [] }) as PbxConfig['sip'];
+}
+
+/** The `mail` section with every default (mail off). */
+export function defaultMailConfig(): PbxConfig['mail'] {
+  return readShape(PBX_SCHEMA.fields['mail']!, {}, 'mail', { file: 'defaults', issues: [] }) as PbxConfig['mail'];
+}
+
+/** A user's `voicemail` box with every default, overridden by `over` (for configurations built in code). */
+export function defaultVoicemailConfig(over: Partial<VoicemailConfig> = {}): VoicemailConfig {
+  const userShape = (PBX_SCHEMA.fields['users'] as Extract<Shape, { kind: 'list' }>).item as ObjectShape;
+  return { ...(readShape(userShape.fields['voicemail']!, {}, 'voicemail', { file: 'defaults', issues: [] }) as VoicemailConfig), ...over };
 }
 
 /** The result of {@link validateConfig}. */

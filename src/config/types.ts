@@ -30,8 +30,29 @@ export interface VoicemailConfig {
   enabled: boolean;
   /** Path or URL of a greeting WAV; null = built-in greeting. */
   greeting: string | null;
+  /** Where each new message is mailed (through {@link MailConfig}) and what the event's emails field lists. */
   emails: string[];
-  max_length_s: number;
+  /** Templates with {caller_id}-style placeholders (the event carries them filled in). */
+  email_subject: string;
+  email_message: string;
+  max_message_s: number;
+  /** Shorter messages are discarded. */
+  min_message_s: number;
+  /** Silence from the caller this long ends the message. */
+  silence_s: number;
+}
+
+/** The SMTP relay for voicemail mail. */
+export interface MailConfig {
+  enabled: boolean;
+  host: string;
+  port: number;
+  /** SMTPS from the first byte; otherwise STARTTLS when offered. */
+  secure: boolean;
+  username: string | null;
+  password: string | null;
+  from: string;
+  retry_schedule_s: number[];
 }
 
 export interface UserConfig {
@@ -217,6 +238,7 @@ export interface PbxConfig {
   webhook: WebhookConfig;
   api: ApiConfig;
   delivery: DeliveryConfig;
+  mail: MailConfig;
   retention: RetentionConfig;
 }
 

@@ -233,6 +233,40 @@ export interface LegDialogRecord {
   destination: string;
 }
 
+/** Where a voicemail message's mail stands: `none` = no addresses or mail off. */
+export type VoicemailMailStatus = 'none' | 'pending' | 'sent' | 'failed';
+
+/** One voicemail message (issue 10). Times are ISO 8601 UTC with ms. */
+export interface VoicemailRecord {
+  /** `vm_…`. */
+  message_id: string;
+  /** The box: the user's extension. */
+  user_number: string;
+  unique_call_id: string;
+  caller_id: string | null;
+  caller_name: string | null;
+  dest_number: string | null;
+  recorded_at: string;
+  /** Absolute path of the WAV (mono 8 kHz 16-bit). */
+  path: string;
+  duration_ms: number;
+  size_bytes: number;
+  sha256: string;
+  /** When the user marked it heard; null = new. */
+  heard_at: string | null;
+  mail_status: VoicemailMailStatus;
+  /** Addresses the mail goes to, comma-separated (the box's emails when it was left). */
+  mail_to: string;
+  mail_attempts: number;
+  /** Epoch ms of the next try while pending. */
+  mail_next_at: number | null;
+  mail_last_error: string | null;
+  mail_sent_at: string | null;
+}
+
+/** What the mailer writes after a try. */
+export type VoicemailMailUpdate = Pick<VoicemailRecord, 'mail_status' | 'mail_attempts' | 'mail_next_at' | 'mail_last_error' | 'mail_sent_at'>;
+
 /** Everything the engine persists at one step of a call, written atomically. */
 export interface CallCommit {
   call?: CallRecord;
@@ -245,6 +279,8 @@ export interface CallCommit {
   dialogs?: LegDialogRecord[];
   /** The call has ended: its saved dialogs are deleted (nothing is left to hang up after a crash). */
   dropDialogs?: boolean;
+  /** Voicemail messages left (inserted with the `voicemail` event that announces them). */
+  voicemails?: VoicemailRecord[];
 }
 
 /**
@@ -357,4 +393,18 @@ export interface Store {
   appendAudit(entry: AuditEntry): Promise<void>;
   /** Newest first. */
   listAudit(q: { offset: number; limit: number }): Promise<Array<AuditEntry & { seq: number }>>;
+
+  // voicemail (messages are inserted through commit())
+  /** A box's messages, newest first; `unheard` = only those not marked heard. */
+  listVoicemails(q: { user_number: string; unheard?: boolean; offset: number; limit: number }): Promise<VoicemailRecord[]>;
+  getVoicemail(messageId: string): Promise<VoicemailRecord | undefined>;
+  /** Marks a message heard (`heardAt` ISO) or new again (null); false when there is no such message. */
+  setVoicemailHeard(messageId: string, heardAt: string | null): Promise<boolean>;
+  /** Deletes the row (the caller removes the file); false when there is no such message. */
+  deleteVoicemail(messageId: string): Promise<boolean>;
+  /** Messages whose mail is pending and due (mail_next_at <= now), oldest first. */
+  listVoicemailMailDue(nowMs: number, limit: number): Promise<VoicemailRecord[]>;
+  /** Messages whose mail failed for good, newest first (the admin API shows them). */
+  listVoicemailMailFailures(q: { offset: number; limit: number }): Promise<VoicemailRecord[]>;
+  updateVoicemailMail(messageId: string, update: VoicemailMailUpdate): Promise<void>;
 }

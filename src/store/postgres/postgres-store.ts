@@ -9,14 +9,14 @@ import { systemClock, type Clock } from '../../common/clock.js';
 import type { PbxConfig } from '../../config/types.js';
 import type {
   AdminKeyRecord, AuditEntry, AttemptRecord, CallCommit, CallRecord, Delivery, DeliveryAttempt, DeliveryStatus, DeliveryUpdate, GroupCallRecord, HistoryQuery,
-  LegDialogRecord, LegRecord, NewDelivery, OutboxEvent, Registration, RetentionKind, Store, UserCallRecord,
+  LegDialogRecord, LegRecord, NewDelivery, OutboxEvent, Registration, RetentionKind, Store, UserCallRecord, VoicemailMailUpdate, VoicemailRecord,
 } from '../store.js';
 import { StoreArgumentError, toStoreError } from '../errors.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL } from '../migrations/index.js';
 import { historySql, POSTGRES_DIALECT } from '../sql/history.js';
 import {
-  ADMIN_KEY_COLUMNS, ATTEMPT_COLUMNS, AUDIT_COLUMNS, CALLS, checkEvent, checkInt, DELIVERY_COLUMNS, EVENT_COLUMNS, eventFromRow, fromRow, LEGS, pick,
-  QUEUE_CALLS, REGISTRATIONS, RING_GROUP_CALLS, rowValues, upsertSql, USER_CALLS, type TableSpec,
+  ADMIN_KEY_COLUMNS, ATTEMPT_COLUMNS, AUDIT_COLUMNS, CALLS, checkEvent, checkInt, DELIVERY_COLUMNS, EVENT_COLUMNS, eventFromRow, fromRow, LEGS, normalizeIso, pick,
+  QUEUE_CALLS, REGISTRATIONS, RING_GROUP_CALLS, rowValues, upsertSql, USER_CALLS, VOICEMAILS, type TableSpec,
 } from '../sql/records.js';
 import { cutoffParam, DIALOG_COLUMNS, dialogFromRow, dialogValues, numbered, sweepPlan, UPSERT_DIALOG } from '../sql/maintenance.js';
 
@@ -164,6 +164,7 @@ export class PostgresStore implements Store {
       for (const r of c.userCalls ?? []) add(USER_CALLS, r);
       for (const r of c.queueCalls ?? []) add(QUEUE_CALLS, r);
       for (const r of c.ringGroupCalls ?? []) add(RING_GROUP_CALLS, r);
+      for (const r of c.voicemails ?? []) add(VOICEMAILS, r);
       for (const e of c.events ?? []) {
         const occurred = checkEvent(e);
         steps.push({
@@ -462,6 +463,52 @@ export class PostgresStore implements Store {
     checkInt(q.limit, 1, 'limit');
     const r = await this.#query('listAudit', `SELECT ${AUDIT_COLUMNS.join(', ')} FROM audit_log ORDER BY seq DESC LIMIT $1 OFFSET $2`, [q.limit, q.offset]);
     return r.rows.map((row) => pick<AuditEntry & { seq: number }>(AUDIT_COLUMNS, row));
+  }
+
+  // voicemail
+
+  async listVoicemails(q: { user_number: string; unheard?: boolean; offset: number; limit: number }): Promise<VoicemailRecord[]> {
+    checkInt(q.offset, 0, 'offset');
+    checkInt(q.limit, 1, 'limit');
+    const unheard = q.unheard ? ' AND heard_at IS NULL' : '';
+    const r = await this.#query('listVoicemails', `SELECT ${VOICEMAILS.columns.join(', ')} FROM voicemails WHERE user_number = $1${unheard}
+      ORDER BY recorded_at DESC, message_id DESC LIMIT $2 OFFSET $3`, [q.user_number, q.limit, q.offset]);
+    return r.rows.map((row) => fromRow(VOICEMAILS, row));
+  }
+
+  async getVoicemail(messageId: string): Promise<VoicemailRecord | undefined> {
+    const r = await this.#query('getVoicemail', `SELECT ${VOICEMAILS.columns.join(', ')} FROM voicemails WHERE message_id = $1`, [messageId]);
+    return r.rows[0] ? fromRow(VOICEMAILS, r.rows[0]) : undefined;
+  }
+
+  async setVoicemailHeard(messageId: string, heardAt: string | null): Promise<boolean> {
+    const at = heardAt === null ? null : normalizeIso(heardAt, 'heard_at');
+    return ((await this.#query('setVoicemailHeard', 'UPDATE voicemails SET heard_at = $1 WHERE message_id = $2', [at, messageId])).rowCount ?? 0) > 0;
+  }
+
+  async deleteVoicemail(messageId: string): Promise<boolean> {
+    return ((await this.#query('deleteVoicemail', 'DELETE FROM voicemails WHERE message_id = $1', [messageId])).rowCount ?? 0) > 0;
+  }
+
+  async listVoicemailMailDue(nowMs: number, limit: number): Promise<VoicemailRecord[]> {
+    checkInt(limit, 1, 'limit');
+    const r = await this.#query('listVoicemailMailDue', `SELECT ${VOICEMAILS.columns.join(', ')} FROM voicemails
+      WHERE mail_status = 'pending' AND mail_next_at <= $1 ORDER BY mail_next_at, message_id LIMIT $2`, [nowMs, limit]);
+    return r.rows.map((row) => fromRow(VOICEMAILS, row));
+  }
+
+  async listVoicemailMailFailures(q: { offset: number; limit: number }): Promise<VoicemailRecord[]> {
+    checkInt(q.offset, 0, 'offset');
+    checkInt(q.limit, 1, 'limit');
+    const r = await this.#query('listVoicemailMailFailures', `SELECT ${VOICEMAILS.columns.join(', ')} FROM voicemails
+      WHERE mail_status = 'failed' ORDER BY recorded_at DESC, message_id DESC LIMIT $1 OFFSET $2`, [q.limit, q.offset]);
+    return r.rows.map((row) => fromRow(VOICEMAILS, row));
+  }
+
+  async updateVoicemailMail(messageId: string, u: VoicemailMailUpdate): Promise<void> {
+    const sent = u.mail_sent_at === null ? null : normalizeIso(u.mail_sent_at, 'mail_sent_at');
+    await this.#query('updateVoicemailMail', `UPDATE voicemails SET mail_status = $1, mail_attempts = $2, mail_next_at = $3,
+      mail_last_error = $4, mail_sent_at = $5 WHERE message_id = $6`, [u.mail_status, u.mail_attempts, u.mail_next_at, u.mail_last_error, sent, messageId]);
   }
 
   // internals

@@ -3,7 +3,7 @@
  * SELECT of a record in step; timestamps are normalized to ISO 8601 UTC with milliseconds on the way in (so that
  * SQLite's text comparison orders them) and on the way out (PostgreSQL returns `Date`s for timestamptz).
  */
-import type { CallRecord, EndpointRef, GroupCallRecord, LegRecord, OutboxEvent, Registration, UserCallRecord } from '../store.js';
+import type { CallRecord, EndpointRef, GroupCallRecord, LegRecord, OutboxEvent, Registration, UserCallRecord, VoicemailRecord } from '../store.js';
 import { StoreArgumentError } from '../errors.js';
 
 /** A table's columns, its conflict key and which columns hold ISO timestamps. */
@@ -57,6 +57,15 @@ export const QUEUE_CALLS: TableSpec<GroupCallRecord> = {
 
 export const RING_GROUP_CALLS: TableSpec<GroupCallRecord> = {
   table: 'ring_group_calls', columns: GROUP_COLUMNS, key: ['unique_call_id', 'group_name'], isoColumns: ['call_start_at', 'connected_at'],
+};
+
+export const VOICEMAILS: TableSpec<VoicemailRecord> = {
+  table: 'voicemails',
+  columns: ['message_id', 'user_number', 'unique_call_id', 'caller_id', 'caller_name', 'dest_number', 'recorded_at', 'path',
+    'duration_ms', 'size_bytes', 'sha256', 'heard_at', 'mail_status', 'mail_to', 'mail_attempts', 'mail_next_at',
+    'mail_last_error', 'mail_sent_at'],
+  key: ['message_id'],
+  isoColumns: ['recorded_at', 'heard_at', 'mail_sent_at'],
 };
 
 /** Normalizes an ISO timestamp to `YYYY-MM-DDTHH:mm:ss.sssZ`; throws {@link StoreArgumentError} when unparsable. */

@@ -11,14 +11,14 @@ import { systemClock, type Clock } from '../../common/clock.js';
 import type { PbxConfig } from '../../config/types.js';
 import type {
   AdminKeyRecord, AuditEntry, AttemptRecord, CallCommit, CallRecord, Delivery, DeliveryAttempt, DeliveryStatus, DeliveryUpdate, GroupCallRecord, HistoryQuery,
-  LegDialogRecord, LegRecord, NewDelivery, OutboxEvent, Registration, RetentionKind, Store, UserCallRecord,
+  LegDialogRecord, LegRecord, NewDelivery, OutboxEvent, Registration, RetentionKind, Store, UserCallRecord, VoicemailMailUpdate, VoicemailRecord,
 } from '../store.js';
 import { toStoreError } from '../errors.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL } from '../migrations/index.js';
 import { historySql, SQLITE_DIALECT } from '../sql/history.js';
 import {
   ADMIN_KEY_COLUMNS, ATTEMPT_COLUMNS, AUDIT_COLUMNS, CALLS, checkEvent, checkInt, DELIVERY_COLUMNS, EVENT_COLUMNS, eventFromRow, fromRow, LEGS, normalizeIso, pick,
-  QUEUE_CALLS, REGISTRATIONS, RING_GROUP_CALLS, rowValues, upsertSql, USER_CALLS, type TableSpec,
+  QUEUE_CALLS, REGISTRATIONS, RING_GROUP_CALLS, rowValues, upsertSql, USER_CALLS, VOICEMAILS, type TableSpec,
 } from '../sql/records.js';
 import { cutoffParam, DIALOG_COLUMNS, dialogFromRow, dialogValues, sweepPlan, UPSERT_DIALOG } from '../sql/maintenance.js';
 
@@ -420,6 +420,51 @@ export class SqliteStore implements Store {
       .map((r) => ({ ...pick<AuditEntry & { seq: number }>(AUDIT_COLUMNS, r), changes: parseJson(r.changes) })));
   }
 
+  // voicemail
+
+  async listVoicemails(q: { user_number: string; unheard?: boolean; offset: number; limit: number }): Promise<VoicemailRecord[]> {
+    checkInt(q.offset, 0, 'offset');
+    checkInt(q.limit, 1, 'limit');
+    const unheard = q.unheard ? ' AND heard_at IS NULL' : '';
+    return this.#op('listVoicemails', () => (this.#stmt(`SELECT ${VOICEMAILS.columns.join(', ')} FROM voicemails WHERE user_number = ?${unheard}
+      ORDER BY recorded_at DESC, message_id DESC LIMIT ? OFFSET ?`).all(q.user_number, q.limit, q.offset) as Row[]).map((r) => fromRow(VOICEMAILS, r)));
+  }
+
+  async getVoicemail(messageId: string): Promise<VoicemailRecord | undefined> {
+    return this.#op('getVoicemail', () => {
+      const row = this.#stmt(`SELECT ${VOICEMAILS.columns.join(', ')} FROM voicemails WHERE message_id = ?`).get(messageId) as Row | undefined;
+      return row ? fromRow(VOICEMAILS, row) : undefined;
+    });
+  }
+
+  async setVoicemailHeard(messageId: string, heardAt: string | null): Promise<boolean> {
+    const at = heardAt === null ? null : normalizeIso(heardAt, 'heard_at');
+    return this.#op('setVoicemailHeard', () => this.#stmt('UPDATE voicemails SET heard_at = ? WHERE message_id = ?').run(at, messageId).changes > 0);
+  }
+
+  async deleteVoicemail(messageId: string): Promise<boolean> {
+    return this.#op('deleteVoicemail', () => this.#stmt('DELETE FROM voicemails WHERE message_id = ?').run(messageId).changes > 0);
+  }
+
+  async listVoicemailMailDue(nowMs: number, limit: number): Promise<VoicemailRecord[]> {
+    checkInt(limit, 1, 'limit');
+    return this.#op('listVoicemailMailDue', () => (this.#stmt(`SELECT ${VOICEMAILS.columns.join(', ')} FROM voicemails
+      WHERE mail_status = 'pending' AND mail_next_at <= ? ORDER BY mail_next_at, message_id LIMIT ?`).all(nowMs, limit) as Row[]).map((r) => fromRow(VOICEMAILS, r)));
+  }
+
+  async listVoicemailMailFailures(q: { offset: number; limit: number }): Promise<VoicemailRecord[]> {
+    checkInt(q.offset, 0, 'offset');
+    checkInt(q.limit, 1, 'limit');
+    return this.#op('listVoicemailMailFailures', () => (this.#stmt(`SELECT ${VOICEMAILS.columns.join(', ')} FROM voicemails
+      WHERE mail_status = 'failed' ORDER BY recorded_at DESC, message_id DESC LIMIT ? OFFSET ?`).all(q.limit, q.offset) as Row[]).map((r) => fromRow(VOICEMAILS, r)));
+  }
+
+  async updateVoicemailMail(messageId: string, u: VoicemailMailUpdate): Promise<void> {
+    const sent = u.mail_sent_at === null ? null : normalizeIso(u.mail_sent_at, 'mail_sent_at');
+    this.#op('updateVoicemailMail', () => this.#stmt(`UPDATE voicemails SET mail_status = ?, mail_attempts = ?, mail_next_at = ?,
+      mail_last_error = ?, mail_sent_at = ? WHERE message_id = ?`).run(u.mail_status, u.mail_attempts, u.mail_next_at, u.mail_last_error, sent, messageId));
+  }
+
   // internals
 
   /** Runs `fn`, turning anything it throws into a StoreError naming `operation`. */
@@ -480,6 +525,7 @@ export class SqliteStore implements Store {
     for (const r of c.userCalls ?? []) this.#upsert(USER_CALLS, r);
     for (const r of c.queueCalls ?? []) this.#upsert(QUEUE_CALLS, r);
     for (const r of c.ringGroupCalls ?? []) this.#upsert(RING_GROUP_CALLS, r);
+    for (const r of c.voicemails ?? []) this.#upsert(VOICEMAILS, r);
     if (c.events?.length) {
       const insert = this.#stmt(`INSERT INTO outbox_events (event_id, unique_call_id, type, sequence, occurred_at, endpoint, payload)
         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`);

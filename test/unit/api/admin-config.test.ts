@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminAuth, API_KEY, auth, makeHarness, type Harness } from './harness.js';
+import { defaultVoicemailConfig } from '../../../src/config/index.js';
 
 const A = '/api/admin';
 let h: Harness;
@@ -21,7 +22,7 @@ describe('CRUD → staged → apply → live', () => {
     expect(r.body).toMatchObject({ code: 201, status: 'success' });
     expect(r.body.data).toEqual({
       name: 'Carol White', number: '1003', devices: [{ username: 'carol-desk', password_set: true }],
-      voicemail: { enabled: false, greeting: null, emails: [], max_length_s: 120 }, record: 'none', ring_timeout_s: 30, caller_id: null, dnd: false, forward: { always: null, busy: null, no_answer: null },
+      voicemail: defaultVoicemailConfig(), record: 'none', ring_timeout_s: 30, caller_id: null, dnd: false, forward: { always: null, busy: null, no_answer: null },
     });
     expect((await call('GET', '/users/1003')).body.data.name).toBe('Carol White');
     expect(h.versions.live().config.users.map((u) => u.number)).toEqual(['1001', '1002']);

@@ -21,7 +21,7 @@ describe('validateConfig defaults', () => {
     expect(c.pbx).toEqual({ name: 'Switchboard', time_zone: 'UTC', domain: 'switchboard.local', max_call_duration_s: 14400, session_timers: { enabled: true, interval_s: 1800, min_se_s: 90 } });
     expect(c.users[0]).toEqual({
       name: 'A', number: '100', devices: [], record: 'none', ring_timeout_s: 30, caller_id: null, dnd: false, forward: { always: null, busy: null, no_answer: null },
-      voicemail: { enabled: false, greeting: null, emails: [], max_length_s: 120 },
+      voicemail: { enabled: false, greeting: null, emails: [], email_subject: 'New voicemail from {caller_id}', email_message: expect.stringContaining('{caller_id}'), max_message_s: 180, min_message_s: 2, silence_s: 10 },
     });
     expect(c.queues[0]).toEqual({
       name: 'Q', agents: [], strategy: 'ringall', agent_timeout_s: 15, max_wait_s: 300, max_callers: 0, wrap_up_s: 0,
@@ -49,7 +49,7 @@ describe('validateConfig defaults', () => {
     const c = valid({ api: { api_key: 'k', trusted_proxies: null }, users: [{ name: 'A', number: '1', caller_id: null, voicemail: null }] });
     expect(c.api.trusted_proxies).toEqual([]);
     expect(c.users[0]!.caller_id).toBeNull();
-    expect(c.users[0]!.voicemail.max_length_s).toBe(120);
+    expect(c.users[0]!.voicemail.max_message_s).toBe(180);
   });
 });
 

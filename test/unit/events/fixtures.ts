@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { createLogger, type Logger } from '../../../src/common/log.js';
 import type { PbxConfig, WebhookEventType } from '../../../src/config/types.js';
 import { WEBHOOK_EVENT_TYPES } from '../../../src/config/types.js';
-import { defaultSipConfig } from '../../../src/config/index.js';
+import { defaultMailConfig, defaultSipConfig } from '../../../src/config/index.js';
 import { toOutboxEvent } from '../../../src/events/event-types.js';
 import { sampleFields } from '../../../src/events/sample-events.js';
 import type { EndpointRef, OutboxEvent } from '../../../src/store/store.js';
@@ -11,7 +11,7 @@ import type { EndpointRef, OutboxEvent } from '../../../src/store/store.js';
 /** A config with only what the dispatcher reads; `webhook` and `delivery` overridable. */
 export function testConfig(o: { webhook?: Partial<PbxConfig['webhook']>; delivery?: Partial<PbxConfig['delivery']>; flows?: PbxConfig['flows'] } = {}): PbxConfig {
   return {
-    pbx: { name: 'test', time_zone: 'UTC', domain: 'test.invalid', max_call_duration_s: 14400, session_timers: { enabled: true, interval_s: 1800, min_se_s: 90 } }, sip: defaultSipConfig(),
+    pbx: { name: 'test', time_zone: 'UTC', domain: 'test.invalid', max_call_duration_s: 14400, session_timers: { enabled: true, interval_s: 1800, min_se_s: 90 } }, sip: defaultSipConfig(), mail: defaultMailConfig(),
     users: [], numbers: [], queues: [], ring_groups: [], trunks: [],
     flows: o.flows ?? [],
     api: { api_key: 'k', whitelisted_ips: [], trusted_proxies: [], rate_limit_per_min: 60, admin_key: null, auth_failures_per_min: 20 },

@@ -3,7 +3,7 @@
  * Each case gets a fresh, migrated store; times are explicit numbers (no clock, no sleeps).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StoreArgumentError, StoreError, type Delivery, type HistoryQuery, type Store } from '../../../src/store/index.js';
+import { StoreArgumentError, StoreError, type Delivery, type HistoryQuery, type Store, type VoicemailRecord } from '../../../src/store/index.js';
 import { dataSafetyContract } from './store-contract-data-safety.js';
 import { at, call, callId, event, groupCall, leg, pbxConfig, registration, userCall } from './store-fixtures.js';
 
@@ -440,6 +440,50 @@ export function storeContract(name: string, backend: BackendUnderTest, extra?: (
         expect(page[0]).toMatchObject({ at: T0 + 3, key_id: 'adk_1', key_name: 'ops', source_ip: '127.0.0.1', method: 'PATCH', status: 200, changes: { body: { n: 3 } } });
         expect(typeof page[0]!.seq).toBe('number');
         await expect(store.listAudit({ offset: -1, limit: 2 })).rejects.toBeInstanceOf(StoreArgumentError);
+      });
+    });
+
+    describe('voicemail', () => {
+      const vm = (id: string, over: Partial<VoicemailRecord> = {}): VoicemailRecord => ({
+        message_id: id, user_number: '1001', unique_call_id: `call-${id}`, caller_id: '+61400000001', caller_name: 'Carol',
+        dest_number: '+61390000000', recorded_at: '2026-12-02T01:00:00.000Z', path: `/data/voicemail/1001/${id}.wav`,
+        duration_ms: 4200, size_bytes: 67244, sha256: 'ab'.repeat(32), heard_at: null,
+        mail_status: 'pending', mail_to: 'alice@example.com', mail_attempts: 0, mail_next_at: T0, mail_last_error: null, mail_sent_at: null,
+        ...over,
+      });
+
+      it('inserts messages with their event in one commit and lists a box newest first', async () => {
+        const ev = event('vm-call', 1, { type: 'voicemail' });
+        await store.commit({ voicemails: [vm('vm_1'), vm('vm_2', { recorded_at: '2026-12-02T02:00:00.000Z' }), vm('vm_3', { user_number: '1002' })], events: [ev] });
+        expect((await store.listVoicemails({ user_number: '1001', offset: 0, limit: 10 })).map((v) => v.message_id)).toEqual(['vm_2', 'vm_1']);
+        expect(await store.getVoicemail('vm_1')).toEqual(vm('vm_1'));
+        expect(await store.getEvent(ev.event_id)).toBeDefined();
+        expect(await store.getVoicemail('vm_nope')).toBeUndefined();
+        await expect(store.listVoicemails({ user_number: '1001', offset: 0, limit: 0 })).rejects.toBeInstanceOf(StoreArgumentError);
+      });
+
+      it('marks heard, filters unheard, deletes', async () => {
+        await store.commit({ voicemails: [vm('vm_1'), vm('vm_2')] });
+        expect(await store.setVoicemailHeard('vm_1', '2026-12-02T03:00:00.000Z')).toBe(true);
+        expect((await store.getVoicemail('vm_1'))!.heard_at).toBe('2026-12-02T03:00:00.000Z');
+        expect((await store.listVoicemails({ user_number: '1001', unheard: true, offset: 0, limit: 10 })).map((v) => v.message_id)).toEqual(['vm_2']);
+        expect(await store.setVoicemailHeard('vm_1', null)).toBe(true);
+        expect((await store.getVoicemail('vm_1'))!.heard_at).toBeNull();
+        expect(await store.setVoicemailHeard('vm_x', null)).toBe(false);
+        expect(await store.deleteVoicemail('vm_2')).toBe(true);
+        expect(await store.deleteVoicemail('vm_2')).toBe(false);
+        expect((await store.listVoicemails({ user_number: '1001', offset: 0, limit: 10 })).map((v) => v.message_id)).toEqual(['vm_1']);
+      });
+
+      it('lists due mail and keeps each try', async () => {
+        await store.commit({ voicemails: [vm('vm_1', { mail_next_at: T0 + 10 }), vm('vm_2', { mail_next_at: T0 }), vm('vm_3', { mail_status: 'none', mail_next_at: null })] });
+        expect((await store.listVoicemailMailDue(T0 + 5, 10)).map((v) => v.message_id)).toEqual(['vm_2']);
+        expect((await store.listVoicemailMailDue(T0 + 10, 10)).map((v) => v.message_id)).toEqual(['vm_2', 'vm_1']);
+        await store.updateVoicemailMail('vm_2', { mail_status: 'sent', mail_attempts: 1, mail_next_at: null, mail_last_error: null, mail_sent_at: '2026-12-02T01:00:05.000Z' });
+        await store.updateVoicemailMail('vm_1', { mail_status: 'failed', mail_attempts: 6, mail_next_at: null, mail_last_error: '421 try later', mail_sent_at: null });
+        expect(await store.listVoicemailMailDue(T0 + 100, 10)).toEqual([]);
+        expect(await store.getVoicemail('vm_2')).toMatchObject({ mail_status: 'sent', mail_attempts: 1, mail_sent_at: '2026-12-02T01:00:05.000Z' });
+        expect((await store.listVoicemailMailFailures({ offset: 0, limit: 10 })).map((v) => [v.message_id, v.mail_last_error])).toEqual([['vm_1', '421 try later']]);
       });
     });
 
