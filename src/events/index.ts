@@ -18,3 +18,4 @@ export { DEFAULT_DELIVERY, deliverySettings } from './settings.js';
 export { deriveSigningSecret, signingSecretFor, parseSigningSecret, sign, signatureHeaders, verifySignature, SIGNING_SECRET_PREFIX } from './signature.js';
 export { sampleEvent, isEventType } from './sample-events.js';
 export { EVENT_DESCRIPTIONS, FIELD_DESCRIPTIONS } from './event-docs.js';
+export { createVoicemailMailer, voicemailTemplateValues, type VoicemailMailer, type VoicemailMailerDeps } from './mail/voicemail-mailer.js';
