@@ -1,0 +1,96 @@
+/**
+ * The relay's recording tap: decoded audio of each party goes onto the shared {@link RecordingTimeline} at the
+ * frame its RTP timestamp says, anchored to the monotonic arrival time of its stream's first packet (re-anchored
+ * on a new SSRC or when timestamp and arrival drift apart by more than {@link REANCHOR_FRAMES}). The file is
+ * time-based: the tick flushes the timeline up to "now − {@link FLUSH_LAG_MS}", so frames nobody sent (hold, a
+ * stopped stream, lost packets) are silence, and the file's length is the recording's wall time on the same clock.
+ */
+import type { MediaLegRole, Recording, RecordingChannels, RecordingResult } from '../media-layer.js';
+import { RecordingTimeline } from '../wav/recording-timeline.js';
+import { WavFileWriter } from '../wav/wav-writer.js';
+import { MediaError } from '../errors.js';
+
+/** Audio older than this is written out; later packets for it are too late (jitter allowance). */
+export const FLUSH_LAG_MS = 200;
+/** 250 ms at 8 kHz: beyond this, RTP time and arrival time disagree (a sender restarted or jumped). */
+const REANCHOR_FRAMES = 2000;
+
+interface Anchor { ssrc: number; ts: number; frame: number }
+
+export class RecordingTap {
+  readonly path: string;
+  readonly channels: RecordingChannels;
+  readonly #timeline: RecordingTimeline;
+  readonly #writer: WavFileWriter;
+  readonly #startMs: number;
+  readonly #anchors: Record<MediaLegRole, Anchor | null> = { caller: null, callee: null };
+  readonly problems = new Set<string>();
+  #result: Promise<RecordingResult> | null = null;
+  #writeProblemReported = false;
+
+  private constructor(path: string, channels: RecordingChannels, writer: WavFileWriter, startMs: number) {
+    this.path = path;
+    this.channels = channels;
+    this.#writer = writer;
+    this.#timeline = new RecordingTimeline(writer);
+    this.#startMs = startMs;
+  }
+
+  /** Opens the WAV (stereo for `both`, mono otherwise). Rejects with MediaError SB_ERR_MEDIA_FILE if it cannot. */
+  static async open(path: string, channels: RecordingChannels, startMs: number): Promise<RecordingTap> {
+    if (channels !== 'both' && channels !== 'caller' && channels !== 'callee') throw new TypeError(`recording channels must be both, caller or callee, got ${String(channels)}`);
+    try {
+      const writer = await WavFileWriter.open(path, { channels: channels === 'both' ? 2 : 1, sampleRate: 8000 });
+      return new RecordingTap(path, channels, writer, startMs);
+    } catch (err) {
+      throw new MediaError('SB_ERR_MEDIA_FILE', `cannot create recording ${path}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  get stopped(): boolean { return this.#result !== null; }
+
+  #frameAt(nowMs: number): number {
+    return Math.max(0, Math.floor(((nowMs - this.#startMs) * 8000) / 1000));
+  }
+
+  /** Taps one party's decoded packet. */
+  put(role: MediaLegRole, ssrc: number, timestamp: number, pcm: Int16Array, nowMs: number): void {
+    if (this.#result) return;
+    const channel = this.channels === 'both' ? (role === 'caller' ? 0 : 1) : this.channels === role ? 0 : -1;
+    if (channel < 0) return;
+    const arrival = this.#frameAt(nowMs);
+    let a = this.#anchors[role];
+    let frame = a && a.ssrc === ssrc ? a.frame + ((timestamp - a.ts) | 0) : -1;
+    if (!a || a.ssrc !== ssrc || Math.abs(frame - arrival) > REANCHOR_FRAMES) {
+      // The first packet is placed where it arrived, minus its own length (it was sent 20 ms before it is heard whole).
+      a = { ssrc, ts: timestamp, frame: Math.max(0, arrival - pcm.length) };
+      this.#anchors[role] = a;
+      frame = a.frame;
+    }
+    this.#timeline.put(channel, frame, pcm);
+  }
+
+  /** Called on every tick: writes what is old enough; returns a write problem the first time one shows. */
+  tick(nowMs: number): string | null {
+    if (this.#result) return null;
+    this.#timeline.flushTo(this.#frameAt(nowMs - FLUSH_LAG_MS));
+    const p = this.#writer.problem;
+    if (p && !this.#writeProblemReported) { this.#writeProblemReported = true; this.problems.add(p); return p; }
+    return null;
+  }
+
+  /** Closes the file at `nowMs` (what is past it is dropped). Idempotent. */
+  stop(nowMs: number): Promise<RecordingResult> {
+    this.#result ??= (async () => {
+      const r = await this.#timeline.close(this.#frameAt(nowMs));
+      for (const p of r.problems) this.problems.add(p);
+      return { path: r.path, durationMs: r.durationMs, sizeBytes: r.sizeBytes, sha256: r.sha256, problems: [...this.problems] };
+    })();
+    return this.#result;
+  }
+
+  /** The {@link Recording} handle the session returns. */
+  handle(stop: () => Promise<RecordingResult>): Recording {
+    return { path: this.path, stop };
+  }
+}
