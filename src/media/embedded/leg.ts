@@ -120,8 +120,9 @@ export class Leg {
     if (this.#source !== 'relay' || p.ssrc !== this.#relaySsrc) {
       this.#switchTo('relay', nowMs);
       this.#relaySsrc = p.ssrc;
-      this.#seqOffset = (this.#seq + 1 - p.sequenceNumber) & 0xffff;
-      this.#tsOffset = (this.#ts - p.timestamp) >>> 0;
+      // Nothing sent to this leg yet: keep the sender's numbers (a plain pass-through until the first switch).
+      this.#seqOffset = this.#lastSentMs < 0 ? 0 : (this.#seq + 1 - p.sequenceNumber) & 0xffff;
+      this.#tsOffset = this.#lastSentMs < 0 ? 0 : (this.#ts - p.timestamp) >>> 0;
       marker = true;
     }
     const seq = (p.sequenceNumber + this.#seqOffset) & 0xffff;
