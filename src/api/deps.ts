@@ -31,4 +31,8 @@ export interface ApiDeps {
   version: string;
   /** Process start, epoch ms: the uptime reported (with `version`) in the 503 when the engine cannot answer. */
   startedAt: number;
+  /** Root of voicemail files (messages, uploaded greetings); without it the mailbox routes are absent. */
+  voicemailDir?: string;
+  /** The signed link to a voicemail message's audio (as in the `voicemail` event). */
+  voicemailLink?: (messageId: string) => string;
 }

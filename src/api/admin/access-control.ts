@@ -48,7 +48,7 @@ export function registerAdminHooks(app: FastifyInstance, deps: { store: Store; c
     try {
       await deps.store.appendAudit({
         at: deps.clock.now(), key_id: request.admin.key_id, key_name: request.admin.name, source_ip: request.clientAddress,
-        method: request.method, path: request.url, status: reply.statusCode, changes: redactSecrets(request.body ?? null),
+        method: request.method, path: request.url, status: reply.statusCode, changes: Buffer.isBuffer(request.body) ? { body_bytes: request.body.length } : redactSecrets(request.body ?? null),
       });
     } catch (err) {
       deps.log.error({ err, method: request.method, path: request.url }, 'admin change not written to the audit log');

@@ -13,6 +13,7 @@ import { registerDevices } from './devices.js';
 import { registerSettings } from './settings.js';
 import { createStaging } from './staging.js';
 import { registerWebhookRoutes } from './webhooks.js';
+import { registerVoicemailRoutes } from './voicemail.js';
 
 /** The admin API plugin. */
 export async function adminApi(app: FastifyInstance, opts: { deps: ApiDeps }): Promise<void> {
@@ -30,4 +31,11 @@ export async function adminApi(app: FastifyInstance, opts: { deps: ApiDeps }): P
   registerConfigRoutes(app, deps.engine, staging);
   registerWebhookRoutes(app, deps.webhooksAdmin);
   registerAccessControl(app, deps.store);
+  const clock = deps.clock ?? systemClock;
+  if (deps.voicemailDir) {
+    registerVoicemailRoutes(app, {
+      store: deps.store, getConfig: deps.getConfig, voicemailDir: deps.voicemailDir, now: () => clock.now(),
+      ...(deps.voicemailLink ? { messageLink: deps.voicemailLink } : {}),
+    });
+  }
 }
