@@ -13,7 +13,7 @@ import { createConfigVersions, type ConfigVersions, type PbxConfig, type Runtime
 import { createDrachtioLite, type DrachtioLite } from './drachtio-lite/index.js';
 import { createEngine, type Engine, type NodeHandler, type SrfLike } from './engine/index.js';
 import type { FlowNode } from './config/types.js';
-import { createDispatcher, createWebhookAdmin, type Dispatcher } from './events/index.js';
+import { createDispatcher, createVoicemailMailer, createWebhookAdmin, type Dispatcher } from './events/index.js';
 import { buildApp } from './api/index.js';
 import { createPostgresStore, createSqliteStore, RetentionSweeper, type Store } from './store/index.js';
 import { formatHost } from './common/host.js';
@@ -137,8 +137,17 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
     sweeper.start();
     cleanup.push(() => sweeper.stop());
 
+    // Voicemail to e-mail: resumes pending mail after a restart; the engine kicks it when a message is left.
+    const mailer = createVoicemailMailer({ store, config: live, clock, log });
+    mailer.start();
+    cleanup.push(() => mailer.stop());
+    const voicemailDir = join(settings.dataDir, 'voicemail');
+
     const webhooksAdmin = createWebhookAdmin({ store, dispatcher, getConfig: live, clock });
-    const app = buildApp({ engine, live: engine, ...(opts.consoleDir ? { consoleDir: opts.consoleDir } : {}), store, getConfig: live, webhooksAdmin, log, clock, version: VERSION, startedAt: clock.now() });
+    const app = buildApp({
+      engine, live: engine, ...(opts.consoleDir ? { consoleDir: opts.consoleDir } : {}), store, getConfig: live, webhooksAdmin, log, clock,
+      version: VERSION, startedAt: clock.now(), voicemailDir,
+    });
     await app.listen({ host: settings.bind, port: settings.httpPort });
     cleanup.push(() => app.close());
     const addr = app.server.address();
