@@ -50,6 +50,12 @@ export interface MediaSessionEvents {
   'media-timeout': { role: MediaLegRole; silentMs: number };
   /** A problem that degrades media but does not end the call (garbled packets, unknown payload type, …). */
   warning: { role: MediaLegRole | null; code: MediaWarningCode; message: string };
+  /**
+   * The recorded party has been silent (no packets, or audio below the voice threshold) for the recording's
+   * `silenceMs` — since the recording started or since it last spoke. Fires once per recording (voicemail ends
+   * the message on it). The embedded endpoint detects it; the rtpengine driver does not (it never sees the audio).
+   */
+  silence: { silentMs: number };
   /** The session closed (by `close()` or because the backend lost it). Fires once. */
   closed: { reason: string };
 }
@@ -104,6 +110,8 @@ export interface RecordingInit {
   /** Absolute path of the WAV to write (its directory exists). */
   path: string;
   channels: RecordingChannels;
+  /** Emit `silence` once the recorded party has said nothing for this long (ms); absent = never. */
+  silenceMs?: number;
 }
 
 /** A recording in progress. */

@@ -12,6 +12,11 @@ import { MediaError } from '../errors.js';
 
 /** Audio older than this is written out; later packets for it are too late (jitter allowance). */
 export const FLUSH_LAG_MS = 200;
+/**
+ * Mean absolute sample value above which a packet counts as voice for silence detection: about −40 dBFS, above
+ * G.711 idle noise and comfort noise, below quiet speech.
+ */
+export const VOICE_LEVEL = 330;
 /** 250 ms at 8 kHz: beyond this, RTP time and arrival time disagree (a sender restarted or jumped). */
 const REANCHOR_FRAMES = 2000;
 
@@ -27,8 +32,14 @@ export class RecordingTap {
   readonly problems = new Set<string>();
   #result: Promise<RecordingResult> | null = null;
   #writeProblemReported = false;
+  /** Silence detection (`RecordingInit.silenceMs`): when the recorded party last spoke, and whether we said so. */
+  readonly silenceMs: number | null = null;
+  lastVoiceMs: number;
+  silenceReported = false;
 
-  private constructor(path: string, channels: RecordingChannels, writer: WavFileWriter, startMs: number) {
+  private constructor(path: string, channels: RecordingChannels, writer: WavFileWriter, startMs: number, silenceMs: number | null) {
+    this.silenceMs = silenceMs;
+    this.lastVoiceMs = startMs;
     this.path = path;
     this.channels = channels;
     this.#writer = writer;
@@ -37,11 +48,11 @@ export class RecordingTap {
   }
 
   /** Opens the WAV (stereo for `both`, mono otherwise). Rejects with MediaError SB_ERR_MEDIA_FILE if it cannot. */
-  static async open(path: string, channels: RecordingChannels, startMs: number): Promise<RecordingTap> {
+  static async open(path: string, channels: RecordingChannels, startMs: number, silenceMs: number | null = null): Promise<RecordingTap> {
     if (channels !== 'both' && channels !== 'caller' && channels !== 'callee') throw new TypeError(`recording channels must be both, caller or callee, got ${String(channels)}`);
     try {
       const writer = await WavFileWriter.open(path, { channels: channels === 'both' ? 2 : 1, sampleRate: 8000 });
-      return new RecordingTap(path, channels, writer, startMs);
+      return new RecordingTap(path, channels, writer, startMs, silenceMs);
     } catch (err) {
       throw new MediaError('SB_ERR_MEDIA_FILE', `cannot create recording ${path}: ${(err as Error).message}`, { cause: err });
     }
@@ -58,6 +69,7 @@ export class RecordingTap {
     if (this.#result) return;
     const channel = this.channels === 'both' ? (role === 'caller' ? 0 : 1) : this.channels === role ? 0 : -1;
     if (channel < 0) return;
+    if (this.silenceMs !== null && meanLevel(pcm) > VOICE_LEVEL) this.lastVoiceMs = nowMs;
     const arrival = this.#frameAt(nowMs);
     let a = this.#anchors[role];
     let frame = a && a.ssrc === ssrc ? a.frame + ((timestamp - a.ts) | 0) : -1;
@@ -68,6 +80,15 @@ export class RecordingTap {
       frame = a.frame;
     }
     this.#timeline.put(channel, frame, pcm);
+  }
+
+  /** The silence that should be reported now (once), or null. */
+  silenceDue(nowMs: number): number | null {
+    if (this.silenceMs === null || this.silenceReported || this.#result) return null;
+    const silent = nowMs - this.lastVoiceMs;
+    if (silent < this.silenceMs) return null;
+    this.silenceReported = true;
+    return Math.round(silent);
   }
 
   /** Called on every tick: writes what is old enough; returns a write problem the first time one shows. */
@@ -93,4 +114,10 @@ export class RecordingTap {
   handle(stop: () => Promise<RecordingResult>): Recording {
     return { path: this.path, stop };
   }
+}
+
+function meanLevel(pcm: Int16Array): number {
+  let sum = 0;
+  for (let i = 0; i < pcm.length; i++) { const v = pcm[i]!; sum += v < 0 ? -v : v; }
+  return pcm.length === 0 ? 0 : sum / pcm.length;
 }

@@ -255,6 +255,8 @@ export class EmbeddedSession extends MediaEventEmitter<MediaSessionEvents> imple
         this.safeEmit('media-timeout', { role: leg.role, silentMs: Math.round(now - leg.lastHeardMs) });
       }
     }
+    const silent = this.#recording?.silenceDue(now) ?? null;
+    if (silent !== null) this.safeEmit('silence', { silentMs: silent });
     const problem = this.#recording?.tick(now);
     if (problem) this.#warn(null, 'recording-write-failed', `recording ${this.#recording!.path}: ${problem}; the call goes on, the file keeps what was written`);
   }
@@ -291,7 +293,7 @@ export class EmbeddedSession extends MediaEventEmitter<MediaSessionEvents> imple
   async startRecording(init: RecordingInit): Promise<Recording> {
     this.#open('startRecording');
     if (this.#recording && !this.#recording.stopped) throw new MediaError('SB_ERR_MEDIA_BACKEND', `session ${this.id} is already recording`);
-    const tap = await RecordingTap.open(init.path, init.channels, this.#d.now());
+    const tap = await RecordingTap.open(init.path, init.channels, this.#d.now(), init.silenceMs ?? null);
     if (this.#closing) { await tap.stop(this.#d.now()); throw new MediaError('SB_ERR_MEDIA_BACKEND', `session ${this.id} closed while the recording opened`); }
     this.#recording = tap;
     const stop = (): Promise<RecordingResult> => {

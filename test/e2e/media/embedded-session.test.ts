@@ -309,6 +309,26 @@ describe('embedded media layer (real UDP on 127.0.0.1)', () => {
     await session.close();
   });
 
+  it('reports silence once the recorded party has said nothing for silenceMs (quiet packets count as silence)', async () => {
+    const a = await peer();
+    const session = await media.createSession({ uniqueCallId: 'emb-silence' });
+    const answer = await session.accept('caller', audioSdp(a.address().port));
+    const silences: Array<{ silentMs: number; atMs: number }> = [];
+    const t0 = performance.now();
+    session.on('silence', (e) => silences.push({ ...e, atMs: performance.now() - t0 }));
+    const rec = await session.startRecording({ path: join(dir, 'silence.wav'), channels: 'caller', silenceMs: 500 });
+    const to = { host: '127.0.0.1', port: sdpAudioPort(answer) };
+    await paceStreams([new ToneStream(a, to, { freqHz: 400 })], 700); // speaking: no silence yet
+    expect(silences).toEqual([]);
+    await paceStreams([new ToneStream(a, to, { freqHz: 0 })], 900); // quiet packets keep flowing
+    expect(silences).toHaveLength(1);
+    expect(silences[0]!.silentMs).toBeGreaterThanOrEqual(500);
+    expect(silences[0]!.atMs).toBeGreaterThanOrEqual(1100);
+    const result = await rec.stop();
+    expect(readWav(result.path).channels).toBe(1);
+    await session.close();
+  });
+
   it('rejects SDP without a common codec or without audio with MediaError SB_ERR_MEDIA_SDP, and an answer without an offer', async () => {
     const session = await media.createSession({ uniqueCallId: 'emb-sdp' });
     const g729 = audioSdp(4000).replace('RTP/AVP 0 101', 'RTP/AVP 18 101').replace('a=rtpmap:0 PCMU/8000', 'a=rtpmap:18 G729/8000');
