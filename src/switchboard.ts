@@ -88,7 +88,8 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
             { transport: 'udp', address: settings.bind, port: settings.sipPort },
             { transport: 'tcp', address: settings.bind, port: settings.sipPort },
           ],
-          ...(opts.sipTimers ? { timers: opts.sipTimers } : {}),
+          // Read at start: the stack's timers are fixed for its lifetime.
+          timers: { ...opts.sipTimers, inviteReaperMs: live().sip.invite_reaper_s * 1000 },
         },
         control: { address: '127.0.0.1', port: 0 },
         secret,

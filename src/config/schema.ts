@@ -138,6 +138,8 @@ export const PBX_SCHEMA: ObjectShape = obj('The PBX configuration.', {
   sip: obj('The SIP edge.', {
     digest: str('Digest challenges sent to devices: md5 = one MD5 challenge, what Asterisk, Kamailio and FreeSWITCH send and every phone answers; sha256 = SHA-256 first, then MD5, each on its own header line (RFC 8760 §2.4), for phones that read every challenge (some, e.g. baresip with libre < 3.12, fail on any non-MD5 challenge).', { oneOf: ['md5', 'sha256'], default: 'md5' }),
     max_contacts_per_device: positive('Most contacts one device may have registered at once; a REGISTER that would add more gets 503 Too many registered contacts (as Kamailio\'s registrar max_contacts answers) and the existing bindings stay as they were. Refreshing or removing a contact is always allowed.', 10),
+    provisional_interval_s: int('While a caller waits unanswered (queue, ring group, long ring), its last 180/183 is sent again this often, in seconds: RFC 3261 §13.3.1.1 asks for a provisional every minute so proxies (Timer C, 3 minutes) do not cancel the call.', { min: 1, max: 60, default: 60 }),
+    invite_reaper_s: positive('Embedded SIP stack (drachtio-lite) only, read at start: an INVITE no connected app holds any more is answered 408 after this many seconds without a response. A transaction the call engine still holds is never reaped, however long the caller waits.', 180),
   }),
   users: list('People with extensions.', user, { default: [] }),
   numbers: list('DIDs and the flows they enter.', number, { default: [] }),

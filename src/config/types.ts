@@ -24,7 +24,12 @@ export interface SipConfig {
   digest: DigestChallenge;
   /** Most registered contacts per device (503 beyond). */
   max_contacts_per_device: number;
+  /** How often a waiting caller's last 180/183 is repeated, in seconds (≤ 60, RFC 3261 §13.3.1.1). */
+  provisional_interval_s: number;
+  /** drachtio-lite: seconds before an INVITE no app holds is answered 408 (read at start). */
+  invite_reaper_s: number;
 }
+
 
 export interface VoicemailConfig {
   enabled: boolean;

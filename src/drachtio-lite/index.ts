@@ -21,15 +21,16 @@
  *   for the first provisional response (RFC 3261 §9.1).
  * - An app that disconnects: its unanswered network requests get 480, its dialogs get a BYE (nobody is left to
  *   control those calls; drachtio-server would leave them), its ringing INVITEs get a CANCEL.
- * - A request the app never answers gets 408 from the SIP stack's safety reaper (non-INVITE after 64*T1; INVITE
- *   3 minutes after the app's last provisional), so nothing waits forever.
+ * - A request the app never answers gets 408 from the SIP stack's safety reaper (non-INVITE after 64*T1), so nothing
+ *   waits forever. An INVITE is never reaped while its app is connected (it answers when its call is done: a queue
+ *   caller may wait 300 s); one no app holds gets 408 `inviteReaperMs` (3 minutes) after its last provisional.
  * An UPDATE in an early dialog goes to the app whose INVITE it belongs to (srf `req.on('update')`).
  * Reliable provisionals (RFC 3262) and session timers (RFC 4028) are run by the server. Not supported: SUBSCRIBE/NOTIFY
  * dialogs, `proxy`, `cdr:*` events. A second 2xx from a fork is ACKed and BYEd by the server.
  */
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../common/clock.js';
-import { SipStack, type Endpoint } from '../sip/index.js';
+import { SipStack, type Endpoint, type TimerConfig } from '../sip/index.js';
 import { DrachtioLiteServer } from './server.js';
 
 export { DrachtioLiteServer, SERVER_VERSION } from './server.js';
@@ -40,8 +41,8 @@ export { parseCommand } from './wire/commands.js';
 export interface DrachtioLiteOptions {
   sip: {
     listen: Endpoint[];
-    /** RFC 3261 T1/T2/T4 in ms (defaults 500/4000/5000). */
-    timers?: Partial<{ t1: number; t2: number; t4: number }>;
+    /** RFC 3261 T1/T2/T4 in ms (defaults 500/4000/5000) and the INVITE reaper (default 3 minutes). */
+    timers?: Partial<TimerConfig>;
   };
   /** The control (wire-protocol) listener; port 0 picks a free port. */
   control: { address: string; port: number };

@@ -5,7 +5,7 @@
  * BYE on ACK timeout — RFC 3261 §13.3.1.4).
  */
 import {
-  createResponse, Dialog, generateTag, getTag, parseCSeq, Status, SuccessRetransmitter,
+  createResponse, Dialog, generateTag, getTag, InviteServerTransaction, parseCSeq, Status, SuccessRetransmitter,
   SipRequest, type Endpoint, type RequestContext, type ServerTransaction, type SipResponse,
 } from '../sip/index.js';
 import type { ClientConnection } from './client-connection.js';
@@ -74,7 +74,7 @@ function track(ctx: LiteContext, nt: NetTxn): void {
   ctx.netTxns.set(nt.id, nt);
   ctx.netByServerTxn.set(nt.txn, nt);
   // A request the app never answers gets a 408 from the stack's safety reaper (64*T1 for a non-INVITE, when the
-  // client's Timer F has long fired; 3 minutes after the app's last provisional for an INVITE): forget it then.
+  // client's Timer F has long fired; an INVITE only once no app holds it): forget it then.
   // The listeners hold only the id, so a finished transaction waiting out its timers keeps none of our state.
   const id = nt.id;
   const forget = (): void => {
@@ -83,6 +83,10 @@ function track(ctx: LiteContext, nt: NetTxn): void {
   };
   nt.txn.once('reaped', forget);
   nt.txn.once('terminated', forget);
+  // An INVITE the app still holds (connected, no final response yet) is never reaped: the app answers it when its
+  // call is done, however long that takes (a queue caller may wait 300 s); an app that disconnects answers 480 for
+  // it (server.ts). A non-INVITE keeps its 64*T1 reaper: its client gave up at Timer F long before.
+  if (nt.txn instanceof InviteServerTransaction) nt.txn.heldByTu = () => ctx.netTxns.get(id)?.owner.open === true;
 }
 
 /** `nt` got its final response: drop every reference to it (its transaction may live on for 64*T1). */

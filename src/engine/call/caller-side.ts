@@ -8,6 +8,8 @@ import type { SrfDialog, SrfLike, SrfRequest, SrfResponse } from '../srf-types.j
 import type { Leg } from './leg.js';
 import type { SessionTimersConfig } from '../../config/index.js';
 import { callerAnswerHeaders } from './session-timer.js';
+import { ProvisionalRepeater } from './provisional-repeat.js';
+import type { Clock } from '../../common/clock.js';
 
 /** What a flow can do with the caller. */
 export interface CallerSide {
@@ -41,9 +43,16 @@ export class UasCallerSide implements CallerSide {
   /** RFC 3262: the caller's PRACK for our last reliable provisional; the next reliable one and the 2xx wait for it. */
   #prack: Promise<void> = Promise.resolve();
   #prackDone: (() => void) | null = null;
+  /** RFC 3261 §13.3.1.1: the last provisional again every `provisionalIntervalMs` until the final response. */
+  readonly #repeater: ProvisionalRepeater | undefined;
 
-  constructor(opts: { srf: SrfLike; req: SrfRequest; res: SrfResponse; leg: Leg; log: Logger; sessionTimers: SessionTimersConfig }) {
+  constructor(opts: {
+    srf: SrfLike; req: SrfRequest; res: SrfResponse; leg: Leg; log: Logger; sessionTimers: SessionTimersConfig;
+    /** With `provisionalIntervalMs`: repeat the last 180/183 while the caller waits (config `sip.provisional_interval_s`). */
+    clock?: Clock; provisionalIntervalMs?: number;
+  }) {
     this.#sessionTimers = opts.sessionTimers;
+    if (opts.clock && opts.provisionalIntervalMs) this.#repeater = new ProvisionalRepeater({ clock: opts.clock, intervalMs: opts.provisionalIntervalMs, log: opts.log });
     this.#srf = opts.srf;
     this.#req = opts.req;
     this.#res = opts.res;
@@ -62,15 +71,20 @@ export class UasCallerSide implements CallerSide {
   /** Marks the request as answered by the network (CANCEL already got its 487 from the server). */
   cancelled(): void {
     this.#final = true;
+    this.#repeater?.stop();
     this.#prackDone?.();
   }
 
   ringing(): void {
     if (this.#ringing || this.#final) return;
     this.#ringing = true;
-    // RFC 3262 §3: a caller that requires 100rel gets every provisional reliably.
-    if (this.#reliable(false)) void this.#sendReliable(Status.Ringing, {});
-    else this.#send(Status.Ringing);
+    const send = (): void => {
+      // RFC 3262 §3: a caller that requires 100rel gets every provisional reliably.
+      if (this.#reliable(false)) void this.#sendReliable(Status.Ringing, {});
+      else this.#send(Status.Ringing);
+    };
+    send();
+    this.#repeater?.sent(Status.Ringing, send);
   }
 
   progress(sdp: string): void {
@@ -78,12 +92,21 @@ export class UasCallerSide implements CallerSide {
     this.#progress = true;
     const opts = { headers: { 'Content-Type': 'application/sdp' }, body: sdp };
     // Early media through a caller that offered 100rel goes reliably, so its answer is not lost (RFC 3262 §1).
-    if (this.#reliable(true)) void this.#sendReliable(Status.SessionProgress, opts);
-    else this.#sendWith(Status.SessionProgress, opts);
+    if (this.#reliable(true)) {
+      void this.#sendReliable(Status.SessionProgress, opts);
+      // The answer went reliably once; a repeat carries no SDP (a second body would read as a new offer).
+      this.#repeater?.sent(Status.SessionProgress, () => void this.#sendReliable(Status.SessionProgress, {}));
+    } else {
+      this.#sendWith(Status.SessionProgress, opts);
+      // Unreliable provisionals repeat the same answer (RFC 6337 §3.1.1): any one of them may be the one that arrives.
+      this.#repeater?.sent(Status.SessionProgress, () => this.#sendWith(Status.SessionProgress, opts));
+    }
   }
 
   async answer(sdp: string, headers: Record<string, string> = {}): Promise<SrfDialog> {
     if (this.#final) throw new Error('caller already has a final response');
+    // No repeat may slip in between the last PRACK and the 2xx.
+    this.#repeater?.stop();
     // RFC 3262 §3: a 2xx MUST NOT be sent before the PRACK of a reliable provisional that carried an answer.
     await this.#prack;
     if (this.#final) throw new Error('caller already has a final response');
@@ -125,6 +148,7 @@ export class UasCallerSide implements CallerSide {
   reject(status: number): void {
     if (this.#final) return;
     this.#final = true;
+    this.#repeater?.stop();
     this.#send(status);
   }
 

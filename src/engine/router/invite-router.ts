@@ -130,7 +130,10 @@ export class InviteRouter {
   #start(version: ConfigVersion, req: SrfRequest, res: SrfResponse, parties: Parameters<CallTable['create']>[1]): Call {
     const call = this.#o.calls.create(version, parties);
     const leg = call.newLeg({ kind: 'caller', remote: `${req.source_address}:${req.source_port}` });
-    const caller = new UasCallerSide({ srf: this.#o.srf, req, res, leg, log: call.log, sessionTimers: version.config.pbx.session_timers });
+    const caller = new UasCallerSide({
+      srf: this.#o.srf, req, res, leg, log: call.log, sessionTimers: version.config.pbx.session_timers,
+      clock: call.ctx.clock, provisionalIntervalMs: version.config.sip.provisional_interval_s * 1000,
+    });
     call.attachCaller(caller);
     req.on('cancel', () => {
       caller.cancelled();

@@ -8,7 +8,8 @@
  *                         └──Timer H (no ACK)──▶ terminated
  * ```
  * Not in the RFC: a TU that sends nothing for `reaperInvite` ms (3 minutes by default; each provisional
- * restarts the count) gets a 408 sent on its behalf (`reaped` event), so no transaction waits forever.
+ * restarts the count) gets a 408 sent on its behalf (`reaped` event), so no transaction waits forever — unless the
+ * TU still holds it ({@link InviteServerTransaction.heldByTu}): a call may rightly wait longer than any fixed time.
  */
 import type { SipRequest, SipResponse } from '../message.js';
 import { generateTag, getTag } from '../headers.js';
@@ -55,6 +56,12 @@ export class InviteServerTransaction extends Transaction<IstState> {
   protected readonly stateTimers = STATE_TIMERS;
   #lastProvisional: SipResponse | undefined;
   #final: SipResponse | undefined;
+  /**
+   * Set by the TU: while it returns true the reaper leaves the transaction alone and counts again. A caller waiting in
+   * a queue (max_wait_s up to 300 s) outlasts the 3-minute reaper; its TU (the app holding the request) is alive and
+   * will answer, so a 408 on its behalf would cut off a call that is being served.
+   */
+  heldByTu: (() => boolean) | undefined;
 
   constructor(request: SipRequest, id: string, ctx: TransactionContext) {
     super(request, id, 'proceeding', ctx);
@@ -185,7 +192,10 @@ export class InviteServerTransaction extends Transaction<IstState> {
     } else if ((name === 'I' && this.state === 'confirmed') || (name === 'L' && this.state === 'accepted')) {
       this.transition('terminated');
     } else if (name === 'reaper' && this.state === 'proceeding') {
-      this.#reap();
+      if (this.heldByTu?.()) {
+        this.ctx.log?.debug({ txn: this.id }, 'INVITE still held by its TU: not reaped');
+        this.arm('reaper', t.reaperInvite);
+      } else this.#reap();
     } else {
       this.absorb(`timer ${name} in ${this.state}`);
     }

@@ -42,6 +42,26 @@ describe('server transaction safety reaper (not in RFC 3261: a silent TU must no
     expect(getTag((h.sent[1] as SipResponse).get('to')!)).toBe('b');
   });
 
+  it('MUST NOT reap an INVITE while its TU holds it (heldByTu), and reaps it once the TU lets go', () => {
+    const h = harness();
+    h.ctx.timers = computeTimers({ ...T, inviteReaperMs: 1000 }, false);
+    const txn = new InviteServerTransaction(req('INVITE'), 'k', h.ctx);
+    let held = true;
+    txn.heldByTu = () => held;
+    txn.respond(res(180));
+    h.clock.advance(10_000);
+    expect(statuses(h.sent)).toEqual([180]);
+    expect(txn.state).toBe('proceeding');
+    txn.respond(res(200));
+    expect(statuses(h.sent)).toEqual([180, 200]);
+    const other = new InviteServerTransaction(req('INVITE'), 'k2', h.ctx);
+    other.heldByTu = () => held;
+    h.clock.advance(3000);
+    held = false;
+    h.clock.advance(1000);
+    expect(statuses(h.sent)).toEqual([180, 200, 408]);
+  });
+
   it('does not fire once the TU answered', () => {
     const h = harness();
     h.ctx.timers = computeTimers({ ...T, inviteReaperMs: 1000 }, false);
