@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, as README and .ci/run state it. Installs what npm does not bring (SIPp from Debian's
-# sip-tester, rtpengine from rtpengine-daemon, chromium for the console tests), makes sure PostgreSQL answers (the
+# sip-tester, baresip from baresip-core, rtpengine from rtpengine-daemon, chromium for the console tests), makes sure PostgreSQL answers (the
 # store contract suite runs on it), then runs vitest and prints a plain "N passed, N failed, N skipped" closing line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,16 @@ if ! command -v sipp >/dev/null 2>&1; then
   echo "installing SIPp (Debian package sip-tester)…"
   if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sip-tester >/dev/null 2>&1; then
     apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sip-tester >/dev/null
+  fi
+fi
+
+# baresip (Debian's baresip-core 1.0.0) for the real-softphone test (test/e2e/phone/baresip.test.ts); its ALSA
+# module plays into ALSA's null device, so no sound card is needed.
+if ! command -v baresip >/dev/null 2>&1; then
+  need_root "baresip is missing" "apt-get install baresip-core"
+  echo "installing baresip (Debian package baresip-core)…"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends baresip-core >/dev/null 2>&1; then
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends baresip-core >/dev/null
   fi
 fi
 
