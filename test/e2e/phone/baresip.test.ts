@@ -50,12 +50,12 @@ describe.each(['udp', 'tcp'] as const)('baresip over %s', (transport) => {
     await new Promise((r) => setTimeout(r, 2000));
     const hangup = await alice.command('hangup');
     expect(hangup.ok, hangup.data).toBe(true);
-    await bob.waitForEvent('CALL_CLOSED', 10_000);
+    await bob.waitForEvent('CALL_CLOSED', 20_000);
 
     const events = await eventually(async () => {
       const all = await h.allEvents();
       return all.filter((e) => e.type.endsWith('_completed')).length === 2 ? all : undefined;
-    }, 'the call to end', 10_000);
+    }, 'the call to end', 20_000);
     expect(types(events.sort((a, b) => a.sequence - b.sequence)))
       .toEqual(['user_outbound', 'user_inbound', 'user_inbound_answered', 'user_outbound_answered', 'user_outbound_completed', 'user_inbound_completed']);
 
