@@ -11,6 +11,7 @@ import { systemClock, type Clock } from './common/clock.js';
 import type { Logger } from './common/log.js';
 import { createConfigVersions, type ConfigVersions, type PbxConfig, type RuntimeSettings } from './config/index.js';
 import { createDrachtioLite, type DrachtioLite } from './drachtio-lite/index.js';
+import type { SipStackStats } from './sip/index.js';
 import { createEngine, type Engine, type NodeHandler, type SrfLike } from './engine/index.js';
 import type { FlowNode } from './config/types.js';
 import { createDispatcher, createVoicemailMailer, createWebhookAdmin, type Dispatcher } from './events/index.js';
@@ -52,6 +53,8 @@ export interface Switchboard {
   readonly dispatcher: Dispatcher;
   readonly config: ConfigVersions;
   readonly mode: 'drachtio-lite' | 'drachtio-server';
+  /** The embedded SIP stack's counters; undefined with a real drachtio-server. */
+  sipStats(): SipStackStats | undefined;
   /** Stops accepting, ends calls, flushes and closes everything, in reverse order of start. */
   close(): Promise<void>;
 }
@@ -90,6 +93,13 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
           ],
           // Read at start: the stack's timers are fixed for its lifetime.
           timers: { ...opts.sipTimers, inviteReaperMs: live().sip.invite_reaper_s * 1000 },
+          tcp: () => {
+            const t = live().sip.tcp;
+            return {
+              maxConnections: t.max_connections, maxConnectionsPerSource: t.max_connections_per_source,
+              idleTimeoutMs: t.idle_timeout_s * 1000, writeBufferLimitBytes: t.write_buffer_limit_kib * 1024,
+            };
+          },
         },
         control: { address: '127.0.0.1', port: 0 },
         secret,
@@ -160,7 +170,7 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
       { sip: sip.map((e) => `${e.transport}:${e.address}:${e.port}`), http: `http://${formatHost(http.address)}:${http.port}`, mode, config_version: config.live().version },
       `ready: SIP ${sip.length ? sip.map((e) => `${e.address}:${e.port}/${e.transport}`).join(', ') : `via drachtio-server ${drachtio.host}:${drachtio.port}`}, HTTP http://${formatHost(http.address)}:${http.port}`,
     );
-    return { sip, http, store, engine, dispatcher, config, mode, close: closeAll };
+    return { sip, http, store, engine, dispatcher, config, mode, sipStats: () => lite?.sipStats(), close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

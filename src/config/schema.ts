@@ -140,6 +140,12 @@ export const PBX_SCHEMA: ObjectShape = obj('The PBX configuration.', {
     max_contacts_per_device: positive('Most contacts one device may have registered at once; a REGISTER that would add more gets 503 Too many registered contacts (as Kamailio\'s registrar max_contacts answers) and the existing bindings stay as they were. Refreshing or removing a contact is always allowed.', 10),
     provisional_interval_s: int('While a caller waits unanswered (queue, ring group, long ring), its last 180/183 is sent again this often, in seconds: RFC 3261 §13.3.1.1 asks for a provisional every minute so proxies (Timer C, 3 minutes) do not cancel the call.', { min: 1, max: 60, default: 60 }),
     invite_reaper_s: positive('Embedded SIP stack (drachtio-lite) only, read at start: an INVITE no connected app holds any more is answered 408 after this many seconds without a response. A transaction the call engine still holds is never reaped, however long the caller waits.', 180),
+    tcp: obj('TCP connections of the embedded SIP stack (drachtio-lite). Read live: a change applies to the next connection or check.', {
+      max_connections: positive('Most TCP connections open at once (accepted and opened by us); a new inbound connection beyond it is closed at once.', 2048),
+      max_connections_per_source: positive('Most TCP connections accepted from one source IP address; the next one is closed at once (a NAT with many TCP phones may need more).', 64),
+      idle_timeout_s: positive('A TCP connection with no traffic for this long is destroyed, in seconds.', 600),
+      write_buffer_limit_kib: positive('Data queued for a peer that does not read, in KiB: at a quarter of it we stop reading from that peer until it drains; beyond it the connection is destroyed.', 1024),
+    }),
   }),
   users: list('People with extensions.', user, { default: [] }),
   numbers: list('DIDs and the flows they enter.', number, { default: [] }),

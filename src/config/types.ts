@@ -28,8 +28,17 @@ export interface SipConfig {
   provisional_interval_s: number;
   /** drachtio-lite: seconds before an INVITE no app holds is answered 408 (read at start). */
   invite_reaper_s: number;
+  tcp: SipTcpConfig;
 }
 
+/** TCP limits of the embedded SIP stack. */
+export interface SipTcpConfig {
+  max_connections: number;
+  max_connections_per_source: number;
+  idle_timeout_s: number;
+  /** At a quarter of it reading from the peer pauses; beyond it the connection is destroyed. */
+  write_buffer_limit_kib: number;
+}
 
 export interface VoicemailConfig {
   enabled: boolean;

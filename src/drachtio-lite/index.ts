@@ -30,7 +30,7 @@
  */
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../common/clock.js';
-import { SipStack, type Endpoint, type TimerConfig } from '../sip/index.js';
+import { SipStack, type Endpoint, type SipStackStats, type TcpLimits, type TimerConfig } from '../sip/index.js';
 import { DrachtioLiteServer } from './server.js';
 
 export { DrachtioLiteServer, SERVER_VERSION } from './server.js';
@@ -43,6 +43,8 @@ export interface DrachtioLiteOptions {
     listen: Endpoint[];
     /** RFC 3261 T1/T2/T4 in ms (defaults 500/4000/5000) and the INVITE reaper (default 3 minutes). */
     timers?: Partial<TimerConfig>;
+    /** TCP connection limits (read at every check, so a live configuration applies at once). */
+    tcp?: () => Partial<TcpLimits>;
   };
   /** The control (wire-protocol) listener; port 0 picks a free port. */
   control: { address: string; port: number };
@@ -60,6 +62,8 @@ export interface DrachtioLite {
   readonly sipEndpoints: Endpoint[];
   /** The server (for stats in tests). */
   readonly server: DrachtioLiteServer;
+  /** The SIP stack's counters (TCP refusals and drops, reaped transactions, …). */
+  sipStats(): SipStackStats;
   /** Closes the control server, every app connection and the SIP stack. */
   close(): Promise<void>;
 }
@@ -69,7 +73,7 @@ export async function createDrachtioLite(opts: DrachtioLiteOptions): Promise<Dra
   if (!opts.secret) throw new TypeError('drachtio-lite needs a secret');
   const clock = opts.clock ?? systemClock;
   const log = opts.log.child({ module: 'drachtio-lite' });
-  const stack = await SipStack.create({ listen: opts.sip.listen, clock, log: log.child({ layer: 'sip' }), ...(opts.sip.timers ? { timers: opts.sip.timers } : {}) });
+  const stack = await SipStack.create({ listen: opts.sip.listen, clock, log: log.child({ layer: 'sip' }), ...(opts.sip.timers ? { timers: opts.sip.timers } : {}), ...(opts.sip.tcp ? { tcpLimits: opts.sip.tcp } : {}) });
   const t1 = opts.sip.timers?.t1 ?? 500;
   const t2 = opts.sip.timers?.t2 ?? 4000;
   const server = new DrachtioLiteServer({ stack, secret: opts.secret, log, clock, timers: { t1, t2 } });
@@ -87,6 +91,7 @@ export async function createDrachtioLite(opts: DrachtioLiteOptions): Promise<Dra
     controlAddress: bound.address,
     sipEndpoints: stack.listening.map((l) => ({ transport: l.transport, address: l.address, port: l.port })),
     server,
+    sipStats: () => stack.stats,
     async close() {
       if (closed) return;
       closed = true;

@@ -12,6 +12,7 @@ import { generateBranch, parseNameAddr } from './headers.js';
 import { parseUri } from './uri.js';
 import { createResponse, Status } from './status.js';
 import { TransportLayer, type Inbound, type ListenSpec } from './transport/layer.js';
+import { DEFAULT_TCP_LIMITS, type TcpLimits, type TcpStats } from './transport/tcp.js';
 import { formatViaEntry, readTopVia, topViaText } from './transport/via.js';
 import { computeTimers, type TimerConfig, type TimerValues } from './transaction/timers.js';
 import { TransactionLayer, serverKey, type ClientTransaction, type ServerTransaction } from './transaction/layer.js';
@@ -30,8 +31,10 @@ export interface SipStackOptions {
   log?: Logger;
   /** Largest message accepted or sent; default 65536. */
   maxMessageBytes?: number;
-  /** TCP connections with no traffic for this long are closed; default 10 minutes. */
+  /** TCP connections with no traffic for this long are closed; default 10 minutes (`tcpLimits` wins). */
   tcpIdleTimeoutMs?: number;
+  /** TCP connection limits over {@link DEFAULT_TCP_LIMITS}, read at every check (so a live configuration applies). */
+  tcpLimits?: () => Partial<TcpLimits>;
 }
 
 /** Context of a new request handed to the TU. */
@@ -51,9 +54,10 @@ export interface SipStackStats {
   /** Server transactions whose TU never answered, answered 408 by the safety reaper. */
   reaped: number;
   transactions: number;
+  /** TCP: refusals, drops by reason, pauses, queue high-water mark; open connections, unclosed sockets, bytes queued. */
+  tcp: TcpStats & { connections: number; sockets: number; queuedBytes: number; peerEntries: number };
 }
 
-const DEFAULT_TCP_IDLE_MS = 10 * 60 * 1000;
 
 /** The SIP stack: transports + transactions, one per process role (no singletons). */
 export class SipStack {
@@ -93,7 +97,7 @@ export class SipStack {
       clock,
       log: opts.log,
       maxMessageBytes: opts.maxMessageBytes ?? 65536,
-      tcpIdleTimeoutMs: opts.tcpIdleTimeoutMs ?? DEFAULT_TCP_IDLE_MS,
+      tcpLimits: () => ({ ...DEFAULT_TCP_LIMITS, idleTimeoutMs: opts.tcpIdleTimeoutMs ?? DEFAULT_TCP_LIMITS.idleTimeoutMs, ...opts.tcpLimits?.() }),
       onMessage: (inbound) => { if (stack) stack.#onInbound(inbound); },
     });
     stack = new SipStack(transport, opts, clock);
@@ -110,7 +114,7 @@ export class SipStack {
     const t = this.#transport.stats;
     return {
       received: t.received, sent: t.sent, parseErrors: t.parseErrors, absorbed: this.#absorbed, reaped: this.#reaped,
-      transactions: this.#txns.clientCount + this.#txns.serverCount,
+      transactions: this.#txns.clientCount + this.#txns.serverCount, tcp: this.#transport.tcpStats,
     };
   }
 

@@ -10,7 +10,11 @@ import { buildMessage, DEFAULT_MAX_BYTES, parseHead, type ParsedHead, type Start
 /** One output of {@link StreamFramer.push}. */
 export type FramerOutput =
   | { kind: 'message'; message: SipMessage; raw: Buffer }
-  | { kind: 'error'; error: SipParseError; startLine?: StartLineInfo; fatal: boolean }
+  /**
+   * `head`: a copy of the message's header section (up to {@link MAX_ERROR_HEAD} bytes) when it was delimited, so a
+   * 400 can copy its Via, From, To, Call-ID and CSeq (RFC 3261 §8.2.6.2) and reach the client's transaction.
+   */
+  | { kind: 'error'; error: SipParseError; startLine?: StartLineInfo; fatal: boolean; head?: Buffer }
   /** `pong: true`: the peer sent a CRLFCRLF ping and expects a CRLF pong; `pong: false`: a lone CRLF (a pong), nothing to send. */
   | { kind: 'keepalive'; pong: boolean };
 
@@ -19,6 +23,11 @@ const CRLFCRLF = Buffer.from('\r\n\r\n');
 const RESYNC_KEEP = 4096;
 const RESPONSE_MARK = Buffer.from('SIP/2.0 ');
 const REQUEST_MARK = Buffer.from(' SIP/2.0\r\n');
+/** Header bytes kept with an error for the 400 (the top Via and the dialog headers are near the start). */
+export const MAX_ERROR_HEAD = 8192;
+/** Smallest buffer the framer allocates when it has to keep bytes across chunks. */
+const MIN_STORE_BYTES = 4096;
+const EMPTY = Buffer.alloc(0);
 
 function isDigit(c: number | undefined, lo = 0x30): boolean {
   return c !== undefined && c >= lo && c <= 0x39;
@@ -70,7 +79,17 @@ export interface StreamFramerOptions {
 export class StreamFramer {
   readonly #maxBytes: number;
   readonly #maxHeaders: number | undefined;
-  #buf: Buffer = Buffer.alloc(0);
+  /**
+   * Unframed bytes are `#store[#start, #end)`. A chunk is appended into the spare room after `#end` when `#store` is
+   * ours, else the live bytes move once into a buffer twice their size: every byte is copied O(1) times in all,
+   * where concatenating per chunk copied the whole backlog on each one (a 64 KiB message in 1-byte reads: 2 GiB).
+   * With nothing left over, a chunk is used in place, uncopied (the common case: one message per read).
+   */
+  #store: Buffer = EMPTY;
+  #start = 0;
+  #end = 0;
+  /** Whether `#store` was allocated here (its spare room is ours to write), not a caller's chunk. */
+  #owned = false;
   /** Bytes of the current buffer already searched for CRLFCRLF without success. */
   #searched = 0;
   /** A parsed head waiting for its body: total message length in bytes. */
@@ -87,20 +106,66 @@ export class StreamFramer {
 
   /** Bytes buffered and not yet framed. */
   get buffered(): number {
-    return this.#buf.length;
+    return this.#end - this.#start;
+  }
+
+  /** Bytes held, including spare room (for memory tests). */
+  get capacity(): number {
+    return this.#store.length;
   }
 
   /** Feeds a chunk from the connection; returns every complete output it made available, in stream order. */
   push(chunk: Buffer): FramerOutput[] {
     const out: FramerOutput[] = [];
-    this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
+    if (chunk.length === 0) return out;
+    this.#append(chunk);
     while (this.#step(out));
     return out;
   }
 
+  get #buf(): Buffer {
+    return this.#store.subarray(this.#start, this.#end);
+  }
+
+  #append(chunk: Buffer): void {
+    const live = this.#end - this.#start;
+    if (live === 0) {
+      this.#store = chunk;
+      this.#start = 0;
+      this.#end = chunk.length;
+      this.#owned = false;
+      return;
+    }
+    if (this.#owned && this.#end + chunk.length <= this.#store.length) {
+      chunk.copy(this.#store, this.#end);
+      this.#end += chunk.length;
+      return;
+    }
+    // A fresh buffer, never a move in place: messages handed out earlier are copies, but a resync view is not.
+    const next = Buffer.allocUnsafe(Math.max(MIN_STORE_BYTES, 2 * (live + chunk.length)));
+    this.#store.copy(next, 0, this.#start, this.#end);
+    chunk.copy(next, live);
+    this.#store = next;
+    this.#start = 0;
+    this.#end = live + chunk.length;
+    this.#owned = true;
+  }
+
   #consume(n: number): void {
-    this.#buf = this.#buf.subarray(n);
+    this.#start += n;
     this.#searched = 0;
+    if (this.#start >= this.#end) {
+      // Nothing left: drop the buffer (a large one must not stay with an idle connection).
+      this.#store = EMPTY;
+      this.#start = 0;
+      this.#end = 0;
+      this.#owned = false;
+    }
+  }
+
+  /** A copy of the header section for an error's 400. */
+  #headCopy(buf: Buffer, headLen: number): Buffer {
+    return Buffer.from(buf.subarray(0, Math.min(headLen, MAX_ERROR_HEAD)));
   }
 
   /** Makes one step of progress; returns false when more input is needed. */
@@ -117,7 +182,9 @@ export class StreamFramer {
     if (this.#pending) {
       const p = this.#pending;
       if (buf.length < p.total) return false;
-      const raw = buf.subarray(0, p.total);
+      // A copy: a view would pin the whole (up to 2 × maxBytes) buffer, or a socket's read buffer, for as long as the
+      // message lives (a held INVITE: minutes).
+      const raw = Buffer.from(buf.subarray(0, p.total));
       out.push({ kind: 'message', message: buildMessage(p.head, raw.subarray(p.headLen)), raw });
       this.#pending = undefined;
       this.#consume(p.total);
@@ -163,7 +230,7 @@ export class StreamFramer {
     }
     const head = parseHead(buf.toString('utf8', 0, end), this.#maxHeaders);
     if (!head.ok) {
-      const err: FramerOutput = { kind: 'error', error: head.error, fatal: head.contentLength === undefined };
+      const err: FramerOutput = { kind: 'error', error: head.error, fatal: head.contentLength === undefined, head: this.#headCopy(buf, headLen) };
       if (head.startLine) err.startLine = head.startLine;
       out.push(err);
       if (head.contentLength !== undefined) this.#skip = headLen + head.contentLength;
@@ -178,14 +245,14 @@ export class StreamFramer {
     const cl = head.head.contentLength;
     if (cl === undefined) {
       // RFC 3261 §18.3: "In the case of stream-oriented transports such as TCP, the Content-Length header field indicates the size of the body. … MUST be used"
-      out.push({ kind: 'error', error: sipParseError('SB_ERR_SIP_CONTENT_LENGTH', 'missing Content-Length on a stream transport', 'Content-Length'), startLine, fatal: true });
+      out.push({ kind: 'error', error: sipParseError('SB_ERR_SIP_CONTENT_LENGTH', 'missing Content-Length on a stream transport', 'Content-Length'), startLine, fatal: true, head: this.#headCopy(buf, headLen) });
       this.#consume(headLen);
       this.#resync = true;
       return true;
     }
     const total = headLen + cl;
     if (total > this.#maxBytes) {
-      out.push({ kind: 'error', error: sipParseError('SB_ERR_SIP_TOO_LARGE', `message of ${total} bytes (Content-Length ${cl}) > limit ${this.#maxBytes}`), startLine, fatal: true });
+      out.push({ kind: 'error', error: sipParseError('SB_ERR_SIP_TOO_LARGE', `message of ${total} bytes (Content-Length ${cl}) > limit ${this.#maxBytes}`), startLine, fatal: true, head: this.#headCopy(buf, headLen) });
       this.#skip = total;
       return true;
     }

@@ -11,7 +11,7 @@ import { parseMessage, missingMandatoryHeader, unacceptableVersion, type StartLi
 import { serializeMessage } from '../serializer.js';
 import { parseNameAddr, parseVia } from '../headers.js';
 import { UdpTransport } from './udp.js';
-import { TcpTransport, type TcpConnection } from './tcp.js';
+import { TcpTransport, type TcpConnection, type TcpLimits, type TcpStats } from './tcp.js';
 import { readTopVia, stampReceived, viaParam, type TopVia } from './via.js';
 
 /** One listen address. */
@@ -44,7 +44,8 @@ export interface TransportLayerOptions {
   clock: Clock;
   log?: Logger | undefined;
   maxMessageBytes: number;
-  tcpIdleTimeoutMs: number;
+  /** TCP connection limits, read at every check. */
+  tcpLimits: () => TcpLimits;
   /** Every parsed message with its mandatory headers present. */
   onMessage: (inbound: Inbound) => void;
 }
@@ -89,6 +90,36 @@ function usableNameAddrLine(line: string, colon: number): string | undefined {
   return parseNameAddr(cut) ? `${line.slice(0, colon)}: ${cut}` : undefined;
 }
 
+/**
+ * A 400 for a request that failed to parse: the top Via, From, To, Call-ID and CSeq lines are copied as they came
+ * (line by line, so nothing the parser refused is interpreted; a broken From/To cut to its name-addr), the reason
+ * phrase names the problem. Undefined when the top Via cannot be read (nowhere to send it). The caller sends it to
+ * the packet source or on the connection, so a broken Via cannot redirect it elsewhere.
+ */
+function rawBadRequest(buf: Buffer, problem: string): Buffer | undefined {
+  const head = buf.subarray(0, Math.min(buf.length, 8192)).toString('latin1');
+  const end = head.indexOf('\r\n\r\n');
+  const lines = (end === -1 ? head : head.slice(0, end)).split('\r\n').slice(1);
+  const keep: string[] = [];
+  let vias = 0;
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const name = canonicalName(line.slice(0, colon).trim());
+    // Only the top Via: the others were not parsed and may be what broke the message.
+    if (name === 'via') {
+      if (vias++ === 0) keep.push(line);
+    } else if (name === 'from' || name === 'to') {
+      const usable = usableNameAddrLine(line, colon);
+      if (usable !== undefined) keep.push(usable);
+    } else if (COPIED_TO_400.has(name)) keep.push(line);
+  }
+  const topVia = keep.find((l) => /^\s*(via|v)\s*:/i.test(l));
+  if (!topVia || !parseVia(topVia.slice(topVia.indexOf(':') + 1).trim())) return undefined;
+  const reason = `Bad Request (${problem.replace(/[^\x20-\x7e]/g, '').slice(0, 120)})`;
+  return badRequestText(reason, keep, 'latin1');
+}
+
 export class TransportLayer {
   readonly listening: ListenSpec[] = [];
   readonly stats: TransportStats = { received: 0, sent: 0, parseErrors: 0 };
@@ -119,10 +150,10 @@ export class TransportLayer {
           layer.listening.push({ ...u.local });
         } else if (spec.transport === 'tcp') {
           const t = await TcpTransport.listen(spec.address, spec.port, {
-            clock: opts.clock, idleTimeoutMs: opts.tcpIdleTimeoutMs, maxMessageBytes: opts.maxMessageBytes, log: opts.log,
+            clock: opts.clock, limits: opts.tcpLimits, maxMessageBytes: opts.maxMessageBytes, log: opts.log,
           }, {
             onMessage: (msg, conn) => layer.#onStreamMessage(msg, conn),
-            onFramingError: (conn, error, fatal, startLine) => layer.#onFramingError(conn, error, fatal, startLine),
+            onFramingError: (conn, error, fatal, startLine, head) => layer.#onFramingError(conn, error, fatal, startLine, head),
           });
           layer.#tcp.push(t);
           layer.listening.push({ ...t.local });
@@ -156,15 +187,17 @@ export class TransportLayer {
     this.#deliver({ message, source: { ...conn.remote }, local: { ...conn.local }, connectionId: conn.id });
   }
 
-  #onFramingError(conn: TcpConnection, error: { message: string }, fatal: boolean, startLine?: StartLineInfo): Buffer | undefined {
+  #onFramingError(conn: TcpConnection, error: { message: string }, fatal: boolean, startLine?: StartLineInfo, head?: Buffer): Buffer | undefined {
     this.stats.parseErrors++;
     this.#logParseError(conn.remote, error.message);
-    // STYLE.md §7: "On TCP we send 400 if the request line parsed, then close."
-    if (fatal && startLine?.kind === 'request') {
-      this.stats.sent++;
-      return Buffer.from(`SIP/2.0 400 Bad Request\r\nWarning: 399 - "${error.message.replace(/["\r\n\\]/g, '')}"\r\nContent-Length: 0\r\n\r\n`);
-    }
-    return undefined;
+    // STYLE.md §7: "On TCP we send 400 if the request line parsed, then close." A message the framer could skip
+    // (its Content-Length known) gets its 400 too, and the connection goes on. The 400 copies the request's Via,
+    // From, To, Call-ID and CSeq when the header section was read, so the client's transaction sees it.
+    if (startLine?.kind !== 'request' || startLine.method === 'ACK') return undefined;
+    const copied = head ? rawBadRequest(head, error.message) : undefined;
+    if (!copied && !fatal) return undefined;
+    this.stats.sent++;
+    return copied ?? Buffer.from(`SIP/2.0 400 Bad Request\r\nWarning: 399 - "${error.message.replace(/["\r\n\\]/g, '')}"\r\nContent-Length: 0\r\n\r\n`);
   }
 
   #logParseError(source: Endpoint, message: string): void {
@@ -225,33 +258,10 @@ export class TransportLayer {
     if (route) this.#sendRaw(badRequestText(reason, copied, 'utf8', status), route.dest, route.connectionId).catch(() => undefined);
   }
 
-  /**
-   * A 400 for a request that failed to parse: the top Via, From, To, Call-ID and CSeq lines are copied as they came
-   * (line by line, so nothing the parser refused is interpreted), the reason phrase names the problem. Sent to the
-   * source address and port (RFC 3581 behaviour) so a broken Via cannot redirect it elsewhere.
-   */
+  /** A 400 for a datagram that failed to parse, sent to its source address and port (RFC 3581 behaviour). */
   #badRequestRaw(buf: Buffer, source: Endpoint, problem: string): void {
-    const head = buf.subarray(0, Math.min(buf.length, 8192)).toString('latin1');
-    const end = head.indexOf('\r\n\r\n');
-    const lines = (end === -1 ? head : head.slice(0, end)).split('\r\n').slice(1);
-    const keep: string[] = [];
-    let vias = 0;
-    for (const line of lines) {
-      const colon = line.indexOf(':');
-      if (colon <= 0) continue;
-      const name = canonicalName(line.slice(0, colon).trim());
-      // Only the top Via: the others were not parsed and may be what broke the message.
-      if (name === 'via') {
-        if (vias++ === 0) keep.push(line);
-      } else if (name === 'from' || name === 'to') {
-        const usable = usableNameAddrLine(line, colon);
-        if (usable !== undefined) keep.push(usable);
-      } else if (COPIED_TO_400.has(name)) keep.push(line);
-    }
-    const topVia = keep.find((l) => /^\s*(via|v)\s*:/i.test(l));
-    if (!topVia || !parseVia(topVia.slice(topVia.indexOf(':') + 1).trim())) return;
-    const reason = `Bad Request (${problem.replace(/[^\x20-\x7e]/g, '').slice(0, 120)})`;
-    this.#sendRaw(badRequestText(reason, keep, 'latin1'), { transport: 'udp', address: source.address, port: source.port }).catch(() => undefined);
+    const reply = rawBadRequest(buf, problem);
+    if (reply) this.#sendRaw(reply, { transport: 'udp', address: source.address, port: source.port }).catch(() => undefined);
   }
 
   /**
@@ -319,6 +329,24 @@ export class TransportLayer {
   /** Open TCP connections across listeners. */
   get tcpConnections(): number {
     return this.#tcp.reduce((n, t) => n + t.connectionCount, 0);
+  }
+
+  /** TCP counters summed over listeners, with the sockets not yet closed and the bytes queued now. */
+  get tcpStats(): TcpStats & { connections: number; sockets: number; queuedBytes: number; peerEntries: number } {
+    const sum: TcpStats & { connections: number; sockets: number; queuedBytes: number; peerEntries: number } = {
+      refused: 0, dropped: { framing: 0, idle: 0, 'slow-reader': 0 }, paused: 0, maxQueuedBytes: 0, connections: 0, sockets: 0, queuedBytes: 0, peerEntries: 0,
+    };
+    for (const t of this.#tcp) {
+      sum.refused += t.stats.refused;
+      sum.paused += t.stats.paused;
+      sum.maxQueuedBytes = Math.max(sum.maxQueuedBytes, t.stats.maxQueuedBytes);
+      for (const k of ['framing', 'idle', 'slow-reader'] as const) sum.dropped[k] += t.stats.dropped[k];
+      sum.connections += t.connectionCount;
+      sum.sockets += t.socketCount;
+      sum.queuedBytes += t.queuedBytes;
+      sum.peerEntries += t.peerEntries;
+    }
+    return sum;
   }
 
   /** Closes every socket (idempotent). */

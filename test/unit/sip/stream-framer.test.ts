@@ -124,4 +124,44 @@ describe('findStartLine', () => {
     const hostile = Buffer.from('A'.repeat(200_000) + ' ' + 'B'.repeat(200_000));
     expect(findStartLine(hostile)).toBe(-1);
   });
+
+  it('MUST frame a 60 KB message fed one byte at a time, its buffer bounded by twice the backlog, and free it after', () => {
+    const body = 'x'.repeat(60_000);
+    const big = sip([...INVITE_LINES.slice(0, -1), `Content-Length: ${body.length}`], body);
+    const f = new StreamFramer();
+    const outs: FramerOutput[] = [];
+    let maxCapacity = 0;
+    for (let i = 0; i < big.length; i++) {
+      outs.push(...f.push(big.subarray(i, i + 1)));
+      maxCapacity = Math.max(maxCapacity, f.capacity);
+      expect(f.capacity).toBeLessThanOrEqual(Math.max(4096, 2 * (f.buffered + 1)) * 2);
+    }
+    expect(kinds(outs)).toEqual(['message:INVITE']);
+    if (outs[0]!.kind === 'message') expect(outs[0]!.message.body.length).toBe(60_000);
+    expect(maxCapacity).toBeLessThan(4 * big.length);
+    expect(f.buffered).toBe(0);
+    expect(f.capacity).toBe(0);
+  });
+
+  it('MUST hand out messages that do not share memory with later input', () => {
+    const f = new StreamFramer();
+    const data = Buffer.concat([INVITE, OPTIONS]);
+    const half = Math.floor(INVITE.length + OPTIONS.length / 2);
+    const first = f.push(Buffer.from(data.subarray(0, half)));
+    const second = f.push(Buffer.from(data.subarray(half)));
+    expect(kinds([...first, ...second])).toEqual(['message:INVITE', 'message:OPTIONS']);
+    const inv = first[0]!;
+    if (inv.kind === 'message') expect(inv.raw.equals(INVITE)).toBe(true);
+  });
+
+  it('MUST give a header-syntax error the header section, non-fatal when Content-Length lets it skip the message', () => {
+    const bad = sip(INVITE_LINES.map((l) => (l.startsWith('From:') ? 'From: <sip:a@b>;tag=x|y' : l)), SDP);
+    const outs = new StreamFramer().push(Buffer.concat([bad, OPTIONS]));
+    expect(kinds(outs)).toEqual(['error:SB_ERR_SIP_HEADER:false', 'message:OPTIONS']);
+    const e = outs[0]!;
+    if (e.kind === 'error') {
+      expect(e.head?.toString('latin1')).toContain('Via: ');
+      expect(e.head?.toString('latin1')).toContain('tag=x|y');
+    }
+  });
 });
