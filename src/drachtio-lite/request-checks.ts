@@ -22,7 +22,7 @@ const METHOD_ORDER = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER', '
  * dialogs too): the stack answers CANCEL, the server matches ACK and PRACK, and BYE, INFO and UPDATE reach the
  * dialog's owner (drachtio-srf's Dialog). A re-INVITE and an in-dialog OPTIONS reach it as well.
  */
-export const IN_DIALOG_METHODS: ReadonlySet<string> = new Set(['ACK', 'CANCEL', 'BYE', 'PRACK', 'UPDATE', 'INFO']);
+export const IN_DIALOG_METHODS: ReadonlySet<string> = new Set(['ACK', 'CANCEL', 'BYE', 'PRACK', 'UPDATE', 'INFO', 'REFER', 'NOTIFY']);
 
 /** Option tags drachtio-lite implements (RFC 3262 reliable provisionals, RFC 4028 session timers). */
 export const SUPPORTED_OPTION_TAGS: readonly string[] = ['100rel', 'timer'];

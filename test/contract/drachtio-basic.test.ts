@@ -68,9 +68,9 @@ describe('drachtio-lite basics with real drachtio-srf', () => {
     const out = peer.send(peer.newRequest('MESSAGE', liteUri(lite)), sipUdp(lite));
     const res = await out.final;
     expect(res.status).toBe(405);
-    expect(res.get('allow')).toBe('ACK, CANCEL, BYE, OPTIONS, PRACK, UPDATE, INFO');
+    expect(res.get('allow')).toBe('ACK, CANCEL, BYE, OPTIONS, PRACK, UPDATE, INFO, REFER, NOTIFY');
     const opt = await peer.send(peer.newRequest('OPTIONS', liteUri(lite)), sipUdp(lite)).final;
-    expect(opt.get('allow')).toBe('ACK, CANCEL, BYE, OPTIONS, PRACK, UPDATE, INFO');
+    expect(opt.get('allow')).toBe('ACK, CANCEL, BYE, OPTIONS, PRACK, UPDATE, INFO, REFER, NOTIFY');
     expect(opt.get('supported')).toBe('100rel, timer');
   });
 

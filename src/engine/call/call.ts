@@ -12,10 +12,11 @@ import type { CallRecorder } from '../records/call-recorder.js';
 import { dialogRecordOf } from '../records/dialog-record.js';
 import { Status } from '../sip-status.js';
 import type { SrfDialog, SrfRequest, SrfResponse } from '../srf-types.js';
-import type { CallerSide } from './caller-side.js';
+import { DialogCallerSide, type CallerSide } from './caller-side.js';
 import { isCallEdge, type CallState } from './call-state.js';
 import { Leg, type LegEndedBy } from './leg.js';
 import { relayInDialog } from './in-dialog-relay.js';
+import { acceptTransfers } from './transfer.js';
 
 /** Inputs from outside the call. */
 export type CallInput =
@@ -35,6 +36,9 @@ export interface CallInit {
 }
 
 const MAX_NODE_HOPS = 32;
+
+/** Dialog events the bridge listens to on both dialogs (dropped from the party who stays when the other is replaced). */
+const BRIDGE_EVENTS = ['modify', 'info', 'update', 'refresh', 'refer'] as const;
 
 /**
  * The reason every call's and node's AbortSignal aborts with. `abort()` without a reason builds a DOMException
@@ -211,11 +215,7 @@ export class Call {
     this.caller.leg.answered(now());
     this.#callee = { dialog: callee, leg: calleeLeg };
     const a = this.caller.dialog!;
-    a.on('destroy', () => this.handle({ kind: 'bye', from: 'caller' }));
-    callee.on('destroy', () => this.handle({ kind: 'bye', from: 'callee' }));
-    relayModify(a, callee, this.log);
-    relayModify(callee, a, this.log);
-    relayInDialog(a, callee, this.log);
+    this.#bridge();
     if (this.isEnding) {
       // The call ended while the answer was on its way: end() saw no callee, so hang both up here.
       void a.destroy().catch(() => undefined);
@@ -235,6 +235,43 @@ export class Call {
     }
     if (calleeGone || callee.connected === false) this.handle({ kind: 'bye', from: 'callee' });
     return true;
+  }
+
+  /** The callee's dialog and leg once bridged (transfers). */
+  get calleeDialog(): SrfDialog | null {
+    return this.#callee?.dialog ?? null;
+  }
+
+  get calleeLeg(): Leg | null {
+    return this.#callee?.leg ?? null;
+  }
+
+  /**
+   * A transfer (transfer.ts): `dialog` on `leg` takes `party`'s place in the bridge. The old party's dialog is the
+   * call's no more (its BYE no longer ends the call); the party who stays is bridged to the newcomer.
+   */
+  replaceParty(party: 'caller' | 'callee', dialog: SrfDialog, leg: Leg): void {
+    const stays = party === 'caller' ? this.#callee!.dialog : this.caller.dialog!;
+    for (const event of BRIDGE_EVENTS) stays.removeAllListeners?.(event);
+    if (party === 'caller') this.attachCaller(new DialogCallerSide(leg, dialog));
+    else this.#callee = { dialog, leg };
+    this.#bridge();
+    const saved = dialogRecordOf(this.uniqueCallId, leg, dialog);
+    if (saved) this.recorder.dialogsAnswered([saved]);
+    if (dialog.connected === false) this.handle({ kind: 'bye', from: party });
+  }
+
+  /** Relays between the caller's and the callee's dialogs; a BYE from either ends the call while it is still in it. */
+  #bridge(): void {
+    const a = this.caller.dialog!;
+    const b = this.#callee!.dialog;
+    a.on('destroy', () => { if (this.#caller?.dialog === a) this.handle({ kind: 'bye', from: 'caller' }); });
+    b.on('destroy', () => { if (this.#callee?.dialog === b) this.handle({ kind: 'bye', from: 'callee' }); });
+    relayModify(a, b, this.log);
+    relayModify(b, a, this.log);
+    relayInDialog(a, b, this.log);
+    acceptTransfers(this, a);
+    acceptTransfers(this, b);
   }
 
   /** Holds a user as "on a call" until the call ends (the caller of an outbound call). */

@@ -123,6 +123,17 @@ export class CallRecorder {
     this.#commit([this.#completed(t)], [this.#userRow(t)]);
   }
 
+  /**
+   * A user left a call that goes on (transferred it away, or its transfer target was dropped): its open touch
+   * completes now — `user_inbound_completed` or `user_outbound_completed` and its history row.
+   */
+  userLeft(userNumber: string): void {
+    const t = this.#touches.find((x) => x.user.number === userNumber && x.endedMs === null);
+    if (!t) return;
+    t.endedMs = this.#o.clock.now();
+    this.#commit([this.#completed(t)], [this.#userRow(t)]);
+  }
+
   /** A user places a call: `user_outbound`. */
   outboundStarted(user: UserConfig): void {
     this.#touches.push({ user, direction: 'outbound', context: { queue_name: null, ring_group_name: null }, connectedMs: null, endedMs: null });

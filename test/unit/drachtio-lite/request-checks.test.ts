@@ -19,8 +19,8 @@ function checks(verbs: string[]): RequestChecks {
 
 describe('RFC 3261 §8.2 request checks', () => {
   it('MUST derive Allow from the routed verbs plus the in-dialog methods the server carries to a dialog owner', () => {
-    expect(allowList(new Set(['invite', 'register', 'options']))).toBe('INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, PRACK, UPDATE, INFO');
-    expect(allowList(new Set(['register']))).toBe('ACK, CANCEL, BYE, REGISTER, PRACK, UPDATE, INFO');
+    expect(allowList(new Set(['invite', 'register', 'options']))).toBe('INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, PRACK, UPDATE, INFO, REFER, NOTIFY');
+    expect(allowList(new Set(['register']))).toBe('ACK, CANCEL, BYE, REGISTER, PRACK, UPDATE, INFO, REFER, NOTIFY');
   });
 
   it('MUST keep the app\'s Supported tags and add ours once', () => {

@@ -1,0 +1,93 @@
+/**
+ * Blind transfer (RFC 3515 REFER + RFC 5589), SIPp on every side, over UDP and TCP: the callee (alice-desk, 1001)
+ * transfers the DID caller to extension 1002 (bob-desk), and the DID caller transfers alice-desk to an external number
+ * through the trunk. Each scenario checks the SIP itself (202, NOTIFY message/sipfrag up to 200 OK, the target offered
+ * the transferee's SDP, the transferee re-INVITEd with the target's SDP); the test checks the call's events.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { demoConfig, eventually, startEngineHarness, type EngineHarness } from '../../support/engine-harness.js';
+import { freePort, killAllSipp, runSipp, type SippResult } from '../../support/sipp.js';
+
+const DID = '61390000000';
+const PASSWORDS: Record<string, string> = { 'alice-desk': 'alice-desk-pw', 'bob-desk': 'bob-desk-pw' };
+const harnesses: EngineHarness[] = [];
+
+afterAll(async () => {
+  killAllSipp();
+  for (const h of harnesses) await h.close({ removeDb: true }).catch(() => undefined);
+});
+
+function ok(r: SippResult, what: string): void {
+  expect(r.code, `${what}: SIPp exit ${r.code}\n${r.errors}\n${r.stdout.slice(-1500)}`).toBe(0);
+}
+
+async function setup(transport: 'udp' | 'tcp'): Promise<{ h: EngineHarness; target: string; t: 'u1' | 't1'; trunkPort: number }> {
+  const trunkPort = await freePort();
+  const config = demoConfig();
+  config.trunks[0] = { ...config.trunks[0]!, host: '127.0.0.1', port: trunkPort, transport };
+  const h = await startEngineHarness({ config });
+  harnesses.push(h);
+  const pbx = transport === 'udp' ? h.sip : h.sipTcp;
+  return { h, target: `${pbx.address}:${pbx.port}`, t: transport === 'udp' ? 'u1' : 't1', trunkPort };
+}
+
+/** Registers `user` from a fresh port and starts `scenario` there. */
+async function device(s: Awaited<ReturnType<typeof setup>>, user: string, scenario: string, extra: string[] = []): Promise<{ done: Promise<SippResult> }> {
+  const reg = await runSipp({
+    scenario: 'engine-register.xml', target: s.target, transport: s.t, calls: 1,
+    extra: ['-key', 'user', user, '-au', user, '-ap', PASSWORDS[user]!, '-key', 'domain', s.h.domain, '-auth_uri', s.h.domain, '-key', 'expires', '600'],
+  });
+  ok(await reg.done, `${user} register`);
+  // Wrapped: an async function returning the bare promise would wait for SIPp to exit.
+  return { done: (await runSipp({ scenario, port: reg.port, transport: s.t, calls: 1, timeoutS: 15, extra })).done };
+}
+
+/** [type, user_number] of every event, once `completed` *_completed events arrived. */
+async function events(h: EngineHarness, completed: number): Promise<Array<[string, unknown]>> {
+  const all = await eventually(async () => {
+    const e = await h.allEvents();
+    return e.filter((x) => x.type.endsWith('_completed')).length >= completed ? e : undefined;
+  }, 'the call to end', 15_000);
+  expect(new Set(all.map((e) => e.unique_call_id)).size, 'one call throughout').toBe(1);
+  return all.sort((a, b) => a.sequence - b.sequence).map((e) => [e.type, e.payload['user_number']]);
+}
+
+describe.concurrent.each(['udp', 'tcp'] as const)('blind transfer over %s', (transport) => {
+  it('MUST let the callee transfer the caller to an extension: 202, sipfrag NOTIFYs, the caller re-INVITEd to the new party', { timeout: 60_000 }, async () => {
+    const s = await setup(transport);
+    const bob = await device(s, 'bob-desk', 'transfer-target.xml');
+    const alice = await device(s, 'alice-desk', 'transfer-callee-refers.xml', ['-key', 'target', '1002', '-key', 'domain', s.h.domain]);
+    const caller = await runSipp({ scenario: 'transfer-caller-stays.xml', target: s.target, transport: s.t, calls: 1, timeoutS: 15, extra: ['-s', DID] });
+    ok(await alice.done, 'alice (transferor)');
+    ok(await caller.done, 'caller (transferee)');
+    ok(await bob.done, 'bob (target)');
+    expect(await events(s.h, 2)).toEqual([
+      ['user_inbound', '1001'], ['user_inbound_answered', '1001'],
+      ['user_inbound', '1002'], ['user_inbound_answered', '1002'], ['user_inbound_completed', '1001'],
+      ['user_inbound_completed', '1002'],
+    ]);
+  });
+
+  it('MUST let the caller transfer the callee to an external number through the trunk', { timeout: 60_000 }, async () => {
+    const s = await setup(transport);
+    const trunk = (await runSipp({ scenario: 'transfer-target.xml', port: s.trunkPort, transport: s.t, calls: 1, timeoutS: 15 })).done;
+    const alice = await device(s, 'alice-desk', 'transfer-callee-stays.xml');
+    const caller = await runSipp({
+      scenario: 'transfer-caller-refers.xml', target: s.target, transport: s.t, calls: 1, timeoutS: 15,
+      extra: ['-s', DID, '-key', 'target', '+61299998888', '-key', 'domain', s.h.domain],
+    });
+    ok(await caller.done, 'caller (transferor)');
+    ok(await alice.done, 'alice (transferee)');
+    ok(await trunk, 'trunk (target)');
+    expect(await events(s.h, 1)).toEqual([['user_inbound', '1001'], ['user_inbound_answered', '1001'], ['user_inbound_completed', '1001']]);
+  });
+
+  it('MUST refuse a REFER with Replaces (501) or without a number (400), and report a target that cannot be reached (NOTIFY 480) with the call kept', { timeout: 60_000 }, async () => {
+    const s = await setup(transport);
+    const alice = await device(s, 'alice-desk', 'transfer-refused.xml', ['-key', 'target', '1002', '-key', 'domain', s.h.domain]);
+    const caller = await runSipp({ scenario: 'uac-invite-remote-bye.xml', target: s.target, transport: s.t, calls: 1, timeoutS: 15, extra: ['-s', DID] });
+    ok(await alice.done, 'alice (transferor)');
+    ok(await caller.done, 'caller');
+    expect(await events(s.h, 1)).toEqual([['user_inbound', '1001'], ['user_inbound_answered', '1001'], ['user_inbound_completed', '1001']]);
+  });
+});
