@@ -14,7 +14,7 @@ import { createDrachtioLite, type DrachtioLite } from './drachtio-lite/index.js'
 import type { SipStackStats } from './sip/index.js';
 import { createEngine, type Engine, type NodeHandler, type SrfLike } from './engine/index.js';
 import type { FlowNode } from './config/types.js';
-import { createDispatcher, createVoicemailMailer, createWebhookAdmin, type Dispatcher } from './events/index.js';
+import { createDispatcher, createVoicemailMailer, createWebhookAdmin, type Dispatcher, type HostLookup } from './events/index.js';
 import { buildApp } from './api/index.js';
 import { createPostgresStore, createSqliteStore, RetentionSweeper, type Store } from './store/index.js';
 import { formatHost } from './common/host.js';
@@ -36,8 +36,8 @@ export interface SwitchboardOptions {
   handlers?: NodeHandler<FlowNode>[];
   /** Engine tuning passed through (registrar expiry policy, purge interval). */
   engine?: { purgeIntervalMs?: number; registrar?: Parameters<typeof createEngine>[0]['registrar'] };
-  /** Dispatcher tuning passed through (tests shorten the poll interval). */
-  dispatcher?: { pollIntervalMs?: number; jitter?: number };
+  /** Dispatcher tuning passed through (tests shorten the poll interval, or resolve webhook host names themselves). */
+  dispatcher?: { pollIntervalMs?: number; jitter?: number; lookup?: HostLookup };
   /** Retention sweeper tuning (tests run it sooner and more often). */
   retention?: { intervalMs?: number; firstRunMs?: number; batchSize?: number };
   /** Where the built web console is (default console/dist; tests build a fresh copy). */

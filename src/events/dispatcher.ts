@@ -31,7 +31,7 @@ import { decideRetry, DEFAULT_JITTER } from './retry-policy.js';
 import { isEventType, sampleEvent } from './sample-events.js';
 import { RequestCache, sendAttempt } from './sender.js';
 import { signingSecretFor } from './signature.js';
-import { guardedLookup, refusedTarget } from './target-guard.js';
+import { guardedLookup, refusedTarget, systemLookup, type HostLookup } from './target-guard.js';
 import { deliverySettings } from './settings.js';
 
 /** What {@link createDispatcher} needs. */
@@ -56,6 +56,8 @@ export interface DispatcherDeps {
   jitter?: number;
   /** How often the outbox is polled for due retries and for events written by other processes; default 1000 ms. */
   pollIntervalMs?: number;
+  /** Name resolution for deliveries (the refuse_private_targets check and the connections); default the system's. */
+  lookup?: HostLookup;
   /** How long a claimed delivery stays leased to this process; default `delivery.timeout_ms` + 30 s. */
   leaseMs?: number;
   /** Events fanned out per pass; default 200 (small passes keep the event loop free for responses). */
@@ -116,6 +118,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const eventCacheMax = Math.max(1, deps.eventCacheSize ?? DEFAULT_EVENT_CACHE);
   const userAgent = `Switchboard/${version}`;
   const ownsHttp = !deps.fetchDispatcher;
+  const lookup = deps.lookup ?? systemLookup;
   /** Created at start() when not injected, closed by stop(): a stopped dispatcher can start again. */
   let http: HttpDispatcher | null = deps.fetchDispatcher ?? null;
 
@@ -172,7 +175,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     // One keep-alive pool per origin, sized to the concurrency so a single receiver can take all of it.
     http = new Agent({
       keepAliveTimeout: 30_000, connections: deliverySettings(getConfig()).concurrency, pipelining: 1,
-      connect: { lookup: guardedLookup(() => deliverySettings(getConfig()).refuse_private_targets) },
+      connect: { lookup: guardedLookup(() => deliverySettings(getConfig()).refuse_private_targets, lookup) },
     });
     return http;
   }
@@ -366,7 +369,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     }
     const settings = deliverySettings(cfg);
     if (settings.refuse_private_targets) {
-      const refused = await refusedTarget(d.endpoint_url);
+      const refused = await refusedTarget(d.endpoint_url, lookup);
       if (refused) {
         log.warn({ ...ctx, reason: refused }, 'webhook delivery refused: private target');
         await finish(d, { delivery_id: d.delivery_id, attempt, at, status_code: null, error: refused, duration_ms: 0 }, 'failed', null);

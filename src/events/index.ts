@@ -6,6 +6,7 @@
 export * from './event-types.js';
 export { createBus, type Bus, type EventMap, type Listener } from './bus.js';
 export { createDispatcher, type Dispatcher, type DispatcherDeps, type SendTestResult } from './dispatcher.js';
+export type { HostLookup } from './target-guard.js';
 export {
   createWebhookAdmin, MAX_LIST_LIMIT, MAX_REDELIVER,
   type WebhookAdmin, type WebhookAdminDeps, type AdminResult, type DeliveryFilter, type DeliveryPage, type EndpointView,

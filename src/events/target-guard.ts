@@ -7,8 +7,20 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { nonPublicAddressKind, nonPublicHostKind } from '../common/private-address.js';
 
+/**
+ * Resolves a host name to every address, as `dns.lookup(name, { all: true })` does; rejects when it cannot. The one
+ * seam for name resolution of webhook deliveries: both the check before an attempt and the connection itself use it,
+ * so a test can make a name resolve to 127.0.0.1 (or change its answer) without touching /etc/hosts.
+ */
+export type HostLookup = (hostname: string) => Promise<LookupAddress[]>;
+
+/** The system resolver (getaddrinfo: /etc/hosts, then DNS). */
+export const systemLookup: HostLookup = (hostname) => new Promise((resolve, reject) => {
+  dnsLookup(hostname, { all: true }, (err, list) => (err ? reject(err) : resolve(list)));
+});
+
 /** Why `url` may not be sent to, or null when it may. Names that do not resolve are left to the attempt to fail. */
-export async function refusedTarget(url: string): Promise<string | null> {
+export async function refusedTarget(url: string, lookup: HostLookup = systemLookup): Promise<string | null> {
   let host: string;
   try {
     host = new URL(url).hostname;
@@ -18,9 +30,7 @@ export async function refusedTarget(url: string): Promise<string | null> {
   const literal = nonPublicHostKind(host);
   if (literal) return `refused by delivery.refuse_private_targets: ${host} is ${literal} address`;
   if (/^\[.*\]$/.test(host) || /^[\d.]+$/.test(host)) return null;
-  const addresses = await new Promise<LookupAddress[]>((resolve) => {
-    dnsLookup(host, { all: true }, (err, list) => resolve(err ? [] : list));
-  });
+  const addresses = await lookup(host).catch((): LookupAddress[] => []);
   for (const a of addresses) {
     const kind = nonPublicAddressKind(a.address);
     if (kind) return `refused by delivery.refuse_private_targets: ${host} resolves to ${kind} address (${a.address})`;
@@ -34,9 +44,11 @@ type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | Look
  * A `net.connect` lookup that fails with `EREFUSED`-style errors for non-public answers while `enabled()` is true
  * (read per connection, so an apply takes effect at once).
  */
-export function guardedLookup(enabled: () => boolean) {
+export function guardedLookup(enabled: () => boolean, lookup: HostLookup = systemLookup) {
   return (hostname: string, options: { all?: boolean; family?: number | string }, callback: LookupCallback): void => {
-    dnsLookup(hostname, { ...options, all: true } as { all: true }, (err, list) => {
+    const family = options.family === 4 || options.family === 'IPv4' ? 4 : options.family === 6 || options.family === 'IPv6' ? 6 : 0;
+    lookup(hostname).then((all) => done(null, family ? all.filter((a) => a.family === family) : all), (err: NodeJS.ErrnoException) => done(err, []));
+    function done(err: NodeJS.ErrnoException | null, list: LookupAddress[]): void {
       if (err) return callback(err, options.all ? [] : '', 0);
       if (enabled()) {
         const bad = list.find((a) => nonPublicAddressKind(a.address));
@@ -50,6 +62,6 @@ export function guardedLookup(enabled: () => boolean) {
       const first = list[0];
       if (!first) return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '', 0);
       return callback(null, first.address, first.family);
-    });
+    }
   };
 }

@@ -12,6 +12,7 @@ import { hostname } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { nonPublicAddressKind } from '../../../src/common/private-address.js';
 import type { PbxConfig } from '../../../src/config/index.js';
+import type { HostLookup } from '../../../src/events/index.js';
 import { ADMIN, apiClient, type ApiClient } from '../../support/integration-http.js';
 import { startTestSwitchboard, type TestSwitchboard } from '../../support/switchboard.js';
 import { Receiver } from '../webhooks/receiver.js';
@@ -27,8 +28,8 @@ async function receiver(): Promise<Receiver> {
   return r;
 }
 
-async function start(mutate: (c: PbxConfig) => void): Promise<{ sb: TestSwitchboard; api: ApiClient }> {
-  sb = await startTestSwitchboard({ mutate, extra: { dispatcher: { pollIntervalMs: 50, jitter: 0 } } });
+async function start(mutate: (c: PbxConfig) => void, lookup?: HostLookup): Promise<{ sb: TestSwitchboard; api: ApiClient }> {
+  sb = await startTestSwitchboard({ mutate, extra: { dispatcher: { pollIntervalMs: 50, jitter: 0, ...(lookup ? { lookup } : {}) } } });
   api = apiClient(sb.baseUrl);
   return { sb, api };
 }
@@ -92,6 +93,62 @@ describe('SSRF: delivery.refuse_private_targets', () => {
     expect(failed.endpoint_url).toBe(byName);
     expect(failed.last_error).toContain(`refused by delivery.refuse_private_targets: ${host} resolves to`);
     expect(failed.last_error).toContain(`(${resolved.address})`);
+    expect(rx.received).toHaveLength(0);
+  });
+});
+
+describe('SSRF at send time through the resolver seam (no /etc/hosts edit): a name that resolves to 127.0.0.1', () => {
+  const NAME = 'crm.example.test';
+  /** Resolves NAME with `answers` in turn (the last one repeats), and counts the queries. */
+  const resolver = (answers: string[]): HostLookup & { queries: number } => {
+    const f = Object.assign(async (host: string) => {
+      if (host !== NAME) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
+      const address = answers[Math.min(f.queries++, answers.length - 1)]!;
+      return [{ address, family: 4 }];
+    }, { queries: 0 });
+    return f;
+  };
+  const hookOn = (port: number) => (refuse: boolean) => (c: PbxConfig): void => {
+    c.delivery.refuse_private_targets = refuse;
+    c.delivery.retry_schedule_s = [1];
+    c.webhook = { ...c.webhook, url: `http://${NAME}:${port}/hook` };
+  };
+
+  it('is refused with refuse_private_targets on: the delivery fails naming the address, nothing reaches the receiver', async () => {
+    const rx = await receiver();
+    const lookup = resolver(['127.0.0.1']);
+    const { api: a } = await start(hookOn(rx.port)(true), lookup);
+    const id = await sendTest(a, { type: 'user_inbound' });
+    const failed = await until('the delivery to fail', async () => {
+      const d = await delivery(a, id);
+      return d.status === 'failed' ? d : undefined;
+    });
+    expect(failed.last_error).toBe(`refused by delivery.refuse_private_targets: ${NAME} resolves to a loopback address (127.0.0.1)`);
+    expect(lookup.queries).toBeGreaterThanOrEqual(1);
+    expect(rx.received).toHaveLength(0);
+  });
+
+  it('is delivered with refuse_private_targets off (the seam is what the connection resolves with)', async () => {
+    const rx = await receiver();
+    const lookup = resolver(['127.0.0.1']);
+    const { api: a } = await start(hookOn(rx.port)(false), lookup);
+    const id = await sendTest(a, { type: 'user_inbound' });
+    await until('the delivery to succeed', async () => ((await delivery(a, id)).status === 'succeeded' ? true : undefined));
+    expect(rx.received).toHaveLength(1);
+    expect(lookup.queries).toBeGreaterThanOrEqual(1);
+  });
+
+  it('is refused when the name answers a public address to the check and 127.0.0.1 to the connection (DNS rebinding)', async () => {
+    const rx = await receiver();
+    const lookup = resolver(['93.184.216.34', '127.0.0.1']);
+    const { api: a } = await start(hookOn(rx.port)(true), lookup);
+    const id = await sendTest(a, { type: 'user_inbound' });
+    const failed = await until('the delivery to fail', async () => {
+      const d = await delivery(a, id);
+      return d.status === 'failed' ? d : undefined;
+    });
+    expect(failed.last_error).toContain(`${NAME} resolves to a loopback address (127.0.0.1)`);
+    expect(lookup.queries).toBeGreaterThanOrEqual(2);
     expect(rx.received).toHaveLength(0);
   });
 });
