@@ -137,10 +137,12 @@ async function ssrf(): Promise<void> {
       const sent = await http(sb.baseUrl, 'POST', '/api/admin/webhooks/test', ADMIN, { type: 'user_inbound' });
       const id = (JSON.parse(sent.text) as { data?: { delivery_id?: string } }).data?.delivery_id;
       const d = await until(async () => {
-        const r = JSON.parse((await http(sb.baseUrl, 'GET', `/api/admin/webhooks/deliveries/${id}`, ADMIN)).text) as { data?: { status: string; last_error: string | null } };
-        return r.data && r.data.status !== 'pending' ? r.data : undefined;
+        // The answer is { data: { delivery, attempts } }.
+        const r = JSON.parse((await http(sb.baseUrl, 'GET', `/api/admin/webhooks/deliveries/${id}`, ADMIN)).text) as { data?: { delivery?: { status: string; last_error: string | null } } };
+        const dl = r.data?.delivery;
+        return dl && dl.status !== 'pending' ? dl : undefined;
       }, 5_000);
-      line(`SSRF: webhook to ${hostname()} (resolves to 127.0.0.1) at send time`, `${rec.hooks.length} request(s) reached the loopback receiver; delivery ${d?.status ?? 'pending'}${d?.last_error ? `: ${d.last_error}` : ''}`.slice(0, 160));
+      line(`SSRF: webhook to ${hostname()} (a name for this host) at send time`, `${rec.hooks.length} request(s) reached the loopback receiver; delivery ${d?.status ?? 'pending'}${d?.last_error ? `: ${d.last_error}` : ''}`.slice(0, 160));
     });
   } finally {
     await rec.close();
