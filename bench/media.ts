@@ -38,6 +38,7 @@ async function peers(): Promise<void> {
   const pairs = await Promise.all(Array.from({ length: calls }, async () => [await bindUdp(), await bindUdp()] as const));
   send({ kind: 'ports', ports: pairs.map(([a, b]) => [a.address().port, b.address().port]) });
   const msg = await new Promise<ToPeers>((r) => process.once('message', (m) => r(m as ToPeers)));
+  process.stderr.write(`peers: targets received\n`);
   const streams: ToneStream[] = [];
   const receivers: RtpReceiver[] = [];
   msg.targets.forEach(([callerTo, calleeTo], i) => {
@@ -49,6 +50,7 @@ async function peers(): Promise<void> {
     const atB = new RtpReceiver(b); atB.from = fromCaller;
     receivers.push(atA, atB);
   });
+  process.stderr.write(`peers: ${streams.length} streams to ${msg.targets.length} calls; pacing\n`);
   send({ kind: 'started' });
   // paceStreams' loop, also recording how late each tick ran (the sender's own jitter).
   const latenessMs: number[] = [];
@@ -66,7 +68,7 @@ async function peers(): Promise<void> {
     step();
   });
   await new Promise((r) => setTimeout(r, 300));
-  send({
+  const report: FromPeers = {
     kind: 'done',
     sent: streams.reduce((n, s) => n + s.sent, 0),
     received: receivers.reduce((n, r) => n + r.packets, 0),
@@ -75,9 +77,10 @@ async function peers(): Promise<void> {
     // Every 4th sample keeps the IPC message small; percentiles do not move.
     deltasMs: receivers.flatMap((r) => r.transitDeltasMs.filter((_, i) => i % 4 === 0)),
     transitMs: receivers.flatMap((r) => r.transitMs.filter((_, i) => i % 4 === 0)),
-  });
+  };
   for (const [a, b] of pairs) { a.close(); b.close(); }
-  process.disconnect();
+  // Disconnect only once the (large) report is written: a disconnect right after send() can drop it.
+  process.send!(report, () => process.disconnect());
 }
 
 async function openLayer(dir: string): Promise<{ media: MediaLayer; recordingDir: string; extraCpuMs: () => number; close: () => Promise<void> }> {
@@ -98,16 +101,21 @@ async function openLayer(dir: string): Promise<{ media: MediaLayer; recordingDir
   return { media, recordingDir: dir, extraCpuMs: () => 0, close: () => media.close() };
 }
 
+const progress = (m: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${m}\n`);
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sb-bench-media-'));
   const layer = await openLayer(dir);
   const child: ChildProcess = fork(import.meta.filename, ['--peers', `--calls=${calls}`, `--seconds=${seconds}`], { execArgv: ['--import', 'tsx'] });
-  const next = <K extends FromPeers['kind']>(kind: K) => new Promise<Extract<FromPeers, { kind: K }>>((resolve) => {
-    const on = (m: FromPeers) => { if (m.kind === kind) { child.off('message', on); resolve(m as Extract<FromPeers, { kind: K }>); } };
+  const next = <K extends FromPeers['kind']>(kind: K) => new Promise<Extract<FromPeers, { kind: K }>>((resolve, reject) => {
+    const on = (m: FromPeers) => { if (m.kind === kind) { child.off('message', on); child.off('exit', gone); resolve(m as Extract<FromPeers, { kind: K }>); } };
+    const gone = (code: number | null, signal: string | null) => reject(new Error(`peer process exited (${signal ?? code}) before '${kind}'`));
     child.on('message', on);
+    child.once('exit', gone);
   });
   try {
     const { ports } = await next('ports');
+    progress(`peers bound ${ports.length * 2} sockets; anchoring ${calls} calls`);
     const recordings: Recording[] = [];
     const targets: Array<[number, number]> = [];
     const sessions = [];
@@ -119,6 +127,7 @@ async function main(): Promise<void> {
       targets.push([sdpAudioPort(toCaller), sdpAudioPort(toCallee)]);
       sessions.push(s);
     }
+    progress(`${calls} sessions recording; streaming ${seconds} s`);
     const started = next('started');
     const finished = next('done');
     child.send({ kind: 'targets', targets } satisfies ToPeers);
@@ -130,6 +139,7 @@ async function main(): Promise<void> {
     const wallMs = performance.now() - t0;
     const u = process.cpuUsage(cpu0);
     const layerMs = (u.user + u.system) / 1000 + (layer.extraCpuMs() - extra0);
+    progress('streams done; closing recordings');
     const results = await Promise.all(recordings.map((rec) => rec.stop()));
     for (const s of sessions) await s.close();
 

@@ -44,9 +44,12 @@ export class ReorderBuffer<T> {
     return this.#held.length;
   }
 
-  /** Takes one packet with its 16-bit sequence number at time `nowMs`; releases what is in order. */
-  push(seq: number, item: T, nowMs: number): void {
-    if (this.#next === null) { this.#next = seq + 1; this.#release(item); return; }
+  /**
+   * Takes one packet with its 16-bit sequence number at time `nowMs`; releases what is in order. Returns false when
+   * the packet was dropped (a duplicate, or later than its turn).
+   */
+  push(seq: number, item: T, nowMs: number): boolean {
+    if (this.#next === null) { this.#next = seq + 1; this.#release(item); return true; }
     // Extend: the value congruent to seq mod 65536 nearest to what is expected next.
     let ext = this.#next + ((((seq - this.#next) % 65536) + 98304) % 65536) - 32768;
     const diff = ext - this.#next;
@@ -55,22 +58,23 @@ export class ReorderBuffer<T> {
       ext = seq;
       this.#next = ext + 1;
       this.#release(item);
-      return;
+      return true;
     }
-    if (diff < 0) { this.stats.late++; return; }
+    if (diff < 0) { this.stats.late++; return false; }
     if (diff === 0) {
       if (this.#held.length > 0) this.stats.reordered++;
       this.#next = ext + 1;
       this.#release(item);
       this.#drain();
-      return;
+      return true;
     }
-    if (this.#held.some((h) => h.ext === ext)) { this.stats.late++; return; }
+    if (this.#held.some((h) => h.ext === ext)) { this.stats.late++; return false; }
     // Insert in order (the list is a handful of packets).
     let i = this.#held.length;
     while (i > 0 && this.#held[i - 1]!.ext > ext) i--;
     this.#held.splice(i, 0, { ext, item, at: nowMs });
     if (this.#held.length > this.#depth) this.#skipGap();
+    return true;
   }
 
   /** Gives up gaps whose held packets have waited `maxWaitMs`; call it from a timer. */

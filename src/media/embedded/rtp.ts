@@ -57,6 +57,14 @@ function fail(message: string): RtpParseResult {
   return { ok: false, error: { message } };
 }
 
+function u16(b: Uint8Array, o: number): number {
+  return (b[o]! << 8) | b[o + 1]!;
+}
+
+function u32(b: Uint8Array, o: number): number {
+  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+}
+
 /** Parses one datagram. Never throws. */
 export function parseRtp(buf: Uint8Array): RtpParseResult {
   if (buf.length < RTP_HEADER_BYTES) return fail(`RTP packet of ${buf.length} bytes is shorter than the ${RTP_HEADER_BYTES}-byte header`);
@@ -68,14 +76,13 @@ export function parseRtp(buf: Uint8Array): RtpParseResult {
   const cc = b0 & 0x0f;
   let off = RTP_HEADER_BYTES + cc * 4;
   if (off > buf.length) return fail(`RTP CSRC count ${cc} needs ${off} bytes, packet has ${buf.length}`);
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const csrc: number[] = [];
-  for (let i = 0; i < cc; i++) csrc.push(view.getUint32(RTP_HEADER_BYTES + i * 4));
+  for (let i = 0; i < cc; i++) csrc.push(u32(buf, RTP_HEADER_BYTES + i * 4));
   let extension: RtpHeaderExtension | null = null;
   if (hasExtension) {
     if (off + 4 > buf.length) return fail(`RTP header extension header at byte ${off} needs 4 bytes, ${buf.length - off} left`);
-    const profile = view.getUint16(off);
-    const words = view.getUint16(off + 2);
+    const profile = u16(buf, off);
+    const words = u16(buf, off + 2);
     const end = off + 4 + words * 4;
     if (end > buf.length) return fail(`RTP header extension of ${words} words needs ${end} bytes, packet has ${buf.length}`);
     extension = { profile, data: buf.subarray(off + 4, end) };
@@ -97,9 +104,9 @@ export function parseRtp(buf: Uint8Array): RtpParseResult {
     packet: {
       marker: (b1 & 0x80) !== 0,
       payloadType: b1 & 0x7f,
-      sequenceNumber: view.getUint16(2),
-      timestamp: view.getUint32(4),
-      ssrc: view.getUint32(8),
+      sequenceNumber: u16(buf, 2),
+      timestamp: u32(buf, 4),
+      ssrc: u32(buf, 8),
       csrc,
       extension,
       payload: buf.subarray(off, end),

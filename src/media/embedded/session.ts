@@ -58,7 +58,11 @@ export class EmbeddedSession extends MediaEventEmitter<MediaSessionEvents> imple
   readonly id: MediaSessionId;
   readonly #d: SessionDeps;
   readonly #legs: Record<MediaLegRole, Leg>;
-  #pending: { from: MediaLegRole; audio: AudioDescription } | null = null;
+  /**
+   * The last offer and who made it. It stays answerable after an answer: a forked call's callees answer the same
+   * offer several times (18x from one device, 18x from another, the 2xx), and the last answer is the one that holds.
+   */
+  #lastOffer: { from: MediaLegRole; audio: AudioDescription } | null = null;
   #recording: RecordingTap | null = null;
   #closing: Promise<void> | null = null;
   #removeTick: () => void;
@@ -113,7 +117,7 @@ export class EmbeddedSession extends MediaEventEmitter<MediaSessionEvents> imple
     // We offer the other leg the offerer's laws first, then the other law: we transcode if the other leg picks it.
     const laws: G711Law[] = audio.codecs.map((c) => c.law);
     for (const law of ['pcmu', 'pcma'] as const) if (!laws.includes(law)) laws.push(law);
-    this.#pending = { from, audio };
+    this.#lastOffer = { from, audio };
     return this.#sdpFor(this.#legs[otherRole(from)], {
       codecs: laws.map((law) => ({ pt: G711_PAYLOAD_TYPE[law], law })), telephoneEventPt: TELEPHONE_EVENT_PT, direction: audio.direction, ptime: audio.ptime,
     });
@@ -121,7 +125,7 @@ export class EmbeddedSession extends MediaEventEmitter<MediaSessionEvents> imple
 
   async answer(from: MediaLegRole, sdp: string): Promise<string> {
     this.#open('answer');
-    const pending = this.#pending;
+    const pending = this.#lastOffer;
     if (!pending || pending.from !== otherRole(from)) throw new MediaError('SB_ERR_MEDIA_SDP', `SDP answer from ${from} without an offer to it`);
     const b = this.#parse(`SDP answer from ${from}`, sdp);
     const a = pending.audio;
@@ -132,7 +136,6 @@ export class EmbeddedSession extends MediaEventEmitter<MediaSessionEvents> imple
     const wasOnHold = this.#onHold();
     this.#legs[from].setMedia(legMedia(b, bCodec.law, bCodec.pt, TELEPHONE_EVENT_PT), now);
     this.#legs[pending.from].setMedia(legMedia(a, aCodec.law, aCodec.pt, null), now);
-    this.#pending = null;
     this.#holdChanged(wasOnHold, now);
     return this.#sdpFor(this.#legs[pending.from], {
       codecs: [aCodec], telephoneEventPt: a.telephoneEventPt, direction: b.direction, ptime: a.ptime, answerTo: { media: a.media, mediaIndex: a.mediaIndex },
@@ -146,7 +149,7 @@ export class EmbeddedSession extends MediaEventEmitter<MediaSessionEvents> imple
     const now = this.#d.now();
     const wasOnHold = this.#onHold();
     this.#legs[from].setMedia(legMedia(a, codec.law, codec.pt, null), now);
-    this.#pending = null;
+    this.#lastOffer = null;
     this.#holdChanged(wasOnHold, now);
     return this.#sdpFor(this.#legs[from], {
       codecs: [codec], telephoneEventPt: a.telephoneEventPt, direction: answerDirection(a.direction), ptime: a.ptime, answerTo: { media: a.media, mediaIndex: a.mediaIndex },
@@ -203,7 +206,11 @@ export class EmbeddedSession extends MediaEventEmitter<MediaSessionEvents> imple
     leg.stats.received++;
     leg.lastHeardMs = now;
     leg.timedOut = false;
-    leg.reorder.push(p.sequenceNumber, { buf, packet: p, atMs: now }, now);
+    const rx: Received = { buf, packet: p, atMs: now };
+    // The end packet of a telephone-event comes three times (RFC 4733 §2.5.1.4), from some senders with the same
+    // sequence number: a copy the reorder buffer drops as a duplicate is still delivered (the detector dedupes it,
+    // the peer gets the redundancy).
+    if (!leg.reorder.push(p.sequenceNumber, rx, now) && m && p.payloadType === m.recvTelephoneEventPt) this.#deliver(leg, rx);
   }
 
   /** A packet out of the reorder buffer, in sequence order. */

@@ -202,7 +202,8 @@ describe('embedded media layer (real UDP on 127.0.0.1)', () => {
     const packets = parser.push(readFileSync(capture));
     expect(parser.end()).toBeNull();
     expect(packets.length).toBe(10);
-    const { a, session, callerSendsTo } = await bridged('emb-pcap');
+    const { a, b, session, callerSendsTo } = await bridged('emb-pcap');
+    const atB = new Heard(b);
     const digits: DtmfEvent[] = [];
     session.on('dtmf', (d) => digits.push(d));
     const t0 = packets[0]!.timeUs;
@@ -214,6 +215,8 @@ describe('embedded media layer (real UDP on 127.0.0.1)', () => {
     }
     for (let i = 0; i < 20 && digits.length === 0; i++) await sleep(25);
     expect(digits).toEqual([{ role: 'caller', digit: '1', durationMs: 280, source: 'rfc4733' }]);
+    // All ten relayed, the end packet's three copies too although the capture repeats its sequence number.
+    expect(atB.events.map((p) => p.subarray(12).toString('hex'))).toEqual(packets.map((p) => p.payload.subarray(12).toString('hex')));
     await session.close();
   });
 
@@ -267,6 +270,30 @@ describe('embedded media layer (real UDP on 127.0.0.1)', () => {
     expect(session.statsOf('caller').malformed).toBeGreaterThanOrEqual(4);
     expect(atB.chunks.length).toBeGreaterThanOrEqual(12);
     expect(atB.freq()).toBe(400);
+    await session.close();
+  });
+
+  it('takes the last of several answers to one offer (a forked call: 18x from one device, 2xx from another)', async () => {
+    const a = await peer();
+    const dev1 = await peer();
+    const dev2 = await peer();
+    const session = await media.createSession({ uniqueCallId: 'emb-fork' });
+    const toCallees = await session.offer('caller', audioSdp(a.address().port));
+    const early = await session.answer('callee', audioSdp(dev1.address().port, { law: 'pcma' }));
+    const final = await session.answer('callee', audioSdp(dev2.address().port));
+    expect(sdpAudioPort(final)).toBe(sdpAudioPort(early));
+    expect(early).toMatch(/^m=audio \d+ RTP\/AVP 0 101\r$/m); // the caller keeps PCMU either way
+    const at1 = new Heard(dev1);
+    const at2 = new Heard(dev2);
+    await paceStreams([
+      new ToneStream(a, { host: '127.0.0.1', port: sdpAudioPort(final) }, { freqHz: 400 }),
+      new ToneStream(dev2, { host: '127.0.0.1', port: sdpAudioPort(toCallees) }, { freqHz: 1000 }),
+    ], 400);
+    await sleep(40);
+    expect(at1.chunks.length).toBe(0);
+    expect(at2.chunks.length).toBeGreaterThanOrEqual(18);
+    expect([...at2.pts]).toEqual([0]); // the final answer's law, not the early one's
+    expect(at2.freq()).toBe(400);
     await session.close();
   });
 
@@ -326,6 +353,22 @@ describe('embedded media layer (real UDP on 127.0.0.1)', () => {
     expect(silences[0]!.atMs).toBeGreaterThanOrEqual(1100);
     const result = await rec.stop();
     expect(readWav(result.path).channels).toBe(1);
+    await session.close();
+  });
+
+  it('a recording on a full disk closes with disk-full and a recording-write-failed warning; the call goes on', async () => {
+    const { b, a, session, callerSendsTo } = await bridged('emb-full');
+    const warnings: Array<MediaSessionEvents['warning']> = [];
+    session.on('warning', (w) => warnings.push(w));
+    const atB = new Heard(b);
+    await expect(session.startRecording({ path: join(dir, 'no-such-dir', 'x.wav'), channels: 'both' })).rejects.toMatchObject({ code: 'SB_ERR_MEDIA_FILE', message: expect.stringMatching(/no-such-dir/) });
+    const rec = await session.startRecording({ path: '/dev/full', channels: 'both' });
+    await paceStreams([new ToneStream(a, { host: '127.0.0.1', port: callerSendsTo }, { freqHz: 400 })], 600);
+    const result = await rec.stop();
+    expect(result.problems).toContain('disk-full');
+    expect(warnings).toContainEqual({ role: null, code: 'recording-write-failed', message: expect.stringMatching(/disk-full; the call goes on/) });
+    expect(atB.chunks.length).toBeGreaterThanOrEqual(25);
+    expect(atB.freq()).toBe(400);
     await session.close();
   });
 

@@ -44,6 +44,11 @@ describe('reorder buffer', () => {
     expect(out).toEqual([1, 3]);
   });
 
+  it('push says whether it took the packet (false for a duplicate or a late one)', () => {
+    const { b } = buffer();
+    expect([b.push(1, 1, 0), b.push(3, 3, 0), b.push(3, 3, 0), b.push(1, 1, 0), b.push(2, 2, 0)]).toEqual([true, true, false, false, true]);
+  });
+
   it('drops duplicates, held or already released', () => {
     const { b, out, push } = buffer();
     for (const s of [1, 2, 2, 4, 4, 3]) push(s);
