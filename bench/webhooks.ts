@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createLogger } from '../src/common/log.js';
 import { WEBHOOK_EVENT_TYPES, type PbxConfig, type WebhookEventType } from '../src/config/types.js';
-import { defaultMailConfig, defaultSipConfig } from '../src/config/index.js';
+import { defaultMailConfig, defaultMediaSections, defaultSipConfig } from '../src/config/index.js';
 import { createDispatcher, sampleEvent, toOutboxEvent, type Dispatcher } from '../src/events/index.js';
 import pg from 'pg';
 import { createPostgresStore, createSqliteStore, type Store } from '../src/store/index.js';
@@ -117,7 +117,7 @@ function config(url: string, schedule: number[]): PbxConfig {
     api: { api_key: 'k', whitelisted_ips: [], trusted_proxies: [], rate_limit_per_min: 60, admin_key: null, auth_failures_per_min: 20 },
     webhook: { url, secret_token: 'bench-token', events: [...WEBHOOK_EVENT_TYPES] as WebhookEventType[], enabled: true, signing_secret: null },
     delivery: { timeout_ms: 10_000, retry_schedule_s: schedule, horizon_s: 86_400, outbox_warn_at: 1_000_000, concurrency: CONCURRENCY, per_endpoint_concurrency: CONCURRENCY, refuse_private_targets: false },
-    retention: { calls_days: 0, events_days: 0, deliveries_days: 0 },
+    retention: { calls_days: 0, events_days: 0, deliveries_days: 0 }, ...defaultMediaSections(),
   };
 }
 

@@ -6,7 +6,7 @@
 import Srf from 'drachtio-srf';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { systemClock, type Clock } from './common/clock.js';
 import type { Logger } from './common/log.js';
 import { createConfigVersions, type ConfigVersions, type PbxConfig, type RuntimeSettings } from './config/index.js';
@@ -18,6 +18,9 @@ import { createDispatcher, createVoicemailMailer, createWebhookAdmin, type Dispa
 import { buildApp } from './api/index.js';
 import { createPostgresStore, createSqliteStore, RetentionSweeper, type Store } from './store/index.js';
 import { formatHost } from './common/host.js';
+import type { MediaLayer } from './media/index.js';
+import { createNgClient, createRtpengineMediaLayer } from './media/rtpengine/index.js';
+import { recordingLink } from './api/recordings.js';
 
 /** Switchboard's version, from package.json (User-Agent, OpenAPI, get-system-status). */
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -42,6 +45,24 @@ export interface SwitchboardOptions {
   retention?: { intervalMs?: number; firstRunMs?: number; batchSize?: number };
   /** Where the built web console is (default console/dist; tests build a fresh copy). */
   consoleDir?: string;
+}
+
+/** Opens the media layer `media.driver` names (null for `none`); its close goes onto `cleanup`. */
+async function openMedia(config: PbxConfig, log: Logger, cleanup: Array<() => Promise<void> | void>): Promise<MediaLayer | null> {
+  const m = config.media;
+  if (m.driver === 'rtpengine') {
+    const ng = await createNgClient({ address: { host: m.rtpengine.ng_host, port: m.rtpengine.ng_port }, log });
+    cleanup.push(() => ng.close());
+    const layer = await createRtpengineMediaLayer({
+      ng, recordingDir: m.rtpengine.recording_dir!, log,
+      ...(m.rtpengine.dtmf_port > 0 ? { dtmfListen: { host: '127.0.0.1', port: m.rtpengine.dtmf_port } } : {}),
+    });
+    cleanup.push(() => layer.close());
+    log.info({ ng: `${m.rtpengine.ng_host}:${m.rtpengine.ng_port}` }, 'media: rtpengine');
+    return layer;
+  }
+  log.info('media: none (SDP passes through; nothing is recorded)');
+  return null;
 }
 
 /** A running Switchboard. */
@@ -130,6 +151,14 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
     dispatcher.start();
     cleanup.push(() => dispatcher.stop());
 
+    // Media is read from the configuration at startup (a driver change takes effect at the next start).
+    const media = await openMedia(live(), log, cleanup);
+    const recordingsDir = resolve(live().recordings.dir ?? join(settings.dataDir, 'recordings'));
+    mkdirSync(recordingsDir, { recursive: true });
+    // The HTTP address is known once the API listens; links are made only later, during calls.
+    let baseUrl = `http://${formatHost(settings.bind)}:${settings.httpPort}`;
+    const publicUrl = (): string => live().recordings.public_url ?? baseUrl;
+
     const engine = createEngine({
       srf: srf as unknown as SrfLike,
       store,
@@ -139,6 +168,7 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
       version: VERSION,
       onCommitted: () => dispatcher.wake(),
       ...(opts.handlers ? { handlers: opts.handlers } : {}),
+      ...(media ? { media, recordings: { dir: recordingsDir, link: (id, c) => recordingLink(c, publicUrl(), id, clock.now()) } } : {}),
       ...opts.engine,
     });
     await engine.start();
@@ -157,12 +187,13 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
     const webhooksAdmin = createWebhookAdmin({ store, dispatcher, getConfig: live, clock });
     const app = buildApp({
       engine, live: engine, ...(opts.consoleDir ? { consoleDir: opts.consoleDir } : {}), store, getConfig: live, webhooksAdmin, log, clock,
-      version: VERSION, startedAt: clock.now(), voicemailDir,
+      version: VERSION, startedAt: clock.now(), voicemailDir, baseUrl: publicUrl,
     });
     await app.listen({ host: settings.bind, port: settings.httpPort });
     cleanup.push(() => app.close());
     const addr = app.server.address();
     const http = typeof addr === 'object' && addr ? { address: addr.address, port: addr.port } : { address: settings.bind, port: settings.httpPort };
+    baseUrl = `http://${formatHost(http.address)}:${http.port}`;
 
     const sip = lite ? lite.sipEndpoints.map((e) => ({ transport: e.transport, address: e.address, port: e.port })) : [];
     const mode = lite ? 'drachtio-lite' : 'drachtio-server';

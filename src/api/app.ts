@@ -15,13 +15,15 @@ import { integrationV2 } from './integration-v2/index.js';
 import { CONSOLE_PREFIX, ConsoleGuard, consoleApi, SessionStore } from './console/index.js';
 import { DOCS_PREFIX, registerDocs, registerOpenApi } from './openapi.js';
 import { ERROR_ENVELOPE } from './schemas.js';
+import { recordingDeps, registerSignedRecordingRoute } from './recordings.js';
 
 /**
  * How a route is protected: `key` = whitelist + integration key (`token` header) + rate limit (the default, also
  * for unknown paths); `admin` = whitelist + admin key (`Authorization: Bearer`) + rate limit (everything under
- * /api/admin); `ip` = whitelist only.
+ * /api/admin); `ip` = whitelist only; `signed` = none here, the route checks its link's signature (recording
+ * links are fetched by CRMs from anywhere, without a key).
  */
-export type AuthMode = 'key' | 'admin' | 'ip';
+export type AuthMode = 'key' | 'admin' | 'ip' | 'signed';
 
 /** Where the admin API lives: every path under it takes admin keys only. */
 const ADMIN_PREFIX = '/api/admin';
@@ -68,6 +70,7 @@ function authHook(deps: ApiDeps, adminKeys: AdminKeys, guard: ConsoleGuard) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const api = deps.getConfig().api;
     const mode = modeOf(request);
+    if (mode === 'signed') return;
     const address = clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'], matcher(api.trusted_proxies));
     request.clientAddress = address ?? null;
     const source = `fail:${address ?? '?'}`;
@@ -149,6 +152,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     await registerOpenApi(root, deps.version);
     await root.register(integrationV2, { prefix: '/api/integration/v2', deps });
     await root.register(adminApi, { prefix: '/api/admin', deps });
+    registerSignedRecordingRoute(root, recordingDeps(deps));
     await registerDocs(root);
     // The console signs in with admin keys (never the integration key).
     await root.register(consoleApi, { deps, guard, authenticateAdmin: (key) => adminKeys.authenticateAdmin(key), ...(deps.consoleDir ? { distDir: deps.consoleDir } : {}) });

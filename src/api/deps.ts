@@ -35,4 +35,6 @@ export interface ApiDeps {
   voicemailDir?: string;
   /** The signed link to a voicemail message's audio (as in the `voicemail` event). */
   voicemailLink?: (messageId: string) => string;
+  /** The API's base URL as clients reach it (signed recording links); default http://127.0.0.1. */
+  baseUrl?: () => string;
 }

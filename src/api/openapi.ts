@@ -30,6 +30,7 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
         securitySchemes: {
           token: { type: 'apiKey', in: 'header', name: 'token', description: 'The integration key (api.api_key): /api/integration/v2/* only.' },
           adminKey: { type: 'http', scheme: 'bearer', description: 'An admin key (api.admin_key or one from POST /api/admin/admin-keys): /api/admin/* only.' },
+          signedLink: { type: 'apiKey', in: 'query', name: 'sig', description: 'A signed link (call_recording_link): `expires` (epoch s) and `sig` (HMAC-SHA256) in the query; no key, no whitelist. 401 when missing or wrong, 410 when expired.' },
         },
       },
       tags: [
@@ -38,6 +39,8 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
         { name: 'admin: apply', description: 'Configuration versions.' },
         { name: 'admin: webhooks', description: 'Delivery log and redelivery.' },
         { name: 'admin: access', description: 'Admin keys and the audit log of admin changes.' },
+        { name: 'admin: recordings', description: 'Call recordings: list, metadata, audio, delete.' },
+        { name: 'recordings', description: 'Recording files by signed link (the call_recording_link of recording events).' },
       ],
     },
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },

@@ -127,4 +127,17 @@ export function crossCheck(c: PbxConfig, ctx: ReadContext): void {
   checkWebhook(c, ctx);
   checkTargets(c, ctx);
   checkKeys(c, ctx);
+  checkMedia(c, ctx);
+}
+
+/** The media port range is a range, and the rtpengine driver needs to know where rtpengine writes its pcaps. */
+function checkMedia(c: PbxConfig, ctx: ReadContext): void {
+  const m = c.media;
+  if (!m) return;
+  if (typeof m.port_min === 'number' && typeof m.port_max === 'number' && m.port_min >= m.port_max) {
+    ctx.issues.push({ file: ctx.file, path: 'media.port_max', message: `must be greater than media.port_min (${m.port_min}), got ${m.port_max}` });
+  }
+  if (m.driver === 'rtpengine' && !m.rtpengine?.recording_dir) {
+    ctx.issues.push({ file: ctx.file, path: 'media.rtpengine.recording_dir', message: "is required with media.driver 'rtpengine' (rtpengine's --recording-dir as this process sees it)" });
+  }
 }

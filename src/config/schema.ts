@@ -187,6 +187,26 @@ export const PBX_SCHEMA: ObjectShape = obj('The PBX configuration.', {
     from: str('From address of voicemail mails.', { default: 'switchboard@switchboard.local', check: checkEmail }),
     retry_schedule_s: list('Retry delays in seconds after a failed send; the mail is given up (and the failure kept) after the last.', positive('Delay in seconds.'), { default: [30, 120, 600, 1800, 3600], minItems: 1 }),
   }),
+  media: obj('Call media (DESIGN.md decision 4): who anchors RTP for calls that need it (a recorded user). Read at startup; a change takes effect at the next start.', {
+    driver: str('rtpengine = an rtpengine daemon over its ng protocol; none = signalling only (SDP passes through, nothing is recorded).', { oneOf: ['rtpengine', 'none'], default: 'none' }),
+    bind_address: str('Address the embedded endpoint binds its RTP sockets to.', { default: '127.0.0.1', check: checkHost }),
+    advertise_address: str('Address the embedded endpoint puts in SDP (c=); null = bind_address.', { nullable: true, default: null, check: checkHost }),
+    port_min: int('Lowest RTP port of the embedded endpoint (even).', { min: 1024, max: 65534, default: 40000 }),
+    port_max: int('Highest RTP port of the embedded endpoint.', { min: 1025, max: 65535, default: 49999 }),
+    rtpengine: obj('The rtpengine driver (media.driver: rtpengine).', {
+      ng_host: str('Address of rtpengine\'s ng control socket (--listen-ng).', { default: '127.0.0.1', check: checkHost }),
+      ng_port: int('Port of rtpengine\'s ng control socket.', { min: 1, max: 65535, default: 2223 }),
+      recording_dir: str('rtpengine\'s --recording-dir as this process sees it (its pcaps/ are converted to WAV); required with driver rtpengine.', { nullable: true, default: null }),
+      dtmf_port: int('UDP port on 127.0.0.1 where rtpengine\'s --dtmf-log-dest sends DTMF events; 0 = no DTMF events.', { min: 0, max: 65535, default: 0 }),
+    }),
+  }),
+  recordings: obj('Call recordings (users[].record) and the signed links in recording events.', {
+    dir: str('Directory the WAV files go to; null = recordings/ under the data directory (SWITCHBOARD_DATA_DIR).', { nullable: true, default: null }),
+    public_url: str('Base URL of our HTTP API as a CRM reaches it, for call_recording_link; null = http://<bind address>:<HTTP port>.', { nullable: true, default: null, check: checkHttpUrl }),
+    link_lifetime_s: positive('How long a signed recording link stays valid, in seconds (after that: 410).', 604800),
+    retention_days: int('Days a recording (file and row) is kept, from its creation; 0 = forever.', { min: 0, default: 0 }),
+    signing_secret: str('HMAC-SHA256 key that signs recording links (at least 16 characters); null = derived from api.api_key (changing the key then voids old links). Write-only in the admin API.', { nullable: true, default: null, secret: true, check: (v: string) => (v.length >= 16 ? null : 'must be at least 16 characters') }),
+  }),
   retention: obj('How long history and webhook data are kept; a sweeper deletes older rows in small batches (docs/store.md). 0 = keep forever.', {
     calls_days: int('Days an ended call (history rows, legs) is kept, counted from its start; 0 = forever.', { min: 0, default: 0 }),
     events_days: int('Days a dispatched webhook event is kept once none of its deliveries is pending (its finished deliveries go with it); 0 = forever.', { min: 0, default: 90 }),
@@ -208,6 +228,15 @@ export function defaultMailConfig(): PbxConfig['mail'] {
 export function defaultVoicemailConfig(over: Partial<VoicemailConfig> = {}): VoicemailConfig {
   const userShape = (PBX_SCHEMA.fields['users'] as Extract<Shape, { kind: 'list' }>).item as ObjectShape;
   return { ...(readShape(userShape.fields['voicemail']!, {}, 'voicemail', { file: 'defaults', issues: [] }) as VoicemailConfig), ...over };
+}
+
+/** The `media` and `recordings` sections with every default (configurations built in code: tests, benchmarks). */
+export function defaultMediaSections(): Pick<PbxConfig, 'media' | 'recordings'> {
+  const ctx = { file: 'defaults', issues: [] };
+  return {
+    media: readShape(PBX_SCHEMA.fields['media']!, {}, 'media', ctx) as PbxConfig['media'],
+    recordings: readShape(PBX_SCHEMA.fields['recordings']!, {}, 'recordings', ctx) as PbxConfig['recordings'],
+  };
 }
 
 /** The result of {@link validateConfig}. */

@@ -225,6 +225,25 @@ export interface RetentionConfig {
   deliveries_days: number;
 }
 
+/** Call media (ours): who anchors RTP for calls that need it. */
+export interface MediaConfig {
+  driver: 'rtpengine' | 'none';
+  bind_address: string;
+  advertise_address: string | null;
+  port_min: number;
+  port_max: number;
+  rtpengine: { ng_host: string; ng_port: number; recording_dir: string | null; dtmf_port: number };
+}
+
+/** Call recordings and their signed links (ours). */
+export interface RecordingsConfig {
+  dir: string | null;
+  public_url: string | null;
+  link_lifetime_s: number;
+  retention_days: number;
+  signing_secret: string | null;
+}
+
 /** RFC 4028 session timers (`pbx.session_timers`). */
 export interface SessionTimersConfig {
   enabled: boolean;
@@ -254,6 +273,8 @@ export interface PbxConfig {
   delivery: DeliveryConfig;
   mail: MailConfig;
   retention: RetentionConfig;
+  media: MediaConfig;
+  recordings: RecordingsConfig;
 }
 
 /** Process settings from SWITCHBOARD_* / DRACHTIO_* (SPEC §6); not part of a config version. */

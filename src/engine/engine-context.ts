@@ -3,6 +3,8 @@ import type { Clock } from '../common/clock.js';
 import type { Logger } from '../common/log.js';
 import type { Store } from '../store/index.js';
 import type { Bus } from '../events/index.js';
+import type { PbxConfig } from '../config/index.js';
+import type { MediaLayer } from '../media/index.js';
 import type { EngineEventMap } from './facade.js';
 import type { NodeHandlerRegistry } from './flows/node-handler.js';
 import type { LocationService } from './location/location-service.js';
@@ -57,4 +59,16 @@ export interface EngineContext {
   events?: Bus<EngineEventMap>;
   /** The PBX SIP domain used in From/Contact of requests we originate. */
   domain(): string;
+  /** Who anchors media for calls that need it (a recorded user); absent = every call passes SDP through. */
+  media?: MediaLayer;
+  /** Where recordings go and how their links look; absent = nothing is recorded. */
+  recordings?: RecordingsHost;
+}
+
+/** Where call recordings are written and how their links are made (the composition root fills it in). */
+export interface RecordingsHost {
+  /** Absolute directory the WAV files go to (it exists). */
+  readonly dir: string;
+  /** The absolute signed URL of recording `recordingId`, valid for `recordings.link_lifetime_s` of `config` from now. */
+  link(recordingId: string, config: PbxConfig): string;
 }

@@ -8,7 +8,8 @@ import type { Logger } from '../common/log.js';
 import type { FlowNode } from '../config/index.js';
 import type { Store } from '../store/index.js';
 import { CallTable } from './call/call-factory.js';
-import { UserPresence, type EngineContext } from './engine-context.js';
+import { UserPresence, type EngineContext, type RecordingsHost } from './engine-context.js';
+import type { MediaLayer } from '../media/index.js';
 import { createBus } from '../events/index.js';
 import type { ConfigControl, EngineEventMap, EngineFacade, EngineLive, OriginateRequest, OriginateResult, SystemStatus } from './facade.js';
 import { callerFromHeader } from './flows/dial-users.js';
@@ -68,6 +69,10 @@ export interface EngineOptions {
   handlers?: NodeHandler<FlowNode>[];
   /** Queues: hold music (default ringback), rng for `random`, pause before re-offering a caller (default 1000 ms). */
   queue?: { holdMusic?: HoldMusic; rng?: () => number; retryMs?: number };
+  /** Media anchoring for calls that need it (recorded users); absent = SDP always passes through. */
+  media?: MediaLayer;
+  /** Where recordings go and how their signed links look; absent = nothing is recorded. */
+  recordings?: RecordingsHost;
 }
 
 /** The running engine. */
@@ -93,6 +98,8 @@ export function createEngine(opts: EngineOptions): Engine {
   const ctx: EngineContext = {
     srf: opts.srf, store: opts.store, clock: opts.clock, log, location, presence: new UserPresence(), handlers, events,
     ...(opts.onCommitted ? { onCommitted: opts.onCommitted } : {}),
+    ...(opts.media ? { media: opts.media } : {}),
+    ...(opts.recordings ? { recordings: opts.recordings } : {}),
     domain: () => opts.config.live().config.pbx.domain,
   };
   const callerFrom = (call: Parameters<typeof callerFromHeader>[0]): string => callerFromHeader(call, call.recorder.callerId, call.recorder.callerName);

@@ -50,6 +50,8 @@ export interface EventFieldsByType {
 export interface RecordingFields {
   caller_id: string | null; dest_number: string | null; user_name: string | null; user_number: string | null;
   recorded_at: string; emails: string[]; email_subject: string | null; email_message: string | null; call_recording_link: string;
+  /** Ours: the recording's id (admin API) and what went wrong while writing it (empty when nothing did). */
+  recording_id: string; recording_duration_ms: number; recording_problems: string[];
 }
 
 export type EventType = keyof EventFieldsByType;

@@ -20,6 +20,10 @@ export function sampleFields(nowMs: number): EventFieldsByType {
   const inbound = { ...call, queue_name: null, ring_group_name: null };
   const ended = { connected_at: connected, call_duration: 65, conversation_duration: 60 };
   const mail = { caller_id: '61390000099', dest_number: '61390000000', user_name: 'Alice Smith', user_number: '1001', recorded_at: now, emails: ['alice@example.com'], email_subject: 'Test', email_message: 'Test message' };
+  const recording = {
+    call_recording_link: 'https://pbx.example.com/api/recordings/rec_0123456789abcdef.wav?expires=1893456000&sig=test',
+    recording_id: 'rec_0123456789abcdef', recording_duration_ms: 60000, recording_problems: [] as string[],
+  };
   return {
     user_inbound: inbound,
     user_inbound_answered: { ...inbound, connected_at: connected },
@@ -30,8 +34,8 @@ export function sampleFields(nowMs: number): EventFieldsByType {
     queue_call: { ...call, ...ended, queue_name: 'Support', status: 'answered' },
     ring_group_call: { ...call, ...ended, ring_group_name: 'Sales', status: 'answered' },
     voicemail: { ...mail, audio_file: ['https://pbx.example.com/api/admin/voicemail/test.wav'] },
-    recording_inbound: { ...mail, call_recording_link: 'https://pbx.example.com/api/admin/recordings/test.wav' },
-    recording_outbound: { ...mail, call_recording_link: 'https://pbx.example.com/api/admin/recordings/test.wav' },
+    recording_inbound: { ...mail, ...recording },
+    recording_outbound: { ...mail, ...recording },
     webhook_component_event: { user_name: 'Test Caller', user_number: '61390000099', dest_number: '61390000001', call_start_at: start, component_name: 'Test component' },
   };
 }

@@ -268,6 +268,38 @@ export interface VoicemailRecord {
 export type VoicemailMailUpdate = Pick<VoicemailRecord, 'mail_status' | 'mail_attempts' | 'mail_next_at' | 'mail_last_error' | 'mail_sent_at'>;
 
 /** Everything the engine persists at one step of a call, written atomically. */
+/**
+ * One call recording (ours, issue 9): a stereo WAV (left = caller, right = callee) of one call. `direction` is
+ * whose setting made it: `inbound` = the answering user's, `outbound` = the placing user's (`user_number`).
+ */
+export interface RecordingRecord {
+  recording_id: string;
+  unique_call_id: string;
+  /** The answered callee leg the recording covers. */
+  leg_id: string | null;
+  direction: 'inbound' | 'outbound';
+  user_number: string | null;
+  /** Absolute path of the WAV on this host. */
+  path: string;
+  duration_ms: number;
+  size_bytes: number;
+  sha256: string;
+  /** What went wrong while recording (`disk-full`, `write-failed`, …); empty when nothing did. */
+  problems: string[];
+  created_at: string;
+}
+
+/** Filters and paging of {@link Store.listRecordings}; newest first. */
+export interface RecordingQuery {
+  unique_call_id?: string;
+  user_number?: string;
+  /** created_at >= from, < to (ISO 8601). */
+  from?: string;
+  to?: string;
+  offset: number;
+  limit: number;
+}
+
 export interface CallCommit {
   call?: CallRecord;
   legs?: LegRecord[];
@@ -281,6 +313,8 @@ export interface CallCommit {
   dropDialogs?: boolean;
   /** Voicemail messages left (inserted with the `voicemail` event that announces them). */
   voicemails?: VoicemailRecord[];
+  /** Recordings whose files are closed (written with their recording events). */
+  recordings?: RecordingRecord[];
 }
 
 /**
@@ -391,6 +425,15 @@ export interface Store {
   revokeAdminKey(keyId: string, nowMs: number): Promise<boolean>;
   touchAdminKey(keyId: string, nowMs: number): Promise<void>;
   appendAudit(entry: AuditEntry): Promise<void>;
+
+  // call recordings (rows; the files are the caller's)
+  /** Newest first (created_at, recording_id). */
+  listRecordings(q: RecordingQuery): Promise<RecordingRecord[]>;
+  getRecording(recordingId: string): Promise<RecordingRecord | undefined>;
+  /** Deletes a row; false when there was none. */
+  deleteRecording(recordingId: string): Promise<boolean>;
+  /** At most `limit` recordings created before `beforeMs`, oldest first (the sweeper removes their files, then the rows). */
+  listRecordingsBefore(beforeMs: number, limit: number): Promise<RecordingRecord[]>;
   /** Newest first. */
   listAudit(q: { offset: number; limit: number }): Promise<Array<AuditEntry & { seq: number }>>;
 

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -64,9 +64,12 @@ export async function runSipp(opts: {
   calls?: number;
   timeoutS?: number;
   extra?: string[];
+  /** Files written into SIPp's working directory first (e.g. the pcaps a scenario's play_pcap_audio names). */
+  files?: Record<string, Buffer>;
 }): Promise<SippRun> {
   const port = opts.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'sipp-'));
+  for (const [name, data] of Object.entries(opts.files ?? {})) writeFileSync(join(dir, name), data);
   const args: string[] = [];
   if (opts.scenario.endsWith('.xml')) args.push('-sf', join(SIPP_DIR, opts.scenario));
   else args.push('-sn', opts.scenario);

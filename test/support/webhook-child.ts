@@ -7,7 +7,7 @@
  */
 import { createLogger } from '../../src/common/log.js';
 import { WEBHOOK_EVENT_TYPES, type PbxConfig, type WebhookEventType } from '../../src/config/types.js';
-import { defaultMailConfig, defaultSipConfig } from '../../src/config/index.js';
+import { defaultMailConfig, defaultMediaSections, defaultSipConfig } from '../../src/config/index.js';
 import { createDispatcher } from '../../src/events/index.js';
 import { createSqliteStore } from '../../src/store/index.js';
 
@@ -23,7 +23,7 @@ const config = {
   api: { api_key: 'k', whitelisted_ips: [], trusted_proxies: [], rate_limit_per_min: 60, admin_key: null, auth_failures_per_min: 20 },
   webhook: { url, secret_token: 'crash-token', events: [...WEBHOOK_EVENT_TYPES] as WebhookEventType[], enabled: true, signing_secret: null },
   delivery: { timeout_ms: 2000, retry_schedule_s: [0.05], horizon_s: 600, outbox_warn_at: 1_000_000, concurrency: 16, per_endpoint_concurrency: 8, refuse_private_targets: false },
-  retention: { calls_days: 0, events_days: 0, deliveries_days: 0 },
+  retention: { calls_days: 0, events_days: 0, deliveries_days: 0 }, ...defaultMediaSections(),
 } satisfies PbxConfig;
 
 const log = createLogger({ level: 'warn', pretty: false, destination: process.stderr as never });

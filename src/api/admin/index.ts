@@ -14,6 +14,7 @@ import { registerSettings } from './settings.js';
 import { createStaging } from './staging.js';
 import { registerWebhookRoutes } from './webhooks.js';
 import { registerVoicemailRoutes } from './voicemail.js';
+import { recordingDeps, registerAdminRecordingRoutes } from '../recordings.js';
 
 /** The admin API plugin. */
 export async function adminApi(app: FastifyInstance, opts: { deps: ApiDeps }): Promise<void> {
@@ -38,4 +39,5 @@ export async function adminApi(app: FastifyInstance, opts: { deps: ApiDeps }): P
       ...(deps.voicemailLink ? { messageLink: deps.voicemailLink } : {}),
     });
   }
+  registerAdminRecordingRoutes(app, recordingDeps(deps));
 }

@@ -15,8 +15,10 @@ import type { SrfDialog, SrfRequest, SrfResponse } from '../srf-types.js';
 import { DialogCallerSide, type CallerSide } from './caller-side.js';
 import { isCallEdge, type CallState } from './call-state.js';
 import { Leg, type LegEndedBy } from './leg.js';
-import { relayInDialog } from './in-dialog-relay.js';
+import { relayInDialog, type SdpRelay } from './in-dialog-relay.js';
 import { acceptTransfers } from './transfer.js';
+import { CallMedia } from './call-media.js';
+import { otherRole, type MediaLegRole } from '../../media/index.js';
 
 /** Inputs from outside the call. */
 export type CallInput =
@@ -65,6 +67,13 @@ export class Call {
   #endedListeners: Array<(call: Call) => void> = [];
   #log: Logger | null = null;
   #legCount = 0;
+  /** The media seam; null until the call needs media (most calls never do: SDP passes through). */
+  #media: CallMedia | null = null;
+  /** Who answered (null: the trunk) and on which leg, for the recording's events and row. */
+  #answeredUser: UserConfig | null = null;
+  #answeredLeg: Leg | null = null;
+  /** The media session the bridged legs' re-INVITEs go through (null: passed through). */
+  #bridgeMedia: CallMedia | null = null;
 
   constructor(init: CallInit) {
     this.uniqueCallId = init.uniqueCallId;
@@ -119,8 +128,35 @@ export class Call {
   /** Adds a leg to the call; its id is `leg_<unique_call_id>_<n>` (unique wherever the unique_call_id is). */
   newLeg(init: Omit<ConstructorParameters<typeof Leg>[0], 'startedAtMs' | 'id'>): Leg {
     const leg = new Leg({ ...init, id: `leg_${this.uniqueCallId}_${++this.#legCount}`, startedAtMs: this.ctx.clock.now() });
+    // Legs are made right after their INVITE's offer (calleeOffer): anchored when that offer was.
+    leg.mediaAnchored = this.#media?.offered ?? false;
     this.legs.push(leg);
     return leg;
+  }
+
+  /**
+   * Whether ringing `callees` needs the call's media anchored: one of them records inbound calls, or the user placing
+   * the call records outbound ones (and there is a media layer and somewhere to put recordings).
+   */
+  needsMedia(callees: readonly UserConfig[]): boolean {
+    if (!this.ctx.media || !this.ctx.recordings) return false;
+    const placer = this.recorder.placingUser;
+    return callees.some((u) => u.record === 'inbound' || u.record === 'all') || (placer !== null && (placer.record === 'outbound' || placer.record === 'all'));
+  }
+
+  /**
+   * The SDP offer for INVITEs to `callees` (devices, or the trunk with `[]`): the caller's offer as it is, or — when
+   * the call needs media, or already has it — the media session's offer, so RTP flows through us. Undefined when the
+   * caller sent no offer.
+   */
+  async calleeOffer(callees: readonly UserConfig[]): Promise<string | undefined> {
+    const sdp = this.#caller?.offer;
+    if (sdp === undefined || this.isEnding) return sdp;
+    if (!this.#media) {
+      if (!this.needsMedia(callees)) return sdp;
+      this.#media = new CallMedia(this.ctx.media!, this.uniqueCallId, this.log);
+    }
+    return (await this.#media.offerFromCaller(sdp)) ?? sdp;
   }
 
   /** Listens for the end of the call (after records are committed). */
@@ -190,8 +226,10 @@ export class Call {
   /** A callee's early media (18x with SDP): 183 with that SDP to the caller, once; the call is ringing. */
   earlyMedia(sdp: string): void {
     if (this.isEnding) return;
-    this.caller.progress(sdp);
     if (this.#state === 'routing') this.transition('ringing');
+    const media = this.#media;
+    if (!media?.offered) return this.caller.progress(sdp);
+    void media.answerFromCallee(sdp).then((out) => { if (!this.isEnding) this.caller.progress(out ?? sdp); });
   }
 
   /**
@@ -204,8 +242,11 @@ export class Call {
     // The callee may hang up while the caller's answer is on its way: remember it, since srf emits 'destroy' once.
     let calleeGone = false;
     callee.on('destroy', () => { calleeGone = true; });
+    const media = calleeLeg.mediaAnchored ? this.#media : null;
+    let answer = callee.remote.sdp;
+    if (media) answer = (await media.answerFromCallee(answer)) ?? answer;
     try {
-      await this.caller.answer(callee.remote.sdp);
+      await this.caller.answer(answer);
     } catch (err) {
       this.log.info({ err: String(err) }, 'caller gone before the answer');
       this.#dropCallee(callee, calleeLeg);
@@ -215,6 +256,7 @@ export class Call {
     this.caller.leg.answered(now());
     this.#callee = { dialog: callee, leg: calleeLeg };
     const a = this.caller.dialog!;
+    this.#bridgeMedia = media;
     this.#bridge();
     if (this.isEnding) {
       // The call ended while the answer was on its way: end() saw no callee, so hang both up here.
@@ -223,6 +265,10 @@ export class Call {
       return false;
     }
     this.transition('connected');
+    // Recording starts at answer (SPEC §2), per the answering user's setting or the placing user's.
+    if (media && this.ctx.recordings && this.#recordingPlans(user).length > 0) media.startRecording(this.ctx.recordings.dir, now());
+    this.#answeredUser = user;
+    this.#answeredLeg = calleeLeg;
     // Saved so that a restart after a crash can still hang both sides up (records/recovery.ts).
     const saved = [dialogRecordOf(this.uniqueCallId, this.caller.leg, a), dialogRecordOf(this.uniqueCallId, calleeLeg, callee)];
     this.recorder.dialogsAnswered(saved.filter((d) => d !== null));
@@ -255,6 +301,8 @@ export class Call {
     for (const event of BRIDGE_EVENTS) stays.removeAllListeners?.(event);
     if (party === 'caller') this.attachCaller(new DialogCallerSide(leg, dialog));
     else this.#callee = { dialog, leg };
+    // The newcomer's SDP never went through the media session: relay its re-INVITEs as they are.
+    this.#bridgeMedia = null;
     this.#bridge();
     const saved = dialogRecordOf(this.uniqueCallId, leg, dialog);
     if (saved) this.recorder.dialogsAnswered([saved]);
@@ -267,9 +315,10 @@ export class Call {
     const b = this.#callee!.dialog;
     a.on('destroy', () => { if (this.#caller?.dialog === a) this.handle({ kind: 'bye', from: 'caller' }); });
     b.on('destroy', () => { if (this.#callee?.dialog === b) this.handle({ kind: 'bye', from: 'callee' }); });
-    relayModify(a, b, this.log);
-    relayModify(b, a, this.log);
-    relayInDialog(a, b, this.log);
+    const media = this.#bridgeMedia;
+    relayModify(a, b, 'caller', media, this.log);
+    relayModify(b, a, 'callee', media, this.log);
+    relayInDialog(a, b, this.log, media ? sdpRelay(media) : undefined);
     acceptTransfers(this, a);
     acceptTransfers(this, b);
   }
@@ -301,8 +350,11 @@ export class Call {
     const cancelStatus = caller && !caller.dialog ? (reason === 'caller-cancel' ? Status.RequestTerminated : opts.status ?? Status.TemporarilyUnavailable) : undefined;
     for (const leg of this.legs) leg.end(now, by, leg === caller?.leg ? cancelStatus : undefined);
     for (const release of this.#releases) release();
+    // The recording stops at hang-up; its file is closed while the final records are written.
+    void this.#media?.stopRecording();
     if (this.logs('info')) this.log.info({ reason, legs: this.legs.length }, 'call ended');
     await this.recorder.finish(reason);
+    await this.#finishMedia();
     this.transition('ended');
     for (const fn of this.#endedListeners) {
       try {
@@ -313,6 +365,35 @@ export class Call {
     }
   }
 
+  /** Who the recording is for: the answering user (inbound) and/or the placing user (outbound), per their `record`. */
+  #recordingPlans(answered: UserConfig | null): Array<{ direction: 'inbound' | 'outbound'; user: UserConfig }> {
+    const out: Array<{ direction: 'inbound' | 'outbound'; user: UserConfig }> = [];
+    if (answered && (answered.record === 'inbound' || answered.record === 'all')) out.push({ direction: 'inbound', user: answered });
+    const placer = this.recorder.placingUser;
+    if (placer && (placer.record === 'outbound' || placer.record === 'all')) out.push({ direction: 'outbound', user: placer });
+    return out;
+  }
+
+  /**
+   * Releases the media session and, when a recording was made, writes its row and events — after the call's
+   * `*_completed` events (they were committed first), and only now that the file is closed.
+   */
+  async #finishMedia(): Promise<void> {
+    if (!this.#media) return;
+    try {
+      const done = await this.#media.finish();
+      if (!done || !this.ctx.recordings) return;
+      const link = this.ctx.recordings.link(done.recordingId, this.config.config);
+      this.recorder.recordingReady({
+        recordingId: done.recordingId, startedAtMs: done.startedAtMs, result: done.result, link, legId: this.#answeredLeg?.id ?? null,
+        plans: this.#recordingPlans(this.#answeredUser),
+      });
+      await this.recorder.flushed();
+    } catch (err) {
+      this.log.error({ err }, 'finishing the call media failed');
+    }
+  }
+
   #dropCallee(callee: SrfDialog, leg: Leg): false {
     leg.end(this.ctx.clock.now(), 'pbx');
     void callee.destroy().catch(() => undefined);
@@ -320,10 +401,25 @@ export class Call {
   }
 }
 
-/** Relays a re-INVITE received on `from` to `to`, answering with `to`'s new SDP. */
-function relayModify(from: SrfDialog, to: SrfDialog, log: Logger): void {
+/** Offers and answers of in-dialog UPDATEs through the media session (the first dialog of the pair is the caller's). */
+function sdpRelay(media: CallMedia): SdpRelay {
+  const role = (fromFirst: boolean): MediaLegRole => (fromFirst ? 'caller' : 'callee');
+  return { offer: (fromFirst, sdp) => media.offer(role(fromFirst), sdp), answer: (fromFirst, sdp) => media.answer(role(fromFirst), sdp) };
+}
+
+/**
+ * Relays a re-INVITE received on `from` (the `fromRole` leg) to `to`, answering with `to`'s new SDP; through the
+ * media session when the call is anchored (hold/unhold included: the session carries the direction attributes over).
+ */
+function relayModify(from: SrfDialog, to: SrfDialog, fromRole: MediaLegRole, media: CallMedia | null, log: Logger): void {
   from.on('modify', (req: SrfRequest, res: SrfResponse) => {
-    to.modify(req.body)
+    const body = req.body ? req.body : undefined;
+    const relayed = async (): Promise<string> => {
+      if (!media || body === undefined) return to.modify(req.body);
+      const back = await to.modify(await media.offer(fromRole, body));
+      return back ? media.answer(otherRole(fromRole), back) : back;
+    };
+    relayed()
       .then((sdp) => res.send(Status.Ok, { body: sdp, headers: { 'Content-Type': 'application/sdp' } }))
       .catch((err: unknown) => {
         log.info({ err: String(err) }, 're-INVITE relay failed');

@@ -27,6 +27,8 @@ export class Leg {
   endedAtMs: number | null = null;
   finalStatus: number | null = null;
   endedBy: LegEndedBy | null = null;
+  /** True when this leg was sent the call's anchored offer (its SDP goes through the call's media session). */
+  mediaAnchored = false;
 
   /** `id`: given by the call (`Call.newLeg`); a random `leg_…` otherwise. */
   constructor(init: { kind: LegKind; id?: string; userNumber?: string | null; device?: string | null; remote?: string | null; startedAtMs: number }) {

@@ -48,10 +48,11 @@ export async function dialUsers(call: Call, users: readonly UserConfig[], from: 
   const rung = users.filter((u) => targets.some((t) => t.userNumber === u.number));
   for (const u of rung) call.recorder.userRinging(u, context);
   call.ringing();
+  const offer = await call.calleeOffer(rung);
   const fork = new Fork({
     srf: call.ctx.srf, clock: call.ctx.clock, log: call.log, targets, ringTimeoutMs: opts.ringTimeoutMs,
-    ...(call.caller.offer !== undefined ? { localSdp: call.caller.offer } : {}),
-    headers: { From: from, ...uacOptionHeaders(call, call.caller.offer !== undefined) },
+    ...(offer !== undefined ? { localSdp: offer } : {}),
+    headers: { From: from, ...uacOptionHeaders(call, offer !== undefined) },
     onEarlyMedia: (_t, sdp) => call.earlyMedia(sdp),
     createLeg: (t) => call.newLeg({ kind: 'device', userNumber: t.userNumber, device: t.device, remote: t.contact }),
   });

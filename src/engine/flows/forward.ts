@@ -48,8 +48,9 @@ export async function forwardTo(call: Call, user: UserConfig, target: string, fr
     call.log.warn({ user: user.number, target }, 'forward to an external number but no trunk is configured');
     return 'failed';
   }
+  const localSdp = await call.calleeOffer([]);
   const o = await dialTrunk(call, {
-    trunk, number: target, callerId: call.recorder.callerId, callerName: call.recorder.callerName, localSdp: call.caller.offer,
+    trunk, number: target, callerId: call.recorder.callerId, callerName: call.recorder.callerName, localSdp,
     ringTimeoutMs: user.ring_timeout_s * 1000, onRinging: () => call.ringing(), onEarlyMedia: (sdp) => call.earlyMedia(sdp),
   }, signal);
   if (o.kind === 'answered') return (await call.connect(o.dialog, o.leg, null)) ? 'answered' : 'failed';

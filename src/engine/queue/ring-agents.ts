@@ -33,9 +33,14 @@ export async function ringAgents(call: Call, users: readonly UserConfig[], opts:
   const rung = users.filter((u) => targets.some((t) => t.userNumber === u.number));
   for (const u of rung) call.recorder.userRinging(u, opts.context);
   call.ringing();
+  const offer = await call.calleeOffer(rung);
+  if (signal.aborted) {
+    for (const u of rung) call.recorder.userMissed(u);
+    return { kind: 'none', reason: 'cancelled' };
+  }
   const fork = new Fork({
     srf: call.ctx.srf, clock: call.ctx.clock, log: call.log, targets, ringTimeoutMs: opts.ringTimeoutMs,
-    ...(call.caller.offer !== undefined ? { localSdp: call.caller.offer } : {}),
+    ...(offer !== undefined ? { localSdp: offer } : {}),
     headers: { From: opts.from },
     createLeg: (t) => call.newLeg({ kind: 'device', userNumber: t.userNumber, device: t.device, remote: t.contact }),
   });

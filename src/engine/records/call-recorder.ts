@@ -7,7 +7,8 @@ import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/log.js';
 import type { UserConfig } from '../../config/index.js';
 import { compatNumber, toOutboxEvent, type EventFieldsByType, type EventType } from '../../events/index.js';
-import type { CallCommit, CallDirection, CallRecord, EndpointRef, GroupCallRecord, LegDialogRecord, LegRecord, OutboxEvent, Store, UserCallRecord } from '../../store/index.js';
+import type { CallCommit, CallDirection, CallRecord, EndpointRef, GroupCallRecord, LegDialogRecord, LegRecord, OutboxEvent, RecordingRecord, Store, UserCallRecord } from '../../store/index.js';
+import type { RecordingResult } from '../../media/index.js';
 import type { Leg } from '../call/leg.js';
 import type { CommitWriter } from './commit-batcher.js';
 import { durationS, isoUtc } from './time.js';
@@ -88,6 +89,30 @@ export class CallRecorder {
 
   get uniqueCallId(): string {
     return this.#o.uniqueCallId;
+  }
+
+  /** The user placing the call (outbound and internal calls), or null. */
+  get placingUser(): UserConfig | null {
+    return this.#placer() ?? null;
+  }
+
+  /**
+   * A call recording's file is closed: its row and one `recording_inbound` / `recording_outbound` per plan, in one
+   * commit after every earlier one (so after the `*_completed` events of `finish()`).
+   */
+  recordingReady(r: { recordingId: string; startedAtMs: number; result: RecordingResult; link: string; legId: string | null; plans: ReadonlyArray<{ direction: 'inbound' | 'outbound'; user: UserConfig }> }): void {
+    const first = r.plans[0];
+    const row: RecordingRecord = {
+      recording_id: r.recordingId, unique_call_id: this.#o.uniqueCallId, leg_id: r.legId, direction: first?.direction ?? 'inbound',
+      user_number: first?.user.number ?? null, path: r.result.path, duration_ms: r.result.durationMs, size_bytes: r.result.sizeBytes,
+      sha256: r.result.sha256, problems: [...r.result.problems], created_at: isoUtc(r.startedAtMs),
+    };
+    const events = r.plans.map((p) => this.#event(p.direction === 'inbound' ? 'recording_inbound' : 'recording_outbound', {
+      caller_id: this.#callerId, dest_number: this.#destNumber, user_name: p.user.name, user_number: p.user.number,
+      recorded_at: isoUtc(r.startedAtMs), emails: [...p.user.voicemail.emails], email_subject: null, email_message: null,
+      call_recording_link: r.link, recording_id: r.recordingId, recording_duration_ms: r.result.durationMs, recording_problems: [...r.result.problems],
+    }));
+    this.#commit(events, [], { recordings: [row] });
   }
 
   /** A user's devices start ringing: `user_inbound`. */
@@ -299,7 +324,7 @@ export class CallRecorder {
     return out;
   }
 
-  #commit(events: OutboxEvent[], userCalls: UserCallRecord[] = [], groups: Pick<CallCommit, 'queueCalls' | 'ringGroupCalls' | 'dialogs' | 'dropDialogs'> = {}): void {
+  #commit(events: OutboxEvent[], userCalls: UserCallRecord[] = [], groups: Pick<CallCommit, 'queueCalls' | 'ringGroupCalls' | 'dialogs' | 'dropDialogs' | 'recordings'> = {}): void {
     const c: CallCommit = { call: this.record(), legs: this.#changedLegs(), events, ...groups };
     if (userCalls.length > 0) c.userCalls = userCalls;
     const writer = this.#o.writer;

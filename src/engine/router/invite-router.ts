@@ -167,7 +167,8 @@ export class InviteRouter {
 
   async #runOutbound(call: Call, trunk: TrunkConfig, user: UserConfig, number: string, callerId: string): Promise<void> {
     try {
-      const o = await dialTrunk(call, { trunk, number, callerId, callerName: user.name, localSdp: call.caller.offer, onRinging: () => call.ringing(), onEarlyMedia: (sdp) => call.earlyMedia(sdp) }, call.signal);
+      const localSdp = await call.calleeOffer([]);
+      const o = await dialTrunk(call, { trunk, number, callerId, callerName: user.name, localSdp, onRinging: () => call.ringing(), onEarlyMedia: (sdp) => call.earlyMedia(sdp) }, call.signal);
       if (o.kind === 'answered') {
         call.recorder.outboundAnswered(user);
         await call.connect(o.dialog, o.leg, null);

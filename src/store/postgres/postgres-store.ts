@@ -10,7 +10,9 @@ import type { PbxConfig } from '../../config/types.js';
 import type {
   AdminKeyRecord, AuditEntry, AttemptRecord, CallCommit, CallRecord, Delivery, DeliveryAttempt, DeliveryStatus, DeliveryUpdate, GroupCallRecord, HistoryQuery,
   LegDialogRecord, LegRecord, NewDelivery, OutboxEvent, Registration, RetentionKind, Store, UserCallRecord, VoicemailMailUpdate, VoicemailRecord,
+  RecordingQuery, RecordingRecord,
 } from '../store.js';
+import { listRecordingsSql, RECORDING_COLUMNS, recordingFromRow, recordingValues, upsertRecordingSql } from '../sql/recordings.js';
 import { StoreArgumentError, toStoreError } from '../errors.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL } from '../migrations/index.js';
 import { historySql, POSTGRES_DIALECT } from '../sql/history.js';
@@ -175,6 +177,7 @@ export class PostgresStore implements Store {
       }
       for (const d of c.dialogs ?? []) steps.push({ sql: PG_UPSERT_DIALOG, params: dialogValues(d) });
       if (c.dropDialogs && c.call) steps.push({ sql: 'DELETE FROM leg_dialogs WHERE unique_call_id = $1', params: [c.call.unique_call_id] });
+      for (const r of c.recordings ?? []) steps.push({ sql: upsertRecordingSql(PH, '::jsonb'), params: recordingValues(r) });
     }
     if (steps.length === 0) return;
     await this.#tx('commit', async (client) => {
@@ -509,6 +512,31 @@ export class PostgresStore implements Store {
     const sent = u.mail_sent_at === null ? null : normalizeIso(u.mail_sent_at, 'mail_sent_at');
     await this.#query('updateVoicemailMail', `UPDATE voicemails SET mail_status = $1, mail_attempts = $2, mail_next_at = $3,
       mail_last_error = $4, mail_sent_at = $5 WHERE message_id = $6`, [u.mail_status, u.mail_attempts, u.mail_next_at, u.mail_last_error, sent, messageId]);
+  }
+
+  // call recordings
+
+  async listRecordings(q: RecordingQuery): Promise<RecordingRecord[]> {
+    const { sql, params } = listRecordingsSql(q, PH);
+    const r = await this.#query('listRecordings', sql, params);
+    return r.rows.map(recordingFromRow);
+  }
+
+  async getRecording(recordingId: string): Promise<RecordingRecord | undefined> {
+    const r = await this.#query('getRecording', `SELECT ${RECORDING_COLUMNS.join(', ')} FROM recordings WHERE recording_id = $1`, [recordingId]);
+    return r.rows[0] ? recordingFromRow(r.rows[0]) : undefined;
+  }
+
+  async deleteRecording(recordingId: string): Promise<boolean> {
+    const r = await this.#query('deleteRecording', 'DELETE FROM recordings WHERE recording_id = $1', [recordingId]);
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  async listRecordingsBefore(beforeMs: number, limit: number): Promise<RecordingRecord[]> {
+    checkInt(limit, 1, 'limit');
+    const r = await this.#query('listRecordingsBefore', `SELECT ${RECORDING_COLUMNS.join(', ')} FROM recordings WHERE created_at < $1 ORDER BY created_at, recording_id LIMIT $2`,
+      [new Date(beforeMs).toISOString(), limit]);
+    return r.rows.map(recordingFromRow);
   }
 
   // internals

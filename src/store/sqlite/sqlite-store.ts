@@ -12,7 +12,9 @@ import type { PbxConfig } from '../../config/types.js';
 import type {
   AdminKeyRecord, AuditEntry, AttemptRecord, CallCommit, CallRecord, Delivery, DeliveryAttempt, DeliveryStatus, DeliveryUpdate, GroupCallRecord, HistoryQuery,
   LegDialogRecord, LegRecord, NewDelivery, OutboxEvent, Registration, RetentionKind, Store, UserCallRecord, VoicemailMailUpdate, VoicemailRecord,
+  RecordingQuery, RecordingRecord,
 } from '../store.js';
+import { listRecordingsSql, RECORDING_COLUMNS, recordingFromRow, recordingValues, upsertRecordingSql } from '../sql/recordings.js';
 import { toStoreError } from '../errors.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL } from '../migrations/index.js';
 import { historySql, SQLITE_DIALECT } from '../sql/history.js';
@@ -465,6 +467,31 @@ export class SqliteStore implements Store {
       mail_last_error = ?, mail_sent_at = ? WHERE message_id = ?`).run(u.mail_status, u.mail_attempts, u.mail_next_at, u.mail_last_error, sent, messageId));
   }
 
+  // call recordings
+
+  async listRecordings(q: RecordingQuery): Promise<RecordingRecord[]> {
+    const { sql, params } = listRecordingsSql(q, () => '?');
+    return this.#op('listRecordings', () => (this.#stmt(sql).all(...params) as Row[]).map(recordingFromRow));
+  }
+
+  async getRecording(recordingId: string): Promise<RecordingRecord | undefined> {
+    return this.#op('getRecording', () => {
+      const row = this.#stmt(`SELECT ${RECORDING_COLUMNS.join(', ')} FROM recordings WHERE recording_id = ?`).get(recordingId) as Row | undefined;
+      return row ? recordingFromRow(row) : undefined;
+    });
+  }
+
+  async deleteRecording(recordingId: string): Promise<boolean> {
+    return this.#op('deleteRecording', () => this.#stmt('DELETE FROM recordings WHERE recording_id = ?').run(recordingId).changes > 0);
+  }
+
+  async listRecordingsBefore(beforeMs: number, limit: number): Promise<RecordingRecord[]> {
+    checkInt(limit, 1, 'limit');
+    const before = new Date(beforeMs).toISOString();
+    return this.#op('listRecordingsBefore', () => (this.#stmt(`SELECT ${RECORDING_COLUMNS.join(', ')} FROM recordings WHERE created_at < ? ORDER BY created_at, recording_id LIMIT ?`)
+      .all(before, limit) as Row[]).map(recordingFromRow));
+  }
+
   // internals
 
   /** Runs `fn`, turning anything it throws into a StoreError naming `operation`. */
@@ -536,6 +563,7 @@ export class SqliteStore implements Store {
     }
     for (const d of c.dialogs ?? []) this.#stmt(UPSERT_DIALOG).run(...dialogValues(d));
     if (c.dropDialogs && c.call) this.#stmt('DELETE FROM leg_dialogs WHERE unique_call_id = ?').run(c.call.unique_call_id);
+    for (const r of c.recordings ?? []) this.#stmt(upsertRecordingSql(() => '?')).run(...recordingValues(r));
   }
 
   #history<R>(spec: TableSpec<R>, nameColumn: string, q: HistoryQuery): R[] {

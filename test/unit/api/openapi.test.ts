@@ -45,7 +45,7 @@ describe('OpenAPI document', () => {
       stack.length = depth;
       const full = (stack[depth - 1] ?? '') + m[2]!;
       stack[depth] = full;
-      if (/^\/api\/(admin|integration)/.test(full)) routes.push([full, m[3]!.split(', ')]);
+      if (/^\/api\/(admin|integration|recordings)/.test(full)) routes.push([full, m[3]!.split(', ')]);
     }
     expect(routes.length).toBeGreaterThan(30);
     for (const [rawPath, methods] of routes) {
@@ -61,7 +61,9 @@ describe('OpenAPI document', () => {
         const codes = Object.keys(op.responses);
         expect(codes.some((c) => /^20[012]$/.test(c)), `${method} ${path}`).toBe(true);
         expect(op.responses['401'], `${method} ${path} 401`).toBeDefined();
-        expect(op.security, `${method} ${path}`).toEqual(path.startsWith('/api/admin') ? [{ adminKey: [] }] : [{ token: [] }]);
+        // Recording files by signed link take no key: the link's signature is the authorisation.
+        const security = path.startsWith('/api/admin') ? [{ adminKey: [] }] : path.startsWith('/api/recordings/') ? [{ signedLink: [] }] : [{ token: [] }];
+        expect(op.security, `${method} ${path}`).toEqual(security);
         expect(op.tags?.length, `${method} ${path}`).toBeGreaterThan(0);
         if (['post', 'put', 'patch'].includes(method) && !path.endsWith('redeliver') && !path.endsWith('regenerate') && !path.endsWith('/apply')) {
           expect(op.requestBody, `${method} ${path} body`).toBeDefined();

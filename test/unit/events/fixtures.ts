@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { createLogger, type Logger } from '../../../src/common/log.js';
 import type { PbxConfig, WebhookEventType } from '../../../src/config/types.js';
 import { WEBHOOK_EVENT_TYPES } from '../../../src/config/types.js';
-import { defaultMailConfig, defaultSipConfig } from '../../../src/config/index.js';
+import { defaultMailConfig, defaultMediaSections, defaultSipConfig } from '../../../src/config/index.js';
 import { toOutboxEvent } from '../../../src/events/event-types.js';
 import { sampleFields } from '../../../src/events/sample-events.js';
 import type { EndpointRef, OutboxEvent } from '../../../src/store/store.js';
@@ -20,7 +20,7 @@ export function testConfig(o: { webhook?: Partial<PbxConfig['webhook']>; deliver
       enabled: true, signing_secret: null, ...o.webhook,
     },
     delivery: { timeout_ms: 1000, retry_schedule_s: [5, 30], horizon_s: 3600, outbox_warn_at: 1000, concurrency: 4, per_endpoint_concurrency: 8, refuse_private_targets: false, ...o.delivery },
-    retention: { calls_days: 0, events_days: 0, deliveries_days: 0 },
+    retention: { calls_days: 0, events_days: 0, deliveries_days: 0 }, ...defaultMediaSections(),
   };
 }
 

@@ -3,7 +3,7 @@
  * Each case gets a fresh, migrated store; times are explicit numbers (no clock, no sleeps).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StoreArgumentError, StoreError, type Delivery, type HistoryQuery, type Store, type VoicemailRecord } from '../../../src/store/index.js';
+import { StoreArgumentError, StoreError, type Delivery, type HistoryQuery, type RecordingRecord, type Store, type VoicemailRecord } from '../../../src/store/index.js';
 import { dataSafetyContract } from './store-contract-data-safety.js';
 import { at, call, callId, event, groupCall, leg, pbxConfig, registration, userCall } from './store-fixtures.js';
 
@@ -484,6 +484,47 @@ export function storeContract(name: string, backend: BackendUnderTest, extra?: (
         expect(await store.listVoicemailMailDue(T0 + 100, 10)).toEqual([]);
         expect(await store.getVoicemail('vm_2')).toMatchObject({ mail_status: 'sent', mail_attempts: 1, mail_sent_at: '2026-12-02T01:00:05.000Z' });
         expect((await store.listVoicemailMailFailures({ offset: 0, limit: 10 })).map((v) => [v.message_id, v.mail_last_error])).toEqual([['vm_1', '421 try later']]);
+      });
+    });
+
+    describe('recordings', () => {
+      const rec = (n: number, over: Partial<RecordingRecord> = {}): RecordingRecord => ({
+        recording_id: `rec_${String(n).padStart(16, '0')}`, unique_call_id: callId(n % 3), leg_id: `leg_${n}`, direction: 'inbound',
+        user_number: n % 2 ? '1001' : '1002', path: `/var/rec/${n}.wav`, duration_ms: 1000 + n, size_bytes: 44 + 16 * n, sha256: 'ab'.repeat(32),
+        problems: n === 2 ? ['disk-full'] : [], created_at: new Date(T0 + n * 60_000).toISOString(), ...over,
+      });
+
+      it('writes recordings with the call commit and reads them back exactly', async () => {
+        await store.commit({ recordings: [rec(1), rec(2)], events: [event(callId(1), 1, { type: 'recording_inbound' })] });
+        expect(await store.getRecording(rec(2).recording_id)).toEqual(rec(2));
+        expect(await store.getRecording('rec_nope')).toBeUndefined();
+        // A retried commit writes the same row again, not a second one.
+        await store.commit({ recordings: [rec(1, { duration_ms: 5 })] });
+        expect((await store.getRecording(rec(1).recording_id))!.duration_ms).toBe(5);
+      });
+
+      it('lists newest first with filters and paging; deletes one; lists old ones for the sweeper', async () => {
+        await store.commit({ recordings: [1, 2, 3, 4, 5, 6].map((n) => rec(n)) });
+        const ids = (rs: RecordingRecord[]) => rs.map((r) => Number(r.recording_id.slice(4)));
+        expect(ids(await store.listRecordings({ offset: 0, limit: 100 }))).toEqual([6, 5, 4, 3, 2, 1]);
+        expect(ids(await store.listRecordings({ offset: 1, limit: 2 }))).toEqual([5, 4]);
+        expect(ids(await store.listRecordings({ user_number: '1001', offset: 0, limit: 100 }))).toEqual([5, 3, 1]);
+        expect(ids(await store.listRecordings({ unique_call_id: callId(0), offset: 0, limit: 100 }))).toEqual([6, 3]);
+        expect(ids(await store.listRecordings({ from: rec(2).created_at, to: rec(5).created_at, offset: 0, limit: 100 }))).toEqual([4, 3, 2]);
+        expect(ids(await store.listRecordingsBefore(T0 + 3 * 60_000, 10))).toEqual([1, 2]);
+        expect(ids(await store.listRecordingsBefore(T0 + 10 * 60_000, 2))).toEqual([1, 2]);
+        expect(await store.deleteRecording(rec(3).recording_id)).toBe(true);
+        expect(await store.deleteRecording(rec(3).recording_id)).toBe(false);
+        expect(ids(await store.listRecordings({ offset: 0, limit: 100 }))).toEqual([6, 5, 4, 2, 1]);
+      });
+
+      it('refuses bad arguments with StoreArgumentError', async () => {
+        await expect(store.listRecordings({ offset: -1, limit: 10 })).rejects.toBeInstanceOf(StoreArgumentError);
+        await expect(store.listRecordings({ offset: 0, limit: 100_000 })).rejects.toBeInstanceOf(StoreArgumentError);
+        await expect(store.listRecordings({ from: 'yesterday', offset: 0, limit: 10 })).rejects.toBeInstanceOf(StoreArgumentError);
+        await expect(store.commit({ recordings: [rec(1, { created_at: 'soon' })] })).rejects.toBeInstanceOf(StoreArgumentError);
+        await expect(store.commit({ recordings: [rec(1, { duration_ms: -1 })] })).rejects.toBeInstanceOf(StoreArgumentError);
+        expect(await store.listRecordings({ offset: 0, limit: 10 })).toEqual([]);
       });
     });
 

@@ -1,6 +1,6 @@
 /** Record builders for the store contract suite. Times are whole ISO strings with ms, as the engine writes them. */
 import type { PbxConfig } from '../../../src/config/types.js';
-import { defaultMailConfig, defaultSipConfig } from '../../../src/config/index.js';
+import { defaultMailConfig, defaultMediaSections, defaultSipConfig } from '../../../src/config/index.js';
 import type { CallRecord, GroupCallRecord, LegRecord, OutboxEvent, Registration, UserCallRecord } from '../../../src/store/index.js';
 
 /** ISO time `minutes` after 2026-01-01T00:00:00.000Z. */
@@ -70,6 +70,6 @@ export function pbxConfig(name: string): PbxConfig {
     webhook: { url: 'http://127.0.0.1:9000/webhook', secret_token: 'demo-token', events: [], enabled: false, signing_secret: null },
     api: { api_key: 'k', whitelisted_ips: ['127.0.0.1/8'], trusted_proxies: [], rate_limit_per_min: 600, admin_key: null, auth_failures_per_min: 20 },
     delivery: { timeout_ms: 5000, retry_schedule_s: [5, 30], horizon_s: 86400, outbox_warn_at: 10000, concurrency: 4, per_endpoint_concurrency: 8, refuse_private_targets: false },
-    retention: { calls_days: 0, events_days: 0, deliveries_days: 0 },
+    retention: { calls_days: 0, events_days: 0, deliveries_days: 0 }, ...defaultMediaSections(),
   };
 }
