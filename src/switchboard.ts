@@ -5,14 +5,15 @@
  */
 import Srf from 'drachtio-srf';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { systemClock, type Clock } from './common/clock.js';
 import type { Logger } from './common/log.js';
 import { createConfigVersions, type ConfigVersions, type PbxConfig, type RuntimeSettings } from './config/index.js';
 import { createDrachtioLite, type DrachtioLite } from './drachtio-lite/index.js';
 import type { SipStackStats } from './sip/index.js';
-import { createEngine, type Engine, type NodeHandler, type SrfLike } from './engine/index.js';
+import { createEngine, type Engine, type NodeHandler, type SrfLike, type VoicemailHost } from './engine/index.js';
 import type { FlowNode } from './config/types.js';
 import { createDispatcher, createVoicemailMailer, createWebhookAdmin, type Dispatcher, type HostLookup } from './events/index.js';
 import { buildApp } from './api/index.js';
@@ -20,7 +21,16 @@ import { createPostgresStore, createSqliteStore, RetentionSweeper, type Store } 
 import { formatHost } from './common/host.js';
 import type { MediaLayer } from './media/index.js';
 import { createNgClient, createRtpengineMediaLayer } from './media/rtpengine/index.js';
+import { createEmbeddedMediaLayer } from './media/embedded/index.js';
 import { recordingLink } from './api/recordings.js';
+import { voicemailLink } from './api/voicemail-links.js';
+
+
+/** The built-in prompts committed with the source (media/prompts/README.md says how they were made). */
+// src/ under tsx, dist/src/ when built: the prompts are at the repository root either way.
+const PROMPTS_DIR = [new URL('../media/prompts/', import.meta.url), new URL('../../media/prompts/', import.meta.url)]
+  .map((u) => fileURLToPath(u)).find((d) => existsSync(join(d, 'beep.wav'))) ?? fileURLToPath(new URL('../media/prompts/', import.meta.url));
+const PROMPTS = { greeting: join(PROMPTS_DIR, 'greeting-default.wav'), beep: join(PROMPTS_DIR, 'beep.wav'), holdMusic: join(PROMPTS_DIR, 'hold-music.wav') };
 
 /** Switchboard's version, from package.json (User-Agent, OpenAPI, get-system-status). */
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -50,6 +60,14 @@ export interface SwitchboardOptions {
 /** Opens the media layer `media.driver` names (null for `none`); its close goes onto `cleanup`. */
 async function openMedia(config: PbxConfig, log: Logger, cleanup: Array<() => Promise<void> | void>): Promise<MediaLayer | null> {
   const m = config.media;
+  if (m.driver === 'embedded') {
+    const layer = createEmbeddedMediaLayer({
+      bindAddress: m.bind_address, ...(m.advertise_address ? { advertiseAddress: m.advertise_address } : {}), portMin: m.port_min, portMax: m.port_max, log,
+    });
+    cleanup.push(() => layer.close());
+    log.info({ rtp: `${m.bind_address}:${m.port_min}-${m.port_max}` }, 'media: embedded G.711 endpoint');
+    return layer;
+  }
   if (m.driver === 'rtpengine') {
     const ng = await createNgClient({ address: { host: m.rtpengine.ng_host, port: m.rtpengine.ng_port }, log });
     cleanup.push(() => ng.close());
@@ -159,6 +177,17 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
     let baseUrl = `http://${formatHost(settings.bind)}:${settings.httpPort}`;
     const publicUrl = (): string => live().recordings.public_url ?? baseUrl;
 
+    // Voicemail to e-mail: resumes pending mail after a restart; the engine kicks it when a message is left.
+    const mailer = createVoicemailMailer({ store, config: live, clock, log });
+    mailer.start();
+    cleanup.push(() => mailer.stop());
+    const voicemailDir = join(settings.dataDir, 'voicemail');
+
+    const voicemail: VoicemailHost = {
+      dir: voicemailDir, defaultGreeting: PROMPTS.greeting, beep: PROMPTS.beep,
+      link: (id, c) => voicemailLink(c, publicUrl(), id, clock.now()), left: () => mailer.kick(),
+    };
+
     const engine = createEngine({
       srf: srf as unknown as SrfLike,
       store,
@@ -168,7 +197,7 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
       version: VERSION,
       onCommitted: () => dispatcher.wake(),
       ...(opts.handlers ? { handlers: opts.handlers } : {}),
-      ...(media ? { media, recordings: { dir: recordingsDir, link: (id, c) => recordingLink(c, publicUrl(), id, clock.now()) } } : {}),
+      ...(media ? { media, voicemail, recordings: { dir: recordingsDir, link: (id, c) => recordingLink(c, publicUrl(), id, clock.now()) } } : {}),
       ...opts.engine,
     });
     await engine.start();
@@ -178,16 +207,11 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
     sweeper.start();
     cleanup.push(() => sweeper.stop());
 
-    // Voicemail to e-mail: resumes pending mail after a restart; the engine kicks it when a message is left.
-    const mailer = createVoicemailMailer({ store, config: live, clock, log });
-    mailer.start();
-    cleanup.push(() => mailer.stop());
-    const voicemailDir = join(settings.dataDir, 'voicemail');
-
     const webhooksAdmin = createWebhookAdmin({ store, dispatcher, getConfig: live, clock });
     const app = buildApp({
       engine, live: engine, ...(opts.consoleDir ? { consoleDir: opts.consoleDir } : {}), store, getConfig: live, webhooksAdmin, log, clock,
       version: VERSION, startedAt: clock.now(), voicemailDir, baseUrl: publicUrl,
+      voicemailLink: (id) => voicemailLink(live(), publicUrl(), id, clock.now()),
     });
     await app.listen({ host: settings.bind, port: settings.httpPort });
     cleanup.push(() => app.close());

@@ -16,6 +16,7 @@ import { CONSOLE_PREFIX, ConsoleGuard, consoleApi, SessionStore } from './consol
 import { DOCS_PREFIX, registerDocs, registerOpenApi } from './openapi.js';
 import { ERROR_ENVELOPE } from './schemas.js';
 import { recordingDeps, registerSignedRecordingRoute } from './recordings.js';
+import { registerSignedVoicemailRoute } from './voicemail-links.js';
 
 /**
  * How a route is protected: `key` = whitelist + integration key (`token` header) + rate limit (the default, also
@@ -153,6 +154,8 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     await root.register(integrationV2, { prefix: '/api/integration/v2', deps });
     await root.register(adminApi, { prefix: '/api/admin', deps });
     registerSignedRecordingRoute(root, recordingDeps(deps));
+    const vmClock = deps.clock ?? systemClock;
+    registerSignedVoicemailRoute(root, { store: deps.store, getConfig: deps.getConfig, now: () => vmClock.now() });
     await registerDocs(root);
     // The console signs in with admin keys (never the integration key).
     await root.register(consoleApi, { deps, guard, authenticateAdmin: (key) => adminKeys.authenticateAdmin(key), ...(deps.consoleDir ? { distDir: deps.consoleDir } : {}) });

@@ -188,7 +188,7 @@ export const PBX_SCHEMA: ObjectShape = obj('The PBX configuration.', {
     retry_schedule_s: list('Retry delays in seconds after a failed send; the mail is given up (and the failure kept) after the last.', positive('Delay in seconds.'), { default: [30, 120, 600, 1800, 3600], minItems: 1 }),
   }),
   media: obj('Call media (DESIGN.md decision 4): who anchors RTP for calls that need it (a recorded user). Read at startup; a change takes effect at the next start.', {
-    driver: str('rtpengine = an rtpengine daemon over its ng protocol; none = signalling only (SDP passes through, nothing is recorded).', { oneOf: ['rtpengine', 'none'], default: 'none' }),
+    driver: str('embedded = the in-process G.711 endpoint (RTP on bind_address, ports port_min–port_max); rtpengine = an rtpengine daemon over its ng protocol; none = signalling only (SDP passes through, nothing is recorded).', { oneOf: ['embedded', 'rtpengine', 'none'], default: 'embedded' }),
     bind_address: str('Address the embedded endpoint binds its RTP sockets to.', { default: '127.0.0.1', check: checkHost }),
     advertise_address: str('Address the embedded endpoint puts in SDP (c=); null = bind_address.', { nullable: true, default: null, check: checkHost }),
     port_min: int('Lowest RTP port of the embedded endpoint (even).', { min: 1024, max: 65534, default: 40000 }),

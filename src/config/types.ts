@@ -227,7 +227,7 @@ export interface RetentionConfig {
 
 /** Call media (ours): who anchors RTP for calls that need it. */
 export interface MediaConfig {
-  driver: 'rtpengine' | 'none';
+  driver: 'embedded' | 'rtpengine' | 'none';
   bind_address: string;
   advertise_address: string | null;
   port_min: number;

@@ -63,6 +63,21 @@ export interface EngineContext {
   media?: MediaLayer;
   /** Where recordings go and how their links look; absent = nothing is recorded. */
   recordings?: RecordingsHost;
+  /** Voicemail files, prompts and links; absent (or no media) = the voicemail node answers 480. */
+  voicemail?: VoicemailHost;
+}
+
+/** What the voicemail node needs from the composition root. */
+export interface VoicemailHost {
+  /** Root of voicemail files (messages/<number>/, greetings/). */
+  readonly dir: string;
+  /** The built-in greeting and beep (media/prompts). */
+  readonly defaultGreeting: string;
+  readonly beep: string;
+  /** The absolute signed URL of message `messageId` (the event's audio_file). */
+  link(messageId: string, config: PbxConfig): string;
+  /** A message was committed: mail it now if it has addresses. */
+  left(): void;
 }
 
 /** Where call recordings are written and how their links are made (the composition root fills it in). */

@@ -8,7 +8,7 @@ import type { Logger } from '../common/log.js';
 import type { FlowNode } from '../config/index.js';
 import type { Store } from '../store/index.js';
 import { CallTable } from './call/call-factory.js';
-import { UserPresence, type EngineContext, type RecordingsHost } from './engine-context.js';
+import { UserPresence, type EngineContext, type RecordingsHost, type VoicemailHost } from './engine-context.js';
 import type { MediaLayer } from '../media/index.js';
 import { createBus } from '../events/index.js';
 import type { ConfigControl, EngineEventMap, EngineFacade, EngineLive, OriginateRequest, OriginateResult, SystemStatus } from './facade.js';
@@ -73,6 +73,8 @@ export interface EngineOptions {
   media?: MediaLayer;
   /** Where recordings go and how their signed links look; absent = nothing is recorded. */
   recordings?: RecordingsHost;
+  /** Voicemail files, prompts and links; absent = the voicemail node answers 480. */
+  voicemail?: VoicemailHost;
 }
 
 /** The running engine. */
@@ -100,6 +102,7 @@ export function createEngine(opts: EngineOptions): Engine {
     ...(opts.onCommitted ? { onCommitted: opts.onCommitted } : {}),
     ...(opts.media ? { media: opts.media } : {}),
     ...(opts.recordings ? { recordings: opts.recordings } : {}),
+    ...(opts.voicemail ? { voicemail: opts.voicemail } : {}),
     domain: () => opts.config.live().config.pbx.domain,
   };
   const callerFrom = (call: Parameters<typeof callerFromHeader>[0]): string => callerFromHeader(call, call.recorder.callerId, call.recorder.callerName);

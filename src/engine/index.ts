@@ -1,6 +1,6 @@
 /** The engine's public surface (STYLE.md §3: other modules import only this file). */
 export { createEngine, type Engine, type EngineOptions } from './engine.js';
-export type { EngineContext, RecordingsHost } from './engine-context.js';
+export type { EngineContext, RecordingsHost, VoicemailHost } from './engine-context.js';
 export { UserPresence } from './engine-context.js';
 export { OriginateError, type EngineFacade, type ConfigControl, type OriginateRequest, type OriginateResult, type SystemStatus,
   type EngineLive, type EngineEvents, type EngineEventMap, type LiveCall, type DeviceRegistration, type QueueState } from './facade.js';

@@ -18,6 +18,7 @@ export const Status = Object.freeze({
   BusyHere: 486,
   RequestTerminated: 487,
   RequestPending: 491,
+  NotAcceptableHere: 488,
   ServerInternalError: 500,
   NotImplemented: 501,
   ServiceUnavailable: 503,

@@ -8,8 +8,14 @@ import { rtpPacket } from './rtp-peer.js';
 
 const SAMPLES_PER_PACKET = 160;
 
-/** A pcap of `pcm` (8 kHz mono) as PCMU (`pcmu`, PT 0) or PCMA (PT 8) RTP, 20 ms per packet. */
-export function g711Pcap(pcm: Int16Array, opts: { law?: 'pcmu' | 'pcma'; ssrc?: number } = {}): Buffer {
+/** RFC 4733 event codes of the digits a test presses. */
+const EVENT_CODES: Readonly<Record<string, number>> = { '*': 10, '#': 11, ...Object.fromEntries([...'0123456789'].map((d) => [d, Number(d)])) };
+
+/**
+ * A pcap of `pcm` (8 kHz mono) as PCMU (`pcmu`, PT 0) or PCMA (PT 8) RTP, 20 ms per packet; `digit` appends an
+ * RFC 4733 key press (PT 101, 100 ms, end packet sent 3×) after the audio.
+ */
+export function g711Pcap(pcm: Int16Array, opts: { law?: 'pcmu' | 'pcma'; ssrc?: number; digit?: string } = {}): Buffer {
   const law = opts.law ?? 'pcmu';
   const pt = law === 'pcmu' ? 0 : 8;
   const ssrc = opts.ssrc ?? 0x5157a11;
@@ -18,6 +24,18 @@ export function g711Pcap(pcm: Int16Array, opts: { law?: 'pcmu' | 'pcma'; ssrc?: 
     const payload = g711Encode(law, pcm.subarray(i, i + SAMPLES_PER_PACKET));
     const rtp = rtpPacket(pt, seq, i, ssrc, payload, seq === 1);
     records.push(record((i / 8000) * 1e6, ethernetIpv4Udp(rtp)));
+  }
+  if (opts.digit !== undefined) {
+    const code = EVENT_CODES[opts.digit];
+    if (code === undefined) throw new Error(`no RFC 4733 event for ${opts.digit}`);
+    const ts = Math.floor(pcm.length / SAMPLES_PER_PACKET) * SAMPLES_PER_PACKET;
+    let seq = ts / SAMPLES_PER_PACKET + 1;
+    const ev = (end: boolean, dur: number): Buffer => Buffer.from([code, (end ? 0x80 : 0) | 10, dur >> 8, dur & 0xff]);
+    for (let k = 0; k < 8; k++) {
+      const end = k >= 5;
+      records.push(record(((ts + Math.min(k, 5) * SAMPLES_PER_PACKET) / 8000) * 1e6 + (end ? (k - 5) * 5000 : 0),
+        ethernetIpv4Udp(rtpPacket(101, seq++, ts, ssrc, ev(end, end ? 800 : (k + 1) * SAMPLES_PER_PACKET), k === 0))));
+    }
   }
   return Buffer.concat(records);
 }

@@ -12,15 +12,13 @@ import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { normalizePromptWav, WavFileError } from '../../common/wav-file.js';
+import { greetingFile } from '../../common/voicemail-files.js';
 import type { PbxConfig } from '../../config/index.js';
 import type { Store, VoicemailRecord } from '../../store/index.js';
 import { ApiError, ok } from '../errors.js';
 import { envelope, EXTENSION_PATTERN, nullable, responses, type JsonSchema } from '../schemas.js';
 
-/** Where a user's uploaded greeting is kept (the engine plays it before the configured or built-in one). */
-export function greetingFile(voicemailDir: string, userNumber: string): string {
-  return join(voicemailDir, 'greetings', `${userNumber}.wav`);
-}
+export { greetingFile };
 
 /** Largest greeting upload. */
 export const MAX_GREETING_BYTES = 10 * 1024 * 1024;

@@ -100,6 +100,21 @@ export class CallMedia {
     return s.answer(from, sdp);
   }
 
+  /**
+   * Answers the caller's offer as an endpoint (the PBX itself answers: voicemail, play): our SDP for the caller and
+   * the session to play and record on, or null when there is no session or it refused the offer.
+   */
+  async acceptCaller(sdp: string): Promise<{ sdp: string; session: MediaSession } | null> {
+    const s = await this.#open();
+    if (!s || this.#closed) return null;
+    try {
+      return { sdp: await s.accept('caller', sdp), session: s };
+    } catch (err) {
+      this.#log.warn({ err }, 'media refused the caller\'s offer; the PBX cannot answer it with media');
+      return null;
+    }
+  }
+
   /** Starts the call's stereo recording into `dir` (once); the file is `<dir>/<recording id>.wav`. */
   startRecording(dir: string, nowMs: number): void {
     if (this.#recording || this.#closed) return;

@@ -18,7 +18,7 @@ import { Leg, type LegEndedBy } from './leg.js';
 import { relayInDialog, type SdpRelay } from './in-dialog-relay.js';
 import { acceptTransfers } from './transfer.js';
 import { CallMedia } from './call-media.js';
-import { otherRole, type MediaLegRole } from '../../media/index.js';
+import { otherRole, type MediaLegRole, type MediaSession } from '../../media/index.js';
 
 /** Inputs from outside the call. */
 export type CallInput =
@@ -74,6 +74,8 @@ export class Call {
   #answeredLeg: Leg | null = null;
   /** The media session the bridged legs' re-INVITEs go through (null: passed through). */
   #bridgeMedia: CallMedia | null = null;
+  /** The session the PBX answered the caller on (voicemail), once it did. */
+  #pbxSession: MediaSession | null = null;
 
   constructor(init: CallInit) {
     this.uniqueCallId = init.uniqueCallId;
@@ -321,6 +323,53 @@ export class Call {
     relayInDialog(a, b, this.log, media ? sdpRelay(media) : undefined);
     acceptTransfers(this, a);
     acceptTransfers(this, b);
+  }
+
+  /**
+   * Answers the caller with the PBX's own media (voicemail; later play and hold music): the media session accepts the
+   * caller's offer, the caller gets our SDP, and the session is returned to play and record on. Null when there is
+   * no media layer, the caller sent no offer, the session refused it, or the caller left. Idempotent.
+   */
+  async answerWithMedia(status: string): Promise<MediaSession | null> {
+    if (this.#pbxSession) return this.#pbxSession;
+    const offer = this.#caller?.offer;
+    if (!this.ctx.media || offer === undefined || this.isEnding || this.caller.dialog) return null;
+    this.#media ??= new CallMedia(this.ctx.media, this.uniqueCallId, this.log);
+    const accepted = await this.#media.acceptCaller(offer);
+    if (!accepted || this.isEnding) return null;
+    try {
+      await this.caller.answer(accepted.sdp);
+    } catch (err) {
+      this.log.info({ err: String(err) }, 'caller gone before the PBX answered');
+      void this.end('caller-cancel', { by: 'caller' });
+      return null;
+    }
+    const now = this.ctx.clock.now();
+    this.caller.leg.answered(now);
+    this.recorder.answeredByPbx(status);
+    const a = this.caller.dialog!;
+    a.on('destroy', () => this.handle({ kind: 'bye', from: 'caller' }));
+    // A re-INVITE from the caller (hold, a new address) is answered by the session, as the first offer was.
+    a.on('modify', (req: SrfRequest, res: SrfResponse) => {
+      const body = req.body ? req.body : undefined;
+      (body === undefined ? Promise.resolve(a.local.sdp) : accepted.session.accept('caller', body))
+        .then((sdp) => res.send(Status.Ok, { body: sdp, headers: { 'Content-Type': 'application/sdp' } }))
+        .catch((err: unknown) => {
+          this.log.info({ err: String(err) }, 're-INVITE to the PBX refused');
+          res.send(Status.NotAcceptableHere);
+        });
+    });
+    if (this.isEnding) return null;
+    if (this.#state !== 'connected') this.transition('connected');
+    const saved = dialogRecordOf(this.uniqueCallId, this.caller.leg, a);
+    if (saved) this.recorder.dialogsAnswered([saved]);
+    const maxMs = this.config.config.pbx.max_call_duration_s * 1000;
+    if (maxMs > 0) {
+      const timer = this.ctx.clock.setTimeout(() => this.handle({ kind: 'hangup', reason: 'max-call-duration' }), maxMs);
+      this.#releases.push(() => this.ctx.clock.clearTimeout(timer));
+    }
+    this.#pbxSession = accepted.session;
+    return accepted.session;
   }
 
   /** Holds a user as "on a call" until the call ends (the caller of an outbound call). */

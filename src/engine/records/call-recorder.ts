@@ -7,7 +7,7 @@ import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/log.js';
 import type { UserConfig } from '../../config/index.js';
 import { compatNumber, toOutboxEvent, type EventFieldsByType, type EventType } from '../../events/index.js';
-import type { CallCommit, CallDirection, CallRecord, EndpointRef, GroupCallRecord, LegDialogRecord, LegRecord, OutboxEvent, RecordingRecord, Store, UserCallRecord } from '../../store/index.js';
+import type { CallCommit, CallDirection, CallRecord, EndpointRef, GroupCallRecord, LegDialogRecord, LegRecord, OutboxEvent, RecordingRecord, Store, UserCallRecord, VoicemailRecord } from '../../store/index.js';
 import type { RecordingResult } from '../../media/index.js';
 import type { Leg } from '../call/leg.js';
 import type { CommitWriter } from './commit-batcher.js';
@@ -61,6 +61,8 @@ export class CallRecorder {
   #endedMs: number | null = null;
   #answeredBy: UserConfig | null = null;
   #status = 'ringing';
+  /** The PBX answered the caller itself (voicemail): the status the call ends with unless a user answered. */
+  #pbxAnswer: string | null = null;
   #hangupCause: string | null = null;
   #group: GroupContext = { queue_name: null, ring_group_name: null };
   readonly #finishHooks: Array<(endedMs: number) => void> = [];
@@ -113,6 +115,21 @@ export class CallRecorder {
       call_recording_link: r.link, recording_id: r.recordingId, recording_duration_ms: r.result.durationMs, recording_problems: [...r.result.problems],
     }));
     this.#commit(events, [], { recordings: [row] });
+  }
+
+  /** The PBX answered the caller itself (`voicemail`): the call's status at the end unless a user answers. */
+  answeredByPbx(status: string): void {
+    this.#pbxAnswer = status;
+  }
+
+  /** A voicemail message was left: its row and the `voicemail` event, in one commit. */
+  voicemailLeft(r: { row: VoicemailRecord; user: UserConfig; audioLink: string; emailSubject: string; emailMessage: string }): void {
+    const event = this.#event('voicemail', {
+      caller_id: this.#callerId, dest_number: this.#destNumber, user_name: r.user.name, user_number: r.user.number,
+      recorded_at: r.row.recorded_at, emails: [...r.user.voicemail.emails], email_subject: r.emailSubject, email_message: r.emailMessage,
+      audio_file: [r.audioLink],
+    });
+    this.#commit([event], [], { voicemails: [r.row] });
   }
 
   /** A user's devices start ringing: `user_inbound`. */
@@ -209,7 +226,7 @@ export class CallRecorder {
     const now = this.#o.clock.now();
     this.#endedMs = now;
     this.#hangupCause = hangupCause;
-    this.#status = this.#connectedMs !== null ? 'answered' : hangupCause === 'failed' ? 'failed' : 'missed';
+    this.#status = this.#connectedMs !== null ? 'answered' : this.#pbxAnswer ?? (hangupCause === 'failed' ? 'failed' : 'missed');
     const events: OutboxEvent[] = [];
     const rows: UserCallRecord[] = [];
     for (const t of this.#touches) {
@@ -324,7 +341,7 @@ export class CallRecorder {
     return out;
   }
 
-  #commit(events: OutboxEvent[], userCalls: UserCallRecord[] = [], groups: Pick<CallCommit, 'queueCalls' | 'ringGroupCalls' | 'dialogs' | 'dropDialogs' | 'recordings'> = {}): void {
+  #commit(events: OutboxEvent[], userCalls: UserCallRecord[] = [], groups: Pick<CallCommit, 'queueCalls' | 'ringGroupCalls' | 'dialogs' | 'dropDialogs' | 'recordings' | 'voicemails'> = {}): void {
     const c: CallCommit = { call: this.record(), legs: this.#changedLegs(), events, ...groups };
     if (userCalls.length > 0) c.userCalls = userCalls;
     const writer = this.#o.writer;
