@@ -62,7 +62,7 @@ describe('OpenAPI document', () => {
         expect(codes.some((c) => /^20[012]$/.test(c)), `${method} ${path}`).toBe(true);
         expect(op.responses['401'], `${method} ${path} 401`).toBeDefined();
         // Recording files by signed link take no key: the link's signature is the authorisation.
-        const security = path.startsWith('/api/admin') ? [{ adminKey: [] }] : path.startsWith('/api/recordings/') ? [{ signedLink: [] }] : [{ token: [] }];
+        const security = path.startsWith('/api/admin') ? [{ adminKey: [] }] : path.startsWith('/api/recordings/') || path.startsWith('/api/voicemail/') ? [{ signedLink: [] }] : [{ token: [] }];
         expect(op.security, `${method} ${path}`).toEqual(security);
         expect(op.tags?.length, `${method} ${path}`).toBeGreaterThan(0);
         if (['post', 'put', 'patch'].includes(method) && !path.endsWith('redeliver') && !path.endsWith('regenerate') && !path.endsWith('/apply')) {
