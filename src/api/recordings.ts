@@ -10,7 +10,7 @@
 import { createReadStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { checkLink, deriveLinkSecret, signLink } from '../common/signed-link.js';
+import { checkLink, deriveLinkSecret, signLink, type LinkCheck } from '../common/signed-link.js';
 import type { PbxConfig } from '../config/index.js';
 import type { RecordingRecord, Store } from '../store/index.js';
 import { systemClock } from '../common/clock.js';
@@ -74,6 +74,13 @@ async function sendWav(reply: FastifyReply, rec: RecordingRecord): Promise<Fasti
     .send(createReadStream(rec.path));
 }
 
+/** The answer to a signed link that did not check out: 401 without or with a wrong signature, 410 once expired. */
+export function refuseLink(reply: FastifyReply, check: Exclude<LinkCheck, 'ok'>, renewWith: string): FastifyReply {
+  if (check === 'missing') return reply.code(401).send(fail(401, 'Not authorised: the link has no signature (expires and sig are required)'));
+  if (check === 'bad-signature') return reply.code(401).send(fail(401, 'Not authorised: the link\'s signature is wrong'));
+  return reply.code(410).send(fail(410, `The link has expired: ask for a new one (${renewWith})`));
+}
+
 /** The signed public route (register at the root, auth mode `signed`). */
 export function registerSignedRecordingRoute(app: FastifyInstance, deps: RecordingRoutesDeps): void {
   app.get('/api/recordings/:file', {
@@ -94,9 +101,7 @@ export function registerSignedRecordingRoute(app: FastifyInstance, deps: Recordi
     if (!m) return reply.code(404).send(fail(404, 'Not found'));
     const id = m[1]!;
     const check = checkLink(recordingLinkSecret(deps.getConfig()), recordingPath(id), expires, sig, deps.now());
-    if (check === 'missing') return reply.code(401).send(fail(401, 'Not authorised: the link has no signature (expires and sig are required)'));
-    if (check === 'bad-signature') return reply.code(401).send(fail(401, 'Not authorised: the link\'s signature is wrong'));
-    if (check === 'expired') return reply.code(410).send(fail(410, 'The link has expired: ask for a new one (GET /api/admin/recordings/{id})'));
+    if (check !== 'ok') return refuseLink(reply, check, 'GET /api/admin/recordings/{id}');
     const rec = await deps.store.getRecording(id);
     if (!rec) return reply.code(404).send(fail(404, `Recording '${id}' not found (deleted?)`));
     return sendWav(reply, rec);

@@ -10,7 +10,7 @@ import type { PbxConfig } from '../config/index.js';
 import type { Store } from '../store/index.js';
 import { sendWav } from './admin/voicemail.js';
 import { fail } from './errors.js';
-import { recordingLinkSecret } from './recordings.js';
+import { recordingLinkSecret, refuseLink } from './recordings.js';
 
 /** Where a voicemail message's signed file lives under the API. */
 export function voicemailPath(messageId: string): string {
@@ -47,9 +47,7 @@ export function registerSignedVoicemailRoute(app: FastifyInstance, deps: { store
     if (!m) return reply.code(404).send(fail(404, 'Not found'));
     const id = m[1]!;
     const check = checkLink(recordingLinkSecret(deps.getConfig()), voicemailPath(id), expires, sig, deps.now());
-    if (check === 'missing') return reply.code(401).send(fail(401, 'Not authorised: the link has no signature (expires and sig are required)'));
-    if (check === 'bad-signature') return reply.code(401).send(fail(401, 'Not authorised: the link\'s signature is wrong'));
-    if (check === 'expired') return reply.code(410).send(fail(410, 'The link has expired: ask for a new one (GET /api/admin/users/{number}/voicemail/messages/{id})'));
+    if (check !== 'ok') return refuseLink(reply, check, 'GET /api/admin/users/{number}/voicemail/messages/{id}');
     const msg = await deps.store.getVoicemail(id);
     if (!msg) return reply.code(404).send(fail(404, `Voicemail message '${id}' not found (deleted?)`));
     return sendWav(reply, msg.path, `${id}.wav`, `Voicemail message '${id}' has no file (deleted?)`);

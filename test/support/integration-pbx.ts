@@ -80,9 +80,7 @@ export async function startIntegrationPbx(opts: { mutate?: (c: PbxConfig) => voi
 }
 
 /** Asserts SIPp exited 0, with its errors in the message. */
-export function sippOk(r: SippResult, what: string): void {
-  expect(r.code, `${what}: SIPp exit ${r.code}\n${r.errors}\n${r.stdout.slice(-1500)}`).toBe(0);
-}
+export { sippOk } from './sipp-expect.js';
 
 /** A SIPp run whose SIP messages are traced to a file (`messages()` reads it). */
 export interface TracedSipp extends SippRun {

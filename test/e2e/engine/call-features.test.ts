@@ -5,6 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { startEngineHarness, eventually, type EngineHarness } from '../../support/engine-harness.js';
+import { sippOk as ok } from '../../support/sipp-expect.js';
 import { killAllSipp, runSipp, type SippResult } from '../../support/sipp.js';
 import { types } from '../../support/engine-calls.js';
 
@@ -16,9 +17,6 @@ afterAll(async () => {
   for (const h of harnesses) await h.close({ removeDb: true }).catch(() => undefined);
 });
 
-function ok(r: SippResult, what: string): void {
-  expect(r.code, `${what}: SIPp exit ${r.code}\n${r.errors}\n${r.stdout.slice(-1500)}`).toBe(0);
-}
 
 /** A harness, alice-desk registered from a SIPp `deviceScenario`, and the caller's result from `callerScenario`. */
 async function call(transport: 'udp' | 'tcp', deviceScenario: string | null, callerScenario: string, timeoutS = 20): Promise<{ h: EngineHarness; device: SippResult | null; caller: SippResult }> {

@@ -7,6 +7,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PbxConfig, UserConfig } from '../../../src/config/index.js';
 import { demoConfig, startEngineHarness, eventually, type EngineHarness } from '../../support/engine-harness.js';
+import { sippOk as ok } from '../../support/sipp-expect.js';
 import { freePort, killAllSipp, runSipp, type SippResult } from '../../support/sipp.js';
 
 const DID = '61390000000';
@@ -18,9 +19,6 @@ afterAll(async () => {
   for (const h of harnesses) await h.close({ removeDb: true }).catch(() => undefined);
 });
 
-function ok(r: SippResult, what: string): void {
-  expect(r.code, `${what}: SIPp exit ${r.code}\n${r.errors}\n${r.stdout.slice(-1500)}`).toBe(0);
-}
 
 interface Case {
   alice: Partial<Pick<UserConfig, 'dnd'>> & { forward?: Partial<UserConfig['forward']> };

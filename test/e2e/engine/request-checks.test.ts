@@ -6,6 +6,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { startEngineHarness, type EngineHarness } from '../../support/engine-harness.js';
+import { sippOk as ok } from '../../support/sipp-expect.js';
 import { killAllSipp, runSipp, type SippResult } from '../../support/sipp.js';
 
 const DID = '61390000000';
@@ -16,9 +17,6 @@ afterAll(async () => {
   for (const h of harnesses) await h.close({ removeDb: true }).catch(() => undefined);
 });
 
-function ok(r: SippResult, what: string): void {
-  expect(r.code, `${what}: SIPp exit ${r.code}\n${r.errors}\n${r.stdout.slice(-1500)}`).toBe(0);
-}
 
 async function harness(transport: 'udp' | 'tcp'): Promise<{ h: EngineHarness; target: string; t: 'u1' | 't1' }> {
   const h = await startEngineHarness();

@@ -5,10 +5,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, killAllSipp, runSipp, type SippResult } from '../../support/sipp.js';
 import { startTestSwitchboard, type TestSwitchboard } from '../../support/switchboard.js';
+import { sippOk as ok } from '../../support/sipp-expect.js';
 
-function ok(r: SippResult, what: string): void {
-  expect(r.code, `${what}: SIPp exit ${r.code}\n${r.errors}\n${r.stdout.slice(-1500)}`).toBe(0);
-}
 
 let sb: TestSwitchboard;
 
