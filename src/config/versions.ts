@@ -6,14 +6,46 @@
  */
 import { systemClock, type Clock } from '../common/clock.js';
 import type { Logger } from '../common/log.js';
-import type { ApplyResult, ConfigControl } from '../engine/facade.js';
-import type { Store } from '../store/store.js';
 import { configDiff, deepFreeze } from './config-diff.js';
 import { validateConfig } from './schema.js';
 import type { ConfigVersion, PbxConfig } from './types.js';
 
-/** The part of {@link Store} that versions need. */
-export type ConfigVersionStore = Pick<Store, 'getLatestConfigVersion' | 'getConfigVersion' | 'insertConfigVersion' | 'getStagedConfig' | 'setStagedConfig'>;
+/** Result of staging-and-applying: the new version, or every validation error. */
+export type ApplyResult = { ok: true; version: number } | { ok: false; errors: string[] };
+
+/**
+ * The configuration versions the engine runs on (SPEC "apply configuration"). Declared here, where it is
+ * implemented; the engine and the API use it as a type.
+ */
+export interface ConfigControl {
+  live(): ConfigVersion;
+  staged(): Promise<PbxConfig>;
+  /** Replaces the staged configuration (not validated until apply). */
+  stage(config: PbxConfig): Promise<void>;
+  /** Validates the staged configuration and makes it live atomically as a new version. */
+  apply(): Promise<ApplyResult>;
+}
+
+/** A configuration as stored: opaque JSON, validated again when read. */
+export interface StoredConfig {
+  version: number;
+  config: unknown;
+  created_at: string;
+}
+
+/**
+ * Where versions are kept (the store satisfies it). The store keeps configurations as opaque JSON, so it needs
+ * no configuration types and config needs no store types.
+ */
+export interface ConfigVersionStore {
+  getLatestConfigVersion(): Promise<StoredConfig | undefined>;
+  getConfigVersion(version: number): Promise<StoredConfig | undefined>;
+  /** Stores a new version number (max+1) atomically and returns it. */
+  insertConfigVersion(config: unknown, nowIso: string): Promise<number>;
+  getStagedConfig(): Promise<unknown>;
+  /** `null` clears the staged configuration. */
+  setStagedConfig(config: unknown): Promise<void>;
+}
 
 /** Dependencies of {@link createConfigVersions}. */
 export interface ConfigVersionsDeps {
@@ -43,7 +75,7 @@ function freezeVersion(v: { version: number; config: PbxConfig; created_at: stri
 }
 
 /** A stored configuration re-read through the schema (defaults added since it was stored); undefined if it no longer validates. */
-function revalidate(config: PbxConfig, version: number): PbxConfig | undefined {
+function revalidate(config: unknown, version: number): PbxConfig | undefined {
   const r = validateConfig(config, `config version ${version}`);
   return r.ok ? r.config : undefined;
 }
@@ -115,7 +147,9 @@ class StoredConfigVersions implements ConfigVersions {
   }
 
   async staged(): Promise<PbxConfig> {
-    return structuredClone((await this.#store.getStagedConfig()) ?? this.#current.config);
+    // Staged edits are whatever stage() was given (validated only on apply), so they are returned as staged.
+    const staged = (await this.#store.getStagedConfig()) as PbxConfig | undefined;
+    return structuredClone(staged ?? this.#current.config);
   }
 
   stage(config: PbxConfig): Promise<void> {

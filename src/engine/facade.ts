@@ -2,7 +2,7 @@
  * What the API (and main.ts) may ask of the engine. The API never sees srf objects, SIP messages or media.
  */
 
-import type { ConfigVersion, PbxConfig } from '../config/types.js';
+import type { ConfigControl } from '../config/index.js';
 
 export interface OriginateRequest {
   /** Extension of the user whose devices ring first. */
@@ -39,19 +39,6 @@ export interface SystemStatus {
   registered_devices: number;
   active_calls: number;
   config_version: number;
-}
-
-/** Result of staging-and-applying: the new version, or every validation error. */
-export type ApplyResult = { ok: true; version: number } | { ok: false; errors: string[] };
-
-/** The configuration versions the engine runs on (SPEC "apply configuration"). */
-export interface ConfigControl {
-  live(): ConfigVersion;
-  staged(): Promise<PbxConfig>;
-  /** Replaces the staged configuration (not validated until apply). */
-  stage(config: PbxConfig): Promise<void>;
-  /** Validates the staged configuration and makes it live atomically as a new version. */
-  apply(): Promise<ApplyResult>;
 }
 
 export interface EngineFacade {

@@ -2,7 +2,7 @@
 export { createEngine, type Engine, type EngineOptions } from './engine.js';
 export type { EngineContext, RecordingsHost, VoicemailHost } from './engine-context.js';
 export { UserPresence } from './engine-context.js';
-export { OriginateError, type EngineFacade, type ConfigControl, type OriginateRequest, type OriginateResult, type SystemStatus,
+export { OriginateError, type EngineFacade, type OriginateRequest, type OriginateResult, type SystemStatus,
   type EngineLive, type EngineEvents, type EngineEventMap, type LiveCall, type DeviceRegistration, type QueueState } from './facade.js';
 export type { NodeHandler, HandlerOutcome } from './flows/node-handler.js';
 export { dialUsers, targetsOf, type DialUsersOptions } from './flows/dial-users.js';

@@ -17,7 +17,8 @@ export function createdUnder(store: Pick<Store, 'getConfigVersion'>, log: Logger
     let p = cache.get(v);
     if (!p) {
       if (cache.size >= MAX_VERSIONS) cache.delete(cache.keys().next().value!);
-      p = store.getConfigVersion(v).then((row) => (row ? { webhook: row.config.webhook } : undefined));
+      // Versions are stored as opaque JSON that config validated before writing them.
+      p = store.getConfigVersion(v).then((row) => (row ? { webhook: (row.config as PbxConfig).webhook } : undefined));
       p.catch(() => cache.delete(v));
       cache.set(v, p);
     }

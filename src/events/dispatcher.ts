@@ -333,7 +333,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     let cached = versionCache.get(v);
     if (!cached) {
       if (versionCache.size >= 16) versionCache.delete(versionCache.keys().next().value!);
-      cached = store.getConfigVersion(v).then((r) => r?.config);
+      // Versions are stored as opaque JSON that config validated before writing them.
+      cached = store.getConfigVersion(v).then((r) => r?.config as PbxConfig | undefined);
       cached.catch(() => versionCache.delete(v));
       versionCache.set(v, cached);
     }

@@ -29,7 +29,7 @@
 export type {
   AdminKeyRecord, AuditEntry, AttemptRecord, CallCommit, CallDirection, CallRecord, Delivery, DeliveryAttempt, DeliveryStatus, DeliveryUpdate, EndpointRef,
   GroupCallRecord, HistoryQuery, LegDialogRecord, LegRecord, NewDelivery, RetentionKind, OutboxEvent, Registration, Store, UserCallRecord, VoicemailMailStatus, VoicemailMailUpdate, VoicemailRecord,
-  RecordingQuery, RecordingRecord,
+  RecordingQuery, RecordingRecord, StoredConfigVersion,
 } from './store.js';
 export { isTransientStoreError, StoreError, StoreArgumentError, STORE_ERROR_CODE } from './errors.js';
 export { MAX_HISTORY_LIMIT, MAX_HISTORY_OFFSET } from './sql/history.js';

@@ -5,7 +5,6 @@
  * Invariant: events enter the outbox in the same transaction as the call records they describe (`commit`).
  */
 
-import type { PbxConfig } from '../config/types.js';
 
 /** A registered contact of a device (RFC 3261 §10). */
 export interface Registration {
@@ -317,6 +316,13 @@ export interface CallCommit {
   recordings?: RecordingRecord[];
 }
 
+/** One stored configuration version: its JSON as config wrote it (config validates it again on read). */
+export interface StoredConfigVersion {
+  version: number;
+  config: unknown;
+  created_at: string;
+}
+
 /**
  * What the retention sweeper deletes (ours): `calls` = ended calls started before the cut-off with their legs,
  * history rows and dialogs; `deliveries` = finished (not pending) deliveries last updated before it, with their
@@ -407,13 +413,14 @@ export interface Store {
   setEndpointDisabled(url: string, disabled: boolean, reason: string | null): Promise<void>;
   isEndpointDisabled(url: string): Promise<boolean>;
 
-  // configuration versions (SPEC "apply configuration")
-  getLatestConfigVersion(): Promise<{ version: number; config: PbxConfig; created_at: string } | undefined>;
-  getConfigVersion(version: number): Promise<{ version: number; config: PbxConfig; created_at: string } | undefined>;
+  // configuration versions (SPEC "apply configuration"): opaque JSON to the store; config validates what it writes
+  // and re-validates what it reads, so the store knows nothing of the configuration's shape.
+  getLatestConfigVersion(): Promise<StoredConfigVersion | undefined>;
+  getConfigVersion(version: number): Promise<StoredConfigVersion | undefined>;
   /** Stores a new version number (max+1) atomically and returns it. */
-  insertConfigVersion(config: PbxConfig, nowIso: string): Promise<number>;
-  getStagedConfig(): Promise<PbxConfig | undefined>;
-  setStagedConfig(config: PbxConfig | null): Promise<void>;
+  insertConfigVersion(config: unknown, nowIso: string): Promise<number>;
+  getStagedConfig(): Promise<unknown>;
+  setStagedConfig(config: unknown): Promise<void>;
 
   // admin keys and the audit log
   insertAdminKey(key: AdminKeyRecord): Promise<void>;

@@ -3,7 +3,7 @@
  * the copy. Edits are serialized so two concurrent requests can not lose each other's change.
  */
 import type { PbxConfig } from '../../config/index.js';
-import type { ConfigControl } from '../../engine/index.js';
+import type { ConfigControl } from '../../config/index.js';
 
 /** Reads and edits the staged configuration. */
 export interface Staging {

@@ -4,7 +4,8 @@
  * offerless INVITE, the winner's offer (in its 200) goes to the trunk, and the trunk's answer goes back in the
  * ACK. If no device answers in time nothing is dialled. For events and history this is a user outbound call.
  */
-import type { ConfigControl, OriginateRequest, OriginateResult } from '../facade.js';
+import type { ConfigControl } from '../../config/index.js';
+import type { OriginateRequest, OriginateResult } from '../facade.js';
 import { OriginateError } from '../facade.js';
 import type { Call } from '../call/call.js';
 import type { CallTable } from '../call/call-factory.js';

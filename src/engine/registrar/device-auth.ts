@@ -6,7 +6,7 @@
  * office), and a username guessed at from many sources is slowed by its own, higher limit.
  */
 import { randomBytes } from 'node:crypto';
-import type { ConfigControl } from '../facade.js';
+import type { ConfigControl } from '../../config/index.js';
 import type { DeviceConfig, DigestChallenge, PbxConfig, UserConfig } from '../../config/index.js';
 import { Status } from '../sip-status.js';
 import type { SrfRequest } from '../srf-types.js';

@@ -8,7 +8,7 @@ import type { ConfigVersion, FlowConfig, TrunkConfig, UserConfig } from '../../c
 import type { Call } from '../call/call.js';
 import type { CallTable } from '../call/call-factory.js';
 import { UasCallerSide } from '../call/caller-side.js';
-import type { ConfigControl } from '../facade.js';
+import type { ConfigControl } from '../../config/index.js';
 import { dialTrunk } from '../outbound/trunk-dial.js';
 import type { DeviceAuthenticator } from '../registrar/device-auth.js';
 import { Status } from '../sip-status.js';

@@ -6,11 +6,10 @@
 import pg from 'pg';
 import type { Logger } from '../../common/log.js';
 import { systemClock, type Clock } from '../../common/clock.js';
-import type { PbxConfig } from '../../config/types.js';
 import type {
   AdminKeyRecord, AuditEntry, AttemptRecord, CallCommit, CallRecord, Delivery, DeliveryAttempt, DeliveryStatus, DeliveryUpdate, GroupCallRecord, HistoryQuery,
   LegDialogRecord, LegRecord, NewDelivery, OutboxEvent, Registration, RetentionKind, Store, UserCallRecord, VoicemailMailUpdate, VoicemailRecord,
-  RecordingQuery, RecordingRecord,
+  RecordingQuery, RecordingRecord, StoredConfigVersion,
 } from '../store.js';
 import { listRecordingsSql, RECORDING_COLUMNS, recordingFromRow, recordingValues, upsertRecordingSql } from '../sql/recordings.js';
 import { StoreArgumentError, toStoreError } from '../errors.js';
@@ -399,17 +398,17 @@ export class PostgresStore implements Store {
 
   // configuration versions
 
-  async getLatestConfigVersion(): Promise<{ version: number; config: PbxConfig; created_at: string } | undefined> {
+  async getLatestConfigVersion(): Promise<StoredConfigVersion | undefined> {
     const r = await this.#query('getLatestConfigVersion', 'SELECT version, config, created_at FROM config_versions ORDER BY version DESC LIMIT 1', []);
     return configRow(r.rows[0]);
   }
 
-  async getConfigVersion(version: number): Promise<{ version: number; config: PbxConfig; created_at: string } | undefined> {
+  async getConfigVersion(version: number): Promise<StoredConfigVersion | undefined> {
     const r = await this.#query('getConfigVersion', 'SELECT version, config, created_at FROM config_versions WHERE version = $1', [version]);
     return configRow(r.rows[0]);
   }
 
-  async insertConfigVersion(config: PbxConfig, nowIso: string): Promise<number> {
+  async insertConfigVersion(config: unknown, nowIso: string): Promise<number> {
     return this.#tx('insertConfigVersion', async (c) => {
       // Serializes concurrent appliers (any process) so max+1 is never taken twice; readers are not blocked.
       await c.query('LOCK TABLE config_versions IN SHARE ROW EXCLUSIVE MODE');
@@ -419,12 +418,12 @@ export class PostgresStore implements Store {
     });
   }
 
-  async getStagedConfig(): Promise<PbxConfig | undefined> {
+  async getStagedConfig(): Promise<unknown> {
     const r = await this.#query('getStagedConfig', 'SELECT config FROM staged_config WHERE id = 1', []);
-    return r.rows[0] ? (r.rows[0].config as PbxConfig) : undefined;
+    return r.rows[0] ? (r.rows[0].config as unknown) : undefined;
   }
 
-  async setStagedConfig(config: PbxConfig | null): Promise<void> {
+  async setStagedConfig(config: unknown): Promise<void> {
     if (config === null) await this.#query('setStagedConfig', 'DELETE FROM staged_config WHERE id = 1', []);
     else await this.#query('setStagedConfig', `INSERT INTO staged_config (id, config) VALUES (1, $1::jsonb)
       ON CONFLICT (id) DO UPDATE SET config = excluded.config`, [JSON.stringify(config)]);
@@ -599,8 +598,8 @@ function deliveryArrays(rows: NewDelivery[]): unknown[] {
     rows.map((x) => x.next_attempt_at), rows.map((x) => x.created_at ?? x.next_attempt_at), rows.map((x) => x.config_version ?? null)];
 }
 
-function configRow(row: Row | undefined): { version: number; config: PbxConfig; created_at: string } | undefined {
+function configRow(row: Row | undefined): StoredConfigVersion | undefined {
   if (!row) return undefined;
   const created = row.created_at;
-  return { version: row.version as number, config: row.config as PbxConfig, created_at: created instanceof Date ? created.toISOString() : String(created) };
+  return { version: row.version as number, config: row.config as unknown, created_at: created instanceof Date ? created.toISOString() : String(created) };
 }

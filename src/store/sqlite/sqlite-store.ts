@@ -8,11 +8,10 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from '../../common/log.js';
 import { systemClock, type Clock } from '../../common/clock.js';
-import type { PbxConfig } from '../../config/types.js';
 import type {
   AdminKeyRecord, AuditEntry, AttemptRecord, CallCommit, CallRecord, Delivery, DeliveryAttempt, DeliveryStatus, DeliveryUpdate, GroupCallRecord, HistoryQuery,
   LegDialogRecord, LegRecord, NewDelivery, OutboxEvent, Registration, RetentionKind, Store, UserCallRecord, VoicemailMailUpdate, VoicemailRecord,
-  RecordingQuery, RecordingRecord,
+  RecordingQuery, RecordingRecord, StoredConfigVersion,
 } from '../store.js';
 import { listRecordingsSql, RECORDING_COLUMNS, recordingFromRow, recordingValues, upsertRecordingSql } from '../sql/recordings.js';
 import { toStoreError } from '../errors.js';
@@ -349,17 +348,17 @@ export class SqliteStore implements Store {
 
   // configuration versions
 
-  async getLatestConfigVersion(): Promise<{ version: number; config: PbxConfig; created_at: string } | undefined> {
+  async getLatestConfigVersion(): Promise<StoredConfigVersion | undefined> {
     return this.#op('getLatestConfigVersion', () =>
       configRow(this.#stmt('SELECT version, config, created_at FROM config_versions ORDER BY version DESC LIMIT 1').get() as Row | undefined));
   }
 
-  async getConfigVersion(version: number): Promise<{ version: number; config: PbxConfig; created_at: string } | undefined> {
+  async getConfigVersion(version: number): Promise<StoredConfigVersion | undefined> {
     return this.#op('getConfigVersion', () =>
       configRow(this.#stmt('SELECT version, config, created_at FROM config_versions WHERE version = ?').get(version) as Row | undefined));
   }
 
-  async insertConfigVersion(config: PbxConfig, nowIso: string): Promise<number> {
+  async insertConfigVersion(config: unknown, nowIso: string): Promise<number> {
     return this.#op('insertConfigVersion', () => this.#db.transaction(() => {
       const { v } = this.#stmt('SELECT COALESCE(MAX(version), 0) + 1 AS v FROM config_versions').get() as { v: number };
       this.#stmt('INSERT INTO config_versions (version, config, created_at) VALUES (?, ?, ?)')
@@ -368,14 +367,14 @@ export class SqliteStore implements Store {
     }).immediate());
   }
 
-  async getStagedConfig(): Promise<PbxConfig | undefined> {
+  async getStagedConfig(): Promise<unknown> {
     return this.#op('getStagedConfig', () => {
       const row = this.#stmt('SELECT config FROM staged_config WHERE id = 1').get() as { config: string } | undefined;
-      return row ? (JSON.parse(row.config) as PbxConfig) : undefined;
+      return row ? (JSON.parse(row.config) as unknown) : undefined;
     });
   }
 
-  async setStagedConfig(config: PbxConfig | null): Promise<void> {
+  async setStagedConfig(config: unknown): Promise<void> {
     this.#op('setStagedConfig', () => {
       if (config === null) this.#stmt('DELETE FROM staged_config WHERE id = 1').run();
       else this.#stmt(`INSERT INTO staged_config (id, config) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET config = excluded.config`)
@@ -576,7 +575,7 @@ function parseJson(v: unknown): unknown {
   return typeof v === 'string' ? JSON.parse(v) : v;
 }
 
-function configRow(row: Row | undefined): { version: number; config: PbxConfig; created_at: string } | undefined {
+function configRow(row: Row | undefined): StoredConfigVersion | undefined {
   if (!row) return undefined;
-  return { version: row.version as number, config: JSON.parse(row.config as string) as PbxConfig, created_at: row.created_at as string };
+  return { version: row.version as number, config: JSON.parse(row.config as string) as unknown, created_at: row.created_at as string };
 }

@@ -15,7 +15,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   sip: ['common'],
   media: ['common'],
   store: ['common', 'config'],
-  config: ['common', 'store', 'engine'],
+  config: ['common'],
   'drachtio-lite': ['sip', 'common'],
   events: ['store', 'common', 'config'],
   engine: ['events', 'store', 'common', 'config', 'media'],

@@ -252,6 +252,6 @@ describe('config versions across a real restart (SQLite file)', () => {
     const v = await createConfigVersions({ store: s3, initial: changed });
     expect(v.live().version).toBe(2);
     expect(v.live().config.users[1]!.record).toBe('inbound');
-    expect((await s3.getConfigVersion(1))?.config.users[1]!.record).toBe('all');
+    expect(((await s3.getConfigVersion(1))?.config as PbxConfig).users[1]!.record).toBe('all');
   });
 });
