@@ -267,6 +267,8 @@ describe('webhooks end to end', () => {
       expect(d.attempts.map((a) => a.status_code)).toEqual([500, 200]);
       // Later events of the call were not delivered before the retried earlier one.
       const callId2 = String(first.body['unique_call_id']);
+      // The answered event waits for the retried one (ordering), so it may arrive after the delivery reads succeeded.
+      await rx.waitFor((h) => h.path === '/webhook' && h.body['unique_call_id'] === callId2 && h.body['type'] === 'user_inbound_answered', 1, 'user_inbound_answered after the retry');
       const order = rx.hooks.filter((h) => h.path === '/webhook' && h.body['unique_call_id'] === callId2).map((h) => h.body['type']);
       expect(order.indexOf('user_inbound_answered')).toBeGreaterThan(order.lastIndexOf('user_inbound'));
     } finally {
