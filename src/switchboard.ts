@@ -12,7 +12,7 @@ import { systemClock, type Clock } from './common/clock.js';
 import type { Logger } from './common/log.js';
 import { createConfigVersions, type ConfigVersions, type PbxConfig, type RuntimeSettings } from './config/index.js';
 import { createDrachtioLite, type DrachtioLite } from './drachtio-lite/index.js';
-import type { SipStackStats } from './sip/index.js';
+import type { SipStackStats, TransportProtocol } from './sip/index.js';
 import { createEngine, type Engine, type NodeHandler, type SrfLike, type VoicemailHost } from './engine/index.js';
 import type { FlowNode } from './config/types.js';
 import { createDispatcher, createVoicemailMailer, createWebhookAdmin, type Dispatcher, type HostLookup } from './events/index.js';
@@ -85,7 +85,7 @@ async function openMedia(config: PbxConfig, log: Logger, cleanup: Array<() => Pr
 
 /** A running Switchboard. */
 export interface Switchboard {
-  readonly sip: Array<{ transport: 'udp' | 'tcp'; address: string; port: number }>;
+  readonly sip: Array<{ transport: TransportProtocol; address: string; port: number }>;
   readonly http: { address: string; port: number };
   readonly store: Store;
   readonly engine: Engine;

@@ -93,9 +93,9 @@ export function wireText(msg: SipMessage): { wire: Buffer; text: string } {
   return { wire, text: wire.toString('utf8') };
 }
 
-/** Our Contact URI for an endpoint: `<sip:addr:port>` (`;transport=tcp` on TCP). */
+/** Our Contact URI for an endpoint: `<sip:addr:port>`, with `;transport=` for anything but UDP (RFC 3261 §19.1.1's default). */
 export function contactFor(local: Endpoint): string {
-  return `<sip:${hostportOf(local)}${local.transport === 'tcp' ? ';transport=tcp' : ''}>`;
+  return `<sip:${hostportOf(local)}${local.transport !== 'udp' ? `;transport=${local.transport}` : ''}>`;
 }
 
 /** `host:port` of a local endpoint (IPv6 in brackets), for URIs. */

@@ -5,7 +5,7 @@
  * The id is drachtio's: `Call-ID;from-tag=<tag of the INVITE sender>`.
  */
 import {
-  dialogIdFor, getTag, parseNameAddr, parseUri, type Dialog, type Endpoint, type SipRequest, type SipResponse, type SuccessRetransmitter,
+  dialogIdFor, getTag, parseNameAddr, parseUri, transportProtocolOf, type Dialog, type TransportProtocol, type Endpoint, type SipRequest, type SipResponse, type SuccessRetransmitter,
 } from '../sip/index.js';
 import type { SessionTimer } from './session-timer.js';
 
@@ -24,7 +24,7 @@ export interface LiteDialog {
   /** The RFC 3261 dialog state. */
   readonly sip: Dialog;
   owner: DialogOwner;
-  readonly transport: 'udp' | 'tcp';
+  readonly transport: TransportProtocol;
   /** Where the INVITE came from (uas) or was sent to (uac): the fallback destination. */
   readonly peer: Endpoint;
   /** CSeq number of the last INVITE we sent in this dialog (initial or re-INVITE), for its ACK. */
@@ -106,12 +106,11 @@ export class DialogTable {
 }
 
 /** Resolves a SIP URI (`sip:host[:port][;transport=x]`, or a name-addr) to an endpoint; undefined if unusable. */
-export function endpointOfUri(uri: string, fallbackTransport: 'udp' | 'tcp'): Endpoint | undefined {
+export function endpointOfUri(uri: string, fallbackTransport: TransportProtocol): Endpoint | undefined {
   const text = uri.trim();
   const u = parseUri(text.startsWith('<') || text.includes('<') ? parseNameAddr(text)?.uri ?? '' : text);
   if (!u || u.scheme === 'tel' || !u.host) return undefined;
-  const t = (u.params['transport'] ?? '').toLowerCase();
-  const transport = t === 'tcp' ? 'tcp' : t === 'udp' ? 'udp' : fallbackTransport;
+  const transport = transportProtocolOf(u.params['transport']) ?? fallbackTransport;
   return { transport, address: u.host, port: u.port ?? 5060 };
 }
 

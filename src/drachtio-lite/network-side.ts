@@ -5,7 +5,7 @@
  * BYE on ACK timeout — RFC 3261 §13.3.1.4).
  */
 import {
-  createResponse, Dialog, generateTag, getTag, InviteServerTransaction, parseCSeq, Status, SuccessRetransmitter,
+  createResponse, Dialog, generateTag, getTag, InviteServerTransaction, isReliable, parseCSeq, Status, SuccessRetransmitter,
   SipRequest, type Endpoint, type RequestContext, type ServerTransaction, type SipResponse,
 } from '../sip/index.js';
 import type { ClientConnection } from './client-connection.js';
@@ -270,7 +270,7 @@ function createUasDialog(ctx: LiteContext, nt: NetTxn, res: SipResponse): LiteDi
 /** §13.3.1.4: retransmit the 2xx (UDP: T1 doubling to T2) until the ACK arrives; after 64*T1 end the dialog. */
 function start2xx(ctx: LiteContext, d: LiteDialog, nt: NetTxn, res: SipResponse): void {
   stop2xx(d);
-  const reliable = nt.source.transport === 'tcp';
+  const reliable = isReliable(nt.source.transport);
   const resend = (): void => {
     if (reliable) return;
     if (nt.txn.state !== 'terminated') nt.txn.respond(res);

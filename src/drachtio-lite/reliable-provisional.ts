@@ -8,7 +8,7 @@
  *   every 1xx with `RSeq`) is built in that dialog, and the confirmed dialog's CSeq continues after it.
  */
 import {
-  createResponse, Dialog, getTag, parseCSeq, SipRequest, Status, SuccessRetransmitter, type SipResponse,
+  createResponse, Dialog, getTag, isReliable, parseCSeq, SipRequest, Status, SuccessRetransmitter, type SipResponse,
 } from '../sip/index.js';
 import type { AppTxn, LiteContext, NetTxn } from './context.js';
 
@@ -52,7 +52,7 @@ export function sendReliably(ctx: LiteContext, nt: NetTxn, res: SipResponse, onT
   if (rel.pending) return 'a reliable provisional response is still awaiting its PRACK';
   rel.rseq += 1;
   res.set('RSeq', String(rel.rseq));
-  const reliable = nt.source.transport === 'tcp';
+  const reliable = isReliable(nt.source.transport);
   // §3: "The reliable provisional response is passed to the transaction layer periodically with an interval that
   // starts at T1 seconds and doubles for each retransmission" — no T2 cap; it stops after 64*T1.
   const retransmitter = new SuccessRetransmitter({

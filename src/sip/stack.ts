@@ -14,6 +14,7 @@ import { createResponse, Status } from './status.js';
 import { TransportLayer, type Inbound, type ListenSpec } from './transport/layer.js';
 import { DEFAULT_TCP_LIMITS, type TcpLimits, type TcpStats } from './transport/tcp.js';
 import { formatViaEntry, readTopVia, topViaText } from './transport/via.js';
+import { isReliable, transportProtocolOf, type TransportProtocol } from './transport/transport.js';
 import { computeTimers, type TimerConfig, type TimerValues } from './transaction/timers.js';
 import { TransactionLayer, serverKey, type ClientTransaction, type ServerTransaction } from './transaction/layer.js';
 import { InviteServerTransaction } from './transaction/invite-server-transaction.js';
@@ -189,7 +190,7 @@ export class SipStack {
     }
     const route = this.#transport.responseRoute(req, inbound);
     if (!route) return;
-    const reliable = inbound.source.transport === 'tcp';
+    const reliable = isReliable(inbound.source.transport);
     const txn = this.#txns.createServer(req, key, this.#ctx(reliable,
       (m) => this.#transport.send(m, route.dest, route.connectionId), via.branch));
     if (req.method === 'CANCEL') {
@@ -238,7 +239,7 @@ export class SipStack {
       req.prepend('Via', this.#viaFor(dest, branch));
     }
     if (!req.has('max-forwards')) req.append('Max-Forwards', '70');
-    const reliable = dest.transport === 'tcp';
+    const reliable = isReliable(dest.transport);
     const send = resolved.ok
       ? (m: SipMessage) => this.#transport.send(m, dest)
       : () => Promise.reject(new Error(resolved.error));
@@ -297,9 +298,8 @@ export class SipStack {
     const u = parseUri(uriText);
     if (!u || u.scheme === 'tel') return { ok: false, error: `cannot route to ${uriText}` };
     const tp = u.params['transport']?.toLowerCase();
-    const transport: 'udp' | 'tcp' = u.scheme === 'sips' || tp === 'tcp' || tp === 'tls'
-      ? 'tcp'
-      : tp === 'udp' || this.listening.some((l) => l.transport === 'udp') ? 'udp' : 'tcp';
+    const transport: TransportProtocol = u.scheme === 'sips' || tp === 'tls' ? 'tcp'
+      : transportProtocolOf(tp) ?? (this.listening.some((l) => l.transport === 'udp') ? 'udp' : 'tcp');
     let address = u.host;
     if (address.toLowerCase() === 'localhost') address = this.listening.some((l) => !l.address.includes(':')) ? '127.0.0.1' : '::1';
     if (!isIpLiteral(address)) return { ok: false, error: `no DNS: cannot resolve host ${address}` };

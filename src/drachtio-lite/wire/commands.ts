@@ -8,6 +8,7 @@
  *   `source|bytes|proto|addr|port|time|txnId|…|Msg sent:|` + CRLF + the SIP message as sent.
  */
 import { randomUUID } from 'node:crypto';
+import type { TransportProtocol } from '../../sip/index.js';
 
 const CRLF = '\r\n';
 
@@ -70,7 +71,7 @@ export interface WireMeta {
   source: 'network' | 'application';
   /** Byte length of the SIP message. */
   bytes: number;
-  protocol: 'udp' | 'tcp';
+  protocol: TransportProtocol;
   address: string;
   port: number;
   /** Time stamp text (drachtio-srf stores it as `stackTime`, never parses it). */

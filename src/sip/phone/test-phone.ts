@@ -17,10 +17,11 @@ import { IncomingCall } from './incoming-call.js';
 import { OutgoingCall, type CallOptions } from './outgoing-call.js';
 import type { PhoneCall, PhoneContext } from './phone-call.js';
 import { formatHost } from '../../common/host.js';
+import type { TransportProtocol } from '../transport/transport.js';
 
 /** Options of {@link TestPhone.create}. */
 export interface TestPhoneOptions {
-  transport: 'udp' | 'tcp';
+  transport: TransportProtocol;
   username: string;
   password?: string;
   domain: string;
@@ -84,7 +85,7 @@ export class TestPhone extends EventEmitter {
     this.#maxEvents = opts.maxEvents ?? 2000;
     const local = stack.listening[0]!;
     const host = formatHost(local.address);
-    this.contact = `<sip:${opts.username}@${host}:${local.port}${opts.transport === 'tcp' ? ';transport=tcp' : ''}>`;
+    this.contact = `<sip:${opts.username}@${host}:${local.port}${opts.transport !== 'udp' ? `;transport=${opts.transport}` : ''}>`;
     const t = computeTimers(opts.timers, false);
     this.#ctx = {
       stack, clock, t1: t.t1, t2: t.t2, username: opts.username, password: opts.password, aor: this.aor,

@@ -13,10 +13,11 @@ import { parseNameAddr, parseVia } from '../headers.js';
 import { UdpTransport } from './udp.js';
 import { TcpTransport, type TcpConnection, type TcpLimits, type TcpStats } from './tcp.js';
 import { readTopVia, stampReceived, viaParam, type TopVia } from './via.js';
+import { isReliable, type Transport, type TransportProtocol } from './transport.js';
 
 /** One listen address. */
 export interface ListenSpec {
-  transport: 'udp' | 'tcp';
+  transport: TransportProtocol;
   address: string;
   port: number;
 }
@@ -26,7 +27,7 @@ export interface Inbound {
   message: SipMessage;
   source: Endpoint;
   local: Endpoint;
-  /** The TCP connection it arrived on. */
+  /** The connection it arrived on (connection-oriented transports). */
   connectionId?: string;
   /** A request's top Via as stamped with received/rport (parsed once here, reused by the layers above). */
   via?: TopVia;
@@ -63,7 +64,6 @@ function firstLine(msg: SipMessage): string {
   return msg.kind === 'request' ? `${msg.method} ${msg.uri}` : `${msg.status} ${msg.reason}`;
 }
 
-/** The UDP and TCP listeners of a stack. */
 /** Headers a stateless 400 copies from the request (RFC 3261 §8.2.6.2), by canonical name. */
 const COPIED_TO_400 = new Set(['via', 'from', 'to', 'call-id', 'cseq']);
 
@@ -123,7 +123,9 @@ function rawBadRequest(buf: Buffer, problem: string): Buffer | undefined {
 export class TransportLayer {
   readonly listening: ListenSpec[] = [];
   readonly stats: TransportStats = { received: 0, sent: 0, parseErrors: 0 };
-  readonly #udp: UdpTransport[] = [];
+  /** Every bound transport, in listen order: what sends and closes. */
+  readonly #transports: Transport[] = [];
+  /** The TCP ones again, for what only TCP has (aliases, limits, counters). */
   readonly #tcp: TcpTransport[] = [];
   readonly #opts: TransportLayerOptions;
   #lastParseLog = -Infinity;
@@ -146,7 +148,7 @@ export class TransportLayer {
         if (spec.transport === 'udp') {
           const u = await UdpTransport.bind(spec.address, spec.port, (buf, src, local) => layer.#onDatagram(buf, src, local),
             (err) => opts.log?.warn({ err }, 'udp socket error'));
-          layer.#udp.push(u);
+          layer.#transports.push(u);
           layer.listening.push({ ...u.local });
         } else if (spec.transport === 'tcp') {
           const t = await TcpTransport.listen(spec.address, spec.port, {
@@ -155,6 +157,7 @@ export class TransportLayer {
             onMessage: (msg, conn) => layer.#onStreamMessage(msg, conn),
             onFramingError: (conn, error, fatal, startLine, head) => layer.#onFramingError(conn, error, fatal, startLine, head),
           });
+          layer.#transports.push(t);
           layer.#tcp.push(t);
           layer.listening.push({ ...t.local });
         } else {
@@ -273,8 +276,8 @@ export class TransportLayer {
     if (!via) return undefined;
     const received = viaParam(via, 'received');
     const host = received ?? via.host;
-    if (inbound.source.transport === 'tcp') {
-      const dest: Endpoint = { transport: 'tcp', address: host, port: via.port ?? 5060 };
+    if (isReliable(inbound.source.transport)) {
+      const dest: Endpoint = { transport: inbound.source.transport, address: host, port: via.port ?? 5060 };
       return inbound.connectionId !== undefined ? { dest, connectionId: inbound.connectionId } : { dest };
     }
     const rport = viaParam(via, 'rport');
@@ -297,29 +300,25 @@ export class TransportLayer {
   #sendRaw(buf: Buffer, dest: Endpoint, connectionId?: string): Promise<void> {
     this.stats.sent++;
     const address = dest.address === 'localhost' ? (this.#hasFamily(dest.transport, 4) ? '127.0.0.1' : '::1') : dest.address;
-    if (dest.transport === 'udp') {
-      const u = this.#udpFor(address);
-      if (!u) return Promise.reject(new Error(`no UDP listener for ${address}`));
-      if (buf.length > this.#opts.maxMessageBytes) return Promise.reject(new Error(`message of ${buf.length} bytes > ${this.#opts.maxMessageBytes}`));
-      return u.send(buf, address, dest.port);
-    }
-    const t = this.#tcpForRemote(address);
-    if (!t) return Promise.reject(new Error(`no TCP listener for ${address}`));
+    const t = this.#transportFor(dest.transport, address);
+    if (!t) return Promise.reject(new Error(`no ${dest.transport.toUpperCase()} listener for ${address}`));
+    // A datagram has no framing to carry more; a stream transport frames any size (its reader enforces the cap).
+    if (!t.reliable && buf.length > this.#opts.maxMessageBytes) return Promise.reject(new Error(`message of ${buf.length} bytes > ${this.#opts.maxMessageBytes}`));
     return t.send(buf, { address, port: dest.port }, connectionId);
   }
 
-  #hasFamily(transport: 'udp' | 'tcp', family: 4 | 6): boolean {
+  #hasFamily(transport: TransportProtocol, family: 4 | 6): boolean {
     return this.listening.some((l) => l.transport === transport && l.address.includes(':') === (family === 6));
   }
 
-  #udpFor(remote: string): UdpTransport | undefined {
+  /**
+   * The transport of `protocol` whose address family matches `remote`. A connection-oriented one falls back to any
+   * listener of its protocol (a connection carries its own addressing); a datagram socket of the other family cannot.
+   */
+  #transportFor(protocol: TransportProtocol, remote: string): Transport | undefined {
     const v6 = remote.includes(':');
-    return this.#udp.find((u) => u.local.address.includes(':') === v6);
-  }
-
-  #tcpForRemote(remote: string): TcpTransport | undefined {
-    const v6 = remote.includes(':');
-    return this.#tcp.find((t) => t.local.address.includes(':') === v6) ?? this.#tcp[0];
+    const same = this.#transports.find((t) => t.protocol === protocol && t.local.address.includes(':') === v6);
+    return same ?? (isReliable(protocol) ? this.#transports.find((t) => t.protocol === protocol) : undefined);
   }
 
   #tcpByPort(port: number): TcpTransport | undefined {
@@ -351,6 +350,6 @@ export class TransportLayer {
 
   /** Closes every socket (idempotent). */
   async close(): Promise<void> {
-    await Promise.all([...this.#udp.map((u) => u.close()), ...this.#tcp.map((t) => t.close())]);
+    await Promise.all(this.#transports.map((t) => t.close()));
   }
 }

@@ -14,6 +14,7 @@ import type { Clock, TimerHandle } from '../../common/clock.js';
 import type { Endpoint, SipMessage } from '../message.js';
 import { StreamFramer } from '../stream-framer.js';
 import type { StartLineInfo } from '../parser.js';
+import type { Transport } from './transport.js';
 
 /** One TCP connection (accepted or opened by us). */
 export interface TcpConnection {
@@ -109,7 +110,9 @@ const peerKey = (address: string, port: number): string => `${address}|${port}`;
 const PONG = Buffer.from('\r\n');
 
 /** A listening TCP transport and its connections. */
-export class TcpTransport {
+export class TcpTransport implements Transport {
+  readonly protocol = 'tcp' as const;
+  readonly reliable = true;
   readonly local: Endpoint;
   readonly #server: net.Server;
   readonly #opts: TcpOptions;

@@ -4,6 +4,7 @@
  */
 import dgram from 'node:dgram';
 import type { Endpoint } from '../message.js';
+import type { Transport } from './transport.js';
 
 /** Called for every datagram received. */
 export type DatagramHandler = (buf: Buffer, source: Endpoint, local: Endpoint) => void;
@@ -17,7 +18,9 @@ export type DatagramHandler = (buf: Buffer, source: Endpoint, local: Endpoint) =
 export const DEFAULT_UDP_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /** One bound UDP socket. */
-export class UdpTransport {
+export class UdpTransport implements Transport {
+  readonly protocol = 'udp' as const;
+  readonly reliable = false;
   readonly local: Endpoint;
   readonly #socket: dgram.Socket;
   #closed = false;
@@ -63,10 +66,10 @@ export class UdpTransport {
   }
 
   /** Sends one datagram; rejects on a socket error (e.g. ICMP unreachable reported synchronously). */
-  send(buf: Buffer, address: string, port: number): Promise<void> {
+  send(buf: Buffer, dest: { address: string; port: number }): Promise<void> {
     if (this.#closed) return Promise.reject(new Error('UDP transport closed'));
     return new Promise((resolve, reject) => {
-      this.#socket.send(buf, port, address, (err) => (err ? reject(err) : resolve()));
+      this.#socket.send(buf, dest.port, dest.address, (err) => (err ? reject(err) : resolve()));
     });
   }
 
