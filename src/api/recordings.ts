@@ -7,8 +7,7 @@
  *   audio, and delete (file and row; audited by the admin hooks like every admin change).
  * The signing key is `recordings.signing_secret`, or one derived from `api.api_key` when that is null.
  */
-import { createReadStream } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { checkLink, deriveLinkSecret, signLink, type LinkCheck } from '../common/signed-link.js';
 import type { PbxConfig } from '../config/index.js';
@@ -16,6 +15,7 @@ import type { RecordingRecord, Store } from '../store/index.js';
 import { systemClock } from '../common/clock.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, badParameter, fail, ok } from './errors.js';
+import { sendWav } from './send-wav.js';
 import { envelope, nullable, responses, type JsonSchema } from './schemas.js';
 
 /** Where a recording's signed file lives under the API. */
@@ -64,14 +64,9 @@ export function recordingDeps(deps: ApiDeps): RecordingRoutesDeps {
   return { store: deps.store, getConfig: deps.getConfig, now: () => clock.now(), baseUrl: deps.baseUrl ?? (() => 'http://127.0.0.1') };
 }
 
-async function sendWav(reply: FastifyReply, rec: RecordingRecord): Promise<FastifyReply> {
-  const st = await stat(rec.path).catch(() => null);
-  if (!st?.isFile()) return reply.code(404).send(fail(404, `Recording '${rec.recording_id}' has no file (deleted?)`));
-  return reply
-    .header('Content-Type', 'audio/wav')
-    .header('Content-Length', String(st.size))
-    .header('Content-Disposition', `attachment; filename="${rec.recording_id}.wav"`)
-    .send(createReadStream(rec.path));
+/** A recording's file, or a 404 naming it when the file is gone. */
+function sendRecording(reply: FastifyReply, rec: RecordingRecord): Promise<FastifyReply> {
+  return sendWav(reply, rec.path, `${rec.recording_id}.wav`, `Recording '${rec.recording_id}' has no file (deleted?)`);
 }
 
 /** The answer to a signed link that did not check out: 401 without or with a wrong signature, 410 once expired. */
@@ -104,7 +99,7 @@ export function registerSignedRecordingRoute(app: FastifyInstance, deps: Recordi
     if (check !== 'ok') return refuseLink(reply, check, 'GET /api/admin/recordings/{id}');
     const rec = await deps.store.getRecording(id);
     if (!rec) return reply.code(404).send(fail(404, `Recording '${id}' not found (deleted?)`));
-    return sendWav(reply, rec);
+    return sendRecording(reply, rec);
   });
 }
 
@@ -153,7 +148,7 @@ export function registerAdminRecordingRoutes(app: FastifyInstance, deps: Recordi
       tags, security, summary: 'Download a recording\'s WAV with the admin key', params: idParams,
       response: { 200: WAV, 400: { $ref: 'ErrorEnvelope#' }, 401: { $ref: 'ErrorEnvelope#' }, 404: { $ref: 'ErrorEnvelope#' }, 429: { $ref: 'ErrorEnvelope#' } },
     },
-  }, async (req, reply) => sendWav(reply, await find((req.params as { recording_id: string }).recording_id)));
+  }, async (req, reply) => sendRecording(reply, await find((req.params as { recording_id: string }).recording_id)));
 
   app.delete('/recordings/:recording_id', {
     schema: {

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { checkLink, signLink } from '../common/signed-link.js';
 import type { PbxConfig } from '../config/index.js';
 import type { Store } from '../store/index.js';
-import { sendWav } from './admin/voicemail.js';
+import { sendWav } from './send-wav.js';
 import { fail } from './errors.js';
 import { recordingLinkSecret, refuseLink } from './recordings.js';
 

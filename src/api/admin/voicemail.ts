@@ -7,15 +7,15 @@
  *   `DELETE` returns the box to its configured or built-in greeting;
  * - `GET /voicemail/mail-failures`: messages whose mail was given up, with the last error.
  */
-import { createReadStream } from 'node:fs';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { normalizePromptWav, WavFileError } from '../../common/wav-file.js';
 import { greetingFile } from '../../common/voicemail-files.js';
 import type { PbxConfig } from '../../config/index.js';
 import type { Store, VoicemailRecord } from '../../store/index.js';
 import { ApiError, ok } from '../errors.js';
+import { sendWav } from '../send-wav.js';
 import { envelope, EXTENSION_PATTERN, nullable, responses, type JsonSchema } from '../schemas.js';
 
 export { greetingFile };
@@ -201,12 +201,4 @@ export function registerVoicemailRoutes(app: FastifyInstance, deps: VoicemailRou
     await rm(file, { force: true });
     return ok(null, `Greeting of ${number} removed`);
   });
-}
-
-/** Streams a WAV file, or a 404 when it is gone. */
-export async function sendWav(reply: FastifyReply, path: string, filename: string, missing = 'The audio file is gone'): Promise<FastifyReply> {
-  const st = await stat(path).catch(() => null);
-  if (!st?.isFile()) throw new ApiError(404, missing);
-  return reply.header('Content-Type', 'audio/wav').header('Content-Length', String(st.size))
-    .header('Content-Disposition', `attachment; filename="${filename}"`).send(createReadStream(path));
 }
