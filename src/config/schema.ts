@@ -191,8 +191,8 @@ export const PBX_SCHEMA: ObjectShape = obj('The PBX configuration.', {
     driver: str('embedded = the in-process G.711 endpoint (RTP on bind_address, ports port_min–port_max); rtpengine = an rtpengine daemon over its ng protocol; none = signalling only (SDP passes through, nothing is recorded).', { oneOf: ['embedded', 'rtpengine', 'none'], default: 'embedded' }),
     bind_address: str('Address the embedded endpoint binds its RTP sockets to.', { default: '127.0.0.1', check: checkHost }),
     advertise_address: str('Address the embedded endpoint puts in SDP (c=); null = bind_address.', { nullable: true, default: null, check: checkHost }),
-    port_min: int('Lowest RTP port of the embedded endpoint (even).', { min: 1024, max: 65534, default: 40000 }),
-    port_max: int('Highest RTP port of the embedded endpoint.', { min: 1025, max: 65535, default: 49999 }),
+    port_min: int('Lowest RTP port of the embedded endpoint (even). The default range stays below Linux\'s ephemeral ports (32768–60999, net.ipv4.ip_local_port_range), so outgoing connections never take an RTP port.', { min: 1024, max: 65534, default: 20000 }),
+    port_max: int('Highest RTP port of the embedded endpoint (two ports per call leg).', { min: 1025, max: 65535, default: 29999 }),
     rtpengine: obj('The rtpengine driver (media.driver: rtpengine).', {
       ng_host: str('Address of rtpengine\'s ng control socket (--listen-ng).', { default: '127.0.0.1', check: checkHost }),
       ng_port: int('Port of rtpengine\'s ng control socket.', { min: 1, max: 65535, default: 2223 }),
