@@ -207,7 +207,7 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
     sweeper.start();
     cleanup.push(() => sweeper.stop());
 
-    const webhooksAdmin = createWebhookAdmin({ store, dispatcher, getConfig: live, clock });
+    const webhooksAdmin = createWebhookAdmin({ store, dispatcher, getConfig: live, getConfigVersion: () => config.live().version, clock });
     const app = buildApp({
       engine, live: engine, ...(opts.consoleDir ? { consoleDir: opts.consoleDir } : {}), store, getConfig: live, webhooksAdmin, log, clock,
       version: VERSION, startedAt: clock.now(), voicemailDir, baseUrl: publicUrl,

@@ -33,6 +33,10 @@ export const REDACT_PATHS: readonly string[] = (() => {
     const dot = k.startsWith('[') ? '' : '.';
     paths.push(k, `*${dot}${k}`, `*.*${dot}${k}`, `*.*.*${dot}${k}`);
   }
+  // A webhook object's custom headers (CRM credentials) wherever they travel: its flow node, the outbox event's
+  // endpoint, the dispatcher's target. Not every `headers` key: HTTP and SIP headers stay readable.
+  for (const at of ['endpoint', 'target']) paths.push(`${at}.headers`, `*.${at}.headers`, `*.*.${at}.headers`);
+  paths.push('nodes[*].headers', '*.nodes[*].headers', '*.*.nodes[*].headers');
   return paths;
 })();
 

@@ -79,7 +79,10 @@ const flowNode: Shape = {
       component_name: str('Sent as component_name in webhook_component_event.'),
       url: str('http(s) URL the event is POSTed to.', { check: checkHttpUrl }),
       secret_token: str('Sent as X-Pbx-Token; must not be empty. Write-only in the admin API.', { secret: true }),
-      headers: { kind: 'map', doc: 'Custom headers added to the request.', value: str('Header value.', { allowEmpty: true }), default: {} },
+      headers: {
+        kind: 'map', doc: 'Custom headers added to the request (often CRM credentials). Write-only in the admin API: answers list the names only.',
+        value: str('Header value.', { allowEmpty: true }), default: {}, secret: true,
+      },
     },
     hangup: { ...nodeBase, status: int('SIP status sent to an unanswered caller (default 480).', { min: 400, max: 699, default: undefined }) },
     play: { ...nodeBase, file: str('Path or URL of a WAV to play.') },

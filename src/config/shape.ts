@@ -31,8 +31,11 @@ export interface BoolShape extends ShapeBase { kind: 'bool' }
 export interface ListShape extends ShapeBase { kind: 'list'; item: Shape; minItems?: number }
 /** A fixed set of keys; an absent object is read as `{}` so its defaults apply. */
 export interface ObjectShape extends ShapeBase { kind: 'object'; fields: Readonly<Record<string, Shape>> }
-/** Free-form keys (custom HTTP headers) with values of one shape. */
-export interface MapShape extends ShapeBase { kind: 'map'; value: Shape }
+/**
+ * Free-form keys (custom HTTP headers) with values of one shape. `secret`: the values are write-only (a webhook
+ * object's headers carry CRM credentials): the admin API shows the keys only, and a write without the map keeps it.
+ */
+export interface MapShape extends ShapeBase { kind: 'map'; value: Shape; secret?: boolean }
 /** An object whose `tag` key picks one of several key sets (flow nodes by `type`). */
 export interface UnionShape extends ShapeBase { kind: 'union'; tag: string; variants: Readonly<Record<string, Readonly<Record<string, Shape>>>> }
 /** A node reference: a node id, or a map of outcome → node id (`keys`), or null. */

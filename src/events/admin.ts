@@ -10,6 +10,7 @@ import type { PbxConfig } from '../config/types.js';
 import type { Delivery, DeliveryAttempt, DeliveryStatus, Store } from '../store/store.js';
 import type { DeliveryStats } from './delivery-stats.js';
 import type { Dispatcher, SendTestResult } from './dispatcher.js';
+import { validateEndpoint } from './endpoint.js';
 import { signingSecretFor } from './signature.js';
 
 /** Deliveries returned by one list call, at most. */
@@ -55,6 +56,8 @@ export interface WebhookAdminDeps {
   store: Store;
   dispatcher: Dispatcher;
   getConfig: () => PbxConfig;
+  /** The live configuration's version: a manual redelivery to the global webhook is made under it. */
+  getConfigVersion?: () => number;
   clock?: Clock;
 }
 
@@ -66,7 +69,13 @@ export interface WebhookAdmin {
   listDeliveries(filter: DeliveryFilter & { offset?: number; limit?: number }): Promise<AdminResult<DeliveryPage>>;
   getDelivery(deliveryId: string): Promise<AdminResult<{ delivery: Delivery; attempts: DeliveryAttempt[] }>>;
   listAttempts(deliveryId: string): Promise<AdminResult<DeliveryAttempt[]>>;
-  /** Redelivers the given ids, or every delivery matching a filter (an `endpoint_url` is required then). */
+  /**
+   * Redelivers the given ids, or every delivery matching a filter (an `endpoint_url` is required then). A manual
+   * redelivery is a new send made now, so a global delivery goes to the webhook URL, token and signing secret live
+   * now (a rotated token is never undone by redelivering old events); automatic retries keep the settings the
+   * delivery was created under. Webhook-object deliveries keep the URL, token and headers that travelled with the
+   * event (the object may have been removed or renamed since).
+   */
   redeliver(sel: { delivery_ids: string[] } | (DeliveryFilter & { endpoint_url: string; limit?: number })): Promise<AdminResult<{ count: number; delivery_ids: string[] }>>;
   sendTest(type: string, opts?: { componentName?: string }): Promise<SendTestResult>;
   listEndpoints(): Promise<EndpointView[]>;
@@ -113,6 +122,29 @@ export function createWebhookAdmin(deps: WebhookAdminDeps): WebhookAdmin {
     return out;
   }
 
+  /** Splits deliveries by where their event goes (an event missing from the outbox counts as global). */
+  async function byEndpointKind(list: Delivery[]): Promise<{ global: string[]; component: string[] }> {
+    const global: string[] = [];
+    const component: string[] = [];
+    const kinds = new Map<string, 'global' | 'component'>();
+    for (const d of list) {
+      let kind = kinds.get(d.event_id);
+      if (!kind) {
+        kind = (await store.getEvent(d.event_id))?.endpoint.kind === 'component' ? 'component' : 'global';
+        kinds.set(d.event_id, kind);
+      }
+      (kind === 'component' ? component : global).push(d.delivery_id);
+    }
+    return { global, component };
+  }
+
+  /** The live global webhook's URL and version, or null when it has no valid URL (the deliveries then keep theirs). */
+  function liveGlobalTarget(): { endpoint_url: string; config_version: number | null } | null {
+    const w = getConfig().webhook;
+    if (!w.url || !validateEndpoint(w.url, w.secret_token).ok) return null;
+    return { endpoint_url: w.url, config_version: deps.getConfigVersion?.() ?? null };
+  }
+
   return {
     async listDeliveries(q) {
       const offset = q.offset ?? 0;
@@ -137,6 +169,7 @@ export function createWebhookAdmin(deps: WebhookAdminDeps): WebhookAdmin {
 
     async redeliver(sel) {
       let ids: string[];
+      let deliveries: Delivery[];
       if ('delivery_ids' in sel) {
         if (!Array.isArray(sel.delivery_ids) || sel.delivery_ids.length === 0) return bad('delivery_ids must be a non-empty array');
         if (sel.delivery_ids.length > MAX_REDELIVER) return bad(`delivery_ids may hold at most ${MAX_REDELIVER} ids`);
@@ -144,15 +177,22 @@ export function createWebhookAdmin(deps: WebhookAdminDeps): WebhookAdmin {
         for (const id of sel.delivery_ids) if (!(await store.getDelivery(id))) missing.push(id);
         if (missing.length) return { ok: false, code: 'not_found', error: `deliveries not found: ${missing.slice(0, 10).join(', ')}` };
         ids = [...new Set(sel.delivery_ids)];
+        deliveries = [];
+        for (const id of ids) deliveries.push((await store.getDelivery(id))!);
       } else {
         if (!sel.endpoint_url) return bad('endpoint_url is required to redeliver a range');
         const err = checkFilter(sel);
         if (err) return bad(err);
         const limit = sel.limit ?? MAX_REDELIVER;
         if (!Number.isInteger(limit) || limit < 1 || limit > MAX_REDELIVER) return bad(`limit must be an integer from 1 to ${MAX_REDELIVER}`);
-        ids = (await find(sel, 0, limit)).map((d) => d.delivery_id);
+        deliveries = await find(sel, 0, limit);
+        ids = deliveries.map((d) => d.delivery_id);
       }
-      const count = ids.length ? await store.redeliver(ids, clock.now()) : 0;
+      const { global, component } = await byEndpointKind(deliveries);
+      const live = liveGlobalTarget();
+      let count = 0;
+      if (global.length) count += await store.redeliver(global, clock.now(), live ?? undefined);
+      if (component.length) count += await store.redeliver(component, clock.now());
       dispatcher.wake();
       return { ok: true, value: { count, delivery_ids: ids } };
     },

@@ -404,8 +404,11 @@ export interface Store {
   listDeliveries(q: { endpoint_url?: string; status?: DeliveryStatus; unique_call_id?: string; offset: number; limit: number }): Promise<Delivery[]>;
   listAttempts(deliveryId: string): Promise<DeliveryAttempt[]>;
   getDelivery(deliveryId: string): Promise<Delivery | undefined>;
-  /** Sets the given deliveries back to pending, due now. */
-  redeliver(deliveryIds: string[], nowMs: number): Promise<number>;
+  /**
+   * Sets the given deliveries back to pending, due now. With `retarget`, each also takes that URL and configuration
+   * version (a manual redelivery of global deliveries is made under the settings live now).
+   */
+  redeliver(deliveryIds: string[], nowMs: number, retarget?: { endpoint_url: string; config_version: number | null }): Promise<number>;
   countPendingDeliveries(): Promise<number>;
   /** Events not marked dispatched yet (the part of the backlog not fanned out). */
   countUndispatchedEvents(): Promise<number>;

@@ -6,8 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import type { PbxConfig } from '../../config/index.js';
 import { ApiError, ok } from '../errors.js';
 import { envelope, responses } from '../schemas.js';
-import { schemaRef } from './config-schema.js';
-import { keepSecrets } from './secrets.js';
+import { itemShape, schemaRef } from './config-schema.js';
+import { completeSecrets, keepSecrets } from './secrets.js';
 import type { Staging } from './staging.js';
 
 /** The list sections of the configuration and how their items are keyed. */
@@ -65,6 +65,7 @@ export function registerCollection(app: FastifyInstance, staging: Staging, spec:
   const base = `/${spec.path}`;
   const one = `${base}/:${spec.key}`;
   const keyOf = (p: unknown): string => (p as Record<string, string>)[spec.key]!;
+  const shape = itemShape(spec.section);
   const conflict = (list: Item[], value: unknown): void => {
     if (list.some((it) => it[spec.key] === value)) throw new ApiError(409, `${capitalize(spec.noun)} '${String(value)}' already exists`);
   };
@@ -87,7 +88,7 @@ export function registerCollection(app: FastifyInstance, staging: Staging, spec:
     await staging.edit((draft) => {
       const list = items(draft, spec.section);
       conflict(list, item[spec.key]);
-      list.push(item);
+      list.push(completeSecrets(item, shape));
     });
     return reply.code(201).send(ok(item, `${capitalize(spec.noun)} created (staged)`, 201));
   });
@@ -100,7 +101,7 @@ export function registerCollection(app: FastifyInstance, staging: Staging, spec:
       const list = items(draft, spec.section);
       const i = indexOf(list, spec, keyOf(request.params));
       if (body[spec.key] !== keyOf(request.params)) conflict(list, body[spec.key]);
-      list[i] = keepSecrets(list[i], body) as Item;
+      list[i] = completeSecrets(keepSecrets(list[i], body) as Item, shape);
       return list[i];
     });
     return ok(item, `${capitalize(spec.noun)} replaced (staged)`);
@@ -114,7 +115,7 @@ export function registerCollection(app: FastifyInstance, staging: Staging, spec:
       const list = items(draft, spec.section);
       const i = indexOf(list, spec, keyOf(request.params));
       if (spec.key in patch && patch[spec.key] !== keyOf(request.params)) conflict(list, patch[spec.key]);
-      list[i] = keepSecrets(list[i], { ...list[i], ...patch }) as Item;
+      list[i] = completeSecrets(keepSecrets(list[i], { ...list[i], ...patch }) as Item, shape);
       return list[i];
     });
     return ok(merged, `${capitalize(spec.noun)} updated (staged)`);

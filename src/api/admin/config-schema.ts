@@ -7,7 +7,7 @@
  */
 import { PBX_SCHEMA } from '../../config/index.js';
 import { DIGITS_PATTERN, type JsonSchema } from '../schemas.js';
-import { SECRET_FIELDS } from './secrets.js';
+import { namesField, SECRET_FIELDS } from './secrets.js';
 
 /** One entry of the config schema table (derived, so the API needs no deep import of config internals). */
 type Shape = (typeof PBX_SCHEMA)['fields'][string];
@@ -59,7 +59,16 @@ export interface ConvertOptions {
 }
 
 function isOptional(shape: Shape): boolean {
-  return 'default' in shape || shape.kind === 'object';
+  return 'default' in shape || shape.kind === 'object' || isSecret(shape);
+}
+
+/**
+ * Write-only fields are never required by a body schema and get no default there: a replacing write that leaves one
+ * out keeps the stored value (secrets.ts `keepSecrets`), and `completeSecrets` then asks for it only where there is
+ * none (a new device's password).
+ */
+function isSecret(shape: Shape): boolean {
+  return (shape.kind === 'string' || shape.kind === 'map') && shape.secret === true;
 }
 
 function fieldsSchema(fields: Readonly<Record<string, Shape>>, opts: ConvertOptions, nested: ConvertOptions): JsonSchema {
@@ -79,7 +88,7 @@ function fieldsSchema(fields: Readonly<Record<string, Shape>>, opts: ConvertOpti
 export function toJsonSchema(shape: Shape, opts: ConvertOptions = { defaults: true, required: true }): JsonSchema {
   const nested: ConvertOptions = { defaults: opts.defaults, required: true };
   const base: JsonSchema = { description: shape.doc };
-  if (opts.defaults && 'default' in shape && shape.default !== undefined) base.default = shape.default;
+  if (opts.defaults && 'default' in shape && shape.default !== undefined && !isSecret(shape)) base.default = shape.default;
   switch (shape.kind) {
     case 'string': {
       const s: JsonSchema = { ...base, type: shape.nullable ? ['string', 'null'] : 'string' };
@@ -155,9 +164,14 @@ function setFlags(s: unknown): JsonSchema {
       out[k] = setFlags(v);
       continue;
     }
-    out[k] = Object.fromEntries(Object.entries(v as object).map(([pk, pv]) => (SECRET_FIELDS.has(pk)
-      ? [`${pk}_set`, { type: 'boolean', description: `Whether ${pk} is set (write-only: never returned).` }]
-      : [pk, setFlags(pv)])));
+    out[k] = Object.fromEntries(Object.entries(v as object).flatMap(([pk, pv]): Array<[string, unknown]> => {
+      if (!SECRET_FIELDS.has(pk)) return [[pk, setFlags(pv)]];
+      const flag: [string, unknown] = [`${pk}_set`, { type: 'boolean', description: `Whether ${pk} is set (write-only: never returned).` }];
+      // A secret map (a webhook object's headers) also shows its key names.
+      return (pv as JsonSchema).type === 'object'
+        ? [flag, [namesField(pk), { type: 'array', items: { type: 'string' }, description: `The names of ${pk} (their values are write-only).` }]]
+        : [flag];
+    }));
   }
   return out;
 }

@@ -9,7 +9,7 @@ import { envelope, responses, type JsonSchema } from '../schemas.js';
 import { bodySchema, deviceShape, responseSchema, schemaRef } from './config-schema.js';
 import { indexOf, items } from './collections.js';
 import type { Staging } from './staging.js';
-import { keepSecrets } from './secrets.js';
+import { completeSecrets, keepSecrets } from './secrets.js';
 
 const USER_SPEC = { key: 'number', noun: 'user' } as const;
 
@@ -35,7 +35,7 @@ function assertFree(config: PbxConfig, username: string): void {
 /** Replaces device `index` of `user` by `next`, checking that a new username is free. */
 function replace(config: PbxConfig, user: UserConfig, index: number, next: DeviceConfig): DeviceConfig {
   if (next.username !== user.devices[index]!.username) assertFree(config, next.username);
-  const kept = keepSecrets(user.devices[index], next) as DeviceConfig;
+  const kept = completeSecrets(keepSecrets(user.devices[index], next) as DeviceConfig, deviceShape());
   user.devices[index] = kept;
   return kept;
 }
@@ -67,7 +67,7 @@ export function registerDevices(app: FastifyInstance, staging: Staging): void {
     await staging.edit((draft) => {
       const user = userOf(draft, (req.params as P).number!);
       assertFree(draft, device.username);
-      user.devices.push(device);
+      user.devices.push(completeSecrets(device, deviceShape()));
     });
     return reply.code(201).send(ok(device, 'Device created (staged)', 201));
   });
@@ -119,7 +119,7 @@ export function registerDevices(app: FastifyInstance, staging: Staging): void {
     await staging.edit((draft) => {
       const user = userOf(draft, user_number);
       assertFree(draft, device.username);
-      user.devices.push(device);
+      user.devices.push(completeSecrets(device, deviceShape()));
     });
     return reply.code(201).send(ok({ user_number, ...device }, 'Device created (staged)', 201));
   });

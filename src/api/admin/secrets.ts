@@ -1,10 +1,13 @@
 /**
  * Write-only secrets (issue 11): device and trunk passwords, webhook tokens and signing secrets, the API and admin
- * keys. The admin API never returns them: every admin answer passes through {@link redactSecrets}, which replaces
- * each secret field by `<field>_set: true|false`. The names come from the configuration schema's `secret` flags, so
- * a new secret key is covered the day it is added.
+ * keys, a webhook object's custom headers. The admin API never returns them: every admin answer passes through
+ * {@link redactSecrets}, which replaces each secret field by `<field>_set: true|false` (a secret map, the headers,
+ * also by the names of its keys: `header_names`). The names come from the configuration schema's `secret` flags, so
+ * a new secret key is covered the day it is added. Writes need not send them again ({@link keepSecrets},
+ * {@link completeSecrets}).
  */
 import { PBX_SCHEMA } from '../../config/index.js';
+import { ApiError } from '../errors.js';
 
 type Shape = (typeof PBX_SCHEMA)['fields'][string];
 
@@ -16,6 +19,10 @@ function collect(shape: Shape, key: string | null, out: Set<string>): void {
     case 'list':
       return collect(shape.item, key, out);
     case 'map':
+      if (shape.secret && key) {
+        out.add(key);
+        SECRET_MAPS.add(key);
+      }
       return collect(shape.value, null, out);
     case 'object':
       for (const [k, s] of Object.entries(shape.fields)) collect(s, k, out);
@@ -28,7 +35,15 @@ function collect(shape: Shape, key: string | null, out: Set<string>): void {
   }
 }
 
-/** Field names that hold a secret anywhere in the configuration (`password`, `secret_token`, …). */
+/** Secret fields that are maps (`headers`): their key names are shown, their values never. */
+const SECRET_MAPS = new Set<string>();
+
+/** `headers` → `header_names`: where a secret map's key names are shown. */
+export function namesField(key: string): string {
+  return `${key.replace(/s$/, '')}_names`;
+}
+
+/** Field names that hold a secret anywhere in the configuration (`password`, `secret_token`, `headers`, …). */
 export const SECRET_FIELDS: ReadonlySet<string> = (() => {
   const out = new Set<string>();
   collect(PBX_SCHEMA, null, out);
@@ -50,9 +65,13 @@ export function redactSecrets(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redactSecrets);
   if (!isObject(value)) return value;
   const out: Record<string, unknown> = {};
-  const diffOfSecret = typeof value.path === 'string' && SECRET_FIELDS.has(value.path.slice(value.path.lastIndexOf('/') + 1));
+  // A diff entry at a secret or inside one (`/flows/1/nodes/0/headers/X-Crm-Key`).
+  const diffOfSecret = typeof value.path === 'string' && value.path.split('/').some((seg) => SECRET_FIELDS.has(seg));
   for (const [k, v] of Object.entries(value)) {
-    if (SECRET_FIELDS.has(k)) out[`${k}_set`] = typeof v === 'string' && v !== '';
+    if (SECRET_MAPS.has(k) && isObject(v)) {
+      out[`${k}_set`] = Object.keys(v).length > 0;
+      out[namesField(k)] = Object.keys(v);
+    } else if (SECRET_FIELDS.has(k)) out[`${k}_set`] = typeof v === 'string' && v !== '';
     else if (diffOfSecret && (k === 'live' || k === 'staged')) out[k] = v == null || v === '' ? v : MASKED_SECRET;
     else out[k] = redactSecrets(v);
   }
@@ -87,4 +106,41 @@ export function keepSecrets(prev: unknown, next: unknown): unknown {
     }
   }
   return out;
+}
+
+/**
+ * After {@link keepSecrets}: a secret still missing (the schemas never require one, so that a replacing write need
+ * not send it again) takes its default, or — when it has none, as for a new device's password — is a 400 naming
+ * the field, worded as the schema's own errors are. Works on `value` in place and returns it.
+ */
+export function completeSecrets<T>(value: T, shape: Shape, path = ''): T {
+  const at = (k: string | number): string => (path ? `${path}/${k}` : String(k));
+  const fields = (v: Record<string, unknown>, defs: Readonly<Record<string, Shape>>): void => {
+    for (const [k, s] of Object.entries(defs)) {
+      const secret = (s.kind === 'string' || s.kind === 'map') && s.secret === true;
+      if (secret && v[k] === undefined) {
+        if (!('default' in s) || s.default === undefined) throw new ApiError(400, `Missing field '${at(k)}'`);
+        v[k] = structuredClone(s.default);
+      } else if (v[k] !== undefined) {
+        completeSecrets(v[k], s, at(k));
+      }
+    }
+  };
+  switch (shape.kind) {
+    case 'list':
+      if (Array.isArray(value)) value.forEach((it, i) => completeSecrets(it, shape.item, at(i)));
+      break;
+    case 'object':
+      if (isObject(value)) fields(value, shape.fields);
+      break;
+    case 'union':
+      if (isObject(value)) {
+        const variant = shape.variants[String(value[shape.tag])];
+        if (variant) fields(value, variant);
+      }
+      break;
+    default:
+      break;
+  }
+  return value;
 }

@@ -8,8 +8,8 @@ import { randomToken } from '../../common/ids.js';
 import { isValidBlock } from '../auth.js';
 import { ApiError, ok } from '../errors.js';
 import { envelope, responses, type JsonSchema } from '../schemas.js';
-import { schemaRef } from './config-schema.js';
-import { keepSecrets } from './secrets.js';
+import { schemaRef, sectionShape } from './config-schema.js';
+import { completeSecrets, keepSecrets } from './secrets.js';
 import type { Staging } from './staging.js';
 
 type Singleton = 'pbx' | 'webhook' | 'delivery';
@@ -28,14 +28,14 @@ function registerSingleton(app: FastifyInstance, staging: Staging, section: Sing
     schema: { tags, security, summary: `Replace the ${noun} settings (staged)`, body: schemaRef(schema, 'full'), response: responses(envelope(out), [400]) },
   }, async (req) => ok(await staging.edit((draft) => {
     const d = draft as unknown as Record<Singleton, Item>;
-    d[section] = keepSecrets(d[section], req.body) as Item;
+    d[section] = completeSecrets(keepSecrets(d[section], req.body) as Item, sectionShape(section));
     return draft[section];
   }), `${noun} settings replaced (staged)`));
   app.patch(`/${section}`, {
     schema: { tags, security, summary: `Update fields of the ${noun} settings (staged)`, body: schemaRef(schema, 'patch'), response: responses(envelope(out), [400]) },
   }, async (req) => ok(await staging.edit((draft) => {
     const d = draft as unknown as Record<Singleton, Item>;
-    d[section] = keepSecrets(d[section], { ...d[section], ...(req.body as Item) }) as Item;
+    d[section] = completeSecrets(keepSecrets(d[section], { ...d[section], ...(req.body as Item) }) as Item, sectionShape(section));
     return d[section];
   }), `${noun} settings updated (staged)`));
 }

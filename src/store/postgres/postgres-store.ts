@@ -369,10 +369,13 @@ export class PostgresStore implements Store {
     return r.rows[0] ? pick<Delivery>(DELIVERY_COLUMNS, r.rows[0]) : undefined;
   }
 
-  async redeliver(deliveryIds: string[], nowMs: number): Promise<number> {
+  async redeliver(deliveryIds: string[], nowMs: number, retarget?: { endpoint_url: string; config_version: number | null }): Promise<number> {
     if (deliveryIds.length === 0) return 0;
-    const r = await this.#query('redeliver', `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, lease_until = NULL, updated_at = $1
-      WHERE delivery_id = ANY($2::text[])`, [nowMs, deliveryIds]);
+    const r = retarget
+      ? await this.#query('redeliver', `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, lease_until = NULL, updated_at = $1,
+          endpoint_url = $3, config_version = $4 WHERE delivery_id = ANY($2::text[])`, [nowMs, deliveryIds, retarget.endpoint_url, retarget.config_version])
+      : await this.#query('redeliver', `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, lease_until = NULL, updated_at = $1
+          WHERE delivery_id = ANY($2::text[])`, [nowMs, deliveryIds]);
     return r.rowCount ?? 0;
   }
 

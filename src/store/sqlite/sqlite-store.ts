@@ -316,12 +316,17 @@ export class SqliteStore implements Store {
     });
   }
 
-  async redeliver(deliveryIds: string[], nowMs: number): Promise<number> {
+  async redeliver(deliveryIds: string[], nowMs: number, retarget?: { endpoint_url: string; config_version: number | null }): Promise<number> {
     return this.#op('redeliver', () => this.#db.transaction(() => {
-      const reset = this.#stmt(`UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_until = NULL, updated_at = ?
-        WHERE delivery_id = ?`);
+      const reset = retarget
+        ? this.#stmt(`UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_until = NULL, updated_at = ?, endpoint_url = ?, config_version = ?
+          WHERE delivery_id = ?`)
+        : this.#stmt(`UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_until = NULL, updated_at = ?
+          WHERE delivery_id = ?`);
       let n = 0;
-      for (const id of deliveryIds) n += reset.run(nowMs, nowMs, id).changes;
+      for (const id of deliveryIds) {
+        n += (retarget ? reset.run(nowMs, nowMs, retarget.endpoint_url, retarget.config_version, id) : reset.run(nowMs, nowMs, id)).changes;
+      }
       return n;
     }).immediate());
   }

@@ -383,6 +383,9 @@ export function storeContract(name: string, backend: BackendUnderTest, extra?: (
         expect(await store.getDelivery(d1!)).toMatchObject({ status: 'pending', next_attempt_at: T0 + 100, attempts: 1, updated_at: T0 + 100 });
         expect(await store.countPendingDeliveries()).toBe(1);
         expect((await store.claimDueDeliveries(T0 + 100, 10, T0 + 1000)).map((d) => d.delivery_id)).toEqual([d1]);
+        // A manual redelivery under the live settings: the new URL and configuration version.
+        expect(await store.redeliver([d2!], T0 + 200, { endpoint_url: URL_B, config_version: 7 })).toBe(1);
+        expect(await store.getDelivery(d2!)).toMatchObject({ status: 'pending', endpoint_url: URL_B, config_version: 7, next_attempt_at: T0 + 200 });
       });
 
       it('disables and re-enables an endpoint', async () => {
