@@ -6,7 +6,7 @@
  */
 import { createLogger } from './common/log.js';
 import { installProcessGuard } from './common/process-guard.js';
-import { ConfigError, configWarnings, loadConfigFile, loadSettings } from './config/index.js';
+import { checkMediaFiles, ConfigError, configWarnings, loadConfigFile, loadSettings } from './config/index.js';
 import { startSwitchboard } from './switchboard.js';
 
 async function main(): Promise<void> {
@@ -15,6 +15,8 @@ async function main(): Promise<void> {
   try {
     settings = loadSettings(process.env);
     config = loadConfigFile(settings.configPath, settings);
+    const missing = checkMediaFiles(config, settings.configPath);
+    if (missing.length > 0) throw new ConfigError(missing);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`switchboard: configuration error\n${err.message}\n`);

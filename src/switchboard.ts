@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { systemClock, type Clock } from './common/clock.js';
 import type { Logger } from './common/log.js';
-import { createConfigVersions, type ConfigVersions, type PbxConfig, type RuntimeSettings } from './config/index.js';
+import { checkMediaFiles, createConfigVersions, type ConfigVersions, type PbxConfig, type RuntimeSettings } from './config/index.js';
 import { createDrachtioLite, type DrachtioLite } from './drachtio-lite/index.js';
 import type { SipStackStats, TransportProtocol } from './sip/index.js';
 import { createEngine, type Engine, type NodeHandler, type SrfLike, type VoicemailHost } from './engine/index.js';
@@ -114,7 +114,7 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
     if (!opts.store) cleanup.push(() => store.close());
     await store.migrate();
 
-    const config = await createConfigVersions({ store, initial: opts.config, clock, log });
+    const config = await createConfigVersions({ store, initial: opts.config, clock, log, checkFiles: checkMediaFiles });
     const live = () => config.live().config;
 
     let lite: DrachtioLite | undefined;

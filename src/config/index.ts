@@ -9,5 +9,6 @@ export { loadSettings, loadConfigFile, loadConfigText, parseYaml, configWarnings
 export { createConfigVersions, type ConfigVersions, type ConfigVersionsDeps, type ConfigVersionStore, type StoredConfig, type AppliedListener, type ConfigControl, type ApplyResult } from './versions.js';
 export { configDiff, deepFreeze } from './config-diff.js';
 export { resolveNext, findNode } from './next.js';
+export { checkMediaFiles, mediaFilePath, wavProblem } from './media-files.js';
 export { configKeyRows, renderConfigurationDoc, type ConfigKeyRow } from './doc-table.js';
 export type { Shape, ObjectShape, StringShape, IntShape, BoolShape, ListShape, MapShape, UnionShape, NextShape } from './shape.js';

@@ -85,7 +85,7 @@ const flowNode: Shape = {
       },
     },
     hangup: { ...nodeBase, status: int('SIP status sent to an unanswered caller (default 480).', { min: 400, max: 699, default: undefined }) },
-    play: { ...nodeBase, file: str('Path or URL of a WAV to play.') },
+    play: { ...nodeBase, file: str('WAV file played to the caller, who is answered by the PBX first (mono 8 kHz, 16-bit PCM or G.711; relative to the working directory). Checked at apply.') },
   },
 };
 

@@ -8,6 +8,7 @@ import { systemClock, type Clock } from '../common/clock.js';
 import type { Logger } from '../common/log.js';
 import { configDiff, deepFreeze } from './config-diff.js';
 import { validateConfig } from './schema.js';
+import type { ConfigIssue } from './errors.js';
 import type { ConfigVersion, PbxConfig } from './types.js';
 
 /** Result of staging-and-applying: the new version, or every validation error. */
@@ -54,6 +55,8 @@ export interface ConfigVersionsDeps {
   initial: PbxConfig;
   clock?: Clock;
   log?: Logger;
+  /** Checks beyond the schema that read the host (audio files exist and play: media-files.ts), run at apply. */
+  checkFiles?: (config: PbxConfig, source: string) => ConfigIssue[];
 }
 
 /** Listener of the `applied` event: gets the new live version. */
@@ -130,12 +133,14 @@ class StoredConfigVersions implements ConfigVersions {
   readonly #store: ConfigVersionStore;
   readonly #clock: Clock;
   readonly #log: Logger | undefined;
+  readonly #checkFiles: ConfigVersionsDeps['checkFiles'];
   readonly #listeners = new Set<AppliedListener>();
   #current: ConfigVersion;
   /** stage() and apply() run one at a time, so version numbers, the live swap and the staged copy stay in step. */
   #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(store: ConfigVersionStore, clock: Clock, log: Logger | undefined, current: ConfigVersion) {
+  constructor(store: ConfigVersionStore, clock: Clock, log: Logger | undefined, current: ConfigVersion, checkFiles?: ConfigVersionsDeps['checkFiles']) {
+    this.#checkFiles = checkFiles;
     this.#store = store;
     this.#clock = clock;
     this.#log = log;
@@ -190,7 +195,8 @@ class StoredConfigVersions implements ConfigVersions {
     const staged = await this.#store.getStagedConfig();
     if (staged === undefined) return { ok: true, version: this.#current.version };
     const r = validateConfig(staged, 'staged');
-    if (!r.ok) return { ok: false, errors: r.errors.map((e) => (e.path === '' ? e.message : `${e.path}: ${e.message}`)) };
+    const issues = r.ok ? this.#checkFiles?.(r.config, 'staged') ?? [] : r.errors;
+    if (!r.ok || issues.length > 0) return { ok: false, errors: issues.map((e) => (e.path === '' ? e.message : `${e.path}: ${e.message}`)) };
     const next = await insertVersion(this.#store, this.#clock, r.config);
     const changed = configDiff(this.#current.config, next.config);
     this.#current = next;
@@ -218,5 +224,5 @@ class StoredConfigVersions implements ConfigVersions {
 export async function createConfigVersions(deps: ConfigVersionsDeps): Promise<ConfigVersions> {
   const clock = deps.clock ?? systemClock;
   const current = await startingVersion(deps.store, clock, deps.initial, deps.log);
-  return new StoredConfigVersions(deps.store, clock, deps.log, current);
+  return new StoredConfigVersions(deps.store, clock, deps.log, current, deps.checkFiles);
 }

@@ -155,6 +155,14 @@ export interface MediaSession {
   /** Answers `from`'s offer as an endpoint (nobody on the other side): returns our SDP answer for that leg. */
   accept(from: MediaLegRole, sdp: string): Promise<string>;
 
+  /**
+   * An offer to `to` made by the session itself, once the other leg was answered by {@link accept} (the PBX answered
+   * the caller with hold music or a `play` node; now an agent or device joins). `answer(to, …)` then bridges the two
+   * legs; the accepted leg keeps the codec and address it was answered with (it is not re-offered). Rejects with a
+   * MediaError when the other leg was not accepted.
+   */
+  offerTo(to: MediaLegRole): Promise<string>;
+
   /** Plays a file to one leg, instead of its peer's audio, until it ends or is stopped. */
   play(to: MediaLegRole, source: PlaySource): Playback;
 

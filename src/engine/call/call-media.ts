@@ -115,6 +115,23 @@ export class CallMedia {
     }
   }
 
+  /**
+   * The offer for callees once the PBX answered the caller itself ({@link acceptCaller}: hold music, a `play` node):
+   * made by the session, so that the callee's answer bridges it to the caller's existing media. Null when refused.
+   */
+  async offerToCallee(): Promise<string | null> {
+    const s = await this.#open();
+    if (!s || this.#closed) return null;
+    try {
+      const sdp = await s.offerTo('callee');
+      this.#offered = true;
+      return sdp;
+    } catch (err) {
+      this.#log.warn({ err }, 'media refused an offer to the callee of a call the PBX answered');
+      return null;
+    }
+  }
+
   /** Starts the call's stereo recording into `dir` (once); the file is `<dir>/<recording id>.wav`. */
   startRecording(dir: string, nowMs: number): void {
     if (this.#recording || this.#closed) return;

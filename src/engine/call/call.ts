@@ -74,8 +74,10 @@ export class Call {
   #answeredLeg: Leg | null = null;
   /** The media session the bridged legs' re-INVITEs go through (null: passed through). */
   #bridgeMedia: CallMedia | null = null;
-  /** The session the PBX answered the caller on (voicemail), once it did. */
+  /** The session the PBX answered the caller on (voicemail, play, hold music), once it did. */
   #pbxSession: MediaSession | null = null;
+  /** The PBX's answer to the caller while it is on its way (hold music starts it while agents may be rung). */
+  #pbxAnswering: Promise<MediaSession | null> | null = null;
 
   constructor(init: CallInit) {
     this.uniqueCallId = init.uniqueCallId;
@@ -154,6 +156,10 @@ export class Call {
   async calleeOffer(callees: readonly UserConfig[]): Promise<string | undefined> {
     const sdp = this.#caller?.offer;
     if (sdp === undefined || this.isEnding) return sdp;
+    if (this.#pbxAnswering) await this.#pbxAnswering;
+    // The PBX answered the caller (play, hold music): the callee is offered our media session, which the caller
+    // already talks to. The caller's own offer is useless to a callee now (its answer went to us).
+    if (this.#pbxSession && this.#media) return (await this.#media.offerToCallee()) ?? sdp;
     if (!this.#media) {
       if (!this.needsMedia(callees)) return sdp;
       this.#media = new CallMedia(this.ctx.media!, this.uniqueCallId, this.log);
@@ -227,7 +233,8 @@ export class Call {
 
   /** A callee's early media (18x with SDP): 183 with that SDP to the caller, once; the call is ringing. */
   earlyMedia(sdp: string): void {
-    if (this.isEnding) return;
+    // A caller the PBX answered keeps hearing what the PBX plays until the callee answers.
+    if (this.isEnding || this.#pbxSession) return;
     if (this.#state === 'routing') this.transition('ringing');
     const media = this.#media;
     if (!media?.offered) return this.caller.progress(sdp);
@@ -244,20 +251,28 @@ export class Call {
     // The callee may hang up while the caller's answer is on its way: remember it, since srf emits 'destroy' once.
     let calleeGone = false;
     callee.on('destroy', () => { calleeGone = true; });
+    if (this.#pbxAnswering) await this.#pbxAnswering;
     const media = calleeLeg.mediaAnchored ? this.#media : null;
+    // Answered by the PBX already (play, hold music): the callee's answer only completes the session's offer to it;
+    // the caller keeps its dialog and its media, which the session now bridges to the callee.
+    const pbxAnswered = this.#pbxSession !== null && !!this.caller.dialog;
     let answer = callee.remote.sdp;
     if (media) answer = (await media.answerFromCallee(answer)) ?? answer;
-    try {
-      await this.caller.answer(answer);
-    } catch (err) {
-      this.log.info({ err: String(err) }, 'caller gone before the answer');
-      this.#dropCallee(callee, calleeLeg);
-      void this.end('caller-cancel', { by: 'caller' });
-      return false;
+    if (!pbxAnswered) {
+      try {
+        await this.caller.answer(answer);
+      } catch (err) {
+        this.log.info({ err: String(err) }, 'caller gone before the answer');
+        this.#dropCallee(callee, calleeLeg);
+        void this.end('caller-cancel', { by: 'caller' });
+        return false;
+      }
+      this.caller.leg.answered(now());
     }
-    this.caller.leg.answered(now());
     this.#callee = { dialog: callee, leg: calleeLeg };
     const a = this.caller.dialog!;
+    // The caller's re-INVITEs were answered by the session; from now on they are relayed to the callee.
+    if (pbxAnswered) a.removeAllListeners?.('modify');
     this.#bridgeMedia = media;
     this.#bridge();
     if (this.isEnding) {
@@ -266,17 +281,18 @@ export class Call {
       this.#dropCallee(callee, calleeLeg);
       return false;
     }
-    this.transition('connected');
+    if (this.#state !== 'connected') this.transition('connected');
     // Recording starts at answer (SPEC §2), per the answering user's setting or the placing user's.
     if (media && this.ctx.recordings && this.#recordingPlans(user).length > 0) media.startRecording(this.ctx.recordings.dir, now());
     this.#answeredUser = user;
     this.#answeredLeg = calleeLeg;
     // Saved so that a restart after a crash can still hang both sides up (records/recovery.ts).
-    const saved = [dialogRecordOf(this.uniqueCallId, this.caller.leg, a), dialogRecordOf(this.uniqueCallId, calleeLeg, callee)];
+    const saved = [pbxAnswered ? null : dialogRecordOf(this.uniqueCallId, this.caller.leg, a), dialogRecordOf(this.uniqueCallId, calleeLeg, callee)];
     this.recorder.dialogsAnswered(saved.filter((d) => d !== null));
     if (user) this.#releases.push(this.ctx.presence.hold(user.number));
-    // A BYE lost in the network (or a peer that never sends one) must not keep a call up for ever.
-    const maxMs = this.config.config.pbx.max_call_duration_s * 1000;
+    // A BYE lost in the network (or a peer that never sends one) must not keep a call up for ever (a PBX answer
+    // armed this already).
+    const maxMs = pbxAnswered ? 0 : this.config.config.pbx.max_call_duration_s * 1000;
     if (maxMs > 0) {
       const timer = this.ctx.clock.setTimeout(() => this.handle({ kind: 'hangup', reason: 'max-call-duration' }), maxMs);
       this.#releases.push(() => this.ctx.clock.clearTimeout(timer));
@@ -326,12 +342,28 @@ export class Call {
   }
 
   /**
-   * Answers the caller with the PBX's own media (voicemail; later play and hold music): the media session accepts the
+   * Answers the caller with the PBX's own media (voicemail, play, hold music): the media session accepts the
    * caller's offer, the caller gets our SDP, and the session is returned to play and record on. Null when there is
-   * no media layer, the caller sent no offer, the session refused it, or the caller left. Idempotent.
+   * no media layer, the caller sent no offer, the session refused it, or the caller left. Idempotent (concurrent
+   * calls share one answer). `status` is the call's status at the end unless a user answers (null: unchanged).
+   * A callee rung later is offered this session ({@link calleeOffer}) and bridged to the caller through it.
    */
-  async answerWithMedia(status: string): Promise<MediaSession | null> {
-    if (this.#pbxSession) return this.#pbxSession;
+  answerWithMedia(status: string | null): Promise<MediaSession | null> {
+    if (this.#pbxSession) {
+      if (status !== null) this.recorder.answeredByPbx(status);
+      return Promise.resolve(this.#pbxSession);
+    }
+    if (!this.#pbxAnswering) {
+      const answering = this.#answerWithMedia(status);
+      this.#pbxAnswering = answering;
+      // A failed answer may be tried again by a later node.
+      const forget = (): void => { if (this.#pbxAnswering === answering) this.#pbxAnswering = null; };
+      void answering.then((s) => { if (!s) forget(); }, forget);
+    }
+    return this.#pbxAnswering;
+  }
+
+  async #answerWithMedia(status: string | null): Promise<MediaSession | null> {
     const offer = this.#caller?.offer;
     if (!this.ctx.media || offer === undefined || this.isEnding || this.caller.dialog) return null;
     this.#media ??= new CallMedia(this.ctx.media, this.uniqueCallId, this.log);
@@ -346,7 +378,7 @@ export class Call {
     }
     const now = this.ctx.clock.now();
     this.caller.leg.answered(now);
-    this.recorder.answeredByPbx(status);
+    if (status !== null) this.recorder.answeredByPbx(status);
     const a = this.caller.dialog!;
     a.on('destroy', () => this.handle({ kind: 'bye', from: 'caller' }));
     // A re-INVITE from the caller (hold, a new address) is answered by the session, as the first offer was.

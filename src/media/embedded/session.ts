@@ -62,7 +62,9 @@ export class EmbeddedSession extends MediaEventEmitter<MediaSessionEvents> imple
    * The last offer and who made it. It stays answerable after an answer: a forked call's callees answer the same
    * offer several times (18x from one device, 18x from another, the 2xx), and the last answer is the one that holds.
    */
-  #lastOffer: { from: MediaLegRole; audio: AudioDescription } | null = null;
+  #lastOffer: { from: MediaLegRole; audio: AudioDescription; keep?: AudioDescription['codecs'][number] } | null = null;
+  /** What {@link accept} settled per leg (the offer and the codec we answered with), for {@link offerTo}. */
+  readonly #accepted: Record<MediaLegRole, { audio: AudioDescription; codec: AudioDescription['codecs'][number] } | null> = { caller: null, callee: null };
   #recording: RecordingTap | null = null;
   #closing: Promise<void> | null = null;
   #removeTick: () => void;
@@ -131,12 +133,15 @@ export class EmbeddedSession extends MediaEventEmitter<MediaSessionEvents> imple
     const a = pending.audio;
     const bCodec = b.codecs[0]!;
     // The offerer keeps the answerer's law when it offered it (no transcoding), else its own first choice.
-    const aCodec = a.codecs.find((c) => c.law === bCodec.law) ?? a.codecs[0]!;
+    // A leg the session answered itself (offerTo) keeps the codec it was answered with.
+    const aCodec = pending.keep ?? a.codecs.find((c) => c.law === bCodec.law) ?? a.codecs[0]!;
     const now = this.#d.now();
     const wasOnHold = this.#onHold();
     this.#legs[from].setMedia(legMedia(b, bCodec.law, bCodec.pt, TELEPHONE_EVENT_PT), now);
     this.#legs[pending.from].setMedia(legMedia(a, aCodec.law, aCodec.pt, null), now);
     this.#holdChanged(wasOnHold, now);
+    // Nothing goes back to a leg the session answered itself: its SDP from us stays what it was.
+    if (pending.keep) return this.#legs[pending.from].lastSdp;
     return this.#sdpFor(this.#legs[pending.from], {
       codecs: [aCodec], telephoneEventPt: a.telephoneEventPt, direction: b.direction, ptime: a.ptime, answerTo: { media: a.media, mediaIndex: a.mediaIndex },
     });
@@ -150,9 +155,23 @@ export class EmbeddedSession extends MediaEventEmitter<MediaSessionEvents> imple
     const wasOnHold = this.#onHold();
     this.#legs[from].setMedia(legMedia(a, codec.law, codec.pt, null), now);
     this.#lastOffer = null;
+    this.#accepted[from] = { audio: a, codec };
     this.#holdChanged(wasOnHold, now);
     return this.#sdpFor(this.#legs[from], {
       codecs: [codec], telephoneEventPt: a.telephoneEventPt, direction: answerDirection(a.direction), ptime: a.ptime, answerTo: { media: a.media, mediaIndex: a.mediaIndex },
+    });
+  }
+
+  async offerTo(to: MediaLegRole): Promise<string> {
+    this.#open('offerTo');
+    const from = otherRole(to);
+    const acc = this.#accepted[from];
+    if (!acc) throw new MediaError('SB_ERR_MEDIA_SDP', `offer to ${to}: the ${from} leg was not answered by the session`);
+    // The accepted leg's law first (no transcoding when the joiner takes it), then the other law.
+    const laws: G711Law[] = [acc.codec.law, acc.codec.law === 'pcmu' ? 'pcma' : 'pcmu'];
+    this.#lastOffer = { from, audio: acc.audio, keep: acc.codec };
+    return this.#sdpFor(this.#legs[to], {
+      codecs: laws.map((law) => ({ pt: G711_PAYLOAD_TYPE[law], law })), telephoneEventPt: TELEPHONE_EVENT_PT, direction: acc.audio.direction, ptime: acc.audio.ptime,
     });
   }
 

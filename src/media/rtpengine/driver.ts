@@ -179,6 +179,11 @@ class RtpengineSession extends MediaEventEmitter<MediaSessionEvents> implements 
     } catch (err) { throw backendError(`rtpengine publish for ${from}`, err); }
   }
 
+  async offerTo(to: MediaLegRole): Promise<string> {
+    this.#open('offerTo');
+    throw new MediaError('SB_ERR_MEDIA_BACKEND', `rtpengine: an offer to ${to} after the session answered ${otherRole(to)} itself is not supported yet`);
+  }
+
   play(to: MediaLegRole, source: PlaySource): Playback {
     const pb = new RtpenginePlayback(to, this.#clock, async () => { await this.#ng.stopMedia({ 'call-id': this.#callId, 'from-tag': to }); }, () => this.#playbacks.delete(pb));
     if (this.#closing) { pb.finish('closed'); return pb; }
