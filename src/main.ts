@@ -1,6 +1,6 @@
 /**
  * `npm start`: load settings (SWITCHBOARD_* / DRACHTIO_*), load and validate the configuration file, start
- * Switchboard, and shut down cleanly on SIGINT/SIGTERM. Bad configuration exits 1 with every problem named.
+ * Switchboard, drain on SIGTERM (calls in progress finish, up to pbx.drain_timeout_s) and stop at once on SIGINT. Bad configuration exits 1 with every problem named.
  * The process guard (common/process-guard.ts) logs an unhandled rejection and keeps serving, and turns an uncaught
  * exception into a clean shutdown and exit 70, for a supervisor to restart us.
  */
@@ -31,16 +31,30 @@ async function main(): Promise<void> {
   const sb = await startSwitchboard({ settings, config, log });
   close = () => sb.close();
   let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 10_000);
+  const finish = (p: Promise<unknown>, graceMs: number) => {
+    const force = setTimeout(() => process.exit(1), graceMs);
     force.unref();
-    sb.close().then(() => process.exit(0), (err: unknown) => { log.error({ err }, 'shutdown failed'); process.exit(1); });
+    p.then(() => sb.close()).then(() => process.exit(0), (err: unknown) => { log.error({ err }, 'shutdown failed'); process.exit(1); });
   };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  // SIGINT (a developer's Ctrl-C): end every call now and exit.
+  process.on('SIGINT', () => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    log.info({ signal: 'SIGINT' }, 'shutting down');
+    finish(Promise.resolve(), 10_000);
+  });
+  // SIGTERM (an orchestrator): drain — /ready says 503, new calls get 503 + Retry-After, calls in progress get
+  // pbx.drain_timeout_s to finish, the rest are hung up, exit 0. A second SIGTERM exits at once.
+  process.on('SIGTERM', () => {
+    if (stopping) {
+      log.warn({ signal: 'SIGTERM' }, 'second SIGTERM: exiting now');
+      process.exit(143);
+    }
+    stopping = true;
+    const drainMs = sb.config.live().config.pbx.drain_timeout_s * 1000;
+    log.info({ signal: 'SIGTERM', drain_timeout_s: drainMs / 1000 }, 'draining');
+    finish(sb.drain(drainMs).then((r) => log.info(r, 'drained')), drainMs + 15_000);
+  });
 }
 
 main().catch((err: unknown) => {

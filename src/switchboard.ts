@@ -16,8 +16,8 @@ import type { SipStackStats, TransportProtocol } from './sip/index.js';
 import { createEngine, type Engine, type NodeHandler, type SrfLike, type VoicemailHost } from './engine/index.js';
 import type { FlowNode } from './config/types.js';
 import { createDispatcher, createVoicemailMailer, createWebhookAdmin, type Dispatcher, type HostLookup } from './events/index.js';
-import { buildApp } from './api/index.js';
-import { createPostgresStore, createSqliteStore, RetentionSweeper, type Store } from './store/index.js';
+import { buildApp, createOpsMetrics, type OpsMetrics, type Readiness } from './api/index.js';
+import { createPostgresStore, createSqliteStore, RetentionSweeper, type CallCommit, type Store } from './store/index.js';
 import { formatHost } from './common/host.js';
 import type { MediaLayer } from './media/index.js';
 import { createNgClient, createRtpengineMediaLayer } from './media/rtpengine/index.js';
@@ -96,6 +96,52 @@ export interface Switchboard {
   sipStats(): SipStackStats | undefined;
   /** Stops accepting, ends calls, flushes and closes everything, in reverse order of start. */
   close(): Promise<void>;
+  /**
+   * Graceful drain (SIGTERM): /ready turns 503 and new calls are refused (503 + Retry-After) at once; calls in
+   * progress get up to `timeoutMs` to finish, then the rest are hung up. Call close() afterwards.
+   */
+  drain(timeoutMs: number): Promise<{ finished: number; hungUp: number }>;
+  /** What /ready reports now. */
+  readiness(): Promise<Readiness>;
+  readonly metrics: OpsMetrics;
+}
+
+/** How long /ready waits for the store before calling it unreachable. */
+const STORE_CHECK_MS = 2000;
+
+/** The store with every call-step commit (one, or a batch in one transaction) timed into the metrics. */
+function timedCommits(store: Store, metrics: OpsMetrics): Store {
+  const timed = <A extends unknown[]>(fn: (...a: A) => Promise<void>) => async (...a: A): Promise<void> => {
+    const t0 = performance.now();
+    let ok = false;
+    try {
+      await fn(...a);
+      ok = true;
+    } finally {
+      metrics.observeStoreCommit((performance.now() - t0) / 1000, ok);
+    }
+  };
+  // commitMany is the batch form some backends offer (engine/records/commit-batcher.ts uses it when present).
+  const many = (store as { commitMany?: (cs: readonly CallCommit[]) => Promise<void> }).commitMany?.bind(store);
+  const wrapped: Record<string, unknown> = { commit: timed((c: CallCommit) => store.commit(c)), ...(many ? { commitMany: timed(many) } : {}) };
+  // Other methods are bound to the real store: its backends keep #private state.
+  return new Proxy(store, {
+    get(target, key) {
+      if (typeof key === 'string' && key in wrapped) return wrapped[key];
+      const v: unknown = Reflect.get(target, key, target);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+/** Resolves true when `p` resolves within `ms`, false when it rejects or is late. */
+async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p.then(() => true, () => false), new Promise<boolean>((r) => { timer = setTimeout(() => r(false), ms); })]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Builds and starts Switchboard. Rejects (after cleaning up what it started) if any part fails to start. */
@@ -151,6 +197,11 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
     }
 
     const srf = new Srf();
+    // Readiness: SIP is "listening" while srf holds its connection to the SIP server (drachtio-lite or drachtio-server).
+    let srfConnected = false;
+    srf.on('connect', (err: Error | null) => { srfConnected = !err; });
+    srf.on('close', () => { srfConnected = false; });
+    srf.on('reconnecting', () => { srfConnected = false; });
     srf.on('error', (err: Error) => log.warn({ err }, 'drachtio connection error'));
     cleanup.push(() => srf.disconnect());
     await new Promise<void>((resolve, reject) => {
@@ -188,9 +239,10 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
       link: (id, c) => voicemailLink(c, publicUrl(), id, clock.now()), left: () => mailer.kick(),
     };
 
+    const metrics = createOpsMetrics();
     const engine = createEngine({
       srf: srf as unknown as SrfLike,
-      store,
+      store: timedCommits(store, metrics),
       config,
       clock,
       log,
@@ -207,11 +259,21 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
     sweeper.start();
     cleanup.push(() => sweeper.stop());
 
+    cleanup.push(metrics.attach({
+      live: engine, deliveryStats: () => dispatcher.stats(), draining: () => engine.draining, queueNames: () => live().queues.map((q) => q.name),
+    }));
+    const readiness = async (): Promise<Readiness> => ({
+      store: await within(store.getHeartbeat(0), STORE_CHECK_MS),
+      sip: srfConnected && (!lite || lite.sipEndpoints.length > 0),
+      draining: engine.draining,
+    });
+
     const webhooksAdmin = createWebhookAdmin({ store, dispatcher, getConfig: live, getConfigVersion: () => config.live().version, clock });
     const app = buildApp({
       engine, live: engine, ...(opts.consoleDir ? { consoleDir: opts.consoleDir } : {}), store, getConfig: live, webhooksAdmin, log, clock,
       version: VERSION, startedAt: clock.now(), voicemailDir, baseUrl: publicUrl,
       voicemailLink: (id) => voicemailLink(live(), publicUrl(), id, clock.now()),
+      ops: { metrics, readiness },
     });
     await app.listen({ host: settings.bind, port: settings.httpPort });
     cleanup.push(() => app.close());
@@ -225,7 +287,10 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
       { sip: sip.map((e) => `${e.transport}:${e.address}:${e.port}`), http: `http://${formatHost(http.address)}:${http.port}`, mode, config_version: config.live().version },
       `ready: SIP ${sip.length ? sip.map((e) => `${e.address}:${e.port}/${e.transport}`).join(', ') : `via drachtio-server ${drachtio.host}:${drachtio.port}`}, HTTP http://${formatHost(http.address)}:${http.port}`,
     );
-    return { sip, http, store, engine, dispatcher, config, mode, sipStats: () => lite?.sipStats(), close: closeAll };
+    return {
+      sip, http, store, engine, dispatcher, config, mode, sipStats: () => lite?.sipStats(), close: closeAll,
+      drain: (timeoutMs) => engine.drain(timeoutMs), readiness, metrics,
+    };
   } catch (err) {
     await closeAll();
     throw err;

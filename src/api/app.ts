@@ -17,14 +17,16 @@ import { DOCS_PREFIX, registerDocs, registerOpenApi } from './openapi.js';
 import { ERROR_ENVELOPE } from './schemas.js';
 import { recordingDeps, registerSignedRecordingRoute } from './recordings.js';
 import { registerSignedVoicemailRoute } from './voicemail-links.js';
+import { registerOpsRoutes } from './ops/index.js';
 
 /**
  * How a route is protected: `key` = whitelist + integration key (`token` header) + rate limit (the default, also
  * for unknown paths); `admin` = whitelist + admin key (`Authorization: Bearer`) + rate limit (everything under
  * /api/admin); `ip` = whitelist only; `signed` = none here, the route checks its link's signature (recording
- * links are fetched by CRMs from anywhere, without a key).
+ * links are fetched by CRMs from anywhere, without a key); `none` = open to any address (the orchestrator's
+ * /health, /ready and /metrics, which tell nothing secret or personal).
  */
-export type AuthMode = 'key' | 'admin' | 'ip' | 'signed';
+export type AuthMode = 'key' | 'admin' | 'ip' | 'signed' | 'none';
 
 /** Where the admin API lives: every path under it takes admin keys only. */
 const ADMIN_PREFIX = '/api/admin';
@@ -71,7 +73,7 @@ function authHook(deps: ApiDeps, adminKeys: AdminKeys, guard: ConsoleGuard) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const api = deps.getConfig().api;
     const mode = modeOf(request);
-    if (mode === 'signed') return;
+    if (mode === 'signed' || mode === 'none') return;
     const address = clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'], matcher(api.trusted_proxies));
     request.clientAddress = address ?? null;
     const source = `fail:${address ?? '?'}`;
@@ -156,6 +158,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     registerSignedRecordingRoute(root, recordingDeps(deps));
     const vmClock = deps.clock ?? systemClock;
     registerSignedVoicemailRoute(root, { store: deps.store, getConfig: deps.getConfig, now: () => vmClock.now() });
+    if (deps.ops) registerOpsRoutes(root, deps.ops);
     await registerDocs(root);
     // The console signs in with admin keys (never the integration key).
     await root.register(consoleApi, { deps, guard, authenticateAdmin: (key) => adminKeys.authenticateAdmin(key), ...(deps.consoleDir ? { distDir: deps.consoleDir } : {}) });

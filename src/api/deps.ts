@@ -9,6 +9,7 @@ import type { EngineFacade, EngineLive } from '../engine/index.js';
 import type { WebhookAdmin } from '../events/index.js';
 import type { Store } from '../store/index.js';
 import type { AdminKeys } from './admin-keys.js';
+import type { OpsDeps } from './ops/index.js';
 
 /** Everything {@link buildApp} needs. */
 export interface ApiDeps {
@@ -37,4 +38,6 @@ export interface ApiDeps {
   voicemailLink?: (messageId: string) => string;
   /** The API's base URL as clients reach it (signed recording links); default http://127.0.0.1. */
   baseUrl?: () => string;
+  /** Health, readiness and metrics for orchestrators (/health, /ready, /metrics); without it those paths are 404. */
+  ops?: OpsDeps;
 }

@@ -7,3 +7,4 @@ export type { ApiDeps } from './deps.js';
 export { bearerToken, createAdminKeys, type AdminIdentity, type AdminKeys, type AdminKeyView } from './admin-keys.js';
 export { ApiError, type Envelope } from './errors.js';
 export { OPENAPI_PATH, DOCS_PREFIX } from './openapi.js';
+export { createOpsMetrics, type OpsMetrics, type OpsDeps, type Readiness } from './ops/index.js';

@@ -131,6 +131,7 @@ export const PBX_SCHEMA: ObjectShape = obj('The PBX configuration.', {
     name: str('Name shown in logs and status.', { default: 'Switchboard' }),
     time_zone: str('IANA time zone for the history API date filters.', { default: 'UTC', check: checkTimeZone }),
     domain: str('SIP domain of the users\' AORs.', { default: 'switchboard.local', check: checkHost }),
+    drain_timeout_s: int('On SIGTERM the PBX drains: new INVITEs get 503 with Retry-After, calls in progress may finish for this many seconds, then the rest are hung up (hangup_cause drain-timeout) and the process exits 0. A second SIGTERM exits at once. Read when the signal arrives.', { min: 0, max: 86400, default: 30 }),
     max_call_duration_s: int('Longest a connected call may last, in seconds, before the PBX hangs up both sides (the last guard against calls whose BYE was lost, for parties without session timers); 0 = unlimited.', { min: 0, default: 14400 }),
     session_timers: obj('RFC 4028 session timers on every leg: a party that stops refreshing (or answering refreshes) is hung up, and so is the other side.', {
       enabled: bool('Whether calls ask for (and accept) session timers; off = Session-Expires is neither sent nor answered.', true),

@@ -259,6 +259,8 @@ export interface PbxConfig {
     name: string; time_zone: string; domain: string;
     /** Longest a connected call may last before the PBX hangs up both sides; 0 = unlimited. */
     max_call_duration_s: number;
+    /** SIGTERM: how long calls in progress may go on before the rest are hung up and the process exits. */
+    drain_timeout_s: number;
     session_timers: SessionTimersConfig;
   };
   sip: SipConfig;

@@ -12,7 +12,7 @@ import { UserPresence, type EngineContext, type RecordingsHost, type VoicemailHo
 import type { MediaLayer } from '../media/index.js';
 import { createBus } from '../events/index.js';
 import type { ConfigControl } from '../config/index.js';
-import type { EngineEventMap, EngineFacade, EngineLive, OriginateRequest, OriginateResult, SystemStatus } from './facade.js';
+import { OriginateError, type EngineEventMap, type EngineFacade, type EngineLive, type OriginateRequest, type OriginateResult, type SystemStatus } from './facade.js';
 import { callerFromHeader } from './flows/dial-users.js';
 import { hangupHandler } from './flows/hangup.js';
 import { NodeHandlerRegistry, type NodeHandler } from './flows/node-handler.js';
@@ -83,6 +83,13 @@ export interface Engine extends EngineFacade, EngineLive {
   start(): Promise<void>;
   /** Refuses new calls (503), ends every call and stops timers. */
   stop(): Promise<void>;
+  /**
+   * Graceful drain (SIGTERM): new INVITEs get 503 + Retry-After, calls in progress may go on for up to `timeoutMs`;
+   * then the rest are hung up (BYE; hangup_cause `drain-timeout`). Resolves once no call is left.
+   */
+  drain(timeoutMs: number): Promise<{ finished: number; hungUp: number }>;
+  /** True from drain() on: readiness probes report not ready. */
+  readonly draining: boolean;
   /** Adds or replaces a node handler (issue #4 plugs queues and ring groups in here). */
   registerHandler(handler: NodeHandler<FlowNode>): void;
   /** Services shared with node handlers (presence: "is this user on a call"). */
@@ -144,8 +151,10 @@ export function createEngine(opts: EngineOptions): Engine {
     ...(opts.registrar?.expires ? { expires: opts.registrar.expires } : {}),
   });
   let accepting = false;
+  let drainUntilMs: number | null = null;
   const invites = new InviteRouter({
     srf: opts.srf, config: opts.config, auth, calls, log, accepting: () => accepting,
+    retryAfterS: () => drainUntilMs === null ? undefined : Math.max(1, Math.ceil((drainUntilMs - opts.clock.now()) / 1000)),
     ...(opts.trunkResolver ? { trunkResolver: opts.trunkResolver } : {}),
   });
   let routesInstalled = false;
@@ -209,10 +218,36 @@ export function createEngine(opts: EngineOptions): Engine {
       location.stop();
       log.info({ ended_calls: running.length }, 'engine stopped');
     },
+    get draining(): boolean {
+      return drainUntilMs !== null;
+    },
+    async drain(timeoutMs: number): Promise<{ finished: number; hungUp: number }> {
+      accepting = false;
+      drainUntilMs ??= opts.clock.now() + timeoutMs;
+      const before = calls.size;
+      log.info({ active_calls: before, drain_timeout_s: timeoutMs / 1000 }, 'draining: new calls refused, waiting for calls in progress');
+      if (before > 0) {
+        let timer: unknown = null;
+        let off: () => void = () => undefined;
+        await new Promise<void>((done) => {
+          off = events.on('call.ended', () => { if (calls.size === 0) done(); });
+          timer = opts.clock.setTimeout(done, Math.max(0, drainUntilMs! - opts.clock.now()));
+          if (calls.size === 0) done();
+        });
+        off();
+        opts.clock.clearTimeout(timer);
+      }
+      const left = calls.all().filter((c) => !c.isEnding);
+      if (left.length > 0) log.warn({ calls: left.length }, 'drain timeout: hanging up the calls still in progress');
+      for (const c of left) c.handle({ kind: 'hangup', reason: 'drain-timeout' });
+      await Promise.all(calls.all().map((c) => c.end('drain-timeout')));
+      return { finished: before - left.length, hungUp: left.length };
+    },
     registerHandler(handler: NodeHandler<FlowNode>): void {
       handlers.register(handler);
     },
     originate(req: OriginateRequest): Promise<OriginateResult> {
+      if (drainUntilMs !== null) return Promise.reject(new OriginateError('engine_unavailable', 'The call engine is draining (shutting down); try another node'));
       return originate({ ctx, config: opts.config, calls, ...(opts.trunkResolver ? { trunkResolver: opts.trunkResolver } : {}) }, req);
     },
     async status(): Promise<SystemStatus> {

@@ -81,6 +81,8 @@ export interface QueueState {
 export interface EngineEventMap {
   'call.changed': { unique_call_id: string; state: LiveCall['state'] };
   'call.committed': { unique_call_id: string };
+  /** A call ended and its final record was written (`status` as the history shows it: answered, missed, …). */
+  'call.ended': { unique_call_id: string; direction: LiveCall['direction']; status: string };
   'registration.changed': { username: string };
   'queue.changed': { queue: string | null };
   [name: string]: unknown;

@@ -59,7 +59,11 @@ export class CallTable {
     call = new Call({ ctx: this.#ctx, uniqueCallId, config, recorder, startMs });
     this.#calls.set(uniqueCallId, call);
     this.#ctx.events?.publish('call.changed', { unique_call_id: uniqueCallId, state: call.state });
-    call.onEnded((c) => this.#calls.delete(c.uniqueCallId));
+    call.onEnded((c) => {
+      this.#calls.delete(c.uniqueCallId);
+      const r = c.recorder.record();
+      this.#ctx.events?.publish('call.ended', { unique_call_id: c.uniqueCallId, direction: r.direction, status: r.status });
+    });
     return call;
   }
 }

@@ -27,8 +27,10 @@ export interface InviteRouterOptions {
   calls: CallTable;
   log: Logger;
   trunkResolver?: TrunkResolver;
-  /** False while stopping: new INVITEs get 503. */
+  /** False while stopping or draining: new INVITEs get 503. */
   accepting: () => boolean;
+  /** While draining: the Retry-After (seconds) sent with that 503, so the caller tries again elsewhere or later. */
+  retryAfterS?: () => number | undefined;
 }
 
 /** The user part of a SIP URI. */
@@ -93,7 +95,10 @@ export class InviteRouter {
   }
 
   #dispatch(req: SrfRequest, res: SrfResponse): void {
-    if (!this.#o.accepting()) return res.send(Status.ServiceUnavailable);
+    if (!this.#o.accepting()) {
+      const retry = this.#o.retryAfterS?.();
+      return res.send(Status.ServiceUnavailable, retry === undefined ? {} : { headers: { 'Retry-After': String(retry) } });
+    }
     const version = this.#o.config.live();
     const small = intervalTooSmall(req, version.config.pbx.session_timers);
     if (small) return res.send(Status.SessionIntervalTooSmall, { headers: small });
