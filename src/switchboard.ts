@@ -255,7 +255,9 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
     await engine.start();
     cleanup.push(() => engine.stop());
 
-    const sweeper = new RetentionSweeper({ store, clock, log, retention: () => live().retention, ...opts.retention });
+    const sweeper = new RetentionSweeper({
+      store, clock, log, retention: () => live().retention, recordingRetentionDays: () => live().recordings.retention_days, ...opts.retention,
+    });
     sweeper.start();
     cleanup.push(() => sweeper.stop());
 

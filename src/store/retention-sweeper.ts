@@ -3,7 +3,12 @@
  * configured days (`retention.*_days`; 0 = keep forever). It runs every `intervalMs` and deletes in batches of
  * `batchSize` rows, each its own short transaction, yielding to the event loop between batches: on SQLite the one
  * write lock is held for one batch at a time, so call commits interleave instead of waiting behind a long delete.
+ *
+ * Recordings (issue 9, `recordings.retention_days`) are files with rows: per batch the files go first, then, in one
+ * transaction, the rows of those whose file is gone (removed now or missing already). A file that cannot be removed
+ * (permissions, I/O) keeps its row, so the link still answers and the next run tries again; it is never orphaned.
  */
+import { unlink } from 'node:fs/promises';
 import type { Clock, TimerHandle } from '../common/clock.js';
 import type { Logger } from '../common/log.js';
 import type { RetentionConfig } from '../config/types.js';
@@ -21,6 +26,8 @@ export interface RetentionSweeperOptions {
   log: Logger;
   /** Read at every run, so an applied configuration takes effect at the next one. */
   retention: () => RetentionConfig;
+  /** `recordings.retention_days`, read at every run; absent or 0 = recordings are kept forever. */
+  recordingRetentionDays?: () => number;
   /** Between runs; default 15 minutes. The first run starts `firstRunMs` (default 60 s) after `start()`. */
   intervalMs?: number;
   firstRunMs?: number;
@@ -28,8 +35,8 @@ export interface RetentionSweeperOptions {
   batchSize?: number;
 }
 
-/** What one run deleted, per kind. */
-export type SweepCounts = Record<RetentionKind, number>;
+/** What one run deleted, per kind (`recordings`: rows, each with its file). */
+export type SweepCounts = Record<RetentionKind | 'recordings', number>;
 
 /** Periodic, batched deletion of old rows. */
 export class RetentionSweeper {
@@ -77,7 +84,7 @@ export class RetentionSweeper {
   }
 
   async #run(): Promise<SweepCounts> {
-    const counts: SweepCounts = { calls: 0, deliveries: 0, events: 0 };
+    const counts: SweepCounts = { calls: 0, deliveries: 0, events: 0, recordings: 0 };
     const retention = this.#o.retention() as RetentionConfig | undefined;
     for (const { kind, key } of KINDS) {
       const days = retention?.[key] ?? 0;
@@ -94,7 +101,34 @@ export class RetentionSweeper {
         this.#o.log.warn({ err, kind, deleted: counts[kind] }, 'retention: sweep failed; retried at the next run');
       }
     }
-    if (counts.calls + counts.deliveries + counts.events > 0) this.#o.log.info({ deleted: counts }, 'retention: old rows deleted');
+    counts.recordings = await this.#sweepRecordings();
+    if (counts.calls + counts.deliveries + counts.events + counts.recordings > 0) this.#o.log.info({ deleted: counts }, 'retention: old rows deleted');
     return counts;
+  }
+
+  /** Old recordings: files first, then the rows whose file is gone, one batch per transaction. */
+  async #sweepRecordings(): Promise<number> {
+    const days = this.#o.recordingRetentionDays?.() ?? 0;
+    if (!(days > 0)) return 0;
+    const before = this.#o.clock.now() - days * DAY_MS;
+    let deleted = 0;
+    try {
+      for (;;) {
+        const batch = await this.#o.store.listRecordingsBefore(before, this.#batch);
+        const gone: string[] = [];
+        for (const rec of batch) {
+          const err = await unlink(rec.path).then(() => null, (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : e));
+          if (err) this.#o.log.warn({ err, recording_id: rec.recording_id, path: rec.path }, 'retention: recording file not removed; its row stays until the next run');
+          else gone.push(rec.recording_id);
+        }
+        deleted += await this.#o.store.deleteRecordings(gone);
+        // Files that stay come back in every batch: go on only while a full batch made progress.
+        if (batch.length < this.#batch || gone.length === 0 || this.#stopping) break;
+        await new Promise<void>((r) => setImmediate(r));
+      }
+    } catch (err) {
+      this.#o.log.warn({ err, deleted }, 'retention: recording sweep failed; retried at the next run');
+    }
+    return deleted;
   }
 }

@@ -444,6 +444,8 @@ export interface Store {
   deleteRecording(recordingId: string): Promise<boolean>;
   /** At most `limit` recordings created before `beforeMs`, oldest first (the sweeper removes their files, then the rows). */
   listRecordingsBefore(beforeMs: number, limit: number): Promise<RecordingRecord[]>;
+  /** Deletes these rows in one transaction (the retention sweeper's batch); how many there were. */
+  deleteRecordings(recordingIds: readonly string[]): Promise<number>;
   /** Newest first. */
   listAudit(q: { offset: number; limit: number }): Promise<Array<AuditEntry & { seq: number }>>;
 

@@ -534,6 +534,12 @@ export class PostgresStore implements Store {
     return (r.rowCount ?? 0) > 0;
   }
 
+  async deleteRecordings(recordingIds: readonly string[]): Promise<number> {
+    if (recordingIds.length === 0) return 0;
+    const r = await this.#query('deleteRecordings', 'DELETE FROM recordings WHERE recording_id = ANY($1::text[])', [[...recordingIds]]);
+    return r.rowCount ?? 0;
+  }
+
   async listRecordingsBefore(beforeMs: number, limit: number): Promise<RecordingRecord[]> {
     checkInt(limit, 1, 'limit');
     const r = await this.#query('listRecordingsBefore', `SELECT ${RECORDING_COLUMNS.join(', ')} FROM recordings WHERE created_at < $1 ORDER BY created_at, recording_id LIMIT $2`,

@@ -489,6 +489,12 @@ export class SqliteStore implements Store {
     return this.#op('deleteRecording', () => this.#stmt('DELETE FROM recordings WHERE recording_id = ?').run(recordingId).changes > 0);
   }
 
+  async deleteRecordings(recordingIds: readonly string[]): Promise<number> {
+    if (recordingIds.length === 0) return 0;
+    return this.#op('deleteRecordings', () => this.#db.transaction(() =>
+      this.#stmt('DELETE FROM recordings WHERE recording_id IN (SELECT value FROM json_each(?))').run(JSON.stringify(recordingIds)).changes).immediate());
+  }
+
   async listRecordingsBefore(beforeMs: number, limit: number): Promise<RecordingRecord[]> {
     checkInt(limit, 1, 'limit');
     const before = new Date(beforeMs).toISOString();

@@ -18,7 +18,7 @@ describe('RetentionSweeper', () => {
     for (let n = 1; n <= 7; n++) await store.commit({ call: call(callId(n), old, { ended_at: old, status: 'answered' }) });
     const retention = { calls_days: 0, events_days: 0, deliveries_days: 0 };
     const sweeper = new RetentionSweeper({ store, clock, log: pino({ level: 'silent' }), retention: () => retention, batchSize: 3, intervalMs: 1000, firstRunMs: 10 });
-    expect(await sweeper.runOnce()).toEqual({ calls: 0, deliveries: 0, events: 0 });
+    expect(await sweeper.runOnce()).toEqual({ calls: 0, deliveries: 0, events: 0, recordings: 0 });
     retention.calls_days = 60;
     expect((await sweeper.runOnce()).calls).toBe(0);
     retention.calls_days = 30;

@@ -1,9 +1,15 @@
 /**
  * Store contract, data-safety part (issue 11): crash-recovery reads (unfinished calls, a call's events, saved leg
- * dialogs, heartbeats) and the retention sweeper's batches. Registered by storeContract for every backend.
+ * dialogs, heartbeats) and the retention sweeper's batches, recordings with their real files included (issue 9).
+ * Registered by storeContract for every backend.
  */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { StoreArgumentError, type LegDialogRecord, type Store } from '../../../src/store/index.js';
+import { ManualClock } from '../../../src/common/clock.js';
+import { RetentionSweeper, StoreArgumentError, type LegDialogRecord, type RecordingRecord, type Store } from '../../../src/store/index.js';
 import { at, call, callId, event, groupCall, leg, userCall } from './store-fixtures.js';
 
 const DAY_MS = 86_400_000;
@@ -118,6 +124,48 @@ export function dataSafetyContract(get: () => Store): void {
       for (const e of [pending, fresh, undispatched]) expect(await store.getEvent(e.event_id)).toBeDefined();
       await expect(store.sweep('bogus' as 'calls', 0, 1)).rejects.toBeInstanceOf(StoreArgumentError);
       await expect(store.sweep('calls', 0, 0)).rejects.toBeInstanceOf(StoreArgumentError);
+    });
+
+    it('sweeps recordings older than recordings.retention_days: files first, then their rows, in batches; a missing file is fine, one that cannot go keeps its row', async () => {
+      const store = get();
+      const dir = mkdtempSync(join(tmpdir(), 'sb-rec-sweep-'));
+      try {
+        const rec = (n: number, dayOffset: number): RecordingRecord => ({
+          recording_id: `rec_${String(n).padStart(16, '0')}`, unique_call_id: callId(n), leg_id: `leg_${n}`, direction: 'inbound', user_number: '1002',
+          path: join(dir, `rec_${n}.wav`), duration_ms: 1000, size_bytes: 48, sha256: 'cd'.repeat(32), problems: [],
+          created_at: new Date(NOW - dayOffset * DAY_MS + n * 1000).toISOString(),
+        });
+        // 1–5 are 40 days old, 6 is 10 days old. 3's file is already gone; 4's path is a directory with a file in
+        // it, which unlink refuses (EISDIR) even as root: its row must stay.
+        const recs = [1, 2, 3, 4, 5].map((n) => rec(n, 40)).concat(rec(6, 10));
+        for (const r of recs) if (r.recording_id !== recs[2]!.recording_id) writeFileSync(r.path, Buffer.alloc(48));
+        rmSync(recs[3]!.path);
+        mkdirSync(recs[3]!.path);
+        writeFileSync(join(recs[3]!.path, 'keep'), 'x');
+        await store.commit({ recordings: recs });
+
+        const clock = new ManualClock(NOW);
+        const settings = { days: 0 };
+        const sweeper = new RetentionSweeper({
+          store, clock, log: pino({ level: 'silent' }), retention: () => ({ calls_days: 0, events_days: 0, deliveries_days: 0 }),
+          recordingRetentionDays: () => settings.days, batchSize: 2,
+        });
+        // 0 keeps them forever.
+        expect((await sweeper.runOnce()).recordings).toBe(0);
+        settings.days = 30;
+        // Batches of 2: [1,2] → 2 gone; [3,4] → 3 (missing) gone, 4 stays; [4,5] → 5 gone; [4] short → stop.
+        expect((await sweeper.runOnce()).recordings).toBe(4);
+        const left = (await store.listRecordings({ offset: 0, limit: 10 })).map((r) => r.recording_id);
+        expect(left).toEqual([recs[5]!.recording_id, recs[3]!.recording_id]);
+        for (const n of [0, 1, 2, 4]) expect(existsSync(recs[n]!.path), recs[n]!.path).toBe(false);
+        expect(existsSync(recs[5]!.path)).toBe(true);
+        // Once the file can go, the next run takes the row too.
+        rmSync(recs[3]!.path, { recursive: true });
+        expect((await sweeper.runOnce()).recordings).toBe(1);
+        expect((await store.listRecordings({ offset: 0, limit: 10 })).map((r) => r.recording_id)).toEqual([recs[5]!.recording_id]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 }

@@ -519,6 +519,10 @@ export function storeContract(name: string, backend: BackendUnderTest, extra?: (
         expect(await store.deleteRecording(rec(3).recording_id)).toBe(true);
         expect(await store.deleteRecording(rec(3).recording_id)).toBe(false);
         expect(ids(await store.listRecordings({ offset: 0, limit: 100 }))).toEqual([6, 5, 4, 2, 1]);
+        // The sweeper's batch: several rows in one go; unknown ids count nothing.
+        expect(await store.deleteRecordings([rec(1).recording_id, rec(4).recording_id, 'rec_ffffffffffffffff'])).toBe(2);
+        expect(await store.deleteRecordings([])).toBe(0);
+        expect(ids(await store.listRecordings({ offset: 0, limit: 100 }))).toEqual([6, 5, 2]);
       });
 
       it('refuses bad arguments with StoreArgumentError', async () => {
