@@ -23,6 +23,7 @@ import {
 } from '../media-layer.js';
 import { NgCommandError, NgTimeoutError } from './errors.js';
 import type { NgClient, NgSdpRequest } from './ng-client.js';
+import { audioDirection, HoldTimeline } from './hold-timeline.js';
 import { convertPcapToWav } from './pcap-to-wav.js';
 
 /** RFC 4733 §3.2 event codes 0–15 → digits. */
@@ -126,6 +127,8 @@ class RtpengineSession extends MediaEventEmitter<MediaSessionEvents> implements 
   /** rtpengine's local ports each role sends to. */
   readonly #ports: Record<MediaLegRole, Set<number>> = { caller: new Set(), callee: new Set() };
   readonly #playbacks = new Set<RtpenginePlayback>();
+  /** Each party's direction as it last sent SDP: its audio is left out of the recording while on hold. */
+  readonly #holds = new HoldTimeline();
   #answered = false;
   #recording: { stop(): Promise<RecordingResult> } | null = null;
   #closing: Promise<void> | null = null;
@@ -153,6 +156,7 @@ class RtpengineSession extends MediaEventEmitter<MediaSessionEvents> implements 
     try {
       const r = await this.#ng.offer({ ...SDP_OPTIONS, 'call-id': this.#callId, 'from-tag': from, ...(this.#answered ? { 'to-tag': to } : {}), sdp });
       for (const p of sdpPorts(r.sdp)) this.#ports[to].add(p);
+      this.#holds.note(from, audioDirection(sdp), this.#clock.now());
       return r.sdp;
     } catch (err) { throw backendError(`rtpengine offer from ${from}`, err); }
   }
@@ -163,6 +167,7 @@ class RtpengineSession extends MediaEventEmitter<MediaSessionEvents> implements 
     try {
       const r = await this.#ng.answer({ ...SDP_OPTIONS, 'call-id': this.#callId, 'from-tag': offerer, 'to-tag': from, sdp });
       for (const p of sdpPorts(r.sdp)) this.#ports[offerer].add(p);
+      this.#holds.note(from, audioDirection(sdp), this.#clock.now());
       this.#answered = true;
       return r.sdp;
     } catch (err) { throw backendError(`rtpengine answer from ${from}`, err); }
@@ -213,6 +218,7 @@ class RtpengineSession extends MediaEventEmitter<MediaSessionEvents> implements 
         const r = await convertPcapToWav({
           pcapPath: pcap ?? join(this.#recordingDir, 'pcaps', `${this.#callId}-missing.pcap`), wavPath: init.path,
           ports: { caller: [...this.#ports.caller], callee: [...this.#ports.callee] }, channels: init.channels, startMs, endMs,
+          silentMs: this.#holds.intervals(endMs),
         });
         if (pcap) problems.push(...r.problems);
         if (r.stats.packets.caller + r.stats.packets.callee === 0 && pcap) problems.push('no-audio');

@@ -35,6 +35,8 @@ export interface PcapToWavOptions {
   startMs?: number;
   /** Epoch ms the WAV ends at (the recording stop); default: the end of the last packet. Later packets are left out. */
   endMs?: number;
+  /** Epoch ms intervals [from, to) whose packets are left out (hold: silence, as the embedded endpoint records it). */
+  silentMs?: ReadonlyArray<readonly [number, number]>;
 }
 
 /** Counts of what the conversion met, beside the WAV. */
@@ -47,6 +49,8 @@ export interface PcapToWavStats {
   otherPayloadType: number;
   /** Samples that arrived too late for the part of the timeline already written. */
   lateSamples: number;
+  /** Packets that arrived while the call was on hold (left out: silence). */
+  held: number;
 }
 
 interface StreamAnchor { frame: number; ts: number }
@@ -80,18 +84,20 @@ export async function convertPcapToWav(opts: PcapToWavOptions): Promise<Recordin
   roles.forEach((role, channel) => { for (const p of opts.ports[role]) channelOf.set(p, { role, channel }); });
   const writer = await WavFileWriter.open(opts.wavPath, { channels: roles.length as 1 | 2, sampleRate: RATE });
   const timeline = new RecordingTimeline(writer);
-  const stats: PcapToWavStats = { packets: { caller: 0, callee: 0 }, ignored: 0, malformed: 0, otherPayloadType: 0, lateSamples: 0 };
+  const stats: PcapToWavStats = { packets: { caller: 0, callee: 0 }, ignored: 0, malformed: 0, otherPayloadType: 0, lateSamples: 0, held: 0 };
   const problems = new Set<string>();
   const anchors = new Map<string, StreamAnchor>();
   const startUs = opts.startMs !== undefined ? Math.round(opts.startMs * 1000) : undefined;
   const endUs = opts.endMs !== undefined ? Math.round(opts.endMs * 1000) : undefined;
   let originUs = startUs;
+  const silentUs = (opts.silentMs ?? []).map(([a, b]) => [a * 1000, b * 1000] as const);
   let lastFrame = 0;
   const pcm = new Int16Array(2048);
 
   const onPacket = (pkt: PcapUdpPacket): void => {
     const owner = channelOf.get(pkt.dst.port);
     if (!owner || (startUs !== undefined && pkt.timeUs < startUs) || (endUs !== undefined && pkt.timeUs >= endUs)) { stats.ignored++; return; }
+    if (silentUs.some(([a, b]) => pkt.timeUs >= a && pkt.timeUs < b)) { stats.held++; return; }
     const second = pkt.payload[1];
     if (second !== undefined && second >= 200 && second <= 204) { stats.ignored++; return; } // RTCP on a muxed port (RFC 5761 §4)
     const rtp = rtpPayload(pkt.payload);
