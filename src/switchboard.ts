@@ -249,7 +249,7 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
       version: VERSION,
       onCommitted: () => dispatcher.wake(),
       ...(opts.handlers ? { handlers: opts.handlers } : {}),
-      ...(media ? { media, voicemail, recordings: { dir: recordingsDir, link: (id, c) => recordingLink(c, publicUrl(), id, clock.now()) } } : {}),
+      ...(media ? { media, voicemail, holdMusicFile: PROMPTS.holdMusic, recordings: { dir: recordingsDir, link: (id, c) => recordingLink(c, publicUrl(), id, clock.now()) } } : {}),
       ...opts.engine,
     });
     await engine.start();

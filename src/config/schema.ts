@@ -102,7 +102,7 @@ const queue = obj('Callers wait; agents are rung by a strategy.', {
   max_wait_s: positive('Longest wait before the caller leaves to next (timeout), in seconds.', 300),
   max_callers: int('Callers allowed to wait at once; 0 = unlimited (more go to next as full).', { min: 0, default: 0 }),
   wrap_up_s: int('Pause after an agent\'s call before they are rung again, in seconds.', { min: 0, default: 0 }),
-  hold_music: str('Path or URL of hold music WAV; null = built-in.', { nullable: true, default: null }),
+  hold_music: str('What waiting callers hear with a media layer: a WAV file (mono 8 kHz, 16-bit PCM or G.711; relative to the working directory), looped; `default` = the built-in music; null = ringback (180). Checked at apply.', { nullable: true, default: null }),
   next: next(GROUP_NEXT_DOC),
 });
 

@@ -20,7 +20,7 @@ import { playHandler } from './flows/play.js';
 import { createQueueHandler } from './flows/queue.js';
 import { createRingGroupHandler } from './flows/ring-group.js';
 import { targetsOf } from './flows/dial-users.js';
-import { QueueService, ringbackHold, type HoldMusic } from './queue/index.js';
+import { mediaHoldMusic, QueueService, ringbackHold, type HoldMusic } from './queue/index.js';
 import { createUserHandler } from './flows/user.js';
 import { voicemailHandler } from './flows/voicemail.js';
 import { webhookHandler } from './flows/webhook.js';
@@ -76,6 +76,8 @@ export interface EngineOptions {
   recordings?: RecordingsHost;
   /** Voicemail files, prompts and links; absent = the voicemail node answers 480. */
   voicemail?: VoicemailHost;
+  /** The built-in hold music (`hold_music: default`); absent = queue callers always hear ringback. */
+  holdMusicFile?: string;
 }
 
 /** The running engine. */
@@ -126,7 +128,7 @@ export function createEngine(opts: EngineOptions): Engine {
   handlers
     .register(createUserHandler(callerFrom))
     .register(voicemailHandler).register(webhookHandler).register(hangupHandler).register(playHandler)
-    .register(createQueueHandler({ queues, holdMusic: opts.queue?.holdMusic ?? ringbackHold, callerFrom }))
+    .register(createQueueHandler({ queues, holdMusic: opts.queue?.holdMusic ?? (opts.media && opts.holdMusicFile ? mediaHoldMusic(opts.holdMusicFile) : ringbackHold), callerFrom }))
     .register(createRingGroupHandler(callerFrom));
   for (const h of opts.handlers ?? []) handlers.register(h);
 

@@ -12,4 +12,4 @@ export type { GroupContext } from './records/call-recorder.js';
 export type { SrfLike } from './srf-types.js';
 export type { TrunkResolver } from './router/invite-router.js';
 export { createUniqueCallIdGenerator } from './unique-call-id.js';
-export { QueueService, ringbackHold, type HoldMusic, type HoldMusicPlayback, type QueueSnapshot, type AgentState } from './queue/index.js';
+export { QueueService, ringbackHold, mediaHoldMusic, BUILT_IN_HOLD_MUSIC, type HoldMusic, type HoldMusicPlayback, type QueueSnapshot, type AgentState } from './queue/index.js';

@@ -6,9 +6,10 @@
  * registered device (nobody could ever answer, so the caller goes straight to `next` rather than waiting out
  * max_wait_s; checked on arrival only: a caller already waiting stays until max_wait_s, as agents may register
  * again). An agent who answers and is gone before the caller is answered leaves the caller waiting in its place;
- * once the caller has its 200 (no media yet, so nothing to hold it on) an agent BYE ends the call, recorded as
- * answered. Every visit writes one `queue_call` event and GroupCallRecord ({@link GroupCallLog}): `abandoned`
- * when the caller leaves unanswered or hangs up, `answered` (with the agent) when the call ends.
+ * once the caller is bridged an agent BYE ends the call, recorded as answered. With hold music the PBX answers the
+ * caller while it waits and the agent is bridged to that media session. Every visit writes one `queue_call` event
+ * and GroupCallRecord ({@link GroupCallLog}): `abandoned` when the caller leaves unanswered or hangs up, `answered`
+ * (with the agent) when the call ends.
  */
 import type { QueueConfig, QueueNode, UserConfig } from '../../config/types.js';
 import type { Call } from '../call/call.js';
@@ -53,6 +54,9 @@ class QueueVisit {
   #ring: AbortController | null = null;
   #finished = false;
   #resolve: (o: HandlerOutcome) => void = () => undefined;
+  /** Resolves once hold music (or ringback) has settled the caller: agents are rung only after it. */
+  readonly #held: Promise<void>;
+  #heldNow: () => void = () => undefined;
 
   constructor(deps: QueueHandlerDeps, call: Call, config: QueueConfig, signal: AbortSignal) {
     this.#deps = deps;
@@ -60,6 +64,7 @@ class QueueVisit {
     this.#config = config;
     this.#signal = signal;
     this.#group = new GroupCallLog(call, 'queue', config.name);
+    this.#held = new Promise((r) => { this.#heldNow = r; });
   }
 
   run(): Promise<HandlerOutcome> {
@@ -77,6 +82,7 @@ class QueueVisit {
       this.#entry = joined.entry;
       if (this.#finished) return; // an offer ended the visit synchronously (not expected)
       this.#hold = this.#deps.holdMusic.start(this.#call, this.#config.hold_music);
+      void (this.#hold.ready ?? Promise.resolve()).then(this.#heldNow, this.#heldNow);
       this.#signal.addEventListener('abort', () => this.#done('failed'), { once: true });
       this.#call.log.info({ queue: this.#config.name }, 'caller waiting in queue');
     });
@@ -85,6 +91,9 @@ class QueueVisit {
   async #offer(agents: readonly string[], entry: QueueEntry): Promise<void> {
     const { queues } = this.#deps;
     this.#entry = entry;
+    // The first offer comes while the caller joins, before hold music answered it: the agents' INVITEs must carry
+    // the media session's offer when the caller is answered with music.
+    await this.#held;
     // Reserved for a caller who is already gone: give the agents back.
     if (this.#finished || this.#signal.aborted) {
       queues.offerEnded(entry, null);
@@ -149,6 +158,7 @@ class QueueVisit {
   #done(outcome: HandlerOutcome): void {
     if (this.#finished) return;
     this.#finished = true;
+    this.#heldNow();
     this.#hold?.stop();
     this.#ring?.abort();
     if (this.#entry) this.#deps.queues.leave(this.#entry);
