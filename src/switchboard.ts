@@ -5,14 +5,15 @@
  */
 import Srf from 'drachtio-srf';
 import { randomBytes } from 'node:crypto';
+import { createSecureContext } from 'node:tls';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { systemClock, type Clock } from './common/clock.js';
 import type { Logger } from './common/log.js';
-import { checkMediaFiles, createConfigVersions, type ConfigVersions, type PbxConfig, type RuntimeSettings } from './config/index.js';
+import { checkMediaFiles, ConfigError, createConfigVersions, type ConfigVersions, type PbxConfig, type RuntimeSettings } from './config/index.js';
 import { createDrachtioLite, type DrachtioLite } from './drachtio-lite/index.js';
-import type { SipStackStats, TransportProtocol } from './sip/index.js';
+import type { ListenSpec, SipStackStats, TransportProtocol } from './sip/index.js';
 import { createEngine, type Engine, type NodeHandler, type SrfLike, type VoicemailHost } from './engine/index.js';
 import type { FlowNode } from './config/types.js';
 import { createDispatcher, createVoicemailMailer, createWebhookAdmin, type Dispatcher, type HostLookup } from './events/index.js';
@@ -175,6 +176,7 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
           listen: [
             { transport: 'udp', address: settings.bind, port: settings.sipPort },
             { transport: 'tcp', address: settings.bind, port: settings.sipPort },
+            ...wsListeners(live(), settings),
           ],
           // Read at start: the stack's timers are fixed for its lifetime.
           timers: { ...opts.sipTimers, inviteReaperMs: live().sip.invite_reaper_s * 1000 },
@@ -183,6 +185,13 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
             return {
               maxConnections: t.max_connections, maxConnectionsPerSource: t.max_connections_per_source,
               idleTimeoutMs: t.idle_timeout_s * 1000, writeBufferLimitBytes: t.write_buffer_limit_kib * 1024,
+            };
+          },
+          ws: () => {
+            const w = live().sip.ws;
+            return {
+              maxConnections: w.max_connections, maxConnectionsPerSource: w.max_connections_per_source,
+              idleTimeoutMs: w.idle_timeout_s * 1000, writeBufferLimitBytes: w.write_buffer_limit_kib * 1024,
             };
           },
         },
@@ -254,6 +263,8 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
     });
     await engine.start();
     cleanup.push(() => engine.stop());
+    // A browser's WebSocket closed: the registrations made over it go with it (RFC 7118 flows).
+    lite?.onFlowClosed((remote) => engine.flowClosed(remote));
 
     const sweeper = new RetentionSweeper({
       store, clock, log, retention: () => live().retention, recordingRetentionDays: () => live().recordings.retention_days, ...opts.retention,
@@ -281,6 +292,17 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
     cleanup.push(() => app.close());
     const addr = app.server.address();
     const http = typeof addr === 'object' && addr ? { address: addr.address, port: addr.port } : { address: settings.bind, port: settings.httpPort };
+    const wsPath = live().sip.ws.http_path;
+    if (lite && wsPath) {
+      // SIP over WebSocket on the page's own origin: upgrades at sip.ws.http_path go to the SIP stack, others are
+      // refused (the API has no WebSocket routes).
+      const onUpgrade = lite.attachWebSocket('ws', http);
+      app.server.on('upgrade', (req, socket, head) => {
+        if ((req.url ?? '').split('?')[0] === wsPath) return onUpgrade(req, socket, head);
+        socket.on('error', () => undefined);
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      });
+    }
     baseUrl = `http://${formatHost(http.address)}:${http.port}`;
 
     const sip = lite ? lite.sipEndpoints.map((e) => ({ transport: e.transport, address: e.address, port: e.port })) : [];
@@ -297,6 +319,37 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
     await closeAll();
     throw err;
   }
+}
+
+/**
+ * The WebSocket listeners of `sip.ws` (RFC 7118): ws:// on its port, wss:// with the certificate and key read now.
+ * An unreadable file is a configuration error naming the key.
+ */
+function wsListeners(config: PbxConfig, settings: RuntimeSettings): ListenSpec[] {
+  const ws = config.sip.ws;
+  const out: ListenSpec[] = [];
+  if (ws.port !== null) out.push({ transport: 'ws', address: settings.bind, port: ws.port });
+  if (ws.tls_port !== null) {
+    const read = (key: 'tls_cert' | 'tls_key'): Buffer => {
+      const file = ws[key];
+      try {
+        if (!file) throw new Error('not set');
+        return readFileSync(resolve(file));
+      } catch (err) {
+        throw new ConfigError([{ file: settings.configPath, path: `sip.ws.${key}`, message: `cannot read ${file ?? '(unset)'}: ${(err as Error).message} (wss:// needs it)` }]);
+      }
+    };
+    const tlsFiles = { cert: read('tls_cert'), key: read('tls_key') };
+    try {
+      createSecureContext(tlsFiles);
+    } catch (err) {
+      // A key that is not PEM, or not the certificate's: OpenSSL says which; the key is the usual culprit.
+      const bad = /cert/i.test((err as Error).message) && !/key/i.test((err as Error).message) ? 'tls_cert' : 'tls_key';
+      throw new ConfigError([{ file: settings.configPath, path: `sip.ws.${bad}`, message: `${ws[bad]} is not usable with sip.ws.${bad === 'tls_key' ? 'tls_cert' : 'tls_key'}: ${(err as Error).message}` }]);
+    }
+    out.push({ transport: 'wss', address: settings.bind, port: ws.tls_port, tls: tlsFiles });
+  }
+  return out;
 }
 
 async function openStore(settings: RuntimeSettings, log: Logger): Promise<Store> {

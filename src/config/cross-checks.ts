@@ -128,6 +128,15 @@ export function crossCheck(c: PbxConfig, ctx: ReadContext): void {
   checkTargets(c, ctx);
   checkKeys(c, ctx);
   checkMedia(c, ctx);
+  checkWs(c, ctx);
+}
+
+function checkWs(c: PbxConfig, ctx: ReadContext): void {
+  const ws = c.sip?.ws;
+  if (!ws || ws.tls_port === null || ws.tls_port === undefined) return;
+  for (const key of ['tls_cert', 'tls_key'] as const) {
+    if (!ws[key]) ctx.issues.push({ file: ctx.file, path: `sip.ws.${key}`, message: 'is required with sip.ws.tls_port (wss:// needs a certificate and its key)' });
+  }
 }
 
 /** The media port range is a range, and the rtpengine driver needs to know where rtpengine writes its pcaps. */

@@ -29,6 +29,23 @@ export interface SipConfig {
   /** drachtio-lite: seconds before an INVITE no app holds is answered 408 (read at start). */
   invite_reaper_s: number;
   tcp: SipTcpConfig;
+  ws: SipWsConfig;
+}
+
+/** SIP over WebSocket (RFC 7118) of the embedded SIP stack. */
+export interface SipWsConfig {
+  /** ws:// port; null = off, 0 = free port. */
+  port: number | null;
+  /** ws:// upgrades also accepted at this path of the HTTP server; null = off. */
+  http_path: string | null;
+  /** wss:// port; null = off. */
+  tls_port: number | null;
+  tls_cert: string | null;
+  tls_key: string | null;
+  max_connections: number;
+  max_connections_per_source: number;
+  idle_timeout_s: number;
+  write_buffer_limit_kib: number;
 }
 
 /** TCP limits of the embedded SIP stack. */

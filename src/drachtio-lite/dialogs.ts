@@ -5,7 +5,7 @@
  * The id is drachtio's: `Call-ID;from-tag=<tag of the INVITE sender>`.
  */
 import {
-  dialogIdFor, getTag, parseNameAddr, parseUri, transportProtocolOf, type Dialog, type TransportProtocol, type Endpoint, type SipRequest, type SipResponse, type SuccessRetransmitter,
+  dialogIdFor, getTag, isDialable, parseNameAddr, parseUri, transportProtocolOf, type Dialog, type TransportProtocol, type Endpoint, type SipRequest, type SipResponse, type SuccessRetransmitter,
 } from '../sip/index.js';
 import type { SessionTimer } from './session-timer.js';
 
@@ -119,8 +119,13 @@ export function endpointOfUri(uri: string, fallbackTransport: TransportProtocol)
  * holds the strict router or the remote target). A URI without `;transport=` keeps the dialog's transport.
  */
 export function destinationOf(d: Pick<LiteDialog, 'transport' | 'peer'>, req: SipRequest): Endpoint {
+  // RFC 7118 §5 / RFC 5626: a WebSocket peer is reached only over its connection (its Contact names an `.invalid`
+  // host), so every request in its dialog goes to the flow the dialog was made on.
+  if (!isDialable(d.transport)) return d.peer;
   const top = req.getAll('route')[0];
   const topUri = top !== undefined ? parseNameAddr(top)?.uri : undefined;
   const loose = topUri !== undefined && 'lr' in (parseUri(topUri)?.params ?? {});
+  // RFC 5626 §5.4: a remote target with `;ob` asks for requests in the dialog over the flow it came on.
+  if (!loose && 'ob' in (parseUri(req.uri)?.params ?? {})) return d.peer;
   return endpointOfUri(loose ? topUri : req.uri, d.transport) ?? d.peer;
 }

@@ -30,7 +30,9 @@
  */
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../common/clock.js';
-import { SipStack, type Endpoint, type SipStackStats, type TcpLimits, type TimerConfig } from '../sip/index.js';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { SipStack, type Endpoint, type ListenSpec, type SipStackStats, type TcpLimits, type TimerConfig } from '../sip/index.js';
 import { DrachtioLiteServer } from './server.js';
 
 export { DrachtioLiteServer, SERVER_VERSION } from './server.js';
@@ -40,11 +42,14 @@ export { parseCommand } from './wire/commands.js';
 /** Options of {@link createDrachtioLite}. */
 export interface DrachtioLiteOptions {
   sip: {
-    listen: Endpoint[];
+    /** UDP, TCP, WS and WSS (with its certificate and key) listeners. */
+    listen: ListenSpec[];
     /** RFC 3261 T1/T2/T4 in ms (defaults 500/4000/5000) and the INVITE reaper (default 3 minutes). */
     timers?: Partial<TimerConfig>;
     /** TCP connection limits (read at every check, so a live configuration applies at once). */
     tcp?: () => Partial<TcpLimits>;
+    /** WebSocket connection limits (read at every check). */
+    ws?: () => Partial<TcpLimits>;
   };
   /** The control (wire-protocol) listener; port 0 picks a free port. */
   control: { address: string; port: number };
@@ -64,6 +69,14 @@ export interface DrachtioLite {
   readonly server: DrachtioLiteServer;
   /** The SIP stack's counters (TCP refusals and drops, reaped transactions, …). */
   sipStats(): SipStackStats;
+  /**
+   * Calls `fn` with the remote address of every WebSocket connection that closes: a device registered over it can
+   * no longer be reached (the registrar drops its bindings). drachtio-server has no such signal; there a request to
+   * a closed flow fails instead.
+   */
+  onFlowClosed(fn: (remote: Endpoint) => void): void;
+  /** SIP over WebSocket on another HTTP server (the API's) at its `upgrade` events; see `SipStack.attachWebSocket`. */
+  attachWebSocket(protocol: 'ws' | 'wss', local: { address: string; port: number }): (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
   /** Closes the control server, every app connection and the SIP stack. */
   close(): Promise<void>;
 }
@@ -73,7 +86,12 @@ export async function createDrachtioLite(opts: DrachtioLiteOptions): Promise<Dra
   if (!opts.secret) throw new TypeError('drachtio-lite needs a secret');
   const clock = opts.clock ?? systemClock;
   const log = opts.log.child({ module: 'drachtio-lite' });
-  const stack = await SipStack.create({ listen: opts.sip.listen, clock, log: log.child({ layer: 'sip' }), ...(opts.sip.timers ? { timers: opts.sip.timers } : {}), ...(opts.sip.tcp ? { tcpLimits: opts.sip.tcp } : {}) });
+  const stack = await SipStack.create({
+    listen: opts.sip.listen, clock, log: log.child({ layer: 'sip' }), ...(opts.sip.timers ? { timers: opts.sip.timers } : {}),
+    ...(opts.sip.tcp ? { tcpLimits: opts.sip.tcp } : {}), ...(opts.sip.ws ? { wsLimits: opts.sip.ws } : {}),
+  });
+  const flowListeners: Array<(remote: Endpoint) => void> = [];
+  stack.onFlowClosed = (remote) => { for (const fn of flowListeners) fn(remote); };
   const t1 = opts.sip.timers?.t1 ?? 500;
   const t2 = opts.sip.timers?.t2 ?? 4000;
   const server = new DrachtioLiteServer({ stack, secret: opts.secret, log, clock, timers: { t1, t2 } });
@@ -89,9 +107,13 @@ export async function createDrachtioLite(opts: DrachtioLiteOptions): Promise<Dra
   return {
     controlPort: bound.port,
     controlAddress: bound.address,
-    sipEndpoints: stack.listening.map((l) => ({ transport: l.transport, address: l.address, port: l.port })),
+    get sipEndpoints() {
+      return stack.listening.map((l) => ({ transport: l.transport, address: l.address, port: l.port }));
+    },
     server,
     sipStats: () => stack.stats,
+    onFlowClosed: (fn) => void flowListeners.push(fn),
+    attachWebSocket: (protocol, local) => stack.attachWebSocket(protocol, local),
     async close() {
       if (closed) return;
       closed = true;

@@ -98,6 +98,11 @@ export interface Engine extends EngineFacade, EngineLive {
   readonly context: EngineContext;
   /** Live queue state: waiting callers and agent states. */
   readonly queues: QueueService;
+  /**
+   * A WebSocket connection closed (the SIP server says so; drachtio-lite does): the bindings registered over it are
+   * removed. `flow` is the connection's remote end as srf saw it (`protocol`, `source_address`, `source_port`).
+   */
+  flowClosed(flow: { transport: string; address: string; port: number }): void;
 }
 
 /** Builds the engine. */
@@ -247,6 +252,10 @@ export function createEngine(opts: EngineOptions): Engine {
     },
     registerHandler(handler: NodeHandler<FlowNode>): void {
       handlers.register(handler);
+    },
+    flowClosed(flow): void {
+      const n = location.flowClosed(flow);
+      if (n > 0) log.info({ flow: `${flow.transport}:${flow.address}:${flow.port}`, bindings: n }, 'websocket closed: registrations removed');
     },
     originate(req: OriginateRequest): Promise<OriginateResult> {
       if (drainUntilMs !== null) return Promise.reject(new OriginateError('engine_unavailable', 'The call engine is draining (shutting down); try another node'));

@@ -11,7 +11,8 @@ export * from './digest.js';
 // --- transports, transactions, dialogs, stack ---
 export { SipStack, type SipStackOptions, type SipStackStats, type RequestContext, type ClientTransaction, type ServerTransaction } from './stack.js';
 export type { ListenSpec } from './transport/layer.js';
-export { isReliable, transportProtocolOf, TRANSPORT_PROTOCOLS, type Transport, type TransportProtocol } from './transport/transport.js';
+export { isDialable, isReliable, transportProtocolOf, TRANSPORT_PROTOCOLS, type Transport, type TransportProtocol } from './transport/transport.js';
+export { SIP_SUBPROTOCOL, type WsStats } from './transport/ws.js';
 export { DEFAULT_TCP_LIMITS, MAX_ALIASES_PER_CONNECTION, type TcpLimits, type TcpStats, type TcpDropReason } from './transport/tcp.js';
 export { computeTimers, DEFAULT_TIMERS, type TimerConfig, type TimerValues } from './transaction/timers.js';
 export { InviteClientTransaction, type IctState } from './transaction/invite-client-transaction.js';

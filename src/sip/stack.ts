@@ -13,6 +13,9 @@ import { parseUri } from './uri.js';
 import { createResponse, Status } from './status.js';
 import { TransportLayer, type Inbound, type ListenSpec } from './transport/layer.js';
 import { DEFAULT_TCP_LIMITS, type TcpLimits, type TcpStats } from './transport/tcp.js';
+import type { WsStats } from './transport/ws.js';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { formatViaEntry, readTopVia, topViaText } from './transport/via.js';
 import { isReliable, transportProtocolOf, type TransportProtocol } from './transport/transport.js';
 import { computeTimers, type TimerConfig, type TimerValues } from './transaction/timers.js';
@@ -36,6 +39,8 @@ export interface SipStackOptions {
   tcpIdleTimeoutMs?: number;
   /** TCP connection limits over {@link DEFAULT_TCP_LIMITS}, read at every check (so a live configuration applies). */
   tcpLimits?: () => Partial<TcpLimits>;
+  /** WebSocket connection limits over {@link DEFAULT_TCP_LIMITS} (the same shape), read at every check. */
+  wsLimits?: () => Partial<TcpLimits>;
 }
 
 /** Context of a new request handed to the TU. */
@@ -57,6 +62,8 @@ export interface SipStackStats {
   transactions: number;
   /** TCP: refusals, drops by reason, pauses, queue high-water mark; open connections, unclosed sockets, bytes queued. */
   tcp: TcpStats & { connections: number; sockets: number; queuedBytes: number; peerEntries: number };
+  /** WebSocket: open connections, handshakes refused and connections dropped, by reason. */
+  ws: WsStats & { connections: number };
 }
 
 
@@ -68,6 +75,8 @@ export class SipStack {
   onCancel?: (cancel: SipRequest, invite: ServerTransaction, ctx: { source: Endpoint }) => void;
   /** Responses that match no client transaction (e.g. 2xx retransmissions, RFC 6026). */
   onStrayResponse?: (res: SipResponse, ctx: { source: Endpoint }) => void;
+  /** A connection-bound flow (a WebSocket connection) closed: nothing can be sent to `remote` any more. */
+  onFlowClosed?: (remote: Endpoint) => void;
 
   readonly #transport: TransportLayer;
   readonly #txns = new TransactionLayer();
@@ -99,7 +108,15 @@ export class SipStack {
       log: opts.log,
       maxMessageBytes: opts.maxMessageBytes ?? 65536,
       tcpLimits: () => ({ ...DEFAULT_TCP_LIMITS, idleTimeoutMs: opts.tcpIdleTimeoutMs ?? DEFAULT_TCP_LIMITS.idleTimeoutMs, ...opts.tcpLimits?.() }),
+      wsLimits: () => ({ ...DEFAULT_TCP_LIMITS, ...opts.wsLimits?.() }),
       onMessage: (inbound) => { if (stack) stack.#onInbound(inbound); },
+      onFlowClosed: (remote) => {
+        try {
+          stack?.onFlowClosed?.(remote);
+        } catch (err) {
+          opts.log?.error({ err, remote }, 'flow-closed listener failed');
+        }
+      },
     });
     stack = new SipStack(transport, opts, clock);
     return stack;
@@ -115,8 +132,17 @@ export class SipStack {
     const t = this.#transport.stats;
     return {
       received: t.received, sent: t.sent, parseErrors: t.parseErrors, absorbed: this.#absorbed, reaped: this.#reaped,
-      transactions: this.#txns.clientCount + this.#txns.serverCount, tcp: this.#transport.tcpStats,
+      transactions: this.#txns.clientCount + this.#txns.serverCount, tcp: this.#transport.tcpStats, ws: this.#transport.wsStats,
     };
+  }
+
+  /**
+   * SIP over WebSocket on an HTTP server that is not the stack's (e.g. the API's, on a path): returns the handler for
+   * that server's `upgrade` events. The transport is listed in {@link listening} with the server's address.
+   */
+  attachWebSocket(protocol: 'ws' | 'wss', local: { address: string; port: number }): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+    if (this.#closed) throw new InvalidStateError('SipStack is closed');
+    return this.#transport.attachWebSocket(protocol, local);
   }
 
   /** Open TCP connections (for tests). */

@@ -12,8 +12,11 @@ export interface Registration {
   username: string;
   /** The Contact URI as registered. */
   contact: string;
-  /** Where the REGISTER came from: requests to this contact go here (NAT, RFC 3581). */
-  transport: 'udp' | 'tcp';
+  /**
+   * Where the REGISTER came from: requests to this contact go here (NAT, RFC 3581). `ws`/`wss` bindings (RFC 7118)
+   * live only as long as their connection and are never written to a store (the column allows udp and tcp).
+   */
+  transport: 'udp' | 'tcp' | 'ws' | 'wss';
   source_address: string;
   source_port: number;
   call_id: string;

@@ -7,6 +7,25 @@ import type { Clock, TimerHandle } from '../../common/clock.js';
 import type { Logger } from '../../common/log.js';
 import type { Registration, Store } from '../../store/index.js';
 
+/** A binding's transport (the store's column holds only the dialable ones, udp and tcp). */
+export type BindingTransport = Registration['transport'];
+
+/**
+ * A binding as the location service keeps it. `reg_id` is RFC 5626's: with the instance id it names one flow of one
+ * device instance, and a new REGISTER for the same pair replaces the old flow's binding.
+ */
+export interface Binding extends Registration {
+  reg_id?: string | null;
+}
+
+/**
+ * Whether a binding lives only as long as its connection (SIP over WebSocket, RFC 7118): such bindings are kept in
+ * memory, never written to the store (after a restart the connection is gone), and dropped when the flow closes.
+ */
+export function isFlowBound(transport: string): boolean {
+  return transport === 'ws' || transport === 'wss';
+}
+
 /** Where to send a request for one binding: the contact as Request-URI, the source address as next hop (NAT). */
 export interface ContactTarget {
   username: string;
@@ -30,7 +49,7 @@ export class LocationService {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #purgeMs: number;
-  readonly #bindings = new Map<string, Map<string, Registration>>();
+  readonly #bindings = new Map<string, Map<string, Binding>>();
   #timer: TimerHandle | null = null;
   readonly #listeners: Array<(username: string) => void> = [];
 
@@ -70,7 +89,7 @@ export class LocationService {
   }
 
   /** Live bindings of a device. */
-  bindings(username: string): Registration[] {
+  bindings(username: string): Binding[] {
     const now = this.#clock.now();
     return [...(this.#bindings.get(username)?.values() ?? [])].filter((r) => r.expires_at > now);
   }
@@ -88,20 +107,53 @@ export class LocationService {
     return n;
   }
 
-  /** Adds or refreshes a binding. */
-  async upsert(r: Registration): Promise<void> {
+  /** Adds or refreshes a binding (a flow-bound one in memory only). */
+  async upsert(r: Binding): Promise<void> {
+    const prev = this.#bindings.get(r.username)?.get(r.contact);
     this.#put(r);
     this.#changed(r.username);
-    await this.#store.upsertRegistration(r);
+    if (!isFlowBound(r.transport)) {
+      const { reg_id: _regId, ...stored } = r;
+      await this.#store.upsertRegistration(stored);
+    } else if (prev && !isFlowBound(prev.transport)) {
+      // The same contact moved from UDP/TCP to a WebSocket: its stored row would come back after a restart.
+      await this.#store.removeRegistration(r.username, r.contact);
+    }
   }
 
   /** Removes one binding. */
   async remove(username: string, contact: string): Promise<void> {
     const m = this.#bindings.get(username);
+    const prev = m?.get(contact);
     m?.delete(contact);
     if (m && m.size === 0) this.#bindings.delete(username);
     this.#changed(username);
-    await this.#store.removeRegistration(username, contact);
+    if (!prev || !isFlowBound(prev.transport)) await this.#store.removeRegistration(username, contact);
+  }
+
+  /**
+   * A connection-bound flow closed (RFC 7118: the browser's WebSocket): every binding registered over it is
+   * removed, so calls stop ringing a device that cannot be reached. Returns how many were removed.
+   */
+  flowClosed(flow: { transport: string; address: string; port: number }): number {
+    if (!isFlowBound(flow.transport)) return 0;
+    let n = 0;
+    for (const [u, m] of [...this.#bindings]) {
+      let changed = false;
+      for (const [c, r] of [...m]) {
+        if (r.transport === flow.transport && r.source_address === flow.address && r.source_port === flow.port) {
+          m.delete(c);
+          changed = true;
+          n++;
+        }
+      }
+      if (m.size === 0) this.#bindings.delete(u);
+      if (changed) {
+        this.#log.debug({ device: u, flow }, 'websocket closed: its bindings removed');
+        this.#changed(u);
+      }
+    }
+    return n;
   }
 
   /** Removes every binding of a device (`Contact: *`). */
@@ -111,7 +163,7 @@ export class LocationService {
     await this.#store.removeAllRegistrations(username);
   }
 
-  #put(r: Registration): void {
+  #put(r: Binding): void {
     let m = this.#bindings.get(r.username);
     if (!m) this.#bindings.set(r.username, (m = new Map()));
     m.set(r.contact, r);

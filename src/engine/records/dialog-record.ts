@@ -50,7 +50,8 @@ function splitRoutes(value: string | undefined): string[] {
 
 /** `sip:host:port;transport=…` of where the message came from; else the leg's `host:port`; else the fallback URI. */
 function destinationOf(msg: { source_address?: string; source_port?: number; protocol?: string }, hostport: string | null, fallback: string): string {
-  const transport = /tcp/i.test(msg.protocol ?? '') || /transport=tcp/i.test(fallback) ? 'tcp' : 'udp';
+  const named = /^(wss?|tcp)$/i.exec(msg.protocol ?? '')?.[1] ?? /transport=(wss?|tcp)\b/i.exec(fallback)?.[1];
+  const transport = named ? named.toLowerCase() : 'udp';
   if (msg.source_address && msg.source_port) {
     return `sip:${formatHost(msg.source_address)}:${msg.source_port};transport=${transport}`;
   }

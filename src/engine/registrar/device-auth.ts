@@ -102,6 +102,9 @@ export class DeviceAuthenticator {
     const config = this.#config.live().config;
     const user = aorUser(req.get(req.method === 'REGISTER' ? 'To' : 'From'));
     const choice: DigestChallenge = (user !== null ? this.#devices().get(user)?.device.digest : undefined) ?? config.sip.digest;
+    // sip.js (every browser phone) answers only the first challenge and has no SHA-256: a WebSocket client gets MD5
+    // alone whatever the choice, or it could never register.
+    if (/^wss?$/i.test(req.protocol ?? '')) return ['MD5'];
     return choice === 'sha256' ? ['SHA-256', 'MD5'] : ['MD5'];
   }
 

@@ -5,7 +5,7 @@
  */
 import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/log.js';
-import type { LocationService } from '../location/location-service.js';
+import type { BindingTransport, LocationService } from '../location/location-service.js';
 import { Status } from '../sip-status.js';
 import type { SrfRequest, SrfResponse } from '../srf-types.js';
 import { parseContactHeader } from './contact-header.js';
@@ -99,7 +99,7 @@ export class Registrar {
     const cseq = parseInt(req.get('CSeq') ?? '0', 10) || 0;
     const existing = new Map(this.#location.bindings(username).map((b) => [b.contact, b]));
     const now = this.#clock.now();
-    const updates: Array<{ contact: string; expiresS: number; instance: string | null }> = [];
+    const updates: Array<{ contact: string; expiresS: number; instance: string | null; regId: string | null }> = [];
     for (const c of parsed.contacts) {
       const raw = c.params['expires'] !== undefined ? parseExpires(c.params['expires']) : headerExpires;
       let expiresS = raw ?? this.#policy.defaultS;
@@ -107,7 +107,9 @@ export class Registrar {
         return safeSend(res, Status.IntervalTooBrief, { 'Min-Expires': String(this.#policy.minS) });
       }
       expiresS = Math.min(expiresS, this.#policy.maxS);
-      updates.push({ contact: c.uri, expiresS, instance: c.params['+sip.instance'] ?? null });
+      // RFC 5626 §4.2: reg-id counts only with +sip.instance (a flow is one instance's numbered connection).
+      const instance = c.params['+sip.instance'] ?? null;
+      updates.push({ contact: c.uri, expiresS, instance, regId: instance !== null ? c.params['reg-id'] ?? null : null });
     }
     const over = this.#overLimit(existing, updates);
     if (over) {
@@ -115,6 +117,8 @@ export class Registrar {
         'REGISTER refused: too many registered contacts');
       return safeSend(res, Status.ServiceUnavailable, {}, TOO_MANY_CONTACTS);
     }
+    const transport = transportOf(req.protocol);
+    let outbound = false;
     for (const u of updates) {
       const prev = existing.get(u.contact);
       // §10.3 step 7: same Call-ID with a CSeq not higher than stored → out of order, leave the binding alone.
@@ -123,16 +127,24 @@ export class Registrar {
         if (prev) await this.#location.remove(username, u.contact);
         continue;
       }
+      if (u.regId !== null) {
+        // RFC 5626 §6: "the registrar ... MUST replace any existing binding with the same instance-id and reg-id" —
+        // the phone reconnected (a new flow), and the old flow's binding must not be rung any more.
+        outbound = true;
+        for (const b of existing.values()) {
+          if (b.contact !== u.contact && b.instance_id === u.instance && b.reg_id === u.regId) await this.#location.remove(username, b.contact);
+        }
+      }
       await this.#location.upsert({
-        username, contact: u.contact,
-        transport: /tcp/i.test(req.protocol) ? 'tcp' : 'udp',
+        username, contact: u.contact, transport,
         source_address: req.source_address, source_port: req.source_port,
         call_id: callId, cseq, expires_at: now + u.expiresS * 1000,
-        user_agent: req.get('User-Agent') ?? null, instance_id: u.instance, updated_at: now,
+        user_agent: req.get('User-Agent') ?? null, instance_id: u.instance, reg_id: u.regId, updated_at: now,
       });
     }
-    this.#log.debug({ device: username, contacts: updates.length }, 'REGISTER accepted');
-    return this.#reply(res, username);
+    this.#log.debug({ device: username, contacts: updates.length, transport }, 'REGISTER accepted');
+    // RFC 5626 §6: a registrar that honoured reg-id says so with Require: outbound.
+    return this.#reply(res, username, outbound ? { Require: 'outbound' } : {});
   }
 
   /**
@@ -151,13 +163,20 @@ export class Registrar {
   }
 
   /** 200 OK listing every current binding with its remaining lifetime (§10.3 step 8). */
-  #reply(res: SrfResponse, username: string): void {
+  #reply(res: SrfResponse, username: string, extra: Record<string, string> = {}): void {
     const now = this.#clock.now();
     const contacts = this.#location.bindings(username).map((b) => `<${b.contact}>;expires=${Math.max(0, Math.round((b.expires_at - now) / 1000))}`);
-    const headers: Record<string, string> = { Date: new Date(now).toUTCString() };
+    const headers: Record<string, string> = { Date: new Date(now).toUTCString(), ...extra };
     if (contacts.length > 0) headers['Contact'] = contacts.join(', ');
     safeSend(res, Status.Ok, headers);
   }
+}
+
+/** The binding transport of a request's protocol as srf reports it (`udp`, `tcp`, `ws`, `wss`; TLS is carried as tcp). */
+export function transportOf(protocol: string | undefined): BindingTransport {
+  const p = (protocol ?? '').toLowerCase();
+  if (p === 'wss' || p === 'ws') return p;
+  return /tcp|tls/.test(p) ? 'tcp' : 'udp';
 }
 
 /** Integer seconds from an Expires value; null when absent or malformed. */

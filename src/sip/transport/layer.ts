@@ -1,5 +1,5 @@
 /**
- * The transport layer (RFC 3261 §18): binds UDP and TCP listeners, parses what arrives, stamps
+ * The transport layer (RFC 3261 §18): binds UDP, TCP and WebSocket (RFC 7118) listeners, parses what arrives, stamps
  * `received`/`rport` on requests (§18.2.1, RFC 3581), answers unroutable garbage per STYLE.md §7, and sends
  * requests and responses on the right socket (§18.1.1, §18.2.2).
  */
@@ -13,13 +13,18 @@ import { parseNameAddr, parseVia } from '../headers.js';
 import { UdpTransport } from './udp.js';
 import { TcpTransport, type TcpConnection, type TcpLimits, type TcpStats } from './tcp.js';
 import { readTopVia, stampReceived, viaParam, type TopVia } from './via.js';
-import { isReliable, type Transport, type TransportProtocol } from './transport.js';
+import { isDialable, isReliable, type Transport, type TransportProtocol } from './transport.js';
+import { WsTransport, type WsConnection, type WsHandlers, type WsOptions, type WsStats } from './ws.js';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 /** One listen address. */
 export interface ListenSpec {
   transport: TransportProtocol;
   address: string;
   port: number;
+  /** `wss` only: the PEM certificate chain and private key. */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 /** A message that arrived, with where it came from. */
@@ -47,6 +52,10 @@ export interface TransportLayerOptions {
   maxMessageBytes: number;
   /** TCP connection limits, read at every check. */
   tcpLimits: () => TcpLimits;
+  /** WebSocket connection limits (same shape), read at every check; default the TCP ones. */
+  wsLimits?: () => TcpLimits;
+  /** A connection-bound flow (a WebSocket connection) closed: requests can no longer reach that peer. */
+  onFlowClosed?: (remote: Endpoint) => void;
   /** Every parsed message with its mandatory headers present. */
   onMessage: (inbound: Inbound) => void;
 }
@@ -127,6 +136,7 @@ export class TransportLayer {
   readonly #transports: Transport[] = [];
   /** The TCP ones again, for what only TCP has (aliases, limits, counters). */
   readonly #tcp: TcpTransport[] = [];
+  readonly #ws: WsTransport[] = [];
   readonly #opts: TransportLayerOptions;
   #lastParseLog = -Infinity;
   #suppressed = 0;
@@ -160,6 +170,11 @@ export class TransportLayer {
           layer.#transports.push(t);
           layer.#tcp.push(t);
           layer.listening.push({ ...t.local });
+        } else if (spec.transport === 'ws' || spec.transport === 'wss') {
+          const w = await WsTransport.listen(spec.transport, spec.address, spec.port, layer.#wsOptions(spec.tls), layer.#wsHandlers());
+          layer.#transports.push(w);
+          layer.#ws.push(w);
+          layer.listening.push({ ...w.local });
         } else {
           throw new TypeError(`unsupported transport ${String((spec as ListenSpec).transport)}`);
         }
@@ -169,6 +184,45 @@ export class TransportLayer {
       throw err;
     }
     return layer;
+  }
+
+  #wsOptions(tls?: { cert: Buffer; key: Buffer }): WsOptions {
+    const o = this.#opts;
+    return { clock: o.clock, limits: o.wsLimits ?? o.tcpLimits, maxMessageBytes: o.maxMessageBytes, log: o.log, tls };
+  }
+
+  #wsHandlers(): WsHandlers {
+    return {
+      onMessage: (buf, conn) => this.#onWsMessage(buf, conn),
+      onClosed: (conn) => this.#opts.onFlowClosed?.({ ...conn.remote }),
+    };
+  }
+
+  /**
+   * SIP over WebSocket on an HTTP server that is not ours (the API's, on a path): returns the handler its `upgrade`
+   * events go to. The transport joins `listening` with that server's address.
+   */
+  attachWebSocket(protocol: 'ws' | 'wss', local: { address: string; port: number }): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+    const w = WsTransport.attached(protocol, local, this.#wsOptions(), this.#wsHandlers());
+    this.#transports.push(w);
+    this.#ws.push(w);
+    this.listening.push({ ...w.local });
+    return (req, socket, head) => w.handleUpgrade(req, socket, head);
+  }
+
+  /** RFC 7118 §5.1: one WebSocket message is one SIP message; Content-Length may be absent. Parsed like a datagram. */
+  #onWsMessage(buf: Buffer, conn: WsConnection): void {
+    const r = parseMessage(buf, { maxBytes: this.#opts.maxMessageBytes });
+    if (!r.ok) {
+      this.stats.parseErrors++;
+      this.#logParseError(conn.remote, r.error.message);
+      if (r.startLine?.kind === 'request' && r.startLine.method !== 'ACK') {
+        const reply = rawBadRequest(buf, r.error.message);
+        if (reply) this.#sendRaw(reply, conn.remote, conn.id).catch(() => undefined);
+      }
+      return;
+    }
+    this.#deliver({ message: r.message, source: { ...conn.remote }, local: { ...conn.local }, connectionId: conn.id });
   }
 
   #onDatagram(buf: Buffer, source: Endpoint, local: Endpoint): void {
@@ -246,7 +300,7 @@ export class TransportLayer {
       }
       inbound.via = via;
       // The alias is the packet's source address with the Via port, never an address the client wrote.
-      if (inbound.connectionId !== undefined && via.port !== undefined) this.#tcpByPort(inbound.local.port)?.alias(inbound.connectionId, inbound.source.address, via.port);
+      if (inbound.source.transport === 'tcp' && inbound.connectionId !== undefined && via.port !== undefined) this.#tcpByPort(inbound.local.port)?.alias(inbound.connectionId, inbound.source.address, via.port);
     } else if (missing !== undefined) {
       this.stats.parseErrors++;
       this.#logParseError(inbound.source, `response without ${missing}`);
@@ -276,6 +330,12 @@ export class TransportLayer {
     if (!via) return undefined;
     const received = viaParam(via, 'received');
     const host = received ?? via.host;
+    // RFC 7118 §5: a WebSocket client's Via names a host nobody can reach; its responses go back on its connection,
+    // which is known by the packet source (the `received`/`rport` it gets say the same), never by sent-by.
+    if (!isDialable(inbound.source.transport)) {
+      const dest: Endpoint = { ...inbound.source };
+      return inbound.connectionId !== undefined ? { dest, connectionId: inbound.connectionId } : { dest };
+    }
     if (isReliable(inbound.source.transport)) {
       const dest: Endpoint = { transport: inbound.source.transport, address: host, port: via.port ?? 5060 };
       return inbound.connectionId !== undefined ? { dest, connectionId: inbound.connectionId } : { dest };
@@ -300,7 +360,7 @@ export class TransportLayer {
   #sendRaw(buf: Buffer, dest: Endpoint, connectionId?: string): Promise<void> {
     this.stats.sent++;
     const address = dest.address === 'localhost' ? (this.#hasFamily(dest.transport, 4) ? '127.0.0.1' : '::1') : dest.address;
-    const t = this.#transportFor(dest.transport, address);
+    const t = this.#transportFor(dest.transport, address, (w) => (connectionId !== undefined && w.isOpen(connectionId)) || w.hasPeer(address, dest.port));
     if (!t) return Promise.reject(new Error(`no ${dest.transport.toUpperCase()} listener for ${address}`));
     // A datagram has no framing to carry more; a stream transport frames any size (its reader enforces the cap).
     if (!t.reliable && buf.length > this.#opts.maxMessageBytes) return Promise.reject(new Error(`message of ${buf.length} bytes > ${this.#opts.maxMessageBytes}`));
@@ -315,7 +375,10 @@ export class TransportLayer {
    * The transport of `protocol` whose address family matches `remote`. A connection-oriented one falls back to any
    * listener of its protocol (a connection carries its own addressing); a datagram socket of the other family cannot.
    */
-  #transportFor(protocol: TransportProtocol, remote: string): Transport | undefined {
+  #transportFor(protocol: TransportProtocol, remote: string, holdsFlow?: (w: WsTransport) => boolean): Transport | undefined {
+    // A WebSocket flow lives on the listener it was accepted by (its own port, or the HTTP server's path).
+    const flow = !isDialable(protocol) && holdsFlow ? this.#ws.find((w) => w.protocol === protocol && holdsFlow(w)) : undefined;
+    if (flow) return flow;
     const v6 = remote.includes(':');
     const same = this.#transports.find((t) => t.protocol === protocol && t.local.address.includes(':') === v6);
     return same ?? (isReliable(protocol) ? this.#transports.find((t) => t.protocol === protocol) : undefined);
@@ -344,6 +407,19 @@ export class TransportLayer {
       sum.sockets += t.socketCount;
       sum.queuedBytes += t.queuedBytes;
       sum.peerEntries += t.peerEntries;
+    }
+    return sum;
+  }
+
+  /** WebSocket counters summed over listeners, with the connections open now. */
+  get wsStats(): WsStats & { connections: number } {
+    const sum = { refused: { subprotocol: 0, limit: 0 }, dropped: { idle: 0, 'slow-reader': 0 }, connections: 0 };
+    for (const w of this.#ws) {
+      sum.refused.subprotocol += w.stats.refused.subprotocol;
+      sum.refused.limit += w.stats.refused.limit;
+      sum.dropped.idle += w.stats.dropped.idle;
+      sum.dropped['slow-reader'] += w.stats.dropped['slow-reader'];
+      sum.connections += w.connectionCount;
     }
     return sum;
   }

@@ -5,11 +5,14 @@
  */
 import type { Endpoint } from '../message.js';
 
-/** Transport names as they appear lower-cased in a Via (`SIP/2.0/UDP`) or a `;transport=` URI parameter. */
-export type TransportProtocol = 'udp' | 'tcp';
+/**
+ * Transport names as they appear lower-cased in a Via (`SIP/2.0/UDP`) or a `;transport=` URI parameter; `ws` and
+ * `wss` are RFC 7118's (SIP over WebSocket, cleartext and TLS).
+ */
+export type TransportProtocol = 'udp' | 'tcp' | 'ws' | 'wss';
 
 /** Every transport protocol this stack can bind. */
-export const TRANSPORT_PROTOCOLS: readonly TransportProtocol[] = ['udp', 'tcp'];
+export const TRANSPORT_PROTOCOLS: readonly TransportProtocol[] = ['udp', 'tcp', 'ws', 'wss'];
 
 /**
  * Whether a transport protocol is reliable (§17.1.1.1: a reliable transport carries retransmissions itself, so Timer
@@ -17,6 +20,15 @@ export const TRANSPORT_PROTOCOLS: readonly TransportProtocol[] = ['udp', 'tcp'];
  */
 export function isReliable(protocol: TransportProtocol): boolean {
   return protocol !== 'udp';
+}
+
+/**
+ * Whether we can open a connection (or send a datagram) to a peer of this protocol. A WebSocket peer (a browser) is
+ * only reachable over the connection it opened to us (RFC 7118 §5, RFC 5626 flows): its Contact host is a made-up
+ * `.invalid` name, so requests to it go to the flow, never to its URI.
+ */
+export function isDialable(protocol: TransportProtocol): boolean {
+  return protocol === 'udp' || protocol === 'tcp';
 }
 
 /** A transport protocol named in a Via or a URI parameter (case-insensitive), or undefined when we have none by that name. */

@@ -219,7 +219,7 @@ describe('SipStack transport edge cases', () => {
     tcp.destroy();
     sock.close();
     for (const s of [b, bt]) {
-      const a = await stack(s.listening[0]!.transport);
+      const a = await stack(s.listening[0]!.transport as 'udp' | 'tcp');
       const res = await finalResponse(a.sendRequest(request('OPTIONS', s.listening[0]!)));
       expect(res.status).toBe(200);
     }
