@@ -25,7 +25,7 @@ const METHOD_ORDER = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER', '
 export const IN_DIALOG_METHODS: ReadonlySet<string> = new Set(['ACK', 'CANCEL', 'BYE', 'PRACK', 'UPDATE', 'INFO', 'REFER', 'NOTIFY']);
 
 /** Option tags drachtio-lite implements (RFC 3262 reliable provisionals, RFC 4028 session timers). */
-export const SUPPORTED_OPTION_TAGS: readonly string[] = ['100rel', 'timer'];
+export const SUPPORTED_OPTION_TAGS: readonly string[] = ['100rel', 'timer', 'replaces'];
 
 /** URI schemes we serve in a Request-URI (we have no tel: gateway role: a tel: URI is for a proxy to resolve). */
 const SERVED_SCHEMES: ReadonlySet<string> = new Set(['sip', 'sips']);

@@ -9,6 +9,7 @@ import type { EngineEventMap } from './facade.js';
 import type { NodeHandlerRegistry } from './flows/node-handler.js';
 import type { LocationService } from './location/location-service.js';
 import type { SrfLike } from './srf-types.js';
+import type { Call } from './call/call.js';
 
 /** Which users are on a call right now (queues skip busy agents). */
 export class UserPresence {
@@ -57,6 +58,8 @@ export interface EngineContext {
   onCommitted?: () => void;
   /** The engine's live event stream (call state changes, commits, registrations, queues). */
   events?: Bus<EngineEventMap>;
+  /** The calls not yet ended (attended transfer finds the dialog a Replaces names among them). */
+  activeCalls?: () => readonly Call[];
   /** The PBX SIP domain used in From/Contact of requests we originate. */
   domain(): string;
   /** Who anchors media for calls that need it (a recorded user); absent = every call passes SDP through. */

@@ -140,6 +140,7 @@ export function createEngine(opts: EngineOptions): Engine {
   const nodeId = opts.nodeId ?? 0;
   const batcher = new CommitBatcher({ store: opts.store, log });
   const calls = new CallTable(ctx, createUniqueCallIdGenerator({ clock: opts.clock, nodeId }), batcher);
+  ctx.activeCalls = () => calls.all();
   let heartbeat: unknown = null;
   const beat = (): void => {
     void opts.store.recordHeartbeat(nodeId, opts.clock.now()).catch((err: unknown) => log.warn({ err }, 'heartbeat not recorded'));

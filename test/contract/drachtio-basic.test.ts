@@ -71,7 +71,7 @@ describe('drachtio-lite basics with real drachtio-srf', () => {
     expect(res.get('allow')).toBe('ACK, CANCEL, BYE, OPTIONS, PRACK, UPDATE, INFO, REFER, NOTIFY');
     const opt = await peer.send(peer.newRequest('OPTIONS', liteUri(lite)), sipUdp(lite)).final;
     expect(opt.get('allow')).toBe('ACK, CANCEL, BYE, OPTIONS, PRACK, UPDATE, INFO, REFER, NOTIFY');
-    expect(opt.get('supported')).toBe('100rel, timer');
+    expect(opt.get('supported')).toBe('100rel, timer, replaces');
   });
 
   it('hands REGISTER to the app (srf.register) with its headers intact', async () => {

@@ -78,6 +78,8 @@ export class Call {
   #pbxSession: MediaSession | null = null;
   /** The PBX's answer to the caller while it is on its way (hold music starts it while agents may be rung). */
   #pbxAnswering: Promise<MediaSession | null> | null = null;
+  /** Dialogs that moved to another call (attended transfer): this call no longer relays them nor hangs them up. */
+  readonly #detached = new Set<SrfDialog>();
 
   constructor(init: CallInit) {
     this.uniqueCallId = init.uniqueCallId;
@@ -327,12 +329,39 @@ export class Call {
     if (dialog.connected === false) this.handle({ kind: 'bye', from: party });
   }
 
+  /** Which bridged party is on `dialog` (null: neither). */
+  partyOf(dialog: SrfDialog): 'caller' | 'callee' | null {
+    if (this.#state !== 'connected' || !this.#callee || this.#detached.has(dialog)) return null;
+    return this.#caller?.dialog === dialog ? 'caller' : this.#callee.dialog === dialog ? 'callee' : null;
+  }
+
+  /** The dialog and leg of a bridged party. */
+  party(party: 'caller' | 'callee'): { dialog: SrfDialog; leg: Leg } {
+    return party === 'caller' ? { dialog: this.caller.dialog!, leg: this.caller.leg } : { dialog: this.#callee!.dialog, leg: this.#callee!.leg };
+  }
+
+  /**
+   * Attended transfer (transfer.ts): `party`'s dialog leaves this call for another one, which takes it over. This call
+   * stops relaying between its two dialogs and will not hang that one up; it is expected to end next (its end still
+   * closes the party's leg and user touch here, as the party leaving this call).
+   */
+  detachParty(party: 'caller' | 'callee'): SrfDialog {
+    const { dialog } = this.party(party);
+    const other = this.party(party === 'caller' ? 'callee' : 'caller').dialog;
+    for (const event of BRIDGE_EVENTS) {
+      dialog.removeAllListeners?.(event);
+      other.removeAllListeners?.(event);
+    }
+    this.#detached.add(dialog);
+    return dialog;
+  }
+
   /** Relays between the caller's and the callee's dialogs; a BYE from either ends the call while it is still in it. */
   #bridge(): void {
     const a = this.caller.dialog!;
     const b = this.#callee!.dialog;
-    a.on('destroy', () => { if (this.#caller?.dialog === a) this.handle({ kind: 'bye', from: 'caller' }); });
-    b.on('destroy', () => { if (this.#callee?.dialog === b) this.handle({ kind: 'bye', from: 'callee' }); });
+    a.on('destroy', () => { if (this.#caller?.dialog === a && !this.#detached.has(a)) this.handle({ kind: 'bye', from: 'caller' }); });
+    b.on('destroy', () => { if (this.#callee?.dialog === b && !this.#detached.has(b)) this.handle({ kind: 'bye', from: 'callee' }); });
     const media = this.#bridgeMedia;
     relayModify(a, b, 'caller', media, this.log);
     relayModify(b, a, 'callee', media, this.log);
@@ -426,8 +455,8 @@ export class Call {
     const now = this.ctx.clock.now();
     const caller = this.#caller;
     if (caller && !caller.dialog && reason !== 'caller-cancel') caller.reject(opts.status ?? Status.TemporarilyUnavailable);
-    if (caller?.dialog && by !== 'caller') void caller.dialog.destroy().catch(() => undefined);
-    if (this.#callee && by !== 'callee') void this.#callee.dialog.destroy().catch(() => undefined);
+    if (caller?.dialog && by !== 'caller' && !this.#detached.has(caller.dialog)) void caller.dialog.destroy().catch(() => undefined);
+    if (this.#callee && by !== 'callee' && !this.#detached.has(this.#callee.dialog)) void this.#callee.dialog.destroy().catch(() => undefined);
     const cancelStatus = caller && !caller.dialog ? (reason === 'caller-cancel' ? Status.RequestTerminated : opts.status ?? Status.TemporarilyUnavailable) : undefined;
     for (const leg of this.legs) leg.end(now, by, leg === caller?.leg ? cancelStatus : undefined);
     for (const release of this.#releases) release();

@@ -6,7 +6,8 @@
  * transferee is re-INVITEd with the target's SDP and bridged to it; the transferor leaves (its own BYE, or ours after
  * {@link TRANSFEROR_GRACE_MS}). A target that does not answer leaves the bridge as it was, so the transferor can
  * take the call back. Everything stays one call (one unique_call_id); docs/engine.md, "Transfers", has the events.
- * REFER with Replaces (attended transfer) is refused with 501: not implemented yet.
+ * Attended transfer: a REFER whose Refer-To carries Replaces naming the transferor's dialog of another bridged call
+ * ({@link attended}), and an INVITE with a Replaces header naming a bridged dialog ({@link acceptReplacingInvite}).
  */
 import type { UserConfig } from '../../config/index.js';
 import { Fork } from '../fork.js';
@@ -16,7 +17,7 @@ import { Status } from '../sip-status.js';
 import type { SrfDialog, SrfRequest, SrfResponse } from '../srf-types.js';
 import type { Call } from './call.js';
 import type { Leg } from './leg.js';
-import { uacOptionHeaders } from './session-timer.js';
+import { callerAnswerHeaders, uacOptionHeaders } from './session-timer.js';
 
 /** How long a transferor may stay after a successful transfer before we BYE it (RFC 5589 §6.1: it should BYE). */
 export const TRANSFEROR_GRACE_MS = 5000;
@@ -27,23 +28,87 @@ const EXTERNAL_RING_MS = 60_000;
 /** Calls with a transfer under way (one at a time per call: a second REFER gets 491). */
 const busy = new WeakSet<Call>();
 
-/** The dialled number of a Refer-To value (`<sip:1003@pbx>`, `sip:+614…@pbx;user=phone`, `tel:+614…`), and whether it asks for Replaces. */
-export function parseReferTo(value: string | undefined): { number: string; replaces: boolean } | undefined {
+/**
+ * A Refer-To value (`<sip:1003@pbx>`, `sip:+614…@pbx;user=phone`, `tel:+614…`, `<sip:1003@pbx?Replaces=…>`): the dialled
+ * number (null when the URI has none, allowed with Replaces: phones often put the target's contact there) and the
+ * decoded Replaces header value (RFC 3891 §7.1 URI header), or null. Undefined when it is neither a number nor a
+ * Replaces.
+ */
+export function parseReferTo(value: string | undefined): { number: string | null; replaces: string | null } | undefined {
   if (!value) return undefined;
   const m = /<([^>]*)>/.exec(value);
   const uri = (m ? m[1]! : value.split(';')[0]!).trim();
   const scheme = /^(sips?|tel):/i.exec(uri);
   if (!scheme) return undefined;
-  const rest = uri.slice(scheme[0].length);
-  const replaces = /[?&]replaces=/i.test(rest);
+  const q = uri.indexOf('?');
+  const rest = uri.slice(scheme[0].length, q < 0 ? undefined : q);
+  let replaces: string | null = null;
+  if (q >= 0) {
+    for (const h of uri.slice(q + 1).split('&')) {
+      const eq = h.indexOf('=');
+      if (eq < 0 || h.slice(0, eq).toLowerCase() !== 'replaces') continue;
+      try {
+        replaces = decodeURIComponent(h.slice(eq + 1));
+      } catch {
+        return undefined;
+      }
+    }
+  }
   const user = scheme[1]!.toLowerCase() === 'tel' ? rest.split(/[;?]/)[0]! : rest.includes('@') ? rest.slice(0, rest.indexOf('@')) : '';
-  let number: string;
+  let number: string | null;
   try {
     number = decodeURIComponent(user.split(';')[0]!);
   } catch {
-    return undefined;
+    number = null;
   }
-  return /^\+?[0-9*#]{1,32}$/.test(number) ? { number, replaces } : undefined;
+  if (number !== null && !/^\+?[0-9*#]{1,32}$/.test(number)) number = null;
+  if (number === null && replaces === null) return undefined;
+  return { number, replaces };
+}
+
+/** A dialog named by a Replaces header (RFC 3891 §6.1): Call-ID, to-tag, from-tag, early-only. */
+export interface DialogRef {
+  callId: string;
+  toTag: string;
+  fromTag: string;
+  earlyOnly: boolean;
+}
+
+/** Parses a Replaces header value (`abc@host;to-tag=1;from-tag=2[;early-only]`); undefined when malformed. */
+export function parseReplaces(value: string | undefined): DialogRef | undefined {
+  if (!value || value.length > 1024) return undefined;
+  const [callId, ...params] = value.split(';').map((x) => x.trim());
+  if (!callId) return undefined;
+  let toTag: string | undefined;
+  let fromTag: string | undefined;
+  let earlyOnly = false;
+  for (const p of params) {
+    const eq = p.indexOf('=');
+    const name = (eq < 0 ? p : p.slice(0, eq)).toLowerCase();
+    const v = eq < 0 ? '' : p.slice(eq + 1).trim();
+    if (name === 'to-tag') toTag = v;
+    else if (name === 'from-tag') fromTag = v;
+    else if (name === 'early-only') earlyOnly = true;
+  }
+  return toTag && fromTag ? { callId, toTag, fromTag, earlyOnly } : undefined;
+}
+
+/**
+ * The bridged party whose dialog `ref` names, among `calls`. RFC 3891 §3 reads the tags from the recipient's side
+ * (to-tag = our tag); a transferor builds them from its own side of the same dialog, so both orders are accepted —
+ * the Call-ID and both tags must still match, which only a party to that dialog knows.
+ */
+export function findBridgedParty(calls: Iterable<Call>, ref: DialogRef): { call: Call; party: 'caller' | 'callee' } | undefined {
+  for (const call of calls) {
+    if (call.state !== 'connected' || !call.calleeDialog) continue;
+    for (const party of ['caller', 'callee'] as const) {
+      const { sip } = call.party(party).dialog;
+      if (sip.callId !== ref.callId) continue;
+      const tags = [sip.localTag, sip.remoteTag];
+      if (tags.includes(ref.toTag) && tags.includes(ref.fromTag) && ref.toTag !== ref.fromTag && call.partyOf(call.party(party).dialog)) return { call, party };
+    }
+  }
+  return undefined;
 }
 
 /** Listens for REFER on `dialog`, one of the call's two bridged dialogs. */
@@ -79,13 +144,15 @@ function notifier(call: Call, to: SrfDialog): (status: number, reason: string, f
   };
 }
 
+const otherSide = (p: 'caller' | 'callee'): 'caller' | 'callee' => (p === 'caller' ? 'callee' : 'caller');
+
 async function onRefer(call: Call, transferor: SrfDialog, req: SrfRequest, res: SrfResponse): Promise<void> {
-  const party = call.caller.dialog === transferor ? 'caller' : call.calleeDialog === transferor ? 'callee' : null;
-  const transferee = party === 'caller' ? call.calleeDialog : party === 'callee' ? call.caller.dialog : null;
-  if (!party || !transferee || call.state !== 'connected') return send(res, Status.Forbidden, 'Call not bridged');
+  const party = call.partyOf(transferor);
+  if (!party) return send(res, Status.Forbidden, 'Call not bridged');
+  const transferee = call.party(otherSide(party)).dialog;
   const target = parseReferTo(req.get('Refer-To') ?? req.get('r'));
   if (!target) return send(res, Status.BadRequest, 'Bad Refer-To (an extension or a number)');
-  if (target.replaces) return send(res, Status.NotImplemented, 'Attended transfer (Replaces) not supported');
+  if (target.replaces !== null) return attended(call, party, req, res, target.replaces);
   if (busy.has(call)) return send(res, Status.RequestPending, 'Transfer already in progress');
   busy.add(call);
   send(res, Status.Accepted);
@@ -93,7 +160,7 @@ async function onRefer(call: Call, transferor: SrfDialog, req: SrfRequest, res: 
   notify(Status.Trying, 'Trying', false);
   call.log.info({ transferor: party, target: target.number }, 'blind transfer');
   try {
-    const outcome = await dialTarget(call, target.number, transferee.remote.sdp, () => notify(Status.Ringing, 'Ringing', false));
+    const outcome = await dialTarget(call, target.number!, transferee.remote.sdp, () => notify(Status.Ringing, 'Ringing', false));
     if (outcome.kind === 'failed') return notify(outcome.status, outcome.reason, true);
     try {
       // The transferee gets the target's SDP (media passes through: it then talks to the target directly).
@@ -105,16 +172,137 @@ async function onRefer(call: Call, transferor: SrfDialog, req: SrfRequest, res: 
       if (outcome.user) call.recorder.userLeft(outcome.user.number);
       return notify(Status.ServiceUnavailable, 'Service Unavailable', true);
     }
-    const transferorLeg = party === 'caller' ? call.caller.leg : call.calleeLeg!;
+    const transferorLeg = call.party(party).leg;
+    const transferorUser = userOfParty(call, party);
     if (call.isEnding) {
       void outcome.dialog.destroy().catch(() => undefined);
       return;
     }
     call.replaceParty(party, outcome.dialog, outcome.leg);
     if (outcome.user) call.holdPresence(outcome.user);
-    if (transferorLeg.userNumber) call.recorder.userLeft(transferorLeg.userNumber);
+    if (transferorUser) call.recorder.userLeft(transferorUser);
     notify(Status.Ok, 'OK', true);
     releaseTransferor(call, transferor, transferorLeg, party);
+  } finally {
+    busy.delete(call);
+  }
+}
+
+/** The user on a bridged party: the placing user on the caller side, the leg's user on the callee side. */
+function userOfParty(call: Call, party: 'caller' | 'callee'): string | null {
+  return party === 'caller' ? call.recorder.placingUser?.number ?? null : call.party(party).leg.userNumber;
+}
+
+/**
+ * Attended transfer (RFC 5589 §7): the transferor (on `party` of `call`, the call it REFERs in) names in Replaces its
+ * dialog of another bridged call (the consultation). The transferee (the other party here) and the target (the
+ * other party there) are re-INVITEd with each other's SDP (media then flows between them directly), the target
+ * moves into this call in the transferor's place, the consultation call ends (its transferor dialog gets our BYE),
+ * and the transferor is told in NOTIFYs, then released as after a blind transfer.
+ */
+async function attended(call: Call, party: 'caller' | 'callee', req: SrfRequest, res: SrfResponse, replaces: string): Promise<void> {
+  const ref = parseReplaces(replaces);
+  if (!ref) return send(res, Status.BadRequest, 'Bad Replaces in Refer-To (Call-ID;to-tag=…;from-tag=…)');
+  const found = findBridgedParty(call.ctx.activeCalls?.() ?? [], ref);
+  if (!found || found.call === call) return send(res, Status.Forbidden, 'Replaces names no other bridged call');
+  const consult = found.call;
+  if (busy.has(call) || busy.has(consult)) return send(res, Status.RequestPending, 'Transfer already in progress');
+  busy.add(call);
+  busy.add(consult);
+  send(res, Status.Accepted);
+  const transferor = call.party(party).dialog;
+  const notify = notifier(call, transferor);
+  notify(Status.Trying, 'Trying', false);
+  const targetSide = otherSide(found.party);
+  call.log.info({ transferor: party, consultation: consult.uniqueCallId }, 'attended transfer');
+  try {
+    const transferee = call.party(otherSide(party)).dialog;
+    const target = consult.party(targetSide);
+    const before = transferee.local.sdp;
+    let transfereeSdp: string;
+    try {
+      transfereeSdp = await transferee.modify(target.dialog.remote.sdp);
+    } catch (err) {
+      call.log.info({ err: String(err) }, 'transferee refused the re-INVITE: attended transfer abandoned');
+      return notify(Status.ServiceUnavailable, 'Service Unavailable', true);
+    }
+    try {
+      await target.dialog.modify(transfereeSdp);
+    } catch (err) {
+      call.log.info({ err: String(err) }, 'transfer target refused the re-INVITE: attended transfer abandoned');
+      // Back to what the transferee had (best effort: it may have gone meanwhile).
+      await transferee.modify(before).catch(() => undefined);
+      return notify(Status.ServiceUnavailable, 'Service Unavailable', true);
+    }
+    if (call.isEnding || consult.isEnding) return notify(Status.RequestTerminated, 'Request Terminated', true);
+    const targetUserNumber = userOfParty(consult, targetSide);
+    const targetUser = targetUserNumber ? call.config.config.users.find((u) => u.number === targetUserNumber) ?? null : null;
+    const transferorLeg = call.party(party).leg;
+    const transferorUser = userOfParty(call, party);
+    const dialog = consult.detachParty(targetSide);
+    const now = call.ctx.clock.now();
+    const leg = call.newLeg({
+      kind: target.leg.kind === 'caller' ? (targetUser ? 'device' : 'trunk') : target.leg.kind,
+      userNumber: targetUser?.number ?? null, device: target.leg.device, remote: target.leg.remote,
+    });
+    leg.answered(now);
+    call.replaceParty(party, dialog, leg);
+    if (targetUser) {
+      call.recorder.userRinging(targetUser, { queue_name: null, ring_group_name: null });
+      call.recorder.userAnswered(targetUser);
+      call.holdPresence(targetUser);
+    }
+    if (transferorUser) call.recorder.userLeft(transferorUser);
+    void consult.end('transferred', { by: 'pbx' });
+    notify(Status.Ok, 'OK', true);
+    releaseTransferor(call, transferor, transferorLeg, party);
+  } finally {
+    busy.delete(call);
+    busy.delete(consult);
+  }
+}
+
+/**
+ * An INVITE with Replaces (RFC 3891) naming a bridged dialog of `found.call`: the new party (an authenticated device
+ * of `user`) takes that dialog's party's place. The party who stays is re-INVITEd with the newcomer's offer, the
+ * newcomer is answered with its answer, and the replaced dialog gets our BYE. Answers the INVITE in every case.
+ */
+export async function acceptReplacingInvite(found: { call: Call; party: 'caller' | 'callee' }, req: SrfRequest, res: SrfResponse,
+  device: { user: UserConfig; username: string }): Promise<void> {
+  const { call, party } = found;
+  const offer = req.body ? req.body : undefined;
+  if (offer === undefined) return send(res, Status.NotAcceptableHere, 'INVITE with Replaces needs an SDP offer');
+  if (busy.has(call)) return send(res, Status.RequestPending, 'Transfer already in progress');
+  busy.add(call);
+  try {
+    const stays = call.party(otherSide(party)).dialog;
+    const replaced = call.party(party);
+    let answer: string;
+    try {
+      answer = await stays.modify(offer);
+    } catch (err) {
+      call.log.info({ err: String(err) }, 'the remaining party refused the re-INVITE: Replaces refused');
+      return send(res, Status.NotAcceptableHere);
+    }
+    const dialog = await call.ctx.srf.createUAS(req, res, {
+      localSdp: answer, headers: { 'Content-Type': 'application/sdp', ...callerAnswerHeaders(req, call.config.config.pbx.session_timers) },
+    });
+    if (call.isEnding) {
+      void dialog.destroy().catch(() => undefined);
+      return;
+    }
+    const replacedUser = userOfParty(call, party);
+    const now = call.ctx.clock.now();
+    const leg = call.newLeg({ kind: 'device', userNumber: device.user.number, device: device.username, remote: `${req.source_address}:${req.source_port}` });
+    leg.answered(now);
+    call.log.info({ replaced: party, device: device.username }, 'dialog replaced (INVITE with Replaces)');
+    call.replaceParty(party, dialog, leg);
+    call.recorder.userRinging(device.user, { queue_name: null, ring_group_name: null });
+    call.recorder.userAnswered(device.user);
+    call.holdPresence(device.user);
+    if (replacedUser) call.recorder.userLeft(replacedUser);
+    replaced.leg.end(now, 'pbx');
+    void replaced.dialog.destroy().catch(() => undefined);
   } finally {
     busy.delete(call);
   }

@@ -15,6 +15,7 @@ import { Status } from '../sip-status.js';
 import type { SrfLike, SrfRequest, SrfResponse } from '../srf-types.js';
 import { requiresAuth, route } from './router.js';
 import { intervalTooSmall } from '../call/session-timer.js';
+import { acceptReplacingInvite, findBridgedParty, parseReplaces } from '../call/transfer.js';
 
 /** Picks the trunk for an outbound call; default `trunks[0]`. */
 export type TrunkResolver = (config: ConfigVersion, number: string) => TrunkConfig | undefined;
@@ -102,6 +103,9 @@ export class InviteRouter {
     const version = this.#o.config.live();
     const small = intervalTooSmall(req, version.config.pbx.session_timers);
     if (small) return res.send(Status.SessionIntervalTooSmall, { headers: small });
+    // RFC 3891: a new dialog that takes over one of ours (attended transfer done by the transferee's phone).
+    const replaces = req.get('Replaces');
+    if (replaces !== undefined) return this.#replacing(req, res, replaces);
     const dialled = uriUser(req.uri);
     const r = route(version.config, dialled);
     let device: { user: UserConfig; username: string } | null = null;
@@ -130,6 +134,29 @@ export class InviteRouter {
       case 'outbound':
         return this.#outbound(version, req, res, device!.user, r.number);
     }
+  }
+
+  /**
+   * An INVITE with Replaces: only from an authenticated device (407 first), naming a dialog we bridge — else 481
+   * (RFC 3891 §3), 486 for `early-only` (we only bridge confirmed dialogs), 400 when malformed.
+   */
+  #replacing(req: SrfRequest, res: SrfResponse, value: string): void {
+    const a = this.#o.auth.check(req, 'proxy');
+    if (!a.ok) return a.phrase ? res.send(a.status, a.phrase, { headers: a.headers }) : res.send(a.status, { headers: a.headers });
+    const ref = parseReplaces(value);
+    if (!ref) return res.send(Status.BadRequest, 'Bad Replaces header');
+    const found = findBridgedParty(this.#o.calls.all(), ref);
+    if (!found) {
+      this.#o.log.info({ call_id: ref.callId, device: a.device.username }, 'INVITE with Replaces names no bridged dialog');
+      return res.send(Status.CallDoesNotExist);
+    }
+    if (ref.earlyOnly) return res.send(Status.BusyHere);
+    void acceptReplacingInvite(found, req, res, { user: a.user, username: a.device.username }).catch((err: unknown) => {
+      found.call.log.error({ err }, 'INVITE with Replaces failed');
+      try {
+        res.send(Status.ServerInternalError);
+      } catch { /* answered already */ }
+    });
   }
 
   #start(version: ConfigVersion, req: SrfRequest, res: SrfResponse, parties: Parameters<CallTable['create']>[1]): Call {

@@ -3,18 +3,27 @@
  * transfers the DID caller to extension 1002 (bob-desk), and the DID caller transfers alice-desk to an external number
  * through the trunk. Each scenario checks the SIP itself (202, NOTIFY message/sipfrag up to 200 OK, the target offered
  * the transferee's SDP, the transferee re-INVITEd with the target's SDP); the test checks the call's events.
+ * Attended transfer: alice consults bob, takes a DID call and REFERs it with Replaces naming the consultation dialog
+ * (SIPp writes that dialog to a file for the test); and an INVITE with Replaces taking over a bridged dialog. The
+ * exact event sequences of both calls are asserted (docs/engine.md, "Attended transfer").
  */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { demoConfig, eventually, startEngineHarness, type EngineHarness } from '../../support/engine-harness.js';
 import { sippOk as ok } from '../../support/sipp-expect.js';
 import { freePort, killAllSipp, runSipp, type SippResult } from '../../support/sipp.js';
 
 const DID = '61390000000';
-const PASSWORDS: Record<string, string> = { 'alice-desk': 'alice-desk-pw', 'bob-desk': 'bob-desk-pw' };
+const PASSWORDS: Record<string, string> = { 'alice-desk': 'alice-desk-pw', 'bob-desk': 'bob-desk-pw', 'bob-soft': 'bob-soft-pw' };
 const harnesses: EngineHarness[] = [];
+
+const tmp = mkdtempSync(join(tmpdir(), 'sb-transfer-'));
 
 afterAll(async () => {
   killAllSipp();
+  rmSync(tmp, { recursive: true, force: true });
   for (const h of harnesses) await h.close({ removeDb: true }).catch(() => undefined);
 });
 
@@ -80,12 +89,102 @@ describe.concurrent.each(['udp', 'tcp'] as const)('blind transfer over %s', (tra
     expect(await events(s.h, 1)).toEqual([['user_inbound', '1001'], ['user_inbound_answered', '1001'], ['user_inbound_completed', '1001']]);
   });
 
-  it('MUST refuse a REFER with Replaces (501) or without a number (400), and report a target that cannot be reached (NOTIFY 480) with the call kept', { timeout: 60_000 }, async () => {
+  it('MUST refuse a REFER whose Replaces names no bridged dialog (403) or without a number (400), and report a target that cannot be reached (NOTIFY 480) with the call kept', { timeout: 60_000 }, async () => {
     const s = await setup(transport);
     const alice = await device(s, 'alice-desk', 'transfer-refused.xml', ['-key', 'target', '1002', '-key', 'domain', s.h.domain]);
     const caller = await runSipp({ scenario: 'uac-invite-remote-bye.xml', target: s.target, transport: s.t, calls: 1, timeoutS: 15, extra: ['-s', DID] });
     ok(await alice.done, 'alice (transferor)');
     ok(await caller.done, 'caller');
     expect(await events(s.h, 1)).toEqual([['user_inbound', '1001'], ['user_inbound_answered', '1001'], ['user_inbound_completed', '1001']]);
+  });
+});
+
+/** The Replaces value a SIPp party wrote to `file` (its dialog, as the PBX sees it). */
+async function dialogOf(file: string): Promise<string> {
+  return eventually(() => {
+    const v = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+    return /;to-tag=[^;]+;from-tag=/.test(v) ? v : undefined;
+  }, `a dialog written to ${file}`, 15_000);
+}
+
+/** Every event per call, in order, once `completed` *_completed events arrived in all: [type, user_number]. */
+async function eventsByCall(h: EngineHarness, completed: number): Promise<Map<string, Array<[string, unknown]>>> {
+  const all = await eventually(async () => {
+    const e = await h.allEvents();
+    return e.filter((x) => x.type.endsWith('_completed')).length >= completed ? e : undefined;
+  }, 'the calls to end', 20_000);
+  const out = new Map<string, Array<[string, unknown]>>();
+  for (const e of [...all].sort((a, b) => a.unique_call_id!.localeCompare(b.unique_call_id!) || a.sequence - b.sequence)) {
+    const list = out.get(e.unique_call_id!) ?? [];
+    list.push([e.type, e.payload['user_number']]);
+    out.set(e.unique_call_id!, list);
+  }
+  return out;
+}
+
+describe.concurrent.each(['udp', 'tcp'] as const)('attended transfer over %s', (transport) => {
+  it('MUST join the transferee and the consultation target on REFER with Replaces: NOTIFY 100/200, both re-INVITEd with the other\'s SDP, the consultation hung up', { timeout: 90_000 }, async () => {
+    const s = await setup(transport);
+    const file = join(tmp, `consult-${transport}`);
+    // Alice (1001) first consults Bob (1002) from alice-desk, then takes the DID call on alice-desk and transfers it to him.
+    const bob = await device(s, 'bob-desk', 'transfer-consult-target.xml');
+    const consult = (await runSipp({
+      scenario: 'transfer-consult.xml', target: s.target, transport: s.t, calls: 1, timeoutS: 40,
+      extra: ['-s', '1002', '-key', 'domain', s.h.domain, '-key', 'user', 'alice-desk', '-au', 'alice-desk', '-ap', PASSWORDS['alice-desk']!,
+        '-auth_uri', `1002@${s.h.domain}`, '-key', 'dialog_file', file],
+    })).done;
+    const replaces = encodeURIComponent(await dialogOf(file));
+    const alice = await device(s, 'alice-desk', 'transfer-attended-refers.xml', ['-key', 'target', '1002', '-key', 'domain', s.h.domain, '-key', 'replaces', replaces]);
+    const caller = await runSipp({ scenario: 'transfer-attended-transferee.xml', target: s.target, transport: s.t, calls: 1, timeoutS: 30, extra: ['-s', DID, '-d', '1500'] });
+    ok(await alice.done, 'alice (transferor)');
+    ok(await consult, 'alice (consultation call)');
+    ok(await caller.done, 'caller (transferee)');
+    ok(await bob.done, 'bob (target)');
+    const calls = [...(await eventsByCall(s.h, 4)).values()];
+    expect(calls).toHaveLength(2);
+    // The consultation (an internal call, the older id) ends at the transfer: both its users complete there.
+    expect(calls[0]).toEqual([
+      ['user_outbound', '1001'], ['user_inbound', '1002'], ['user_inbound_answered', '1002'], ['user_outbound_answered', '1001'],
+      ['user_outbound_completed', '1001'], ['user_inbound_completed', '1002'],
+    ]);
+    // The transferred call keeps its id: Alice leaves it at the transfer, Bob joins it then and completes at the end.
+    expect(calls[1]).toEqual([
+      ['user_inbound', '1001'], ['user_inbound_answered', '1001'],
+      ['user_inbound', '1002'], ['user_inbound_answered', '1002'], ['user_inbound_completed', '1001'],
+      ['user_inbound_completed', '1002'],
+    ]);
+  });
+
+  it('MUST let an INVITE with Replaces take over a bridged dialog: the other party re-INVITEd with the newcomer\'s SDP, the replaced one BYEd', { timeout: 90_000 }, async () => {
+    const s = await setup(transport);
+    const file = join(tmp, `replaced-${transport}`);
+    const alice = await device(s, 'alice-desk', 'transfer-replaced.xml', ['-key', 'dialog_file', file]);
+    const caller = await runSipp({ scenario: 'transfer-attended-transferee.xml', target: s.target, transport: s.t, calls: 1, timeoutS: 30, extra: ['-s', DID, '-d', '1500'] });
+    const replaces = await dialogOf(file);
+    const bob = await runSipp({
+      scenario: 'transfer-replacing-invite.xml', target: s.target, transport: s.t, calls: 1, timeoutS: 30,
+      extra: ['-s', '1001', '-key', 'domain', s.h.domain, '-key', 'user', 'bob-soft', '-au', 'bob-soft', '-ap', PASSWORDS['bob-soft']!,
+        '-auth_uri', `1001@${s.h.domain}`, '-key', 'replaces', replaces],
+    });
+    ok(await bob.done, 'bob-soft (replacing INVITE)');
+    ok(await alice.done, 'alice (replaced)');
+    ok(await caller.done, 'caller');
+    const calls = [...(await eventsByCall(s.h, 2)).values()];
+    expect(calls).toEqual([[
+      ['user_inbound', '1001'], ['user_inbound_answered', '1001'],
+      ['user_inbound', '1002'], ['user_inbound_answered', '1002'], ['user_inbound_completed', '1001'],
+      ['user_inbound_completed', '1002'],
+    ]]);
+  });
+
+  it('MUST answer 481 to an INVITE with Replaces naming no dialog of ours, after authentication', { timeout: 60_000 }, async () => {
+    const s = await setup(transport);
+    const r = await runSipp({
+      scenario: 'transfer-replacing-unknown.xml', target: s.target, transport: s.t, calls: 1, timeoutS: 15,
+      extra: ['-s', '1001', '-key', 'domain', s.h.domain, '-key', 'user', 'bob-soft', '-au', 'bob-soft', '-ap', PASSWORDS['bob-soft']!,
+        '-auth_uri', `1001@${s.h.domain}`, '-key', 'replaces', 'nosuchcall@x;to-tag=a;from-tag=b'],
+    });
+    ok(await r.done, 'bob-soft (replacing nothing)');
+    expect(await s.h.allEvents()).toEqual([]);
   });
 });

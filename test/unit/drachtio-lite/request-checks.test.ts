@@ -27,7 +27,7 @@ describe('RFC 3261 §8.2 request checks', () => {
     const res = new SipResponse(200, 'OK');
     res.append('Supported', 'timer, path');
     mergeSupported(res);
-    expect(res.get('supported')).toBe('timer, path, 100rel');
+    expect(res.get('supported')).toBe('timer, path, 100rel, replaces');
   });
 
   it('MUST find the application/sdp part of a multipart body, byte for byte', () => {
@@ -62,8 +62,8 @@ describe('RFC 3261 §8.2 request checks', () => {
     expect(c.check(request(`${HEAD('OPTIONS', '', 'z9hG4bK9')}\n`), new EventEmitter(), false)).toBeUndefined();
   });
 
-  it('MUST answer 420 listing each unknown Require tag once in Unsupported, accepting 100rel and timer', () => {
+  it('MUST answer 420 listing each unknown Require tag once in Unsupported, accepting 100rel, timer and replaces', () => {
     const c = checks(['invite']);
-    expect(c.check(request(`${HEAD('INVITE', 'Require: foo, 100rel\nRequire: foo, timer\n')}\n`), new EventEmitter(), false)).toEqual({ status: 420, reason: 'Bad Extension', headers: { Unsupported: 'foo' } });
+    expect(c.check(request(`${HEAD('INVITE', 'Require: foo, 100rel\nRequire: foo, timer, replaces\n')}\n`), new EventEmitter(), false)).toEqual({ status: 420, reason: 'Bad Extension', headers: { Unsupported: 'foo' } });
   });
 });
