@@ -58,6 +58,8 @@ if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432
 fi
 
 npx tsc -p tsconfig.json --noEmit
+# The web console's sources (console/src, .tsx with preact's JSX types; Vite builds them without checking).
+npx tsc -p console/tsconfig.json --noEmit
 # The console Switchboard serves at /console (its e2e test builds its own copy from the sources).
 npm run --silent build:console
 

@@ -15,6 +15,7 @@ import { SESSION_COOKIE, sameOrigin, type ConsoleGuard } from './guard.js';
 import type { ConsoleSession } from './sessions.js';
 import { registerLiveRoutes } from './live.js';
 import { registerRequestBuilder } from './request-builder.js';
+import { registerFormRoutes } from './forms.js';
 
 export { ConsoleGuard, SESSION_COOKIE, CSRF_HEADER } from './guard.js';
 export { SessionStore, type AdminPrincipal } from './sessions.js';
@@ -125,4 +126,5 @@ export async function consoleApi(app: FastifyInstance, opts: ConsoleOptions): Pr
 
   registerLiveRoutes(app, opts.deps, guard, session);
   registerRequestBuilder(app, opts.deps, session);
+  registerFormRoutes(app, session);
 }

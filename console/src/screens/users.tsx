@@ -1,27 +1,31 @@
 // Users and their devices (device passwords are write-only: typed here, never shown).
-import { admin } from '../api.js';
-import { Field, Status, useAction, useLoad } from '../common.jsx';
+import type { JSX } from 'preact';
+import { admin } from '../api.ts';
+import { Field, formValue, Status, useAction, useLoad } from '../common.tsx';
+import type { User } from '../types.ts';
+
+type Submit = JSX.TargetedSubmitEvent<HTMLFormElement>;
 
 export function Users() {
-  const [users, error, reload] = useLoad(() => admin('GET', '/users'));
+  const [users, error, reload] = useLoad(() => admin<User[]>('GET', '/users'));
   const [status, run] = useAction();
-  const addUser = async (e) => {
+  const addUser = async (e: Submit) => {
     e.preventDefault();
     const f = e.currentTarget;
-    const v = (n) => f.elements.namedItem(n).value.trim();
+    const v = (n: string) => formValue(f, n).trim();
     const devices = v('device-username') ? [{ username: v('device-username'), password: v('device-password') }] : [];
     const r = await run(() => admin('POST', '/users', { name: v('user-name'), number: v('user-number'), devices }), `User ${v('user-number')} added (staged)`);
     if (r) { f.reset(); reload(); }
   };
-  const addDevice = async (e, number) => {
+  const addDevice = async (e: Submit, number: string) => {
     e.preventDefault();
     const f = e.currentTarget;
-    const username = f.elements.namedItem('username').value.trim();
-    const password = f.elements.namedItem('password').value;
+    const username = formValue(f, 'username').trim();
+    const password = formValue(f, 'password');
     if (await run(() => admin('POST', `/users/${number}/devices`, { username, password }), `Device ${username} added (staged)`)) { f.reset(); reload(); }
   };
-  const removeUser = async (n) => { if (await run(() => admin('DELETE', `/users/${n}`), `User ${n} deleted (staged)`)) reload(); };
-  const removeDevice = async (n, d) => { if (await run(() => admin('DELETE', `/users/${n}/devices/${encodeURIComponent(d)}`), `Device ${d} deleted (staged)`)) reload(); };
+  const removeUser = async (n: string) => { if (await run(() => admin('DELETE', `/users/${n}`), `User ${n} deleted (staged)`)) reload(); };
+  const removeDevice = async (n: string, d: string) => { if (await run(() => admin('DELETE', `/users/${n}/devices/${encodeURIComponent(d)}`), `Device ${d} deleted (staged)`)) reload(); };
   return (
     <section>
       <Status status={status} />

@@ -1,13 +1,15 @@
+// The dashboard: live calls (with hang-up), devices and their registrations, queue state; all pushed over SSE.
 import { useState } from 'preact/hooks';
-import { api } from '../api.js';
-import { Status, useAction, useLive } from '../common.jsx';
+import { api } from '../api.ts';
+import { Status, useAction, useLive } from '../common.tsx';
+import type { DashboardSnapshot } from '../types.ts';
 
 export function Dashboard() {
-  const [snap, setSnap] = useState(null);
+  const [snap, setSnap] = useState<DashboardSnapshot | null>(null);
   const [status, run] = useAction();
   useLive({ dashboard: setSnap });
   if (!snap) return <p>Connecting…</p>;
-  const hangup = (id) => run(() => api('POST', `/console/api/calls/${id}/hangup`), `Hanging up ${id}`);
+  const hangup = (id: string) => run(() => api('POST', `/console/api/calls/${id}/hangup`), `Hanging up ${id}`);
   return (
     <div class="grid">
       <section aria-labelledby="calls-h">

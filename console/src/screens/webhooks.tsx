@@ -1,26 +1,29 @@
 // The global webhook (URL, write-only secret token, a tick box per event), the event catalogue with sample payloads
 // and field descriptions, "send test", and the delivery log with redeliver.
+import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
-import { admin, api } from '../api.js';
-import { Field, Status, useAction, useLive, useLoad } from '../common.jsx';
+import { admin, api } from '../api.ts';
+import { Field, formValue, Status, useAction, useLive, useLoad } from '../common.tsx';
+import type { CatalogueEntry, Delivery, WebhookSettings } from '../types.ts';
 
 export function Webhooks() {
-  const [hook, error, reload] = useLoad(() => admin('GET', '/webhook'));
-  const [catalogue] = useLoad(() => api('GET', '/console/api/catalogue'));
+  const [hook, error, reload] = useLoad(() => admin<WebhookSettings>('GET', '/webhook'));
+  const [catalogue] = useLoad(() => api<CatalogueEntry[]>('GET', '/console/api/catalogue'));
   const [shown, setShown] = useState('user_inbound');
   const [status, run] = useAction();
-  const save = async (e) => {
+  const save = async (e: JSX.TargetedSubmitEvent<HTMLFormElement>) => {
     e.preventDefault();
     const f = e.currentTarget;
-    const events = [...f.querySelectorAll('input[name=event]:checked')].map((x) => x.value);
-    const body = { url: f.elements.namedItem('webhook-url').value, enabled: f.elements.namedItem('webhook-enabled').checked, events };
-    const token = f.elements.namedItem('webhook-secret').value;
+    const events = [...f.querySelectorAll<HTMLInputElement>('input[name=event]:checked')].map((x) => x.value);
+    const body: Record<string, unknown> = { url: formValue(f, 'webhook-url'), enabled: (f.elements.namedItem('webhook-enabled') as HTMLInputElement).checked, events };
+    const secret = f.elements.namedItem('webhook-secret') as HTMLInputElement;
+    const token = secret.value;
     if (token) body.secret_token = token;
-    if (await run(() => admin('PATCH', '/webhook', body), 'Webhook saved (staged: apply on Staged changes)')) { f.elements.namedItem('webhook-secret').value = ''; reload(); }
+    if (await run(() => admin('PATCH', '/webhook', body), 'Webhook saved (staged: apply on Staged changes)')) { secret.value = ''; reload(); }
   };
-  const entry = catalogue?.find((c) => c.type === shown);
-  const test = () => run(() => admin('POST', '/webhooks/test', { type: shown }), (r) => `Test ${shown} queued to ${r.url} (delivery ${r.delivery_id})`);
-  if (!hook || !catalogue) return error ? <p role="alert" class="error">{error}</p> : <p>Loading…</p>;
+  const entry = catalogue?.find((c) => c.type === shown) ?? catalogue?.[0];
+  const test = () => run(() => admin<{ url: string; delivery_id: string }>('POST', '/webhooks/test', { type: shown }), (r) => `Test ${shown} queued to ${r.url} (delivery ${r.delivery_id})`);
+  if (!hook || !catalogue || !entry) return error ? <p role="alert" class="error">{error}</p> : <p>Loading…</p>;
   return (
     <div class="grid">
       <form onSubmit={save} class="card" aria-labelledby="wh-h" key={JSON.stringify(hook)}>
@@ -63,10 +66,10 @@ export function Webhooks() {
 }
 
 export function Deliveries() {
-  const [rows, error, reload] = useLoad(() => admin('GET', '/webhooks/deliveries?limit=100'));
+  const [rows, error, reload] = useLoad(() => admin<Delivery[]>('GET', '/webhooks/deliveries?limit=100'));
   const [status, run] = useAction();
   useLive({ history: () => reload() });
-  const redeliver = async (id) => { if (await run(() => admin('POST', `/webhooks/deliveries/${id}/redeliver`), `Delivery ${id} queued again`)) reload(); };
+  const redeliver = async (id: string) => { if (await run(() => admin('POST', `/webhooks/deliveries/${id}/redeliver`), `Delivery ${id} queued again`)) reload(); };
   return (
     <section>
       <Status status={status} />

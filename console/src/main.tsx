@@ -1,18 +1,21 @@
 // The Switchboard web console: sign-in, then one screen per hash route. Live data arrives over server-sent events.
-import { render } from 'preact';
+import { render, type JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { api, setCsrf } from './api.js';
-import { Dashboard } from './screens/dashboard.jsx';
-import { Users } from './screens/users.jsx';
-import { Collection } from './screens/collection.jsx';
-import { Flows } from './screens/flows.jsx';
-import { Webhooks, Deliveries } from './screens/webhooks.jsx';
-import { ApiAccess } from './screens/api-access.jsx';
-import { Changes } from './screens/changes.jsx';
-import { History } from './screens/history.jsx';
+import { api, messageOf, setCsrf } from './api.ts';
+import type { SessionInfo } from './types.ts';
+import { Dashboard } from './screens/dashboard.tsx';
+import { Users } from './screens/users.tsx';
+import { Collection } from './screens/collection.tsx';
+import { Flows } from './screens/flows.tsx';
+import { Webhooks, Deliveries } from './screens/webhooks.tsx';
+import { ApiAccess } from './screens/api-access.tsx';
+import { Changes } from './screens/changes.tsx';
+import { History } from './screens/history.tsx';
+import { Voicemail } from './screens/voicemail.tsx';
 import './style.css';
 
-const SCREENS = [
+// Each screen: its route (`#/<id>` or `#/<id>/<arg>`), its title and what it draws.
+const SCREENS: [string, string, (arg: string) => JSX.Element][] = [
   ['dashboard', 'Dashboard', () => <Dashboard />],
   ['users', 'Users & devices', () => <Users />],
   ['numbers', 'Numbers', () => <Collection path="numbers" keyField="number" noun="number" />],
@@ -25,6 +28,7 @@ const SCREENS = [
   ['api', 'API access', () => <ApiAccess />],
   ['changes', 'Staged changes', () => <Changes />],
   ['history', 'Call history', () => <History />],
+  ['voicemail', 'Voicemail', (arg) => <Voicemail arg={arg} key={arg} />],
 ];
 
 function useRoute() {
@@ -38,21 +42,21 @@ function useRoute() {
   return route;
 }
 
-function SignIn({ onSignedIn }) {
-  const [error, setError] = useState(null);
+function SignIn({ onSignedIn }: { onSignedIn: (s: SessionInfo) => void }) {
+  const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const submit = async (e) => {
+  const submit = async (e: JSX.TargetedSubmitEvent<HTMLFormElement>) => {
     e.preventDefault();
-    const input = e.currentTarget.elements.namedItem('admin-key');
+    const input = e.currentTarget.elements.namedItem('admin-key') as HTMLInputElement;
     setBusy(true);
     try {
       // The key goes to the server once; the input is cleared and nothing here keeps it.
-      const s = await api('POST', '/console/api/session', { key: input.value });
+      const s = await api<SessionInfo>('POST', '/console/api/session', { key: input.value });
       input.value = '';
       setCsrf(s.csrf_token);
       onSignedIn(s);
     } catch (err) {
-      setError(err.message);
+      setError(messageOf(err));
     } finally {
       setBusy(false);
     }
@@ -71,11 +75,11 @@ function SignIn({ onSignedIn }) {
 }
 
 function App() {
-  const [session, setSession] = useState(undefined);
+  const [session, setSession] = useState<SessionInfo | null | undefined>(undefined);
   const [navOpen, setNavOpen] = useState(false);
   const route = useRoute();
   useEffect(() => {
-    api('GET', '/console/api/session').then((s) => { setCsrf(s.csrf_token); setSession(s); }, () => setSession(null));
+    api<SessionInfo>('GET', '/console/api/session').then((s) => { setCsrf(s.csrf_token); setSession(s); }, () => setSession(null));
   }, []);
   useEffect(() => setNavOpen(false), [route]);
   if (session === undefined) return <main id="main"><p>Loading…</p></main>;
@@ -85,7 +89,8 @@ function App() {
     setCsrf(null);
     setSession(null);
   };
-  const screen = SCREENS.find(([id]) => id === route) ?? SCREENS[0];
+  const [name = '', arg = ''] = route.split('/');
+  const screen = SCREENS.find(([id]) => id === name) ?? SCREENS[0]!;
   return (
     <div class="layout">
       <header class="top">
@@ -103,10 +108,10 @@ function App() {
       </nav>
       <main id="main">
         <h1>{screen[1]}</h1>
-        {screen[2]()}
+        {screen[2](decodeURIComponent(arg))}
       </main>
     </div>
   );
 }
 
-render(<App />, document.getElementById('app'));
+render(<App />, document.getElementById('app')!);

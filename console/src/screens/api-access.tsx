@@ -1,10 +1,15 @@
 // API access: regenerate the integration key (shown once), the IP whitelist, and the request builder whose "test
 // API request" runs inside the server (the key is added there and never reaches this page).
+import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
-import { admin, api } from '../api.js';
-import { Field, Status, useAction, useLoad } from '../common.jsx';
+import { admin, api } from '../api.ts';
+import { Field, formValue, Status, useAction, useLoad } from '../common.tsx';
+import type { ApiAccessInfo, BuilderAnswer } from '../types.ts';
 
-const OPS = {
+type Op = 'get-user-calls' | 'get-queue-calls' | 'get-ringgroup-calls' | 'call-to-number';
+type Submit = JSX.TargetedSubmitEvent<HTMLFormElement>;
+
+const OPS: Record<Op, string[]> = {
   'get-user-calls': ['from_date', 'to_date', 'sort_by', 'offset', 'limit', 'users_numbers', 'unique_call_id'],
   'get-queue-calls': ['from_date', 'to_date', 'sort_by', 'offset', 'limit', 'queues_names', 'unique_call_id'],
   'get-ringgroup-calls': ['from_date', 'to_date', 'sort_by', 'offset', 'limit', 'ringgroups_names', 'unique_call_id'],
@@ -12,27 +17,27 @@ const OPS = {
 };
 
 export function ApiAccess() {
-  const [access, error, reload] = useLoad(() => admin('GET', '/api-access'));
+  const [access, error, reload] = useLoad(() => admin<ApiAccessInfo>('GET', '/api-access'));
   const [status, run] = useAction();
-  const [newKey, setNewKey] = useState(null);
-  const [op, setOp] = useState('get-user-calls');
-  const [result, setResult] = useState(null);
+  const [newKey, setNewKey] = useState<string | null>(null);
+  const [op, setOp] = useState<Op>('get-user-calls');
+  const [result, setResult] = useState<BuilderAnswer | null>(null);
   const regenerate = async () => {
-    const r = await run(() => admin('POST', '/api-key/regenerate'), 'New key staged: copy it now, it is shown only once; the old key works until you apply');
+    const r = await run(() => admin<{ api_key: string }>('POST', '/api-key/regenerate'), 'New key staged: copy it now, it is shown only once; the old key works until you apply');
     if (r) setNewKey(r.api_key);
   };
-  const addIp = async (e) => {
+  const addIp = async (e: Submit) => {
     e.preventDefault();
-    const input = e.currentTarget.elements.namedItem('whitelist-ip');
+    const input = e.currentTarget.elements.namedItem('whitelist-ip') as HTMLInputElement;
     if (await run(() => admin('POST', '/whitelist', { ip: input.value.trim() }), `${input.value} added (staged)`)) { input.value = ''; reload(); }
   };
-  const removeIp = async (ip) => { if (await run(() => admin('DELETE', `/whitelist?ip=${encodeURIComponent(ip)}`), `${ip} removed (staged)`)) reload(); };
-  const send = async (e) => {
+  const removeIp = async (ip: string) => { if (await run(() => admin('DELETE', `/whitelist?ip=${encodeURIComponent(ip)}`), `${ip} removed (staged)`)) reload(); };
+  const send = async (e: Submit) => {
     e.preventDefault();
     const f = e.currentTarget;
-    const params = {};
-    for (const p of OPS[op]) { const v = f.elements.namedItem(`rb-${p}`).value.trim(); if (v) params[p] = v; }
-    const r = await run(() => api('POST', '/console/api/integration-request', { operation: op, params }), (x) => `${x.method} ${x.url} → ${x.status}`);
+    const params: Record<string, string> = {};
+    for (const p of OPS[op]) { const v = formValue(f, `rb-${p}`).trim(); if (v) params[p] = v; }
+    const r = await run(() => api<BuilderAnswer>('POST', '/console/api/integration-request', { operation: op, params }), (x) => `${x.method} ${x.url} → ${x.status}`);
     if (r) setResult(r);
   };
   return (
@@ -63,8 +68,8 @@ export function ApiAccess() {
         <form onSubmit={send}>
           <div class="field">
             <label for="rb-op">Operation</label>
-            <select id="rb-op" value={op} onChange={(e) => { setOp(e.currentTarget.value); setResult(null); }}>
-              {Object.keys(OPS).map((o) => <option key={o}>{o}</option>)}
+            <select id="rb-op" value={op} onChange={(e) => { setOp(e.currentTarget.value as Op); setResult(null); }}>
+              {(Object.keys(OPS) as Op[]).map((o) => <option key={o}>{o}</option>)}
             </select>
           </div>
           <div class="params" key={op}>{OPS[op].map((p) => <Field key={p} id={`rb-${p}`} label={p} />)}</div>
@@ -75,7 +80,7 @@ export function ApiAccess() {
             <p>curl equivalent:</p>
             <pre>{result.method === 'GET'
               ? `curl -s -H 'token: <your API key>' '${location.origin}${result.url}'`
-              : `curl -s -H 'token: <your API key>' -H 'content-type: application/json' -d '${JSON.stringify(Object.fromEntries(OPS[op].map((p) => [p, document.getElementById(`rb-${p}`)?.value]).filter(([, v]) => v)))}' ${location.origin}${result.url}`}</pre>
+              : `curl -s -H 'token: <your API key>' -H 'content-type: application/json' -d '${JSON.stringify(Object.fromEntries(OPS[op].map((p) => [p, (document.getElementById(`rb-${p}`) as HTMLInputElement | null)?.value]).filter(([, v]) => v)))}' ${location.origin}${result.url}`}</pre>
             <p>Answer: HTTP <output id="rb-status">{result.status}</output></p>
             <pre id="rb-body" aria-label="Response body">{JSON.stringify(result.body, null, 2)}</pre>
           </div>

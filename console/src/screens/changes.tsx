@@ -1,13 +1,14 @@
 // Staged changes: the diff from the live version, and the red Apply configuration button.
-import { admin } from '../api.js';
-import { Status, useAction, useLoad } from '../common.jsx';
+import { admin } from '../api.ts';
+import { Status, useAction, useLoad } from '../common.tsx';
+import type { Diff } from '../types.ts';
 
-const show = (v) => (v === undefined ? '' : JSON.stringify(v));
+const show = (v: unknown): string => (v === undefined ? '' : JSON.stringify(v));
 
 export function Changes() {
-  const [diff, error, reload] = useLoad(() => admin('GET', '/config/diff'));
+  const [diff, error, reload] = useLoad(() => admin<Diff>('GET', '/config/diff'));
   const [status, run] = useAction();
-  const apply = async () => { if (await run(() => admin('POST', '/apply'), (r) => `Configuration version ${r.version} is live`)) reload(); };
+  const apply = async () => { if (await run(() => admin<{ version: number }>('POST', '/apply'), (r) => `Configuration version ${r.version} is live`)) reload(); };
   const discard = async () => { if (await run(() => admin('DELETE', '/config/staged'), 'Staged edits discarded')) reload(); };
   return (
     <section>
