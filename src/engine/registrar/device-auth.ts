@@ -78,6 +78,10 @@ export class DeviceAuthenticator {
     if (found) return { ok: true, ...found };
     if (!verdict.ok && (verdict.reason === 'missing' || verdict.reason === 'malformed')) return this.#challenge(req, kind, false, 'challenge');
     if (!verdict.ok && verdict.reason === 'stale') return this.#challenge(req, kind, true, 'stale');
+    // A correct answer sent again with a used nc: sip.js does this on every refresh and after reconnecting (it keeps
+    // the request it authorized, Authorization included). The replay itself is refused — it gets a fresh challenge
+    // (stale, as Kamailio answers a reused nonce), which only the password holder can answer; it is no password guess.
+    if (!verdict.ok && verdict.reason === 'replay') return this.#challenge(req, kind, true, 'stale');
     // RFC 2617 §3.2.2.5: a digest-uri other than the Request-URI "SHOULD return a 400 Bad Request error".
     if (!verdict.ok && verdict.reason === 'uri-mismatch') return { ok: false, status: Status.BadRequest, headers: {}, reason: 'bad-request', phrase: 'Digest uri does not match the Request-URI' };
     // Wrong password, unknown user, replayed nc: one answer for all (no enumeration), counted per (source,

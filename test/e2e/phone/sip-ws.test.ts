@@ -91,6 +91,14 @@ describe('SIP over WebSocket (RFC 7118)', () => {
     await eventually(() => sb.engine.registrations().every((r) => r.username !== 'alice-desk') || undefined, 'binding removed when the socket closed');
   });
 
+  it('answers a refresh that re-sends a used nc with a fresh stale challenge, not 403 (sip.js refreshes that way)', async () => {
+    const c = await client(wsUrl());
+    const { challenge } = await c.registerWithAuth('alice-desk-pw');
+    const again = await c.register({ challenge: challenge.get('www-authenticate')!, password: 'alice-desk-pw' });
+    expect(again.status).toBe(401);
+    expect(again.get('www-authenticate')).toMatch(/stale=true/);
+  });
+
   it('sends a call for a WebSocket-registered device over the connection it registered on, and its BYE too', async () => {
     const c = await client(wsUrl());
     expect((await c.registerWithAuth('alice-desk-pw')).ok.status).toBe(200);
