@@ -4,16 +4,27 @@
  *   SIPp uac ──INVITE DID──▶ drachtio-lite ◀─wire─▶ drachtio-srf ◀─ engine: router → flow → user node → Fork
  *                                                                   ──INVITE──▶ SIPp uas (registered as alice-desk)
  *
- * Signalling only; events and call records on (SQLite file in a temp dir, one transaction per call step). Steps the
- * offered rate up; each step runs SIPp for `rate × seconds` calls and reports whether every call succeeded, the
- * process peak RSS and CPU, and the events written. Prints the highest zero-failure rate. Not a test: no assertions.
+ * Events and call records on (SQLite file in a temp dir, one transaction per call step). Steps the offered rate up;
+ * each step runs SIPp for `rate × seconds` calls and reports whether every call succeeded, the process peak RSS and
+ * CPU, and the events written. Prints the highest zero-failure rate. Not a test: no assertions.
  *
- *   npx tsx bench/cps-inbound.ts [--rates 100,200,300,400,500,600,800,1000] [--seconds 10] [--hold-ms 500] [--drain-s 2] [--debug] [--sqlite-sync full|normal]
+ * `--record none,all` (issue 9) runs the steps once per mode with Alice's `record` set to it: `none` is signalling
+ * only (SDP passed through), `all` anchors every call on the embedded media endpoint (SDP rewritten, two port pairs
+ * bound per call) and records it (a stereo WAV streamed to a temp dir, closed with its sha256, a recordings row and
+ * a recording_inbound event); the SIPp parties send no RTP, so this is the anchoring + recording cost per call, not
+ * the RTP relay's (bench/media.ts). A table of both modes closes the run.
+ *
+ *   npx tsx bench/cps-inbound.ts [--rates 100,200,300,400,500,600,800,1000] [--seconds 10] [--hold-ms 500] [--drain-s 2] [--debug] [--sqlite-sync full|normal] [--record none|all|none,all]
  *   (with `node --expose-gc --import tsx bench/cps-inbound.ts …` the heap after the run is measured after a full GC)
  */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { pino } from 'pino';
+import { createEmbeddedMediaLayer } from '../src/media/embedded/index.js';
 import { killAllSipp, freePort, runSipp } from '../test/support/sipp.js';
-import { startEngineHarness } from '../test/support/engine-harness.js';
+import { demoConfig, startEngineHarness } from '../test/support/engine-harness.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -25,17 +36,40 @@ const seconds = Number(arg('seconds', '10'));
 const holdMs = Number(arg('hold-ms', '500'));
 
 const sync = arg('sqlite-sync', '');
-const h = await startEngineHarness({ t1: 500, ...(sync === 'full' || sync === 'normal' ? { sqliteSynchronous: sync } : {}) });
+const modes = arg('record', 'none').split(',') as Array<'none' | 'all'>;
+for (const m of modes) if (m !== 'none' && m !== 'all') throw new Error(`--record takes none, all or none,all; got ${m}`);
+
+interface Step { rate: number; calls: number; ok: boolean; failed: string; rssMb: number; cpuPct: number; cpuUsPerCall: number; events: number; active: number; load: string }
+const summary: Array<{ mode: string; steps: Step[]; recordings: number }> = [];
+for (const mode of modes) summary.push(await runMode(mode));
+if (modes.length > 1) {
+  console.log('\nrecord | rate/s | result | CPU per call | node CPU | peak RSS | events | recordings | load (1 min)');
+  for (const { mode, steps, recordings } of summary) {
+    for (const st of steps) console.log(`${mode} | ${st.rate} | ${st.ok ? '0 failed' : `${st.failed} failed`} | ${(st.cpuUsPerCall / 1000).toFixed(2)} ms | ${st.cpuPct}% | ${st.rssMb} MB | ${st.events} | ${mode === 'all' ? recordings : '-'} | ${st.load}`);
+  }
+}
+process.exit(0);
+
+async function runMode(mode: 'none' | 'all'): Promise<{ mode: string; steps: Step[]; recordings: number }> {
+console.log(`\n=== record: ${mode} (${mode === 'all' ? 'media anchored on the embedded endpoint, every call recorded' : 'signalling only, SDP passed through'}) ===`);
+const config = demoConfig();
+config.users.find((u) => u.number === '1001')!.record = mode;
+const recDir = mkdtempSync(join(tmpdir(), 'sb-bench-rec-'));
+const media = mode === 'all' ? createEmbeddedMediaLayer({ bindAddress: '127.0.0.1', portMin: 20000, portMax: 29999, log: pino({ level: 'warn' }) }) : null;
+const h = await startEngineHarness({
+  t1: 500, config, ...(sync === 'full' || sync === 'normal' ? { sqliteSynchronous: sync } : {}),
+  ...(media ? { engine: { media, recordings: { dir: recDir, link: (id: string) => `http://127.0.0.1/api/recordings/${id}.wav` } } } : {}),
+});
 const target = `${h.sip.address}:${h.sip.port}`;
 const devicePort = await freePort();
 const reg = await runSipp({
   scenario: 'engine-register.xml', target, port: devicePort, calls: 1,
-  extra: ['-key', 'user', 'alice-desk', '-au', 'alice-desk', '-ap', 'alice-desk-pw', '-key', 'domain', h.domain, '-key', 'expires', '7200'],
+  extra: ['-key', 'user', 'alice-desk', '-au', 'alice-desk', '-ap', 'alice-desk-pw', '-key', 'domain', h.domain, '-auth_uri', h.domain, '-key', 'expires', '7200'],
 });
-if ((await reg.done).code !== 0) throw new Error('the SIPp device could not register');
+const regDone = await reg.done;
+if (regDone.code !== 0) throw new Error(`the SIPp device could not register: ${regDone.errors.slice(0, 1500)}`);
 const uas = await runSipp({ scenario: 'engine-uas-device.xml', port: devicePort, timeoutS: 7200, extra: ['-max_socket', '60000', '-l', '100000', '-buff_size', '8388608'] });
 
-interface Step { rate: number; calls: number; ok: boolean; failed: string; rssMb: number; cpuPct: number; cpuUsPerCall: number; events: number; active: number }
 const results: Step[] = [];
 let eventsBefore = (await h.allEvents()).length;
 for (const rate of rates) {
@@ -63,10 +97,11 @@ for (const rate of rates) {
   const step: Step = {
     rate, calls, ok: r.code === 0, failed, rssMb: Math.round(peakRss / 1048576),
     cpuPct: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 100), cpuUsPerCall: Math.round((cpu.user + cpu.system) / calls), events: eventsNow - eventsBefore, active: status.active_calls,
+    load: loadavg()[0]!.toFixed(1),
   };
   eventsBefore = eventsNow;
   results.push(step);
-  console.log(`rate ${rate}/s  calls ${calls}  ${step.ok ? 'OK  ' : 'FAIL'} (sipp exit ${r.code}, failed ${failed})  events ${step.events} (expect ${calls * 3})  peak RSS ${step.rssMb} MB  node CPU ${step.cpuPct}% (${step.cpuUsPerCall} µs/call)  ${lagMs}  active after ${step.active}`);
+  console.log(`rate ${rate}/s  calls ${calls}  ${step.ok ? 'OK  ' : 'FAIL'} (sipp exit ${r.code}, failed ${failed})  events ${step.events} (expect ${calls * (mode === 'all' ? 4 : 3)})  peak RSS ${step.rssMb} MB  node CPU ${step.cpuPct}% (${step.cpuUsPerCall} µs/call)  ${lagMs}  active after ${step.active}  load ${step.load}`);
   if (!step.ok && process.argv.includes('--debug')) {
     const all = await h.store.listUndispatchedEvents(10_000_000);
     const ids = [...new Set(all.map((e) => e.unique_call_id!))];
@@ -104,5 +139,10 @@ uas.kill();
 const uasResult = await uas.done;
 if (!results.every((s) => s.ok)) console.log(`device (SIPp uas) screen:\n${uasResult.stdout.slice(-3500)}`);
 killAllSipp();
+const recordings = readdirSync(recDir).length;
+if (mode === 'all') console.log(`recordings written: ${recordings} WAV files`);
 await h.close({ removeDb: true });
-process.exit(0);
+await media?.close();
+rmSync(recDir, { recursive: true, force: true });
+return { mode, steps: results, recordings };
+}
