@@ -248,8 +248,13 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
       link: (id, c) => voicemailLink(c, publicUrl(), id, clock.now()), left: () => mailer.kick(),
     };
 
-    const metrics = createOpsMetrics();
+    // The process's identity: SWITCHBOARD_NODE_ID, else the file's pbx.node_id (never an applied version's).
+    const nodeId = settings.nodeId ?? opts.config.pbx.node_id;
+    const metrics = createOpsMetrics({ node_id: String(nodeId) });
     const engine = createEngine({
+      nodeId,
+      // PostgreSQL is how engines share a store (SQLite is one process's file).
+      sharedStore: !opts.store && settings.databaseUrl !== null,
       srf: srf as unknown as SrfLike,
       store: timedCommits(store, metrics),
       config,
@@ -276,7 +281,7 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
       live: engine, deliveryStats: () => dispatcher.stats(), draining: () => engine.draining, queueNames: () => live().queues.map((q) => q.name),
     }));
     const readiness = async (): Promise<Readiness> => ({
-      store: await within(store.getHeartbeat(0), STORE_CHECK_MS),
+      store: await within(store.getHeartbeat(nodeId), STORE_CHECK_MS),
       sip: srfConnected && (!lite || lite.sipEndpoints.length > 0),
       draining: engine.draining,
     });
@@ -308,7 +313,7 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
     const sip = lite ? lite.sipEndpoints.map((e) => ({ transport: e.transport, address: e.address, port: e.port })) : [];
     const mode = lite ? 'drachtio-lite' : 'drachtio-server';
     log.info(
-      { sip: sip.map((e) => `${e.transport}:${e.address}:${e.port}`), http: `http://${formatHost(http.address)}:${http.port}`, mode, config_version: config.live().version },
+      { sip: sip.map((e) => `${e.transport}:${e.address}:${e.port}`), http: `http://${formatHost(http.address)}:${http.port}`, mode, config_version: config.live().version, node_id: nodeId },
       `ready: SIP ${sip.length ? sip.map((e) => `${e.address}:${e.port}/${e.transport}`).join(', ') : `via drachtio-server ${drachtio.host}:${drachtio.port}`}, HTTP http://${formatHost(http.address)}:${http.port}`,
     );
     return {

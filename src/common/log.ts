@@ -23,7 +23,7 @@ export interface LoggerOpts {
 
 /** Every write-only configuration key is here too (a test checks it against the schema's `secret` keys). */
 export const LOG_SECRET_KEYS: readonly string[] = ['authorization', 'Authorization', 'proxy-authorization', 'token', 'x-pbx-token', 'X-Pbx-Token',
-  'password', 'api_key', 'apiKey', 'secret', 'secret_token', 'signing_secret', 'signingSecret', 'secretToken', 'admin_key', 'key_hash'];
+  'password', 'api_key', 'apiKey', 'secret', 'secret_token', 'signing_secret', 'signingSecret', 'secretToken', 'admin_key', 'key_hash', 'nonce_secret', 'nonceSecretOverride'];
 
 /** Redaction paths: each secret key at the top level and up to three levels deep. */
 export const REDACT_PATHS: readonly string[] = (() => {

@@ -61,6 +61,11 @@ export function checkEmail(v: string): string | null {
 }
 
 /** A Standard Webhooks secret: `whsec_` followed by base64 of at least 24 bytes. */
+/** A shared HMAC key: at least 16 characters, so it is not guessable. */
+export function checkNonceSecret(v: string): string | null {
+  return v.length >= 16 ? null : `must be at least 16 characters, got ${v.length}`;
+}
+
 export function checkSigningSecret(v: string): string | null {
   const body = v.startsWith('whsec_') ? v.slice(6) : '';
   const ok = /^[A-Za-z0-9+/]+={0,2}$/.test(body) && Buffer.from(body, 'base64').length >= 24;

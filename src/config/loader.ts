@@ -63,8 +63,20 @@ export function loadSettings(env: NodeJS.ProcessEnv): RuntimeSettings {
   if (drachtioHost !== undefined && checkHost(drachtioHost) !== null) {
     issues.push({ file: 'env', path: 'DRACHTIO_HOST', message: `must be an IP address or host name, got '${drachtioHost}'` });
   }
+  const nodeText = get(env, 'SWITCHBOARD_NODE_ID');
+  let nodeId: number | null = null;
+  if (nodeText !== undefined) {
+    if (/^\d{1,2}$/.test(nodeText)) nodeId = Number(nodeText);
+    else issues.push({ file: 'env', path: 'SWITCHBOARD_NODE_ID', message: `must be a whole number from 0 to 99, got '${nodeText}'` });
+  }
+  const nonceSecret = get(env, 'SWITCHBOARD_NONCE_SECRET');
+  if (nonceSecret !== undefined && nonceSecret.length < 16) {
+    issues.push({ file: 'env', path: 'SWITCHBOARD_NONCE_SECRET', message: `must be at least 16 characters, got ${nonceSecret.length}` });
+  }
   if (issues.length > 0) throw new ConfigError(issues);
   return {
+    nodeId,
+    nonceSecretOverride: nonceSecret ?? null,
     configPath: get(env, 'SWITCHBOARD_CONFIG') ?? SETTINGS_DEFAULTS.configPath,
     dataDir: get(env, 'SWITCHBOARD_DATA_DIR') ?? SETTINGS_DEFAULTS.dataDir,
     bind,
@@ -112,7 +124,7 @@ export function parseYaml(text: string, file: string): { ok: true; value: unknow
 }
 
 /** The environment's key overrides (SWITCHBOARD_API_KEY, SWITCHBOARD_ADMIN_KEY; the latter optional for callers that predate it). */
-export type KeyOverrides = Pick<RuntimeSettings, 'apiKeyOverride'> & Partial<Pick<RuntimeSettings, 'adminKeyOverride'>>;
+export type KeyOverrides = Pick<RuntimeSettings, 'apiKeyOverride'> & Partial<Pick<RuntimeSettings, 'adminKeyOverride' | 'nonceSecretOverride'>>;
 
 /**
  * Reads, parses and validates a YAML configuration file. `settings.apiKeyOverride` (SWITCHBOARD_API_KEY)
@@ -144,9 +156,20 @@ export function loadConfigText(text: string, file: string, settings: KeyOverride
     if (api === undefined || api === null) raw = { ...base, api: overrides };
     else if (typeof api === 'object' && !Array.isArray(api)) raw = { ...base, api: { ...api, ...overrides } };
   }
+  raw = override(raw, 'sip', settings.nonceSecretOverride != null ? { nonce_secret: settings.nonceSecretOverride } : {});
   const result = validateConfig(raw, file);
   if (!result.ok) throw new ConfigError(result.errors);
   return result.config;
+}
+
+/** `raw` with `section` overlaid by `values` (a malformed section is left alone so validation still reports it). */
+function override(raw: unknown, section: string, values: Record<string, unknown>): unknown {
+  if (Object.keys(values).length === 0) return raw;
+  const base = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+  const cur = base[section];
+  if (cur === undefined || cur === null) return { ...base, [section]: values };
+  if (typeof cur === 'object' && !Array.isArray(cur)) return { ...base, [section]: { ...cur, ...values } };
+  return raw;
 }
 
 /** Warnings worth a log line at startup (the demo API or admin key is in use, …). */

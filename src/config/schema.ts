@@ -3,7 +3,7 @@
  * ({@link PBX_SCHEMA}). {@link validateConfig} reads raw YAML/JSON through it, then runs the cross-checks
  * (references, uniqueness) and returns a typed {@link PbxConfig} or every issue found.
  */
-import { checkDigits, checkE164, checkForwardTarget, checkEmail, checkHost, checkHttpUrl, checkIpOrCidr, checkSigningSecret, checkTimeZone } from './formats.js';
+import { checkDigits, checkE164, checkForwardTarget, checkEmail, checkHost, checkHttpUrl, checkIpOrCidr, checkNonceSecret, checkSigningSecret, checkTimeZone } from './formats.js';
 import { crossCheck } from './cross-checks.js';
 import { readShape, type ObjectShape, type Shape, type ReadContext } from './shape.js';
 import { WEBHOOK_EVENT_TYPES, type PbxConfig, type VoicemailConfig } from './types.js';
@@ -131,6 +131,7 @@ export const PBX_SCHEMA: ObjectShape = obj('The PBX configuration.', {
     name: str('Name shown in logs and status.', { default: 'Switchboard' }),
     time_zone: str('IANA time zone for the history API date filters.', { default: 'UTC', check: checkTimeZone }),
     domain: str('SIP domain of the users\' AORs.', { default: 'switchboard.local', check: checkHost }),
+    node_id: int('This engine\'s node id, 0–99: the last two digits of every unique_call_id it mints, and whose calls it closes after a crash. Engines sharing one PostgreSQL store must each have their own (set SWITCHBOARD_NODE_ID per engine; it replaces this key, which is read from the file at start and never from an applied version); a second engine starting with a node id in use is refused.', { min: 0, max: 99, default: 0 }),
     drain_timeout_s: int('On SIGTERM the PBX drains: new INVITEs get 503 with Retry-After, calls in progress may finish for this many seconds, then the rest are hung up (hangup_cause drain-timeout) and the process exits 0. A second SIGTERM exits at once. Read when the signal arrives.', { min: 0, max: 86400, default: 30 }),
     max_call_duration_s: int('Longest a connected call may last, in seconds, before the PBX hangs up both sides (the last guard against calls whose BYE was lost, for parties without session timers); 0 = unlimited.', { min: 0, default: 14400 }),
     session_timers: obj('RFC 4028 session timers on every leg: a party that stops refreshing (or answering refreshes) is hung up, and so is the other side.', {
@@ -143,6 +144,7 @@ export const PBX_SCHEMA: ObjectShape = obj('The PBX configuration.', {
     digest: str('Digest challenges sent to devices: md5 = one MD5 challenge, what Asterisk, Kamailio and FreeSWITCH send and every phone answers; sha256 = SHA-256 first, then MD5, each on its own header line (RFC 8760 §2.4), for phones that read every challenge (some, e.g. baresip with libre < 3.12, fail on any non-MD5 challenge).', { oneOf: ['md5', 'sha256'], default: 'md5' }),
     max_contacts_per_device: positive('Most contacts one device may have registered at once; a REGISTER that would add more gets 503 Too many registered contacts (as Kamailio\'s registrar max_contacts answers) and the existing bindings stay as they were. Refreshing or removing a contact is always allowed.', 10),
     provisional_interval_s: int('While a caller waits unanswered (queue, ring group, long ring), its last 180/183 is sent again this often, in seconds: RFC 3261 §13.3.1.1 asks for a provisional every minute so proxies (Timer C, 3 minutes) do not cancel the call.', { min: 1, max: 60, default: 60 }),
+    nonce_secret: str('HMAC key of the digest nonces sent in challenges (at least 16 characters). Engines sharing a store need the same one, so a challenge issued by one engine verifies at another; null = a random key per process (a challenge dies with the process). SWITCHBOARD_NONCE_SECRET replaces it. Read at start. Write-only in the admin API.', { nullable: true, default: null, check: checkNonceSecret, secret: true }),
     invite_reaper_s: positive('Embedded SIP stack (drachtio-lite) only, read at start: an INVITE no connected app holds any more is answered 408 after this many seconds without a response. A transaction the call engine still holds is never reaped, however long the caller waits.', 180),
     tcp: obj('TCP connections of the embedded SIP stack (drachtio-lite). Read live: a change applies to the next connection or check.', {
       max_connections: positive('Most TCP connections open at once (accepted and opened by us); a new inbound connection beyond it is closed at once.', 2048),

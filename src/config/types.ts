@@ -28,6 +28,8 @@ export interface SipConfig {
   provisional_interval_s: number;
   /** drachtio-lite: seconds before an INVITE no app holds is answered 408 (read at start). */
   invite_reaper_s: number;
+  /** HMAC key of digest nonces, shared by engines on one store; null = random per process. */
+  nonce_secret: string | null;
   tcp: SipTcpConfig;
   ws: SipWsConfig;
 }
@@ -276,6 +278,8 @@ export interface PbxConfig {
     name: string; time_zone: string; domain: string;
     /** Longest a connected call may last before the PBX hangs up both sides; 0 = unlimited. */
     max_call_duration_s: number;
+    /** This engine's node id (0–99) in unique_call_ids and crash recovery; SWITCHBOARD_NODE_ID replaces it. */
+    node_id: number;
     /** SIGTERM: how long calls in progress may go on before the rest are hung up and the process exits. */
     drain_timeout_s: number;
     session_timers: SessionTimersConfig;
@@ -310,6 +314,13 @@ export interface RuntimeSettings {
   drachtio: { host: string; port: number; secret: string } | null;
   /** PostgreSQL connection string; null = SQLite under dataDir. */
   databaseUrl: string | null;
+  /**
+   * SWITCHBOARD_NODE_ID (0–99): this process's node id, instead of the file's `pbx.node_id`. Kept out of the
+   * configuration so engines sharing one file and store do not each store their own version of it.
+   */
+  nodeId?: number | null;
+  /** SWITCHBOARD_NONCE_SECRET: replaces `sip.nonce_secret`. */
+  nonceSecretOverride?: string | null;
 }
 
 /** A numbered, immutable configuration version. */

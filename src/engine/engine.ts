@@ -62,6 +62,11 @@ export interface EngineOptions {
   };
   /** How often the engine records that it is alive (crash recovery ends a crashed run's calls there); default 5 s. */
   heartbeatMs?: number;
+  /**
+   * Engines share this store (PostgreSQL): start() refuses a node id whose heartbeat still moves (another engine
+   * runs with it), after watching it for 1.5 heartbeats when the last one is recent.
+   */
+  sharedStore?: boolean;
   /** How long stop() waits for calls to end before giving up on commits the store does not take; default 5 s. */
   stopTimeoutMs?: number;
   /** How often expired registrations are purged; default 10 s. */
@@ -146,8 +151,10 @@ export function createEngine(opts: EngineOptions): Engine {
     void opts.store.recordHeartbeat(nodeId, opts.clock.now()).catch((err: unknown) => log.warn({ err }, 'heartbeat not recorded'));
     heartbeat = opts.clock.setTimeout(beat, opts.heartbeatMs ?? 5000);
   };
+  // A shared nonce key (sip.nonce_secret) lets a challenge issued by one engine verify at another.
+  const nonceSecret = opts.config.live().config.sip.nonce_secret;
   const digest = new DigestServer({
-    realm: opts.config.live().config.pbx.domain, clock: opts.clock,
+    realm: opts.config.live().config.pbx.domain, clock: opts.clock, ...(nonceSecret ? { secret: Buffer.from(nonceSecret, 'utf8') } : {}),
     ...(opts.registrar?.nonceTtlMs ? { nonceTtlMs: opts.registrar.nonceTtlMs } : {}),
   });
   const perPair = opts.registrar?.maxFailuresPerMinute ?? 20;
@@ -158,6 +165,21 @@ export function createEngine(opts: EngineOptions): Engine {
     auth, location, clock: opts.clock, log, maxContacts: () => opts.config.live().config.sip.max_contacts_per_device,
     ...(opts.registrar?.expires ? { expires: opts.registrar.expires } : {}),
   });
+  /**
+   * Another live engine with our node id would mint the same unique_call_ids and close our calls as crashed. Its
+   * heartbeat moves; a crashed run's does not. Only a recent one is watched, so a restart after a crash waits
+   * 1.5 heartbeats at most.
+   */
+  const ensureNodeFree = async (lastMs: number | undefined): Promise<void> => {
+    const every = opts.heartbeatMs ?? 5000;
+    if (lastMs === undefined || opts.clock.now() - lastMs > 3 * every) return;
+    log.info({ node_id: nodeId }, 'node id seen alive lately: checking that no other engine uses it');
+    await new Promise<void>((r) => opts.clock.setTimeout(r, 1.5 * every + 1000));
+    const now = await opts.store.getHeartbeat(nodeId);
+    if (now !== undefined && now !== lastMs) {
+      throw new Error(`node id ${nodeId} is in use by another engine on this store (its heartbeat moved ${Math.max(0, Math.round((opts.clock.now() - now) / 1000))} s ago): give each engine its own SWITCHBOARD_NODE_ID (pbx.node_id), 0–99`);
+    }
+  };
   let accepting = false;
   let drainUntilMs: number | null = null;
   const invites = new InviteRouter({
@@ -188,9 +210,10 @@ export function createEngine(opts: EngineOptions): Engine {
     queueState: () => queues.snapshot(),
     config: opts.config,
     async start(): Promise<void> {
-      await location.start();
       // Before any new call: the previous run's last heartbeat, then close what it left open (records/recovery.ts).
       const lastAliveMs = await opts.store.getHeartbeat(nodeId);
+      if (opts.sharedStore && heartbeat === null) await ensureNodeFree(lastAliveMs);
+      await location.start();
       if (heartbeat === null) beat();
       const recovered = await recoverCalls({
         store: opts.store, srf: opts.srf, log, nodeId, lastAliveMs, ...(opts.onCommitted ? { onCommitted: opts.onCommitted } : {}),

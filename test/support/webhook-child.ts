@@ -18,7 +18,7 @@ if (!file || !url) {
 }
 
 const config = {
-  pbx: { name: 'crash-test', time_zone: 'UTC', domain: 'test.invalid', max_call_duration_s: 14400, drain_timeout_s: 30, session_timers: { enabled: true, interval_s: 1800, min_se_s: 90 } }, sip: defaultSipConfig(), mail: defaultMailConfig(),
+  pbx: { name: 'crash-test', time_zone: 'UTC', domain: 'test.invalid', max_call_duration_s: 14400, node_id: 0, drain_timeout_s: 30, session_timers: { enabled: true, interval_s: 1800, min_se_s: 90 } }, sip: defaultSipConfig(), mail: defaultMailConfig(),
   users: [], numbers: [], flows: [], queues: [], ring_groups: [], trunks: [],
   api: { api_key: 'k', whitelisted_ips: [], trusted_proxies: [], rate_limit_per_min: 60, admin_key: null, auth_failures_per_min: 20 },
   webhook: { url, secret_token: 'crash-token', events: [...WEBHOOK_EVENT_TYPES] as WebhookEventType[], enabled: true, signing_secret: null },

@@ -4,7 +4,7 @@ import { keepSecrets, redactSecrets, SECRET_FIELDS } from '../../../src/api/admi
 
 describe('write-only secrets', () => {
   it('takes the secret fields from the configuration schema, and the logger redacts every one', () => {
-    expect([...SECRET_FIELDS].sort()).toEqual(['admin_key', 'api_key', 'headers', 'password', 'secret_token', 'signing_secret']);
+    expect([...SECRET_FIELDS].sort()).toEqual(['admin_key', 'api_key', 'headers', 'nonce_secret', 'password', 'secret_token', 'signing_secret']);
     for (const k of SECRET_FIELDS) if (k !== 'headers') expect(LOG_SECRET_KEYS).toContain(k);
     // A webhook object's headers: redacted where they travel (not every HTTP/SIP `headers` in a log line).
     for (const p of ['endpoint.headers', '*.endpoint.headers', 'target.headers', '*.nodes[*].headers']) expect(REDACT_PATHS).toContain(p);

@@ -138,7 +138,7 @@ describe('loadSettings', () => {
   it('uses the SPEC §6 defaults when nothing is set', () => {
     expect(loadSettings({})).toEqual({
       configPath: 'config/default.yaml', dataDir: 'data/', bind: '127.0.0.1', sipPort: 5060, httpPort: 8080,
-      apiKeyOverride: null, adminKeyOverride: null, logLevel: 'info', drachtio: null, databaseUrl: null,
+      apiKeyOverride: null, adminKeyOverride: null, logLevel: 'info', drachtio: null, databaseUrl: null, nodeId: null, nonceSecretOverride: null,
     });
   });
 
@@ -147,9 +147,10 @@ describe('loadSettings', () => {
       SWITCHBOARD_CONFIG: '/etc/sb.yaml', SWITCHBOARD_DATA_DIR: '/var/sb', SWITCHBOARD_BIND: '::1', SWITCHBOARD_SIP_PORT: '5070',
       SWITCHBOARD_HTTP_PORT: '0', SWITCHBOARD_API_KEY: 'key', SWITCHBOARD_ADMIN_KEY: 'admin', SWITCHBOARD_LOG_LEVEL: 'DEBUG',
       DRACHTIO_HOST: '127.0.0.1', DRACHTIO_PORT: '9023', DRACHTIO_SECRET: 's3cret', DATABASE_URL: 'postgres://db/sb',
+      SWITCHBOARD_NODE_ID: '7', SWITCHBOARD_NONCE_SECRET: 'nonce-secret-0123456789',
     })).toEqual({
       configPath: '/etc/sb.yaml', dataDir: '/var/sb', bind: '::1', sipPort: 5070, httpPort: 0, apiKeyOverride: 'key', adminKeyOverride: 'admin', logLevel: 'debug',
-      drachtio: { host: '127.0.0.1', port: 9023, secret: 's3cret' }, databaseUrl: 'postgres://db/sb',
+      drachtio: { host: '127.0.0.1', port: 9023, secret: 's3cret' }, databaseUrl: 'postgres://db/sb', nodeId: 7, nonceSecretOverride: 'nonce-secret-0123456789',
     });
   });
 
@@ -173,5 +174,19 @@ describe('loadSettings', () => {
       "SWITCHBOARD_HTTP_PORT: must be a port number from 0 to 65535, got '70000'",
     ]);
     expect(err.message).toContain("env: SWITCHBOARD_SIP_PORT: must be a port number from 0 to 65535, got 'sip'");
+  });
+
+  it('refuses a node id outside 0–99 and a short nonce secret, naming the variable', () => {
+    const err = thrown(() => loadSettings({ SWITCHBOARD_NODE_ID: '100', SWITCHBOARD_NONCE_SECRET: 'short' }));
+    expect(err.issues.map((i) => `${i.path}: ${i.message}`)).toEqual([
+      "SWITCHBOARD_NODE_ID: must be a whole number from 0 to 99, got '100'",
+      'SWITCHBOARD_NONCE_SECRET: must be at least 16 characters, got 5',
+    ]);
+  });
+
+  it('SWITCHBOARD_NONCE_SECRET replaces sip.nonce_secret; SWITCHBOARD_NODE_ID stays out of the configuration', () => {
+    const c = loadConfigText('api: { api_key: k }\nsip: { nonce_secret: from-the-file-0123456 }\n', 'x.yaml', { apiKeyOverride: null, nonceSecretOverride: 'from-the-env-0123456789' });
+    expect(c.sip.nonce_secret).toBe('from-the-env-0123456789');
+    expect(c.pbx.node_id).toBe(0);
   });
 });

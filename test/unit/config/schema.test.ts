@@ -18,7 +18,7 @@ describe('validateConfig defaults', () => {
       ring_groups: [{ name: 'G' }],
       trunks: [{ name: 't', host: '127.0.0.1' }],
     });
-    expect(c.pbx).toEqual({ name: 'Switchboard', time_zone: 'UTC', domain: 'switchboard.local', max_call_duration_s: 14400, drain_timeout_s: 30, session_timers: { enabled: true, interval_s: 1800, min_se_s: 90 } });
+    expect(c.pbx).toEqual({ name: 'Switchboard', time_zone: 'UTC', domain: 'switchboard.local', max_call_duration_s: 14400, node_id: 0, drain_timeout_s: 30, session_timers: { enabled: true, interval_s: 1800, min_se_s: 90 } });
     expect(c.users[0]).toEqual({
       name: 'A', number: '100', devices: [], record: 'none', ring_timeout_s: 30, caller_id: null, dnd: false, forward: { always: null, busy: null, no_answer: null },
       voicemail: { enabled: false, greeting: null, emails: [], email_subject: 'New voicemail from {caller_id}', email_message: expect.stringContaining('{caller_id}'), max_message_s: 180, min_message_s: 2, silence_s: 10 },

@@ -11,7 +11,7 @@ import type { EndpointRef, OutboxEvent } from '../../../src/store/store.js';
 /** A config with only what the dispatcher reads; `webhook` and `delivery` overridable. */
 export function testConfig(o: { webhook?: Partial<PbxConfig['webhook']>; delivery?: Partial<PbxConfig['delivery']>; flows?: PbxConfig['flows'] } = {}): PbxConfig {
   return {
-    pbx: { name: 'test', time_zone: 'UTC', domain: 'test.invalid', max_call_duration_s: 14400, drain_timeout_s: 30, session_timers: { enabled: true, interval_s: 1800, min_se_s: 90 } }, sip: defaultSipConfig(), mail: defaultMailConfig(),
+    pbx: { name: 'test', time_zone: 'UTC', domain: 'test.invalid', max_call_duration_s: 14400, node_id: 0, drain_timeout_s: 30, session_timers: { enabled: true, interval_s: 1800, min_se_s: 90 } }, sip: defaultSipConfig(), mail: defaultMailConfig(),
     users: [], numbers: [], queues: [], ring_groups: [], trunks: [],
     flows: o.flows ?? [],
     api: { api_key: 'k', whitelisted_ips: [], trusted_proxies: [], rate_limit_per_min: 60, admin_key: null, auth_failures_per_min: 20 },

@@ -65,7 +65,7 @@ export function event(id: string | null, sequence: number, over: Partial<OutboxE
 
 export function pbxConfig(name: string): PbxConfig {
   return {
-    pbx: { name, time_zone: 'Australia/Melbourne', domain: 'pbx.test', max_call_duration_s: 14400, drain_timeout_s: 30, session_timers: { enabled: true, interval_s: 1800, min_se_s: 90 } }, sip: defaultSipConfig(), mail: defaultMailConfig(), users: [], numbers: [], flows: [], queues: [],
+    pbx: { name, time_zone: 'Australia/Melbourne', domain: 'pbx.test', max_call_duration_s: 14400, node_id: 0, drain_timeout_s: 30, session_timers: { enabled: true, interval_s: 1800, min_se_s: 90 } }, sip: defaultSipConfig(), mail: defaultMailConfig(), users: [], numbers: [], flows: [], queues: [],
     ring_groups: [], trunks: [],
     webhook: { url: 'http://127.0.0.1:9000/webhook', secret_token: 'demo-token', events: [], enabled: false, signing_secret: null },
     api: { api_key: 'k', whitelisted_ips: ['127.0.0.1/8'], trusted_proxies: [], rate_limit_per_min: 600, admin_key: null, auth_failures_per_min: 20 },
