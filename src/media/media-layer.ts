@@ -15,7 +15,7 @@
  * A re-INVITE (hold, unhold, codec change) from either side is the same pair with the roles swapped:
  * `offer('callee', …)` then `answer('caller', …)`. When the engine itself is the far end (voicemail, a `play`
  * node, hold music before anyone answers) it calls {@link MediaSession.accept} instead: the session answers the
- * leg's offer as an endpoint (rtpengine: `publish`).
+ * leg's offer as an endpoint, and {@link MediaSession.offerTo} later joins a callee to it.
  *
  * Playback and recording hang off the session: {@link MediaSession.play} replaces what a leg hears until it ends
  * or is stopped; {@link MediaSession.startRecording} taps both directions into one WAV (left = caller, right =

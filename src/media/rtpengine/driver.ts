@@ -2,7 +2,8 @@
  * {@link MediaLayer} on rtpengine (DESIGN.md decision 4, production): each session is one rtpengine call, each
  * role one monologue tagged `caller` / `callee`. SDP goes through `offer`/`answer` with the options jambonz's SBC
  * and drachtio's rtpengine examples use for plain RTP phones (`replace: origin, session-connection`, `ICE: remove`,
- * `RTP/AVP`, RTCP demuxed); an endpoint-only leg is a `publish`. Playback is `play media` (its `from-tag` is the
+ * `RTP/AVP`, RTCP demuxed); a leg the engine answers itself is an offer answered by a stand-in (see STAND_IN_SDP),
+ * which `offerTo` later replaces with a real callee. Playback is `play media` (its `from-tag` is the
  * party that hears it), recording is `start recording`/`stop recording` with `--recording-method=pcap` and our
  * pcap → WAV conversion, DTMF events come from rtpengine's `--dtmf-log-dest` JSON datagrams.
  *
@@ -55,6 +56,20 @@ const SDP_OPTIONS: Omit<NgSdpRequest, 'call-id' | 'sdp'> = {
   'transport-protocol': 'RTP/AVP',
   'rtcp-mux': ['demux'],
 };
+
+/**
+ * The far end of a leg the engine answers itself ({@link RtpengineSession.accept}): rtpengine 10.5 has no way to
+ * join a `publish`ed leg to a later one (no `connect`), so such a leg is an ordinary offer answered by this stand-in
+ * (the discard port on loopback; nothing listens, nothing is expected back). `play media` still reaches the leg, and
+ * a later `offerTo` re-offers the leg to the real callee, whose answer replaces the stand-in.
+ */
+const STAND_IN_SDP = [
+  'v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=switchboard', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 9 RTP/AVP 0 8 101',
+  'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000', 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-15', 'a=sendrecv', '',
+].join('\r\n');
+
+/** Keeps rtpengine's ports for a leg across the re-offers of a leg the engine answered (else it moves them). */
+const KEEP_PORTS = { flags: ['port latching'] } as const;
 
 function sdpPorts(sdp: string): number[] {
   return [...sdp.matchAll(/^m=audio (\d+) /gm)].map((m) => Number(m[1]));
@@ -130,6 +145,8 @@ class RtpengineSession extends MediaEventEmitter<MediaSessionEvents> implements 
   /** Each party's direction as it last sent SDP: its audio is left out of the recording while on hold. */
   readonly #holds = new HoldTimeline();
   #answered = false;
+  /** The offer each leg the session answered itself ({@link accept}) made, re-sent by {@link offerTo}. */
+  readonly #accepted: Record<MediaLegRole, string | null> = { caller: null, callee: null };
   #recording: { stop(): Promise<RecordingResult> } | null = null;
   #closing: Promise<void> | null = null;
 
@@ -165,7 +182,8 @@ class RtpengineSession extends MediaEventEmitter<MediaSessionEvents> implements 
     this.#open('answer');
     const offerer = otherRole(from);
     try {
-      const r = await this.#ng.answer({ ...SDP_OPTIONS, 'call-id': this.#callId, 'from-tag': offerer, 'to-tag': from, sdp });
+      const keep = this.#accepted[offerer] !== null ? KEEP_PORTS : {};
+      const r = await this.#ng.answer({ ...SDP_OPTIONS, ...keep, 'call-id': this.#callId, 'from-tag': offerer, 'to-tag': from, sdp });
       for (const p of sdpPorts(r.sdp)) this.#ports[offerer].add(p);
       this.#holds.note(from, audioDirection(sdp), this.#clock.now());
       this.#answered = true;
@@ -175,18 +193,31 @@ class RtpengineSession extends MediaEventEmitter<MediaSessionEvents> implements 
 
   async accept(from: MediaLegRole, sdp: string): Promise<string> {
     this.#open('accept');
+    const to = otherRole(from);
     try {
-      // `publish`: rtpengine answers the offer itself (recvonly); play media to this tag still reaches the leg.
-      const d = await this.#ng.command('publish', { ...SDP_OPTIONS, 'call-id': this.#callId, 'from-tag': from, sdp });
-      const answer = Buffer.isBuffer(d.sdp) ? d.sdp.toString('utf8') : '';
-      for (const p of sdpPorts(answer)) this.#ports[from].add(p);
-      return answer.replace(/^a=recvonly\r?$/m, 'a=sendrecv');
-    } catch (err) { throw backendError(`rtpengine publish for ${from}`, err); }
+      // An offer from `from`, answered by the stand-in (see STAND_IN_SDP): the leg can be bridged later (offerTo).
+      const o = await this.#ng.offer({ ...SDP_OPTIONS, ...KEEP_PORTS, 'call-id': this.#callId, 'from-tag': from, ...(this.#answered ? { 'to-tag': to } : {}), sdp });
+      for (const p of sdpPorts(o.sdp)) this.#ports[to].add(p);
+      const a = await this.#ng.answer({ ...SDP_OPTIONS, ...KEEP_PORTS, 'call-id': this.#callId, 'from-tag': from, 'to-tag': to, sdp: STAND_IN_SDP });
+      for (const p of sdpPorts(a.sdp)) this.#ports[from].add(p);
+      this.#answered = true;
+      this.#accepted[from] = sdp;
+      return a.sdp;
+    } catch (err) { throw backendError(`rtpengine accept for ${from}`, err); }
   }
 
   async offerTo(to: MediaLegRole): Promise<string> {
     this.#open('offerTo');
-    throw new MediaError('SB_ERR_MEDIA_BACKEND', `rtpengine: an offer to ${to} after the session answered ${otherRole(to)} itself is not supported yet`);
+    const from = otherRole(to);
+    const sdp = this.#accepted[from];
+    if (sdp === null) throw new MediaError('SB_ERR_MEDIA_SDP', `offer to ${to}: the ${from} leg was not answered by the session`);
+    // The accepted leg's offer again, now towards the real `to` (port latching: the accepted leg's ports stay, so its
+    // SDP from us stays true); `to`'s answer through answer() replaces the stand-in.
+    try {
+      const r = await this.#ng.offer({ ...SDP_OPTIONS, ...KEEP_PORTS, 'call-id': this.#callId, 'from-tag': from, 'to-tag': to, sdp });
+      for (const p of sdpPorts(r.sdp)) this.#ports[to].add(p);
+      return r.sdp;
+    } catch (err) { throw backendError(`rtpengine offer to ${to}`, err); }
   }
 
   play(to: MediaLegRole, source: PlaySource): Playback {

@@ -1,7 +1,8 @@
 /**
- * The `play` node end to end (issue 10), over real UDP: a test phone with its own RTP socket calls a DID whose flow
- * is `play` (a 600 Hz WAV) → Alice. The PBX answers the caller with its own media and plays the file; then Alice's
- * device is rung with the PBX's media session and answers; the session bridges her to the caller's existing media.
+ * The `play` node end to end (issue 10), on the embedded endpoint and on rtpengine, over real UDP: a test phone with
+ * its own RTP socket calls a DID whose flow is `play` (a 600 Hz WAV) → Alice. The PBX answers the caller with its
+ * own media and plays the file; then Alice's device is rung with the PBX's media session and answers; the session
+ * bridges her to the caller's existing media.
  * What the caller's socket receives carries 600 Hz while the file plays, then Alice's 1 kHz; Alice receives the
  * caller's 400 Hz. A play node whose file is missing, not a WAV or not mono 8 kHz is refused at apply, naming the key.
  */
@@ -12,7 +13,8 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import wavefile from 'wavefile';
 import type { IncomingCall } from '../../../src/sip/phone/index.js';
-import { AudioEndpoint } from '../../support/audio-endpoint.js';
+import { AudioEndpoint, sdpTarget } from '../../support/audio-endpoint.js';
+import { mediaDrivers } from '../../support/media-drivers.js';
 import { eventually, startIntegrationPbx, type IntegrationPbx } from '../../support/integration-pbx.js';
 import { toneWav } from '../../support/rtp-peer.js';
 
@@ -20,17 +22,18 @@ const ADMIN = { authorization: 'Bearer demo-admin-key', 'content-type': 'applica
 const FILE_MS = 1500;
 const TONES = [400, 600, 1000];
 
-describe('play node (embedded media, test phones over real UDP)', () => {
+describe.each(mediaDrivers())('play node ($name media, test phones over real UDP)', (driver) => {
   let pbx: IntegrationPbx;
   let dir: string;
   const endpoints: AudioEndpoint[] = [];
 
   beforeAll(async () => {
+    await driver.start();
     dir = mkdtempSync(join(tmpdir(), 'sb-play-'));
     writeFileSync(join(dir, 'hello.wav'), toneWav(600, FILE_MS));
     pbx = await startIntegrationPbx({
       mutate: (c) => {
-        c.media.driver = 'embedded';
+        driver.configure(c);
         c.numbers.push({ number: '+61390000009', flow: 'play-alice' });
         c.flows.push({
           id: 'play-alice',
@@ -43,6 +46,7 @@ describe('play node (embedded media, test phones over real UDP)', () => {
     for (const e of endpoints) e.close();
     await pbx?.close();
     rmSync(dir, { recursive: true, force: true });
+    await driver.stop();
   });
 
   it('the caller hears the file, then is bridged to the device it rings next (both directions)', async () => {
@@ -75,6 +79,8 @@ describe('play node (embedded media, test phones over real UDP)', () => {
     expect(answeredAt - started).toBeLessThan(3000);
     expect(rungAt - answeredAt).toBeGreaterThan(FILE_MS - 300);
     expect(agentCall!.remoteSdp).not.toContain(`m=audio ${caller.port} `);
+    expect(driver.ownsPort(sdpTarget(out.remoteSdp!).port), out.remoteSdp).toBe(true);
+    expect(driver.ownsPort(sdpTarget(agentCall!.remoteSdp!).port), agentCall!.remoteSdp).toBe(true);
     const during = caller.heardBetween(answeredAt + 200, answeredAt + FILE_MS - 200, TONES);
     expect(during.freqHz, JSON.stringify(during)).toBe(600);
     const after = caller.heardBetween(agentAnsweredAt + 500, agentAnsweredAt + 1800, TONES);

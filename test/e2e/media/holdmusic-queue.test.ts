@@ -1,8 +1,8 @@
 /**
- * Hold music for queue callers end to end (issue 10), over real UDP with test phones that send and receive RTP.
- * A queue with `hold_music` (a 700 Hz WAV): the PBX answers the caller at once and loops the file; Alice's desk is
- * rung with the PBX's media session and answers a few seconds later; the music stops and the session bridges her to
- * the caller. The caller's received RTP carries 700 Hz until she answers, then her 1 kHz; she receives the caller's
+ * Hold music for queue callers end to end (issue 10), on the embedded endpoint and on rtpengine, over real UDP with
+ * test phones that send and receive RTP. A queue with `hold_music` (a 700 Hz WAV): the PBX answers the caller at
+ * once and loops the file; Alice's desk is rung with the PBX's media session and answers a few seconds later; the
+ * music stops and the session bridges her to the caller. The caller's received RTP carries 700 Hz until she answers, then her 1 kHz; she receives the caller's
  * 400 Hz. `hold_music: default` plays the built-in file; a queue without music rings (180, no 200 until an agent
  * answers); a `play` node before a ringback queue still bridges the agent. queue_call keeps SPEC §3's fields.
  */
@@ -13,7 +13,8 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PbxConfig } from '../../../src/config/index.js';
 import type { IncomingCall, OutgoingCall, TestPhone } from '../../../src/sip/phone/index.js';
-import { AudioEndpoint } from '../../support/audio-endpoint.js';
+import { AudioEndpoint, sdpTarget } from '../../support/audio-endpoint.js';
+import { mediaDrivers } from '../../support/media-drivers.js';
 import { eventually, startIntegrationPbx, type IntegrationPbx } from '../../support/integration-pbx.js';
 import { startHookReceiver, type HookReceiver } from '../../support/integration-receiver.js';
 import { toneWav } from '../../support/rtp-peer.js';
@@ -36,7 +37,7 @@ function rms(pcm: Int16Array): number {
   return Math.sqrt(sum / Math.max(1, pcm.length));
 }
 
-describe('hold music for queue callers (embedded media, test phones over real UDP)', () => {
+describe.each(mediaDrivers())('hold music for queue callers ($name media, test phones over real UDP)', (driver) => {
   let pbx: IntegrationPbx;
   let hooks: HookReceiver;
   let dir: string;
@@ -44,13 +45,14 @@ describe('hold music for queue callers (embedded media, test phones over real UD
   const endpoints: AudioEndpoint[] = [];
 
   beforeAll(async () => {
+    await driver.start();
     dir = mkdtempSync(join(tmpdir(), 'sb-hold-'));
     writeFileSync(join(dir, 'music.wav'), toneWav(700, 2000));
     writeFileSync(join(dir, 'hello.wav'), toneWav(600, 1500));
     hooks = await startHookReceiver();
     pbx = await startIntegrationPbx({
       mutate: (c) => {
-        c.media.driver = 'embedded';
+        driver.configure(c);
         c.webhook = { ...c.webhook, url: hooks.url('/hook'), enabled: true };
         c.queues.push(queue('Music', join(dir, 'music.wav')), queue('BuiltIn', 'default'), queue('Ringback', null));
         const flows: Array<[string, PbxConfig['flows'][number]['nodes']]> = [
@@ -76,6 +78,7 @@ describe('hold music for queue callers (embedded media, test phones over real UD
     await pbx?.close();
     await hooks?.close();
     rmSync(dir, { recursive: true, force: true });
+    await driver.stop();
   });
 
   /** Alice answers RING_MS after her phone rings, with her own RTP socket sending 1 kHz. */
@@ -121,6 +124,8 @@ describe('hold music for queue callers (embedded media, test phones over real UD
     expect(agentHeard.freqHz, JSON.stringify(agentHeard)).toBe(400);
     // Alice was offered the PBX's session, not the caller's socket.
     expect(a.call()!.remoteSdp).not.toContain(`m=audio ${caller.port} `);
+    expect(driver.ownsPort(sdpTarget(out.remoteSdp!).port), out.remoteSdp).toBe(true);
+    expect(driver.ownsPort(sdpTarget(a.call()!.remoteSdp!).port), a.call()!.remoteSdp).toBe(true);
 
     await out.bye();
     const [qc] = await hooks.waitFor((h) => h.body['type'] === 'queue_call' && h.body['queue_name'] === 'Music', 1, 'queue_call', 15_000);

@@ -12,6 +12,8 @@ import type { DtmfEvent } from '../../../src/media/index.js';
 import { requireRtpengine, startRtpengine, type RtpengineDaemon } from '../../support/rtpengine.js';
 import { audioSdp, bindUdp, dominantFrequency, paceStreams, readWav, RtpReceiver, rtpPacket, sdpAudioPort, toneWav, ToneStream } from '../../support/rtp-peer.js';
 import { freePort } from '../../support/sipp.js';
+import { AudioEndpoint } from '../../support/audio-endpoint.js';
+import { performance } from 'node:perf_hooks';
 
 const run = requireRtpengine();
 const log = createLogger({ level: 'silent' });
@@ -76,6 +78,35 @@ describe.runIf(run)('RtpengineMediaLayer on rtpengine-daemon 10.5', () => {
     expect(await loop.done).toEqual({ end: 'stopped' });
     await session.close();
     a.close(); b.close();
+  });
+
+  it('accept answers a leg itself (a file plays to it); offerTo then joins a callee to it, its ports unchanged', async () => {
+    const caller = await AudioEndpoint.open(400);
+    const callee = await AudioEndpoint.open(1000);
+    const session = await media.createSession({ uniqueCallId: 'drv-accept' });
+    const file = join(daemon.recordingDir, 'music.wav');
+    writeFileSync(file, toneWav(700, 2000));
+    const ours = await session.accept('caller', caller.sdp());
+    caller.start(ours);
+    const t0 = performance.now();
+    const music = session.play('caller', { file, loop: true });
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(caller.heardBetween(t0 + 200, t0 + 1100, [400, 700, 1000]).freqHz).toBe(700);
+    await music.stop();
+    const offer = await session.offerTo('callee');
+    const back = await session.answer('callee', callee.sdp());
+    // The caller keeps the address it was answered with (port latching): nothing need go back to it.
+    expect(sdpAudioPort(back)).toBe(sdpAudioPort(ours));
+    callee.start(offer);
+    const t1 = performance.now();
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(caller.heardBetween(t1 + 300, t1 + 1400, [400, 700, 1000]).freqHz).toBe(1000);
+    expect(callee.heardBetween(t1 + 300, t1 + 1400, [400, 700, 1000]).freqHz).toBe(400);
+    await session.close();
+    caller.close(); callee.close();
+    const fresh = await media.createSession({ uniqueCallId: 'drv-accept-2' });
+    await expect(fresh.offerTo('callee')).rejects.toMatchObject({ code: 'SB_ERR_MEDIA_SDP' });
+    await fresh.close();
   });
 
   it('turns RFC 4733 telephone-events from a leg into one dtmf event per key press', async () => {
