@@ -1,14 +1,41 @@
-// Users and their devices (device passwords are write-only: typed here, never shown).
+// Users and their devices (device passwords are write-only: typed here, never shown), and a form per user for the
+// rest of its settings (voicemail box, recording, forwarding, do not disturb), drawn from the configuration schema.
 import type { JSX } from 'preact';
+import { useState } from 'preact/hooks';
 import { admin } from '../api.ts';
 import { Field, formValue, Status, useAction, useLoad } from '../common.tsx';
 import type { User } from '../types.ts';
+import { fieldErrorOf, ObjectFields, patchBody, type FieldError, type Obj, type ObjectFormShape } from '../form.tsx';
+import { formShapes } from './collection.tsx';
 
 type Submit = JSX.TargetedSubmitEvent<HTMLFormElement>;
 
 export function Users() {
   const [users, error, reload] = useLoad(() => admin<User[]>('GET', '/users'));
-  const [status, run] = useAction();
+  const [status, run, setStatus] = useAction();
+  const [forms] = useLoad(formShapes);
+  const [editing, setEditing] = useState<User | null>(null);
+  const [value, setValue] = useState<Obj>({});
+  const [fieldError, setFieldError] = useState<FieldError | null>(null);
+  const shape = forms?.['users'] as ObjectFormShape | undefined;
+  const edit = (u: User) => { setEditing(u); setValue(structuredClone(u)); setFieldError(null); setStatus(null); };
+  const saveUser = async (e: Submit) => {
+    e.preventDefault();
+    if (!editing || !shape) return;
+    // Devices have their own routes (and write-only passwords): the form leaves them out of the PATCH.
+    const { devices: _d, ...body } = patchBody(shape, editing, value);
+    try {
+      await admin('PATCH', `/users/${encodeURIComponent(editing.number)}`, body);
+    } catch (err) {
+      const fe = fieldErrorOf(err);
+      setFieldError(fe);
+      await run(() => Promise.reject(fe ? new Error(`Not saved: ${fe.message}`) : err));
+      return;
+    }
+    setStatus({ text: `User ${String(value['number'] ?? editing.number)} saved (staged)` });
+    setEditing(null);
+    reload();
+  };
   const addUser = async (e: Submit) => {
     e.preventDefault();
     const f = e.currentTarget;
@@ -50,11 +77,24 @@ export function Users() {
                   <button type="submit" aria-label={`Add device to ${u.number}`}>Add device</button>
                 </form>
               </td>
-              <td><button type="button" class="danger" aria-label={`Delete user ${u.number}`} onClick={() => removeUser(u.number)}>Delete</button></td>
+              <td class="actions">
+                <button type="button" aria-label={`Edit user ${u.number}`} onClick={() => edit(u)}>Edit</button>
+                <button type="button" class="danger" aria-label={`Delete user ${u.number}`} onClick={() => removeUser(u.number)}>Delete</button>
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
+      {editing && shape && (
+        <form onSubmit={saveUser} class="card editor" aria-label={`Edit user ${editing.number}`} noValidate key={editing.number}>
+          <h2>Edit user {editing.number}</h2>
+          <ObjectFields shape={shape} value={value} onChange={setValue} prefix="f-users" path="" error={fieldError} skip={['devices']} />
+          <div class="actions">
+            <button type="submit">Save user</button>
+            <button type="button" onClick={() => setEditing(null)}>Cancel</button>
+          </div>
+        </form>
+      )}
       <form onSubmit={addUser} class="card" aria-labelledby="add-user-h">
         <h2 id="add-user-h">Add a user</h2>
         <Field id="user-name" label="Name" required />

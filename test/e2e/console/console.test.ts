@@ -337,6 +337,23 @@ describe('web console', () => {
     expect((await sb.config.staged()).trunks[0]).toMatchObject({ port: 5091, password: 'trunk-secret-pw' });
   });
 
+  it('edits a user\'s settings through the form (voicemail box, recording) and keeps the devices', async () => {
+    await go('users');
+    await page.getByRole('button', { name: 'Edit user 1003' }).click();
+    const form = page.getByRole('form', { name: 'Edit user 1003' });
+    await form.getByLabel('record', { exact: true }).selectOption('inbound');
+    await form.getByLabel('emails (comma separated)').fill('not-an-address');
+    await form.getByRole('button', { name: 'Save user' }).click();
+    await expect.poll(() => form.locator('#f-users-voicemail-emails-error').textContent()).toContain("'voicemail/emails/0'");
+    await form.getByLabel('emails (comma separated)').fill('carol@example.com, carol.cc@example.com');
+    await form.getByLabel('max_message_s').fill('90');
+    await form.getByRole('button', { name: 'Save user' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('User 1003 saved');
+    const carol = (await sb.config.staged()).users.find((u) => u.number === '1003')!;
+    expect(carol).toMatchObject({ record: 'inbound', voicemail: { emails: ['carol@example.com', 'carol.cc@example.com'], max_message_s: 90 } });
+    expect(carol.devices).toEqual([{ username: 'carol-desk', password: 'carol-desk-pw' }]);
+  });
+
   it('answers the request builder with the same rows as a direct integration API request', async () => {
     await go('api');
     await page.getByLabel('Operation').selectOption('get-user-calls');
