@@ -375,8 +375,8 @@ describe('web console', () => {
       for (const s of SCREENS) {
         await go(s);
         await page.waitForLoadState('networkidle').catch(() => {});
-        // The collection screens' forms are part of the screen: open the "add" form before checking.
-        const add = page.getByRole('button', { name: /^Add (number|queue|ring group|trunk)$/ });
+        // The edit forms are part of the screen: open the "add" form (a user's edit form on Users) before checking.
+        const add = page.getByRole('button', { name: /^(Add (number|queue|ring group|trunk)|Edit user 1001)$/ });
         if (await add.count()) {
           await add.click();
           await page.locator('form.editor').waitFor();
