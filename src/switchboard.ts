@@ -59,6 +59,22 @@ export interface SwitchboardOptions {
 }
 
 /** Opens the media layer `media.driver` names (null for `none`); its close goes onto `cleanup`. */
+/**
+ * The layer for calls with a browser leg: the rtpengine driver itself, or with the embedded driver an rtpengine at
+ * media.rtpengine when `media.rtpengine.webrtc` asks for it; null = such calls pass SDP through.
+ */
+async function openWebRtcMedia(config: PbxConfig, media: MediaLayer | null, log: Logger, cleanup: Array<() => Promise<void> | void>): Promise<MediaLayer | null> {
+  const m = config.media;
+  if (m.driver === 'rtpengine') return media;
+  if (!m.rtpengine.webrtc) return null;
+  const ng = await createNgClient({ address: { host: m.rtpengine.ng_host, port: m.rtpengine.ng_port }, log });
+  cleanup.push(() => ng.close());
+  const layer = await createRtpengineMediaLayer({ ng, recordingDir: m.rtpengine.recording_dir ?? '', log });
+  cleanup.push(() => layer.close());
+  log.info({ ng: `${m.rtpengine.ng_host}:${m.rtpengine.ng_port}` }, 'media: rtpengine for calls with a browser (WebRTC) leg');
+  return layer;
+}
+
 async function openMedia(config: PbxConfig, log: Logger, cleanup: Array<() => Promise<void> | void>): Promise<MediaLayer | null> {
   const m = config.media;
   if (m.driver === 'embedded') {
@@ -231,6 +247,7 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
 
     // Media is read from the configuration at startup (a driver change takes effect at the next start).
     const media = await openMedia(live(), log, cleanup);
+    const webrtcMedia = await openWebRtcMedia(live(), media, log, cleanup);
     const recordingsDir = resolve(live().recordings.dir ?? join(settings.dataDir, 'recordings'));
     mkdirSync(recordingsDir, { recursive: true });
     // The HTTP address is known once the API listens; links are made only later, during calls.
@@ -263,6 +280,7 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
       version: VERSION,
       onCommitted: () => dispatcher.wake(),
       ...(opts.handlers ? { handlers: opts.handlers } : {}),
+      ...(webrtcMedia ? { webrtcMedia } : {}),
       ...(media ? { media, voicemail, holdMusicFile: PROMPTS.holdMusic, recordings: { dir: recordingsDir, link: (id, c) => recordingLink(c, publicUrl(), id, clock.now()) } } : {}),
       ...opts.engine,
     });

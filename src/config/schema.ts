@@ -215,6 +215,7 @@ export const PBX_SCHEMA: ObjectShape = obj('The PBX configuration.', {
       ng_port: int('Port of rtpengine\'s ng control socket.', { min: 1, max: 65535, default: 2223 }),
       recording_dir: str('rtpengine\'s --recording-dir as this process sees it (its pcaps/ are converted to WAV); required with driver rtpengine.', { nullable: true, default: null }),
       dtmf_port: int('UDP port on 127.0.0.1 where rtpengine\'s --dtmf-log-dest sends DTMF events; 0 = no DTMF events.', { min: 0, max: 65535, default: 0 }),
+      webrtc: bool('With driver embedded: anchor calls with a browser leg (WebRTC SDP, or a callee registered over WebSocket) in this rtpengine (ICE + DTLS-SRTP to the browser, plain RTP to the other side); the embedded endpoint has no DTLS. With driver rtpengine this is always done; with neither, such calls pass SDP through.', false),
     }),
   }),
   recordings: obj('Call recordings (users[].record) and the signed links in recording events.', {

@@ -251,7 +251,7 @@ export interface MediaConfig {
   advertise_address: string | null;
   port_min: number;
   port_max: number;
-  rtpengine: { ng_host: string; ng_port: number; recording_dir: string | null; dtmf_port: number };
+  rtpengine: { ng_host: string; ng_port: number; recording_dir: string | null; dtmf_port: number; webrtc?: boolean };
 }
 
 /** Call recordings and their signed links (ours). */

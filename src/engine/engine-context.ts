@@ -64,6 +64,11 @@ export interface EngineContext {
   domain(): string;
   /** Who anchors media for calls that need it (a recorded user); absent = every call passes SDP through. */
   media?: MediaLayer;
+  /**
+   * Who anchors calls with a browser leg (WebRTC SDP from the caller, or a callee registered over WebSocket): an
+   * rtpengine layer (ICE + DTLS-SRTP to the browser, plain RTP to the other side); absent = such calls pass SDP through.
+   */
+  webrtcMedia?: MediaLayer;
   /** Where recordings go and how their links look; absent = nothing is recorded. */
   recordings?: RecordingsHost;
   /** Voicemail files, prompts and links; absent (or no media) = the voicemail node answers 480. */

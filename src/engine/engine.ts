@@ -77,6 +77,8 @@ export interface EngineOptions {
   queue?: { holdMusic?: HoldMusic; rng?: () => number; retryMs?: number };
   /** Media anchoring for calls that need it (recorded users); absent = SDP always passes through. */
   media?: MediaLayer;
+  /** rtpengine for calls with a browser leg (see EngineContext.webrtcMedia). */
+  webrtcMedia?: MediaLayer;
   /** Where recordings go and how their signed links look; absent = nothing is recorded. */
   recordings?: RecordingsHost;
   /** Voicemail files, prompts and links; absent = the voicemail node answers 480. */
@@ -121,6 +123,7 @@ export function createEngine(opts: EngineOptions): Engine {
     srf: opts.srf, store: opts.store, clock: opts.clock, log, location, presence: new UserPresence(), handlers, events,
     ...(opts.onCommitted ? { onCommitted: opts.onCommitted } : {}),
     ...(opts.media ? { media: opts.media } : {}),
+    ...(opts.webrtcMedia ? { webrtcMedia: opts.webrtcMedia } : {}),
     ...(opts.recordings ? { recordings: opts.recordings } : {}),
     ...(opts.voicemail ? { voicemail: opts.voicemail } : {}),
     domain: () => opts.config.live().config.pbx.domain,

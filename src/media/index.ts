@@ -20,7 +20,7 @@ export type {
   RecordingInit,
   RecordingResult,
 } from './media-layer.js';
-export { otherRole } from './media-layer.js';
+export { isWebRtcSdp, otherRole } from './media-layer.js';
 export { MediaError, type MediaErrorCode } from './errors.js';
 export { MediaEventEmitter } from './media-events.js';
 export { WavFileWriter, wavHeader, sha256File, WAV_HEADER_BYTES, type WavCloseResult, type WavFormat } from './wav/wav-writer.js';

@@ -37,6 +37,16 @@ export type MediaSessionId = string & { readonly __brand: 'MediaSessionId' };
 export interface MediaSessionInit {
   /** The call's unique_call_id, for logs and for the backend's own call id (rtpengine `call-id`). */
   uniqueCallId: string;
+  /**
+   * Parties known to be browsers (WebRTC: ICE + DTLS-SRTP, `UDP/TLS/RTP/SAVPF`) before any SDP from them, e.g. a
+   * callee registered over WebSocket. A party whose own SDP is WebRTC is found by the session itself.
+   */
+  webrtc?: readonly MediaLegRole[];
+}
+
+/** Whether an SDP is a WebRTC one (DTLS-SRTP: an `m=` line with `UDP/TLS/RTP/SAVP(F)`). */
+export function isWebRtcSdp(sdp: string): boolean {
+  return /^m=\S+ \d+(?:\/\d+)? UDP\/TLS\/RTP\/SAVPF?\b/m.test(sdp);
 }
 
 /**

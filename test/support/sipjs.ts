@@ -14,9 +14,16 @@ import {
 
 let nextPort = 30000 + Math.floor(Math.random() * 10000) * 2;
 
-/** A SessionDescriptionHandler that offers and answers one plain G.711 audio stream, and records DTMF asked of it. */
+const FINGERPRINT = 'sha-256 7B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:08';
+
+/**
+ * A SessionDescriptionHandler that offers and answers one plain G.711 audio stream, and records DTMF asked of it.
+ * With `webrtc` it writes what a browser would (UDP/TLS/RTP/SAVPF, ICE, DTLS fingerprint, rtcp-mux; opus then G.711)
+ * and accepts only WebRTC SDP: signalling tests of the rtpengine anchoring, without a DTLS stack.
+ */
 export class PlainRtpSdh implements SessionDescriptionHandler {
   readonly port = (nextPort += 2);
+  constructor(readonly webrtc = false) {}
   remoteSdp: string | undefined;
   readonly dtmf: string[] = [];
   #version = 1;
@@ -24,6 +31,17 @@ export class PlainRtpSdh implements SessionDescriptionHandler {
 
   /** Our SDP (offer or answer); `hold` (sip.js's session.invite with a hold modifier is not used here). */
   getDescription(): Promise<{ body: string; contentType: string }> {
+    if (this.webrtc) {
+      const setup = this.remoteSdp ? 'active' : 'actpass';
+      return Promise.resolve({ contentType: 'application/sdp', body: [
+        'v=0', `o=- 46117314 ${this.#version++} IN IP4 127.0.0.1`, 's=-', 't=0 0', 'a=group:BUNDLE 0',
+        `m=audio ${this.port} UDP/TLS/RTP/SAVPF ${this.remoteSdp ? '0 101' : '111 0 8 101'}`, 'c=IN IP4 127.0.0.1',
+        `a=candidate:1 1 udp 2122260223 127.0.0.1 ${this.port} typ host generation 0`, 'a=ice-ufrag:Wm3k', 'a=ice-pwd:2m0a5hQk9f4bGcvC7fPq1Xy8',
+        `a=fingerprint:${FINGERPRINT}`, `a=setup:${setup}`, 'a=mid:0', this.#hold ? 'a=sendonly' : 'a=sendrecv', 'a=rtcp-mux',
+        ...(this.remoteSdp ? [] : ['a=rtpmap:111 opus/48000/2']), 'a=rtpmap:0 PCMU/8000', ...(this.remoteSdp ? [] : ['a=rtpmap:8 PCMA/8000']),
+        'a=rtpmap:101 telephone-event/8000', '',
+      ].join('\r\n') });
+    }
     const body = [
       'v=0', `o=sipjs-test 1 ${this.#version++} IN IP4 127.0.0.1`, 's=-', 'c=IN IP4 127.0.0.1', 't=0 0',
       `m=audio ${this.port} RTP/AVP 0 8 101`, 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000', 'a=rtpmap:101 telephone-event/8000',
@@ -33,7 +51,8 @@ export class PlainRtpSdh implements SessionDescriptionHandler {
   }
 
   setDescription(sdp: string): Promise<void> {
-    if (!/^m=audio \d+ RTP\/AVP/m.test(sdp)) return Promise.reject(new Error(`not a plain RTP audio SDP:\n${sdp}`));
+    const want = this.webrtc ? /^m=audio \d+ UDP\/TLS\/RTP\/SAVPF /m : /^m=audio \d+ RTP\/AVP /m;
+    if (!want.test(sdp)) return Promise.reject(new Error(`not a ${this.webrtc ? 'WebRTC' : 'plain RTP'} audio SDP:\n${sdp}`));
     this.remoteSdp = sdp;
     return Promise.resolve();
   }
@@ -57,7 +76,6 @@ export class PlainRtpSdh implements SessionDescriptionHandler {
   }
 }
 
-const sdhFactory: SessionDescriptionHandlerFactory = () => new PlainRtpSdh();
 
 /** One sip.js phone: a UserAgent, its Registerer, and the sessions it saw. */
 export interface SipJsPhone {
@@ -65,6 +83,8 @@ export interface SipJsPhone {
   registerer: Registerer;
   /** Invitations that arrived, in order. */
   incoming: Invitation[];
+  /** Every SessionDescriptionHandler made, in order (the SDP each one got). */
+  sdhs: PlainRtpSdh[];
   /** Resolves when the next invitation arrives. */
   nextInvitation(timeoutMs?: number): Promise<Invitation>;
   /** Sends an INVITE to `target` (`sip:1002@domain`) and resolves once established (rejects on a final failure). */
@@ -74,8 +94,14 @@ export interface SipJsPhone {
 }
 
 /** Starts a sip.js UA connected to `server` (`ws://127.0.0.1:port`) as `username`. */
-export async function startSipJsPhone(o: { server: string; username: string; password: string; domain: string; reconnect?: boolean }): Promise<SipJsPhone> {
+export async function startSipJsPhone(o: { server: string; username: string; password: string; domain: string; reconnect?: boolean; webrtc?: boolean }): Promise<SipJsPhone> {
   const incoming: Invitation[] = [];
+  const sdhs: PlainRtpSdh[] = [];
+  const sdhFactory: SessionDescriptionHandlerFactory = () => {
+    const h = new PlainRtpSdh(o.webrtc ?? false);
+    sdhs.push(h);
+    return h;
+  };
   const waiting: Array<(i: Invitation) => void> = [];
   let registerer: Registerer | undefined;
   const ua = new UserAgent({
@@ -100,7 +126,7 @@ export async function startSipJsPhone(o: { server: string; username: string; pas
   await ua.start();
   registerer = new Registerer(ua, { expires: 600 });
   const phone: SipJsPhone = {
-    ua, registerer, incoming,
+    ua, registerer, incoming, sdhs,
     nextInvitation(timeoutMs = 10_000) {
       const already = incoming.find((i) => i.state === SessionState.Initial);
       if (already) return Promise.resolve(already);

@@ -32,7 +32,11 @@ export class CallMedia {
   #recording: { recordingId: string; startedAtMs: number; rec: Promise<Recording | null>; stopped: Promise<RecordingResult | null> | null } | null = null;
   #closed: Promise<void> | null = null;
 
-  constructor(layer: MediaLayer, uniqueCallId: string, log: Logger) {
+  readonly #webrtc: readonly MediaLegRole[];
+
+  /** `webrtc`: parties known to be browsers before their SDP (a callee registered over WebSocket). */
+  constructor(layer: MediaLayer, uniqueCallId: string, log: Logger, webrtc: readonly MediaLegRole[] = []) {
+    this.#webrtc = webrtc;
     this.#layer = layer;
     this.#uniqueCallId = uniqueCallId;
     this.#log = log;
@@ -44,7 +48,7 @@ export class CallMedia {
   }
 
   #open(): Promise<MediaSession | null> {
-    this.#session ??= this.#layer.createSession({ uniqueCallId: this.#uniqueCallId }).catch((err: unknown) => {
+    this.#session ??= this.#layer.createSession({ uniqueCallId: this.#uniqueCallId, ...(this.#webrtc.length ? { webrtc: this.#webrtc } : {}) }).catch((err: unknown) => {
       this.#log.warn({ err, media: this.#layer.kind }, 'media session could not be opened; the call passes SDP through and is not recorded');
       return null;
     });

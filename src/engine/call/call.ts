@@ -18,7 +18,7 @@ import { Leg, type LegEndedBy } from './leg.js';
 import { relayInDialog, type SdpRelay } from './in-dialog-relay.js';
 import { acceptTransfers } from './transfer.js';
 import { CallMedia } from './call-media.js';
-import { otherRole, type MediaLegRole, type MediaSession } from '../../media/index.js';
+import { isWebRtcSdp, otherRole, type MediaLegRole, type MediaSession } from '../../media/index.js';
 
 /** Inputs from outside the call. */
 export type CallInput =
@@ -155,7 +155,7 @@ export class Call {
    * the call needs media, or already has it — the media session's offer, so RTP flows through us. Undefined when the
    * caller sent no offer.
    */
-  async calleeOffer(callees: readonly UserConfig[]): Promise<string | undefined> {
+  async calleeOffer(callees: readonly UserConfig[], opts: { browserCallees?: boolean } = {}): Promise<string | undefined> {
     const sdp = this.#caller?.offer;
     if (sdp === undefined || this.isEnding) return sdp;
     if (this.#pbxAnswering) await this.#pbxAnswering;
@@ -163,8 +163,11 @@ export class Call {
     // already talks to. The caller's own offer is useless to a callee now (its answer went to us).
     if (this.#pbxSession && this.#media) return (await this.#media.offerToCallee()) ?? sdp;
     if (!this.#media) {
-      if (!this.needsMedia(callees)) return sdp;
-      this.#media = new CallMedia(this.ctx.media!, this.uniqueCallId, this.log);
+      // A browser on either side is anchored in rtpengine: DTLS-SRTP + ICE towards it, plain RTP to the other side.
+      const webrtc = this.ctx.webrtcMedia && (isWebRtcSdp(sdp) || opts.browserCallees === true);
+      if (webrtc) this.#media = new CallMedia(this.ctx.webrtcMedia!, this.uniqueCallId, this.log, opts.browserCallees ? ['callee'] : []);
+      else if (!this.needsMedia(callees)) return sdp;
+      else this.#media = new CallMedia(this.ctx.media!, this.uniqueCallId, this.log);
     }
     return (await this.#media.offerFromCaller(sdp)) ?? sdp;
   }

@@ -48,7 +48,9 @@ export async function dialUsers(call: Call, users: readonly UserConfig[], from: 
   const rung = users.filter((u) => targets.some((t) => t.userNumber === u.number));
   for (const u of rung) call.recorder.userRinging(u, context);
   call.ringing();
-  const offer = await call.calleeOffer(rung);
+  // Every target a WebSocket device: the offer they get is WebRTC (a mixed fork gets the caller's kind of SDP).
+  const browserCallees = targets.every((t) => /;transport=wss?$/i.test(t.proxy));
+  const offer = await call.calleeOffer(rung, { browserCallees });
   const fork = new Fork({
     srf: call.ctx.srf, clock: call.ctx.clock, log: call.log, targets, ringTimeoutMs: opts.ringTimeoutMs,
     ...(offer !== undefined ? { localSdp: offer } : {}),

@@ -19,7 +19,7 @@ import type { Logger } from '../../common/log.js';
 import { MediaError } from '../errors.js';
 import { MediaEventEmitter } from '../media-events.js';
 import {
-  otherRole, type DtmfEvent, type MediaLayer, type MediaLegRole, type MediaSession, type MediaSessionEvents, type MediaSessionId,
+  isWebRtcSdp, otherRole, type DtmfEvent, type MediaLayer, type MediaLegRole, type MediaSession, type MediaSessionEvents, type MediaSessionId,
   type MediaSessionInit, type PlaySource, type Playback, type PlaybackEnd, type Recording, type RecordingInit, type RecordingResult,
 } from '../media-layer.js';
 import { NgCommandError, NgTimeoutError } from './errors.js';
@@ -71,6 +71,29 @@ const STAND_IN_SDP = [
 /** Keeps rtpengine's ports for a leg across the re-offers of a leg the engine answered (else it moves them). */
 const KEEP_PORTS = { flags: ['port latching'] } as const;
 
+/** `options` with {@link KEEP_PORTS}'s flag added to its own flags. */
+function keepPorts(options: Omit<NgSdpRequest, 'call-id' | 'sdp'>): Omit<NgSdpRequest, 'call-id' | 'sdp'> {
+  return { ...options, flags: [...(options.flags ?? []), ...KEEP_PORTS.flags] };
+}
+
+/**
+ * The options for SDP rtpengine sends to a browser (WebRTC), as jambonz's SBC and drachtio's rtpengine examples use:
+ * ICE forced (rtpengine gathers its candidate and answers connectivity checks), DTLS-SRTP with rtpengine passive
+ * (the browser, offering `actpass` or answering `active`, starts the handshake), `UDP/TLS/RTP/SAVPF`, RTCP muxed
+ * (offered in an offer, required in an answer), no SDES keys (browsers refuse `a=crypto`), and a `mid` for BUNDLE.
+ * Codecs are not touched: G.711 from the plain side passes through without transcoding.
+ */
+function webrtcOptions(kind: 'offer' | 'answer'): Omit<NgSdpRequest, 'call-id' | 'sdp'> {
+  return {
+    replace: ['origin', 'session-connection'],
+    ICE: 'force',
+    DTLS: 'passive',
+    'transport-protocol': 'UDP/TLS/RTP/SAVPF',
+    'rtcp-mux': [kind === 'offer' ? 'offer' : 'require'],
+    flags: ['SDES-off', 'generate-mid'],
+  };
+}
+
 function sdpPorts(sdp: string): number[] {
   return [...sdp.matchAll(/^m=audio (\d+) /gm)].map((m) => Number(m[1]));
 }
@@ -118,7 +141,7 @@ export async function createRtpengineMediaLayer(opts: RtpengineMediaLayerOptions
       const id = `med_${randomBytes(8).toString('hex')}` as MediaSessionId;
       // The rtpengine call-id: unique per session, readable in rtpengine's logs and file names.
       const callId = `${init.uniqueCallId}-${id.slice(4, 12)}`;
-      const session = new RtpengineSession(id, callId, ng, opts.recordingDir, clock, log.child({ unique_call_id: init.uniqueCallId, media: id }), () => sessions.delete(callId));
+      const session = new RtpengineSession(id, callId, ng, opts.recordingDir, clock, log.child({ unique_call_id: init.uniqueCallId, media: id }), () => sessions.delete(callId), init.webrtc ?? []);
       sessions.set(callId, session);
       return session;
     },
@@ -147,11 +170,14 @@ class RtpengineSession extends MediaEventEmitter<MediaSessionEvents> implements 
   #answered = false;
   /** The offer each leg the session answered itself ({@link accept}) made, re-sent by {@link offerTo}. */
   readonly #accepted: Record<MediaLegRole, string | null> = { caller: null, callee: null };
+  /** Parties that are browsers: what rtpengine sends them is WebRTC (ICE, DTLS-SRTP), to the others plain RTP. */
+  readonly #webrtc: Set<MediaLegRole>;
   #recording: { stop(): Promise<RecordingResult> } | null = null;
   #closing: Promise<void> | null = null;
 
-  constructor(id: MediaSessionId, callId: string, ng: NgClient, recordingDir: string, clock: Clock, log: Logger, onClosed: () => void) {
+  constructor(id: MediaSessionId, callId: string, ng: NgClient, recordingDir: string, clock: Clock, log: Logger, onClosed: () => void, webrtc: readonly MediaLegRole[]) {
     super((err, event) => log.warn({ err, event }, 'media event listener threw'));
+    this.#webrtc = new Set(webrtc);
     this.id = id;
     this.#callId = callId;
     this.#ng = ng;
@@ -167,11 +193,17 @@ class RtpengineSession extends MediaEventEmitter<MediaSessionEvents> implements 
     if (this.#closing) throw new MediaError('SB_ERR_MEDIA_BACKEND', `${what} on a closed media session ${this.id}`);
   }
 
+  /** The ng options for SDP going to `to`, after noting whether `from`'s own SDP is WebRTC. */
+  #optionsToward(to: MediaLegRole, kind: 'offer' | 'answer', from: MediaLegRole, sdp: string): Omit<NgSdpRequest, 'call-id' | 'sdp'> {
+    if (isWebRtcSdp(sdp)) this.#webrtc.add(from);
+    return this.#webrtc.has(to) ? webrtcOptions(kind) : SDP_OPTIONS;
+  }
+
   async offer(from: MediaLegRole, sdp: string): Promise<string> {
     this.#open('offer');
     const to = otherRole(from);
     try {
-      const r = await this.#ng.offer({ ...SDP_OPTIONS, 'call-id': this.#callId, 'from-tag': from, ...(this.#answered ? { 'to-tag': to } : {}), sdp });
+      const r = await this.#ng.offer({ ...this.#optionsToward(to, 'offer', from, sdp), 'call-id': this.#callId, 'from-tag': from, ...(this.#answered ? { 'to-tag': to } : {}), sdp });
       for (const p of sdpPorts(r.sdp)) this.#ports[to].add(p);
       this.#holds.note(from, audioDirection(sdp), this.#clock.now());
       return r.sdp;
@@ -182,8 +214,9 @@ class RtpengineSession extends MediaEventEmitter<MediaSessionEvents> implements 
     this.#open('answer');
     const offerer = otherRole(from);
     try {
-      const keep = this.#accepted[offerer] !== null ? KEEP_PORTS : {};
-      const r = await this.#ng.answer({ ...SDP_OPTIONS, ...keep, 'call-id': this.#callId, 'from-tag': offerer, 'to-tag': from, sdp });
+      const keep = this.#accepted[offerer] !== null;
+      const options = this.#optionsToward(offerer, 'answer', from, sdp);
+      const r = await this.#ng.answer({ ...(keep ? keepPorts(options) : options), 'call-id': this.#callId, 'from-tag': offerer, 'to-tag': from, sdp });
       for (const p of sdpPorts(r.sdp)) this.#ports[offerer].add(p);
       this.#holds.note(from, audioDirection(sdp), this.#clock.now());
       this.#answered = true;
@@ -196,9 +229,9 @@ class RtpengineSession extends MediaEventEmitter<MediaSessionEvents> implements 
     const to = otherRole(from);
     try {
       // An offer from `from`, answered by the stand-in (see STAND_IN_SDP): the leg can be bridged later (offerTo).
-      const o = await this.#ng.offer({ ...SDP_OPTIONS, ...KEEP_PORTS, 'call-id': this.#callId, 'from-tag': from, ...(this.#answered ? { 'to-tag': to } : {}), sdp });
+      const o = await this.#ng.offer({ ...keepPorts(this.#optionsToward(to, 'offer', from, sdp)), 'call-id': this.#callId, 'from-tag': from, ...(this.#answered ? { 'to-tag': to } : {}), sdp });
       for (const p of sdpPorts(o.sdp)) this.#ports[to].add(p);
-      const a = await this.#ng.answer({ ...SDP_OPTIONS, ...KEEP_PORTS, 'call-id': this.#callId, 'from-tag': from, 'to-tag': to, sdp: STAND_IN_SDP });
+      const a = await this.#ng.answer({ ...keepPorts(this.#optionsToward(from, 'answer', to, STAND_IN_SDP)), 'call-id': this.#callId, 'from-tag': from, 'to-tag': to, sdp: STAND_IN_SDP });
       for (const p of sdpPorts(a.sdp)) this.#ports[from].add(p);
       this.#answered = true;
       this.#accepted[from] = sdp;
@@ -214,7 +247,7 @@ class RtpengineSession extends MediaEventEmitter<MediaSessionEvents> implements 
     // The accepted leg's offer again, now towards the real `to` (port latching: the accepted leg's ports stay, so its
     // SDP from us stays true); `to`'s answer through answer() replaces the stand-in.
     try {
-      const r = await this.#ng.offer({ ...SDP_OPTIONS, ...KEEP_PORTS, 'call-id': this.#callId, 'from-tag': from, 'to-tag': to, sdp });
+      const r = await this.#ng.offer({ ...keepPorts(this.#optionsToward(to, 'offer', from, sdp)), 'call-id': this.#callId, 'from-tag': from, 'to-tag': to, sdp });
       for (const p of sdpPorts(r.sdp)) this.#ports[to].add(p);
       return r.sdp;
     } catch (err) { throw backendError(`rtpengine offer to ${to}`, err); }
