@@ -42,6 +42,11 @@ export class CallMedia {
     this.#log = log;
   }
 
+  /** True while a recording runs (started and not stopped). */
+  get recording(): boolean {
+    return this.#recording !== null && this.#recording.stopped === null;
+  }
+
   /** True once callees were sent an anchored offer: their answers (and later re-INVITEs) go through the session. */
   get offered(): boolean {
     return this.#offered;

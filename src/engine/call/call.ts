@@ -317,19 +317,29 @@ export class Call {
 
   /**
    * A transfer (transfer.ts): `dialog` on `leg` takes `party`'s place in the bridge. The old party's dialog is the
-   * call's no more (its BYE no longer ends the call); the party who stays is bridged to the newcomer.
+   * call's no more (its BYE no longer ends the call); the party who stays is bridged to the newcomer. `anchored`: the
+   * newcomer's SDP went through the call's media session ({@link bridgeMedia}), which goes on (and its recording);
+   * otherwise the newcomer talks to the other party directly and re-INVITEs are relayed as they are.
    */
-  replaceParty(party: 'caller' | 'callee', dialog: SrfDialog, leg: Leg): void {
+  replaceParty(party: 'caller' | 'callee', dialog: SrfDialog, leg: Leg, anchored = false): void {
     const stays = party === 'caller' ? this.#callee!.dialog : this.caller.dialog!;
     for (const event of BRIDGE_EVENTS) stays.removeAllListeners?.(event);
     if (party === 'caller') this.attachCaller(new DialogCallerSide(leg, dialog));
     else this.#callee = { dialog, leg };
-    // The newcomer's SDP never went through the media session: relay its re-INVITEs as they are.
-    this.#bridgeMedia = null;
+    leg.mediaAnchored = anchored && this.#bridgeMedia !== null;
+    if (!leg.mediaAnchored) this.#bridgeMedia = null;
     this.#bridge();
     const saved = dialogRecordOf(this.uniqueCallId, leg, dialog);
     if (saved) this.recorder.dialogsAnswered([saved]);
     if (dialog.connected === false) this.handle({ kind: 'bye', from: party });
+  }
+
+  /**
+   * The media session the bridged dialogs' SDP goes through (a recorded call), or null (SDP passes through). A
+   * transfer offers the new far party from it, so the media (and the recording) stay on the session.
+   */
+  get bridgeMedia(): CallMedia | null {
+    return this.#bridgeMedia;
   }
 
   /** Which bridged party is on `dialog` (null: neither). */

@@ -18,6 +18,7 @@ import type { SrfDialog, SrfRequest, SrfResponse } from '../srf-types.js';
 import type { Call } from './call.js';
 import type { Leg } from './leg.js';
 import { callerAnswerHeaders, uacOptionHeaders } from './session-timer.js';
+import { otherRole, type MediaLegRole } from '../../media/index.js';
 
 /** How long a transferor may stay after a successful transfer before we BYE it (RFC 5589 §6.1: it should BYE). */
 export const TRANSFEROR_GRACE_MS = 5000;
@@ -160,16 +161,25 @@ async function onRefer(call: Call, transferor: SrfDialog, req: SrfRequest, res: 
   notify(Status.Trying, 'Trying', false);
   call.log.info({ transferor: party, target: target.number }, 'blind transfer');
   try {
-    const outcome = await dialTarget(call, target.number!, transferee.remote.sdp, () => notify(Status.Ringing, 'Ringing', false));
-    if (outcome.kind === 'failed') return notify(outcome.status, outcome.reason, true);
+    // A recorded call keeps its media session: the target is offered from it (the transferor's side of the session),
+    // the transferee keeps talking to it, and the recording goes on. Otherwise the transferee's own SDP.
+    const media = anchoredOffer(call, party);
+    const offer = (await media?.offer) ?? null;
+    const outcome = await dialTarget(call, target.number!, offer ?? transferee.remote.sdp, () => notify(Status.Ringing, 'Ringing', false));
+    if (outcome.kind === 'failed') {
+      if (offer !== null) await media!.restore();
+      return notify(outcome.status, outcome.reason, true);
+    }
     try {
+      if (offer !== null) await media!.answered(outcome.dialog.remote.sdp);
       // The transferee gets the target's SDP (media passes through: it then talks to the target directly).
-      await transferee.modify(outcome.dialog.remote.sdp);
+      else await transferee.modify(outcome.dialog.remote.sdp);
     } catch (err) {
-      call.log.info({ err: String(err) }, 'transferee refused the re-INVITE: transfer abandoned');
+      call.log.info({ err: String(err) }, 'transferee refused the re-INVITE (or the media session the answer): transfer abandoned');
       outcome.leg.end(call.ctx.clock.now(), 'pbx');
       void outcome.dialog.destroy().catch(() => undefined);
       if (outcome.user) call.recorder.userLeft(outcome.user.number);
+      if (offer !== null) await media!.restore();
       return notify(Status.ServiceUnavailable, 'Service Unavailable', true);
     }
     const transferorLeg = call.party(party).leg;
@@ -178,7 +188,8 @@ async function onRefer(call: Call, transferor: SrfDialog, req: SrfRequest, res: 
       void outcome.dialog.destroy().catch(() => undefined);
       return;
     }
-    call.replaceParty(party, outcome.dialog, outcome.leg);
+    call.replaceParty(party, outcome.dialog, outcome.leg, offer !== null);
+    if (offer !== null) call.log.info({ recording: call.bridgeMedia?.recording ?? false }, 'transferred on the media session');
     if (outcome.user) call.holdPresence(outcome.user);
     if (transferorUser) call.recorder.userLeft(transferorUser);
     notify(Status.Ok, 'OK', true);
@@ -186,6 +197,34 @@ async function onRefer(call: Call, transferor: SrfDialog, req: SrfRequest, res: 
   } finally {
     busy.delete(call);
   }
+}
+
+/**
+ * The media session's side of `replaced` (a bridged party about to be replaced), when the call is anchored: `offer` is
+ * the session's offer for the newcomer (made from the staying party's SDP), `answered` takes the newcomer's answer,
+ * and `restore` gives the session back the replaced party's SDP when the newcomer never came. Null: SDP passes through.
+ */
+function anchoredOffer(call: Call, replaced: 'caller' | 'callee'): { offer: Promise<string | null>; answered(sdp: string): Promise<void>; restore(): Promise<void> } | null {
+  const media = call.bridgeMedia;
+  if (!media) return null;
+  const role: MediaLegRole = replaced;
+  const stays = call.party(otherRole(role)).dialog;
+  const old = call.party(role).dialog;
+  return {
+    offer: media.offer(otherRole(role), stays.remote.sdp).catch((err: unknown) => {
+      call.log.warn({ err }, 'media session refused the transfer offer: the new party gets the SDP as it is (not recorded)');
+      return null;
+    }),
+    answered: async (sdp) => { await media.answer(role, sdp); },
+    restore: async () => {
+      try {
+        await media.offer(otherRole(role), stays.remote.sdp);
+        await media.answer(role, old.remote.sdp);
+      } catch (err) {
+        call.log.warn({ err }, 'media session not restored after a failed transfer');
+      }
+    },
+  };
 }
 
 /** The user on a bridged party: the placing user on the caller side, the leg's user on the callee side. */
@@ -218,21 +257,45 @@ async function attended(call: Call, party: 'caller' | 'callee', req: SrfRequest,
   try {
     const transferee = call.party(otherSide(party)).dialog;
     const target = consult.party(targetSide);
-    const before = transferee.local.sdp;
-    let transfereeSdp: string;
-    try {
-      transfereeSdp = await transferee.modify(target.dialog.remote.sdp);
-    } catch (err) {
-      call.log.info({ err: String(err) }, 'transferee refused the re-INVITE: attended transfer abandoned');
-      return notify(Status.ServiceUnavailable, 'Service Unavailable', true);
-    }
-    try {
-      await target.dialog.modify(transfereeSdp);
-    } catch (err) {
-      call.log.info({ err: String(err) }, 'transfer target refused the re-INVITE: attended transfer abandoned');
-      // Back to what the transferee had (best effort: it may have gone meanwhile).
-      await transferee.modify(before).catch(() => undefined);
-      return notify(Status.ServiceUnavailable, 'Service Unavailable', true);
+    // A recorded call that goes on keeps its media session: the target is re-INVITEd with the session's offer (the
+    // transferor's side), the transferee keeps talking to the session, the recording goes on.
+    const media = anchoredOffer(call, party);
+    const offer = (await media?.offer) ?? null;
+    if (offer !== null) {
+      const targetBefore = target.dialog.local.sdp;
+      let answer: string;
+      try {
+        answer = await target.dialog.modify(offer);
+      } catch (err) {
+        call.log.info({ err: String(err) }, 'transfer target refused the re-INVITE: attended transfer abandoned');
+        await media!.restore();
+        return notify(Status.ServiceUnavailable, 'Service Unavailable', true);
+      }
+      try {
+        await media!.answered(answer);
+      } catch (err) {
+        call.log.info({ err: String(err) }, 'media session refused the target\'s answer: attended transfer abandoned');
+        await target.dialog.modify(targetBefore).catch(() => undefined);
+        await media!.restore();
+        return notify(Status.ServiceUnavailable, 'Service Unavailable', true);
+      }
+    } else {
+      const before = transferee.local.sdp;
+      let transfereeSdp: string;
+      try {
+        transfereeSdp = await transferee.modify(target.dialog.remote.sdp);
+      } catch (err) {
+        call.log.info({ err: String(err) }, 'transferee refused the re-INVITE: attended transfer abandoned');
+        return notify(Status.ServiceUnavailable, 'Service Unavailable', true);
+      }
+      try {
+        await target.dialog.modify(transfereeSdp);
+      } catch (err) {
+        call.log.info({ err: String(err) }, 'transfer target refused the re-INVITE: attended transfer abandoned');
+        // Back to what the transferee had (best effort: it may have gone meanwhile).
+        await transferee.modify(before).catch(() => undefined);
+        return notify(Status.ServiceUnavailable, 'Service Unavailable', true);
+      }
     }
     if (call.isEnding || consult.isEnding) return notify(Status.RequestTerminated, 'Request Terminated', true);
     const targetUserNumber = userOfParty(consult, targetSide);
@@ -246,7 +309,7 @@ async function attended(call: Call, party: 'caller' | 'callee', req: SrfRequest,
       userNumber: targetUser?.number ?? null, device: target.leg.device, remote: target.leg.remote,
     });
     leg.answered(now);
-    call.replaceParty(party, dialog, leg);
+    call.replaceParty(party, dialog, leg, offer !== null);
     if (targetUser) {
       call.recorder.userRinging(targetUser, { queue_name: null, ring_group_name: null });
       call.recorder.userAnswered(targetUser);
@@ -277,11 +340,18 @@ export async function acceptReplacingInvite(found: { call: Call; party: 'caller'
   try {
     const stays = call.party(otherSide(party)).dialog;
     const replaced = call.party(party);
+    // A recorded call: the newcomer's offer goes through the media session (the replaced party's side), which goes on.
+    const media = call.bridgeMedia;
     let answer: string;
     try {
-      answer = await stays.modify(offer);
+      if (media) {
+        const role: MediaLegRole = party;
+        answer = await media.answer(otherRole(role), await stays.modify(await media.offer(role, offer)));
+      } else {
+        answer = await stays.modify(offer);
+      }
     } catch (err) {
-      call.log.info({ err: String(err) }, 'the remaining party refused the re-INVITE: Replaces refused');
+      call.log.info({ err: String(err) }, 'the remaining party (or the media session) refused the offer: Replaces refused');
       return send(res, Status.NotAcceptableHere);
     }
     const dialog = await call.ctx.srf.createUAS(req, res, {
@@ -296,7 +366,7 @@ export async function acceptReplacingInvite(found: { call: Call; party: 'caller'
     const leg = call.newLeg({ kind: 'device', userNumber: device.user.number, device: device.username, remote: `${req.source_address}:${req.source_port}` });
     leg.answered(now);
     call.log.info({ replaced: party, device: device.username }, 'dialog replaced (INVITE with Replaces)');
-    call.replaceParty(party, dialog, leg);
+    call.replaceParty(party, dialog, leg, media !== null);
     call.recorder.userRinging(device.user, { queue_name: null, ring_group_name: null });
     call.recorder.userAnswered(device.user);
     call.holdPresence(device.user);
