@@ -59,6 +59,20 @@ describe('replacing writes keep the secrets they leave out', () => {
     expect(diff.text).toContain('Alice Smythe');
   });
 
+  it('PUT a trunk without its password keeps the stored one (a schema default must not overwrite it)', async () => {
+    const set = await admin.send<Obj>('PATCH', `${ADMIN}/trunks/demo-trunk`, { username: 'pbx', password: 'trunk-secret-1' });
+    expect(set.status, set.text).toBe(200);
+    expect(set.json.data!['password_set']).toBe(true);
+    const seen = stripFlags((await admin.get<Obj>(`${ADMIN}/trunks/demo-trunk`)).json.data!);
+    expect(seen).not.toHaveProperty('password');
+    const put = await admin.send<Obj>('PUT', `${ADMIN}/trunks/demo-trunk`, { ...seen, port: 5091 });
+    expect(put.status, put.text).toBe(200);
+    expect(put.json.data!['password_set']).toBe(true);
+    expect(put.json.data!['port']).toBe(5091);
+    const staged = await admin.get<Obj>(`${ADMIN}/trunks/demo-trunk`);
+    expect(staged.json.data!['password_set']).toBe(true);
+  });
+
   it('a new object without its secret is a 400 naming the field, on POST and inside a PUT', async () => {
     const post = await admin.send('POST', `${ADMIN}/users`, { name: 'Carol', number: '1003', devices: [{ username: 'carol-desk' }] });
     expect(post.status).toBe(400);
