@@ -157,7 +157,8 @@ declare module 'drachtio-srf' {
       stackDialogId?: string;
       req: SrfRequest;
       send(status: number, callback?: (err: unknown, msg: SipMessage) => void): void;
-      send(status: number, opts: SendOptions, callback?: (err: unknown, msg: SipMessage) => void): void;
+      /** `fnPrack` (lib/response.js `send(status, reason, opts, callback, fnPrack)`): called with the PRACK of a reliable provisional. */
+      send(status: number, opts: SendOptions, callback?: (err: unknown, msg: SipMessage) => void, fnPrack?: (prack: SrfRequest) => void): void;
       send(status: number, reason: string, opts?: SendOptions, callback?: (err: unknown, msg: SipMessage) => void): void;
       end(): void;
     }

@@ -33,7 +33,7 @@ import { DigestServer } from '../sip/digest.js';
 import { FailureRateLimiter } from './registrar/rate-limiter.js';
 import { Registrar, type ExpiresPolicy } from './registrar/registrar.js';
 import { InviteRouter, type TrunkResolver } from './router/invite-router.js';
-import { Status } from './sip-status.js';
+import { Status } from '../sip/syntax.js';
 import type { SrfLike } from './srf-types.js';
 import { createUniqueCallIdGenerator } from './unique-call-id.js';
 
@@ -230,7 +230,7 @@ export function createEngine(opts: EngineOptions): Engine {
       opts.srf.options((_req, res) => {
         try {
           // Allow and Supported are the SIP server's: it knows what it and the connected apps really handle.
-          res.send(Status.Ok);
+          res.send(Status.OK);
         } catch { /* gone */ }
       });
       log.info({ registered_devices: location.registeredDeviceCount() }, 'engine started');

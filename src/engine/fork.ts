@@ -10,7 +10,7 @@
 import type { Clock, TimerHandle } from '../common/clock.js';
 import type { Logger } from '../common/log.js';
 import type { Leg } from './call/leg.js';
-import { Status } from './sip-status.js';
+import { Status } from '../sip/syntax.js';
 import { createUacTimed } from './call/session-timer.js';
 import { isSipError, type SrfDialog, type SrfLike, type SrfNoAckResult, type SrfRequest } from './srf-types.js';
 

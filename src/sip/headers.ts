@@ -5,6 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { formatHost } from '../common/host.js';
+import { endOfQuoted, formatParams, isTokenChar, isWs, parseParams, quote, readToken, skipWs, unquote } from './syntax.js';
+
+export { isTokenChar, isToken, parseParams, formatParams, unquote, quote, parseNameAddr, formatNameAddr, type NameAddr } from './syntax.js';
 
 /** One Via entry (RFC 3261 §20.42). An IPv6 host is stored without brackets. */
 export interface Via {
@@ -16,97 +19,6 @@ export interface Via {
   port?: number;
   /** `branch`, `received`, `rport` (null when valueless), `maddr`, …; names lower-cased. */
   params: Record<string, string | null>;
-}
-
-/** A name-addr or addr-spec (RFC 3261 §25.1). `uri` is the raw text inside `<>` (or the bare addr-spec). */
-export interface NameAddr {
-  displayName?: string;
-  uri: string;
-  /** Header parameters (`tag`, `expires`, `q`…); names lower-cased; quoted values keep their quotes. */
-  params: Record<string, string | null>;
-}
-
-const TOKEN_CHARS = new Uint8Array(128);
-for (const ch of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`'~") TOKEN_CHARS[ch.charCodeAt(0)] = 1;
-
-/** Whether `c` (a char code) is an RFC 3261 token character. */
-export function isTokenChar(c: number): boolean {
-  return c < 128 && TOKEN_CHARS[c] === 1;
-}
-
-/** Whether the whole string is a non-empty RFC 3261 token. */
-export function isToken(s: string): boolean {
-  if (s.length === 0) return false;
-  for (let i = 0; i < s.length; i++) if (!isTokenChar(s.charCodeAt(i))) return false;
-  return true;
-}
-
-function isWs(c: number): boolean {
-  return c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a;
-}
-
-function skipWs(s: string, i: number): number {
-  while (i < s.length && isWs(s.charCodeAt(i))) i++;
-  return i;
-}
-
-/** Index just past the closing quote of a quoted-string starting at `i` (which holds `"`), or -1. */
-function endOfQuoted(s: string, i: number): number {
-  for (let j = i + 1; j < s.length; j++) {
-    const c = s.charCodeAt(j);
-    if (c === 0x5c) j++;
-    else if (c === 0x22) return j + 1;
-  }
-  return -1;
-}
-
-/**
- * Parses `;name[=value]` parameters starting at `i` until the end of `s`. Values are tokens, IPv6 references,
- * host names or quoted strings (kept with their quotes). Returns undefined on a syntax error.
- */
-export function parseParams(s: string, i = 0, into: Record<string, string | null> = {}): Record<string, string | null> | undefined {
-  i = skipWs(s, i);
-  while (i < s.length) {
-    if (s.charCodeAt(i) !== 0x3b /* ; */) return undefined;
-    i = skipWs(s, i + 1);
-    const nameStart = i;
-    while (i < s.length && isTokenChar(s.charCodeAt(i))) i++;
-    if (i === nameStart) return undefined;
-    const name = s.slice(nameStart, i).toLowerCase();
-    i = skipWs(s, i);
-    let value: string | null = null;
-    if (i < s.length && s.charCodeAt(i) === 0x3d /* = */) {
-      i = skipWs(s, i + 1);
-      if (s.charCodeAt(i) === 0x22) {
-        const end = endOfQuoted(s, i);
-        if (end === -1) return undefined;
-        value = s.slice(i, end);
-        i = end;
-      } else {
-        const vStart = i;
-        while (i < s.length) {
-          const c = s.charCodeAt(i);
-          if (isTokenChar(c) || c === 0x3a || c === 0x5b || c === 0x5d) i++;
-          else break;
-        }
-        if (i === vStart) return undefined;
-        value = s.slice(vStart, i);
-      }
-      i = skipWs(s, i);
-    }
-    into[name] = value;
-  }
-  return into;
-}
-
-/** Formats parameters as `;a=b;c`. */
-export function formatParams(params: Record<string, string | null>): string {
-  let out = '';
-  for (const k in params) {
-    const v = params[k];
-    out += v === null || v === undefined ? `;${k}` : `;${k}=${v}`;
-  }
-  return out;
 }
 
 function parseHost(s: string, i: number): { host: string; port?: number; end: number } | undefined {
@@ -143,11 +55,6 @@ function parseHost(s: string, i: number): { host: string; port?: number; end: nu
     return { host, port, end: i };
   }
   return { host, end: afterHost };
-}
-
-function readToken(s: string, i: number): number {
-  while (i < s.length && isTokenChar(s.charCodeAt(i))) i++;
-  return i;
 }
 
 /** Parses one Via entry (`SIP/2.0/UDP host:port;branch=…`); LWS around the slashes is allowed (RFC 3261 §20.42). */
@@ -193,80 +100,6 @@ export function parseVia(value: string): Via | undefined {
 export function formatVia(v: Via): string {
   const host = formatHost(v.host);
   return `${v.protocol}/${v.transport} ${host}${v.port !== undefined ? ':' + v.port : ''}${formatParams(v.params)}`;
-}
-
-/** Removes the quotes and backslash escapes of a quoted-string. */
-export function unquote(s: string): string {
-  if (s.length < 2 || s.charCodeAt(0) !== 0x22 || s.charCodeAt(s.length - 1) !== 0x22) return s;
-  if (s.indexOf('\\') === -1) return s.slice(1, -1);
-  return s.slice(1, -1).replace(/\\(.)/gs, '$1');
-}
-
-/** Wraps a string in double quotes, escaping `"` and `\`. */
-export function quote(s: string): string {
-  return '"' + s.replace(/["\\]/g, (c) => '\\' + c) + '"';
-}
-
-function looksLikeUri(u: string): boolean {
-  const colon = u.indexOf(':');
-  if (colon <= 0) return false;
-  for (let k = 0; k < u.length; k++) {
-    const c = u.charCodeAt(k);
-    if (c <= 0x20 || c === 0x22 || c === 0x3c || c === 0x3e || c === 0x7f) return false;
-    if (k < colon && !((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (k > 0 && ((c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e)))) return false;
-  }
-  return true;
-}
-
-/** Parses a name-addr (`"Alice" <sip:a@x>;tag=1`) or addr-spec (`sip:a@x;tag=1`, where `;…` are header params). */
-export function parseNameAddr(value: string): NameAddr | undefined {
-  const s = value;
-  let i = skipWs(s, 0);
-  let displayName: string | undefined;
-  let uri: string;
-  if (s.charCodeAt(i) === 0x22) {
-    const end = endOfQuoted(s, i);
-    if (end === -1) return undefined;
-    displayName = unquote(s.slice(i, end));
-    i = skipWs(s, end);
-    if (s.charCodeAt(i) !== 0x3c) return undefined;
-  }
-  const lt = s.charCodeAt(i) === 0x3c ? i : s.indexOf('<', i);
-  let paramsAt: number;
-  if (lt !== -1 && (displayName !== undefined || s.lastIndexOf(';', lt) < i)) {
-    if (displayName === undefined && lt > i) {
-      // Unquoted display name: *(token LWS)
-      const dn = s.slice(i, lt).trim();
-      for (let k = 0; k < dn.length; k++) {
-        const c = dn.charCodeAt(k);
-        if (c !== 0x20 && c !== 0x09 && !isTokenChar(c)) return undefined;
-      }
-      displayName = dn;
-    }
-    const gt = s.indexOf('>', lt);
-    if (gt === -1) return undefined;
-    uri = s.slice(lt + 1, gt);
-    paramsAt = gt + 1;
-  } else {
-    // addr-spec: RFC 3261 §20.10 — parameters after the URI are header parameters.
-    const semi = s.indexOf(';', i);
-    uri = (semi === -1 ? s.slice(i) : s.slice(i, semi)).trimEnd();
-    paramsAt = semi === -1 ? s.length : semi;
-    // §20: "If the URI contains a comma, question mark or semicolon, the URI MUST be enclosed in angle brackets".
-    if (uri.indexOf('?') !== -1 || uri.indexOf(',') !== -1) return undefined;
-  }
-  if (!looksLikeUri(uri)) return undefined;
-  const params = parseParams(s, paramsAt);
-  if (!params) return undefined;
-  const na: NameAddr = { uri, params };
-  if (displayName !== undefined) na.displayName = displayName;
-  return na;
-}
-
-/** Formats a name-addr, always in the `<>` form; the display name is quoted. */
-export function formatNameAddr(n: NameAddr): string {
-  const dn = n.displayName !== undefined && n.displayName !== '' ? quote(n.displayName) + ' ' : '';
-  return `${dn}<${n.uri}>${formatParams(n.params)}`;
 }
 
 /** Parses a CSeq value (`314159 INVITE`); the number must fit in 32 bits (RFC 3261 §8.1.1.5). */

@@ -10,7 +10,7 @@ import type { EngineContext } from '../engine-context.js';
 import { resolveNext } from '../../config/next.js';
 import type { CallRecorder } from '../records/call-recorder.js';
 import { dialogRecordOf } from '../records/dialog-record.js';
-import { Status } from '../sip-status.js';
+import { Status } from '../../sip/syntax.js';
 import type { SrfDialog, SrfRequest, SrfResponse } from '../srf-types.js';
 import { DialogCallerSide, type CallerSide } from './caller-side.js';
 import { isCallEdge, type CallState } from './call-state.js';
@@ -427,7 +427,7 @@ export class Call {
     a.on('modify', (req: SrfRequest, res: SrfResponse) => {
       const body = req.body ? req.body : undefined;
       (body === undefined ? Promise.resolve(a.local.sdp) : accepted.session.accept('caller', body))
-        .then((sdp) => res.send(Status.Ok, { body: sdp, headers: { 'Content-Type': 'application/sdp' } }))
+        .then((sdp) => res.send(Status.OK, { body: sdp, headers: { 'Content-Type': 'application/sdp' } }))
         .catch((err: unknown) => {
           this.log.info({ err: String(err) }, 're-INVITE to the PBX refused');
           res.send(Status.NotAcceptableHere);
@@ -543,7 +543,7 @@ function relayModify(from: SrfDialog, to: SrfDialog, fromRole: MediaLegRole, med
       return back ? media.answer(otherRole(fromRole), back) : back;
     };
     relayed()
-      .then((sdp) => res.send(Status.Ok, { body: sdp, headers: { 'Content-Type': 'application/sdp' } }))
+      .then((sdp) => res.send(Status.OK, { body: sdp, headers: { 'Content-Type': 'application/sdp' } }))
       .catch((err: unknown) => {
         log.info({ err: String(err) }, 're-INVITE relay failed');
         try {

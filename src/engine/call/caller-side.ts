@@ -3,7 +3,7 @@
  * click-to-call, the user's answered device. Flow handlers talk to it only through {@link CallerSide}.
  */
 import type { Logger } from '../../common/log.js';
-import { Status } from '../sip-status.js';
+import { Status } from '../../sip/syntax.js';
 import type { SrfDialog, SrfLike, SrfRequest, SrfResponse } from '../srf-types.js';
 import type { Leg } from './leg.js';
 import type { SessionTimersConfig } from '../../config/index.js';

@@ -6,7 +6,7 @@
  * Session-Expires (RFC 4028).
  */
 import type { Logger } from '../../common/log.js';
-import { Status } from '../sip-status.js';
+import { Status } from '../../sip/syntax.js';
 import type { SrfDialog, SrfRequest, SrfResponse } from '../srf-types.js';
 
 /** Headers of an INFO/UPDATE that mean something to the far end and are carried over. */
@@ -26,7 +26,7 @@ export function relayInDialog(a: SrfDialog, b: SrfDialog, log: Logger, sdp?: Sdp
     from.on('refresh', () => undefined);
     from.on('info', (req: SrfRequest, res: SrfResponse) => relay('INFO', req, res, to, log));
     from.on('update', (req: SrfRequest, res: SrfResponse) => {
-      if (!req.body) return safeSend(res, Status.Ok, {}, log);
+      if (!req.body) return safeSend(res, Status.OK, {}, log);
       relay('UPDATE', req, res, to, log, sdp ? { offer: (x) => sdp.offer(fromFirst, x), answer: (x) => sdp.answer(!fromFirst, x) } : undefined);
     });
   }

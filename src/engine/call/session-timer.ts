@@ -7,7 +7,7 @@
 import type { SessionTimersConfig } from '../../config/index.js';
 import type { Call } from './call.js';
 import { isSipError, type SrfDialog, type SrfLike, type SrfRequest, type SrfUacCallbacks, type SrfUacOptions } from '../srf-types.js';
-import { Status } from '../sip-status.js';
+import { Status } from '../../sip/syntax.js';
 
 /** Option tags in a comma list header (Supported, Require). */
 function tags(value: string | undefined): string[] {

@@ -13,7 +13,7 @@ import type { UserConfig } from '../../config/index.js';
 import { Fork } from '../fork.js';
 import { dialTrunk } from '../outbound/trunk-dial.js';
 import { callerFromHeader, targetsOf } from '../flows/dial-users.js';
-import { Status } from '../sip-status.js';
+import { Status } from '../../sip/syntax.js';
 import type { SrfDialog, SrfRequest, SrfResponse } from '../srf-types.js';
 import type { Call } from './call.js';
 import type { Leg } from './leg.js';
@@ -192,7 +192,7 @@ async function onRefer(call: Call, transferor: SrfDialog, req: SrfRequest, res: 
     if (offer !== null) call.log.info({ recording: call.bridgeMedia?.recording ?? false }, 'transferred on the media session');
     if (outcome.user) call.holdPresence(outcome.user);
     if (transferorUser) call.recorder.userLeft(transferorUser);
-    notify(Status.Ok, 'OK', true);
+    notify(Status.OK, 'OK', true);
     releaseTransferor(call, transferor, transferorLeg, party);
   } finally {
     busy.delete(call);
@@ -317,7 +317,7 @@ async function attended(call: Call, party: 'caller' | 'callee', req: SrfRequest,
     }
     if (transferorUser) call.recorder.userLeft(transferorUser);
     void consult.end('transferred', { by: 'pbx' });
-    notify(Status.Ok, 'OK', true);
+    notify(Status.OK, 'OK', true);
     releaseTransferor(call, transferor, transferorLeg, party);
   } finally {
     busy.delete(call);

@@ -9,6 +9,7 @@ import type { LocationService } from '../location/location-service.js';
 import type { GroupContext } from '../records/call-recorder.js';
 import type { HandlerOutcome } from './node-handler.js';
 import { uacOptionHeaders } from '../call/session-timer.js';
+import { identityNameAddr } from '../../sip/syntax.js';
 
 /** Options of {@link dialUsers}. */
 export interface DialUsersOptions {
@@ -29,9 +30,7 @@ export function targetsOf(location: LocationService, users: readonly UserConfig[
 
 /** From for INVITEs to devices: the caller's number and name at the PBX domain. */
 export function callerFromHeader(call: Call, number: string | null, name: string | null): string {
-  const user = (number ?? 'anonymous').replace(/[^0-9A-Za-z+*#._-]/g, '');
-  const display = name ? `"${name.replace(/["\\\r\n]/g, '')}" ` : '';
-  return `${display}<sip:${user}@${call.ctx.domain()}>`;
+  return identityNameAddr(number, name, call.ctx.domain());
 }
 
 /**

@@ -1,7 +1,7 @@
 /** The `hangup` node: ends the call with the node's status (default 480 Temporarily Unavailable). */
 import type { HangupNode } from '../../config/index.js';
 import type { Call } from '../call/call.js';
-import { Status } from '../sip-status.js';
+import { Status } from '../../sip/syntax.js';
 import type { HandlerOutcome, NodeHandler } from './node-handler.js';
 
 export const hangupHandler: NodeHandler<HangupNode> = {

@@ -15,7 +15,7 @@ import { voicemailTemplateValues } from '../../events/index.js';
 import type { VoicemailRecord } from '../../store/index.js';
 import type { Call } from '../call/call.js';
 import type { VoicemailHost } from '../engine-context.js';
-import { Status } from '../sip-status.js';
+import { Status } from '../../sip/syntax.js';
 import { isoUtc } from '../records/time.js';
 import { takeMessage } from '../voicemail/record-message.js';
 import type { HandlerOutcome, NodeHandler } from './node-handler.js';

@@ -16,7 +16,7 @@ import { callerFromHeader, targetsOf } from '../flows/dial-users.js';
 import { Fork } from '../fork.js';
 import { dialTrunk } from '../outbound/trunk-dial.js';
 import type { TrunkResolver } from '../router/invite-router.js';
-import { Status } from '../sip-status.js';
+import { Status } from '../../sip/syntax.js';
 import { uacOptionHeaders } from '../call/session-timer.js';
 
 /**

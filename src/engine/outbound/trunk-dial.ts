@@ -11,7 +11,7 @@ import type { TrunkConfig } from '../../config/index.js';
 import type { Call } from '../call/call.js';
 import type { Leg } from '../call/leg.js';
 import { computeAuthorization, splitChallenges } from '../../sip/digest.js';
-import { Status } from '../sip-status.js';
+import { identityNameAddr, Status } from '../../sip/syntax.js';
 import { isSipError, type SrfDialog, type SrfRequest, type SrfResponseMsg } from '../srf-types.js';
 import { createUacTimed, uacOptionHeaders } from '../call/session-timer.js';
 
@@ -73,10 +73,8 @@ export function dialTrunk(call: Call, d: TrunkDialRequest, signal: AbortSignal):
   if (signal.aborted) return Promise.resolve({ kind: 'cancelled' });
   const { clock } = call.ctx;
   const leg = call.newLeg({ kind: 'trunk', remote: `${d.trunk.host}:${d.trunk.port}` });
-  const idUser = (d.callerId ?? 'anonymous').replace(/[^0-9A-Za-z+*#._-]/g, '');
-  const display = d.callerName ? `"${d.callerName.replace(/["\\\r\n]/g, '')}" ` : '';
-  const identity = `<sip:${idUser}@${call.ctx.domain()}>`;
-  const headers: Record<string, string> = { From: `${display}${identity}`, 'P-Asserted-Identity': `${display}${identity}` };
+  const identity = identityNameAddr(d.callerId, d.callerName, call.ctx.domain());
+  const headers: Record<string, string> = { From: identity, 'P-Asserted-Identity': identity };
   let req: SrfRequest | null = null;
   let cancelled = false;
   let timer: unknown = null;

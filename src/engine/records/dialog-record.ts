@@ -9,6 +9,7 @@ import type { LegDialogRecord } from '../../store/index.js';
 import type { Leg } from '../call/leg.js';
 import type { SrfDialog } from '../srf-types.js';
 import { formatHost } from '../../common/host.js';
+import { isSipUri, splitHeaderList, uriPartOf } from '../../sip/syntax.js';
 
 /** The dialog record of `leg`, or null when srf did not give us what it takes (a peer without a Contact). */
 export function dialogRecordOf(uniqueCallId: string, leg: Leg, dialog: SrfDialog): LegDialogRecord | null {
@@ -32,9 +33,8 @@ export function dialogRecordOf(uniqueCallId: string, leg: Leg, dialog: SrfDialog
 
 /** The URI of a name-addr or addr-spec (`"A" <sip:a@h;transport=tcp>;expires=60` → `sip:a@h;transport=tcp`). */
 function uriOf(value: string): string | null {
-  const m = /<([^>]+)>/.exec(value);
-  const uri = (m ? m[1]! : value.split(';')[0]!).trim();
-  return /^sips?:/i.test(uri) ? uri : null;
+  const uri = uriPartOf(value);
+  return isSipUri(uri) ? uri : null;
 }
 
 function withTag(header: string | undefined, tag: string): string | undefined {
@@ -45,7 +45,7 @@ function withTag(header: string | undefined, tag: string): string | undefined {
 /** Record-Route values, one per entry (several headers arrive joined by commas; entries are `<uri>` name-addrs). */
 function splitRoutes(value: string | undefined): string[] {
   if (!value) return [];
-  return value.split(/,(?=\s*(?:"[^"]*"\s*)?<)/).map((s) => s.trim()).filter((s) => s !== '');
+  return splitHeaderList(value);
 }
 
 /** `sip:host:port;transport=…` of where the message came from; else the leg's `host:port`; else the fallback URI. */

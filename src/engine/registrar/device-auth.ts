@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ConfigControl } from '../../config/index.js';
 import type { DeviceConfig, DigestChallenge, PbxConfig, UserConfig } from '../../config/index.js';
-import { Status } from '../sip-status.js';
+import { Status } from '../../sip/syntax.js';
 import type { SrfRequest } from '../srf-types.js';
 import { DigestServer, type DigestAlgorithm } from '../../sip/digest.js';
 import type { FailureRateLimiter } from './rate-limiter.js';

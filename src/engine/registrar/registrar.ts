@@ -6,9 +6,8 @@
 import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/log.js';
 import type { BindingTransport, LocationService } from '../location/location-service.js';
-import { Status } from '../sip-status.js';
+import { parseContactList, Status } from '../../sip/syntax.js';
 import type { SrfRequest, SrfResponse } from '../srf-types.js';
-import { parseContactHeader } from './contact-header.js';
 import { aorUser, type DeviceAuthenticator } from './device-auth.js';
 
 /** Expiry policy, in seconds. */
@@ -83,7 +82,7 @@ export class Registrar {
 
     const contactValue = req.get('Contact');
     if (contactValue === undefined || contactValue.trim() === '') return this.#reply(res, username);
-    const parsed = parseContactHeader(contactValue);
+    const parsed = parseContactList(contactValue);
     if (!parsed.ok) return safeSend(res, Status.BadRequest, {}, `Bad Contact: ${parsed.error}`.slice(0, 100));
     const headerExpires = parseExpires(req.get('Expires'));
 
@@ -168,7 +167,7 @@ export class Registrar {
     const contacts = this.#location.bindings(username).map((b) => `<${b.contact}>;expires=${Math.max(0, Math.round((b.expires_at - now) / 1000))}`);
     const headers: Record<string, string> = { Date: new Date(now).toUTCString(), ...extra };
     if (contacts.length > 0) headers['Contact'] = contacts.join(', ');
-    safeSend(res, Status.Ok, headers);
+    safeSend(res, Status.OK, headers);
   }
 }
 

@@ -11,7 +11,7 @@ import { UasCallerSide } from '../call/caller-side.js';
 import type { ConfigControl } from '../../config/index.js';
 import { dialTrunk } from '../outbound/trunk-dial.js';
 import type { DeviceAuthenticator } from '../registrar/device-auth.js';
-import { Status } from '../sip-status.js';
+import { displayNameOf, sipUriUser, Status } from '../../sip/syntax.js';
 import type { SrfLike, SrfRequest, SrfResponse } from '../srf-types.js';
 import { requiresAuth, route } from './router.js';
 import { intervalTooSmall } from '../call/session-timer.js';
@@ -34,45 +34,10 @@ export interface InviteRouterOptions {
   retryAfterS?: () => number | undefined;
 }
 
-/** The user part of a SIP URI. */
-function uriUser(uri: string): string {
-  const m = /^sips?:([^@;?]+)@/i.exec(uri);
-  return m ? decodeURIComponent(m[1]!) : '';
-}
-
 /** The display name and user of a From header. */
 function parseFrom(req: SrfRequest): { number: string | null; name: string | null } {
   const from = req.get('From') ?? '';
-  const name = displayName(from);
-  const user = /sips?:([^@;>\s]{1,128})@/i.exec(from)?.[1] ?? null;
-  let number: string | null = null;
-  try {
-    number = user ? decodeURIComponent(user) : null;
-  } catch { /* a malformed %-escape: no caller number */ }
-  return { number, name };
-}
-
-/**
- * The display-name of a name-addr (RFC 3261 §25.1: quoted-string or tokens before '<'), in one linear scan. A regex
- * such as `^\s*([^<"]+?)\s*<` backtracks quadratically on a name of many spaces with no '<' (one datagram
- * blocked the event loop for seconds before authentication).
- */
-export function displayName(value: string): string | null {
-  let i = 0;
-  while (i < value.length && (value[i] === ' ' || value[i] === '\t')) i++;
-  if (value[i] === '"') {
-    let out = '';
-    for (let j = i + 1; j < value.length; j++) {
-      const c = value[j]!;
-      if (c === '\\' && j + 1 < value.length) out += value[++j];
-      else if (c === '"') return out.trim() || null;
-      else out += c;
-    }
-    return null;
-  }
-  const lt = value.indexOf('<', i);
-  if (lt < 0 || value.lastIndexOf('"', lt) >= i) return null;
-  return value.slice(i, lt).trim() || null;
+  return { number: sipUriUser(from) ?? null, name: displayNameOf(from) };
 }
 
 /** Handles new INVITEs. */
@@ -106,7 +71,7 @@ export class InviteRouter {
     // RFC 3891: a new dialog that takes over one of ours (attended transfer done by the transferee's phone).
     const replaces = req.get('Replaces');
     if (replaces !== undefined) return this.#replacing(req, res, replaces);
-    const dialled = uriUser(req.uri);
+    const dialled = (sipUriUser(req.uri) ?? '');
     const r = route(version.config, dialled);
     let device: { user: UserConfig; username: string } | null = null;
     if (requiresAuth(r)) {
@@ -148,7 +113,7 @@ export class InviteRouter {
     const found = findBridgedParty(this.#o.calls.all(), ref);
     if (!found) {
       this.#o.log.info({ call_id: ref.callId, device: a.device.username }, 'INVITE with Replaces names no bridged dialog');
-      return res.send(Status.CallDoesNotExist);
+      return res.send(Status.CallTransactionDoesNotExist);
     }
     if (ref.earlyOnly) return res.send(Status.BusyHere);
     void acceptReplacingInvite(found, req, res, { user: a.user, username: a.device.username }).catch((err: unknown) => {

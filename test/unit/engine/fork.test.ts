@@ -26,7 +26,7 @@ function fakeSrf(): { srf: SrfLike; pending: Pending[]; destroyed: string[] } {
       return new Promise<SrfDialog>((resolve, reject) => {
         const p: Pending = {
           uri, opts, cancelled: false, resolve, reject,
-          ring: () => cb?.cbProvisional?.({ status: 180, get: () => undefined, has: () => false }),
+          ring: () => cb?.cbProvisional?.({ status: 180, get: () => undefined, has: () => false } as never),
         };
         pending.push(p);
         cb?.cbRequest?.(null, { cancel: () => { p.cancelled = true; setImmediate(() => reject({ status: 487 })); } } as never);

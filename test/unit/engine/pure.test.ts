@@ -1,9 +1,8 @@
-/** Unit tests of the engine's pure parts: call-state edges, unique_call_id, router, Contact parsing, rate limiting, next. */
+/** Unit tests of the engine's pure parts: call-state edges, unique_call_id, router, rate limiting, next. */
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/common/clock.js';
 import { InvalidStateError } from '../../../src/common/errors.js';
 import { CALL_EDGES, isCallEdge, type CallState } from '../../../src/engine/call/call-state.js';
-import { parseContactHeader } from '../../../src/engine/registrar/contact-header.js';
 import { FailureRateLimiter } from '../../../src/engine/registrar/rate-limiter.js';
 import { route, requiresAuth } from '../../../src/engine/router/router.js';
 import { createUniqueCallIdGenerator } from '../../../src/engine/unique-call-id.js';
@@ -64,22 +63,6 @@ describe('router', () => {
   it('requires authentication for everything but a DID', () => {
     expect(requiresAuth(route(config, '+61390000000'))).toBe(false);
     for (const d of ['1002', '+61299998888', 'nobody']) expect(requiresAuth(route(config, d))).toBe(true);
-  });
-});
-
-describe('Contact header', () => {
-  it('parses name-addrs with params, bare URIs, and the wildcard', () => {
-    expect(parseContactHeader('"A, B" <sip:a@h:5060;transport=tcp>;expires=60;+sip.instance="<urn:uuid:1>", sip:b@h;q=0.5')).toEqual({
-      ok: true, wildcard: false,
-      contacts: [{ uri: 'sip:a@h:5060;transport=tcp', params: { expires: '60', '+sip.instance': '<urn:uuid:1>' } }, { uri: 'sip:b@h', params: { q: '0.5' } }],
-    });
-    expect(parseContactHeader(' * ')).toEqual({ ok: true, wildcard: true });
-  });
-  it('rejects garbage, * mixed with contacts, and too many entries', () => {
-    expect(parseContactHeader('<http://x>').ok).toBe(false);
-    expect(parseContactHeader('<sip:a@h>, *').ok).toBe(false);
-    expect(parseContactHeader('<sip:a@h', 5).ok).toBe(false);
-    expect(parseContactHeader(Array.from({ length: 30 }, (_, i) => `<sip:${i}@h>`).join(','), 20).ok).toBe(false);
   });
 });
 
