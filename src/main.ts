@@ -4,8 +4,8 @@
  * The process guard (common/process-guard.ts) logs an unhandled rejection and keeps serving, and turns an uncaught
  * exception into a clean shutdown and exit 70, for a supervisor to restart us.
  */
-import { createLogger } from './common/log.js';
-import { installProcessGuard } from './common/process-guard.js';
+import { createLogger } from './common/index.js';
+import { installProcessGuard } from './common/index.js';
 import { checkMediaFiles, ConfigError, configWarnings, loadConfigFile, loadSettings } from './config/index.js';
 import { startSwitchboard } from './switchboard.js';
 

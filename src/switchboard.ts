@@ -9,22 +9,22 @@ import { createSecureContext } from 'node:tls';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { systemClock, type Clock } from './common/clock.js';
-import type { Logger } from './common/log.js';
+import { systemClock, type Clock } from './common/index.js';
+import type { Logger } from './common/index.js';
 import { checkMediaFiles, ConfigError, createConfigVersions, type ConfigVersions, type PbxConfig, type RuntimeSettings } from './config/index.js';
 import { createDrachtioLite, type DrachtioLite } from './drachtio-lite/index.js';
 import type { ListenSpec, SipStackStats, TransportProtocol } from './sip/index.js';
 import { createEngine, type Engine, type NodeHandler, type SrfLike, type VoicemailHost } from './engine/index.js';
-import type { FlowNode } from './config/types.js';
+import type { FlowNode } from './config/index.js';
 import { createDispatcher, createVoicemailMailer, createWebhookAdmin, type Dispatcher, type HostLookup } from './events/index.js';
 import { buildApp, createOpsMetrics, type OpsMetrics, type Readiness } from './api/index.js';
 import { createPostgresStore, createSqliteStore, RetentionSweeper, type CallCommit, type Store } from './store/index.js';
-import { formatHost } from './common/host.js';
+import { formatHost } from './common/index.js';
 import type { MediaLayer } from './media/index.js';
 import { createNgClient, createRtpengineMediaLayer } from './media/rtpengine/index.js';
 import { createEmbeddedMediaLayer } from './media/embedded/index.js';
-import { recordingLink } from './api/recordings.js';
-import { voicemailLink } from './api/voicemail-links.js';
+import { recordingLink } from './api/index.js';
+import { voicemailLink } from './api/index.js';
 
 
 /** The built-in prompts committed with the source (media/prompts/README.md says how they were made). */

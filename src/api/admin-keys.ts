@@ -6,8 +6,8 @@
  * keys this long a fast hash is as good as a slow one, and a lookup by digest leaks nothing useful by its timing.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { randomToken } from '../common/ids.js';
-import type { Clock } from '../common/clock.js';
+import { randomToken } from '../common/index.js';
+import type { Clock } from '../common/index.js';
 import type { PbxConfig } from '../config/index.js';
 import type { AdminKeyRecord, Store } from '../store/index.js';
 import { keyMatches } from './auth.js';

@@ -4,7 +4,7 @@
  * route's scope, then rate limit); one error handler renders every failure in the compat envelope.
  */
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { systemClock } from '../common/clock.js';
+import { systemClock } from '../common/index.js';
 import { clientAddress, createMatcherCache, createRateLimiter, keyMatches } from './auth.js';
 import { bearerToken, createAdminKeys, type AdminIdentity, type AdminKeys } from './admin-keys.js';
 import { configFormats } from './admin/config-schema.js';

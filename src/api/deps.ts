@@ -2,8 +2,8 @@
  * What the API is built from. The API sees the engine only through its facade and the store through its
  * interface; it never sees srf objects, SIP messages or media (STYLE.md §3).
  */
-import type { Clock } from '../common/clock.js';
-import type { Logger } from '../common/log.js';
+import type { Clock } from '../common/index.js';
+import type { Logger } from '../common/index.js';
 import type { PbxConfig } from '../config/index.js';
 import type { EngineFacade, EngineLive } from '../engine/index.js';
 import type { WebhookAdmin } from '../events/index.js';

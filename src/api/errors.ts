@@ -6,8 +6,8 @@
  * status as `code`, and a message that names the offending parameter. Stack traces never leave the process.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import type { Logger } from '../common/log.js';
-import { SwitchboardError } from '../common/errors.js';
+import type { Logger } from '../common/index.js';
+import { SwitchboardError } from '../common/index.js';
 import { FORMAT_HINTS, PATTERN_HINTS } from './schemas.js';
 
 /** The response envelope (compat). */

@@ -8,3 +8,5 @@ export { bearerToken, createAdminKeys, type AdminIdentity, type AdminKeys, type 
 export { ApiError, type Envelope } from './errors.js';
 export { OPENAPI_PATH, DOCS_PREFIX } from './openapi.js';
 export { createOpsMetrics, type OpsMetrics, type OpsDeps, type Readiness } from './ops/index.js';
+export { recordingLink } from './recordings.js';
+export { voicemailLink } from './voicemail-links.js';

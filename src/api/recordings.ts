@@ -9,10 +9,10 @@
  */
 import { rm } from 'node:fs/promises';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { checkLink, deriveLinkSecret, signLink, type LinkCheck } from '../common/signed-link.js';
+import { checkLink, deriveLinkSecret, signLink, type LinkCheck } from '../common/index.js';
 import type { PbxConfig } from '../config/index.js';
 import type { RecordingRecord, Store } from '../store/index.js';
-import { systemClock } from '../common/clock.js';
+import { systemClock } from '../common/index.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, badParameter, fail, ok } from './errors.js';
 import { sendWav } from './send-wav.js';

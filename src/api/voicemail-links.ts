@@ -5,7 +5,7 @@
  * or deleted message → 404.
  */
 import type { FastifyInstance } from 'fastify';
-import { checkLink, signLink } from '../common/signed-link.js';
+import { checkLink, signLink } from '../common/index.js';
 import type { PbxConfig } from '../config/index.js';
 import type { Store } from '../store/index.js';
 import { sendWav } from './send-wav.js';

@@ -4,7 +4,7 @@
  * users, queues, ring groups), plus the webhook's enabled-only requirements. It runs on a possibly partial value
  * (after shape issues), so every access tolerates missing keys.
  */
-import { nonPublicHostKind } from '../common/private-address.js';
+import { nonPublicHostKind } from '../common/index.js';
 import { keyPath, type ReadContext } from './shape.js';
 import type { FlowConfig, NextRef, PbxConfig } from './types.js';
 

@@ -2,7 +2,7 @@
  * Errors of the configuration module (STYLE.md §7). Validation problems are collected as {@link ConfigIssue}
  * values; the loader throws them all at once as one {@link ConfigError}.
  */
-import { SwitchboardError } from '../common/errors.js';
+import { SwitchboardError } from '../common/index.js';
 
 /** One validation problem: where it is (`users[1].devices[0].password`) and what is wrong. */
 export interface ConfigIssue {

@@ -4,8 +4,8 @@
  * Admin edits are staged in the store and become live only on {@link ConfigVersions.apply}, atomically, as a new
  * numbered version. The YAML file seeds version 1, and a new version whenever the file changes.
  */
-import { systemClock, type Clock } from '../common/clock.js';
-import type { Logger } from '../common/log.js';
+import { systemClock, type Clock } from '../common/index.js';
+import type { Logger } from '../common/index.js';
 import { configDiff, deepFreeze } from './config-diff.js';
 import { validateConfig } from './schema.js';
 import type { ConfigIssue } from './errors.js';

@@ -4,7 +4,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { randomToken } from '../common/ids.js';
+import { randomToken } from '../common/index.js';
 import { FrameDecoder } from './wire/frame.js';
 import { parseCommand, type ClientCommand } from './wire/commands.js';
 import type { DialogOwner } from './dialogs.js';

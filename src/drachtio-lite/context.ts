@@ -4,14 +4,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Clock } from '../common/clock.js';
+import type { Clock } from '../common/index.js';
 import {
   serializeMessage, type ClientTransaction, type Endpoint, type ServerTransaction, type SipMessage, type SipRequest, type SipStack,
 } from '../sip/index.js';
 import type { ClientConnection } from './client-connection.js';
 import type { DialogOwner, DialogTable, LiteDialog } from './dialogs.js';
 import { formatWireTime, type WireMeta } from './wire/commands.js';
-import { formatHost } from '../common/host.js';
+import { formatHost } from '../common/index.js';
 import type { ReliableUac, ReliableUas } from './reliable-provisional.js';
 import type { RequestChecks } from './request-checks.js';
 

@@ -29,7 +29,7 @@
  * dialogs, `proxy`, `cdr:*` events. A second 2xx from a fork is ACKed and BYEd by the server.
  */
 import type { Logger } from 'pino';
-import { systemClock, type Clock } from '../common/clock.js';
+import { systemClock, type Clock } from '../common/index.js';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { SipStack, type Endpoint, type ListenSpec, type SipStackStats, type TcpLimits, type TimerConfig } from '../sip/index.js';

@@ -6,7 +6,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Clock } from '../common/clock.js';
+import type { Clock } from '../common/index.js';
 import { createResponse, Status, type SipStack } from '../sip/index.js';
 import { ClientConnection } from './client-connection.js';
 import { DialogTable } from './dialogs.js';
@@ -15,7 +15,7 @@ import { parseAppMessage } from './app-message.js';
 import { endStaleDialog, onNetworkCancel, onNetworkRequest, respondToNetworkRequest, settle } from './network-side.js';
 import { abandonDialog, cancelPendingOf, onStrayResponse, sendAppRequest } from './app-side.js';
 import { failReply, okReply, type ClientCommand } from './wire/commands.js';
-import { formatHost } from '../common/host.js';
+import { formatHost } from '../common/index.js';
 import { RequestChecks } from './request-checks.js';
 
 /** The version string reported to apps (drachtio-srf parses `vX.Y.Z` only to decide whether to ping). */

@@ -1,6 +1,6 @@
 /** What calls and node handlers get from the engine: the shared services, never module-level state. */
-import type { Clock } from '../common/clock.js';
-import type { Logger } from '../common/log.js';
+import type { Clock } from '../common/index.js';
+import type { Logger } from '../common/index.js';
 import type { Store } from '../store/index.js';
 import type { Bus } from '../events/index.js';
 import type { PbxConfig } from '../config/index.js';

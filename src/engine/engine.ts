@@ -3,8 +3,8 @@
  * `createEngine(deps)` builds it; `start()` loads registrations and installs the srf routes; `stop()` refuses
  * new calls and ends the running ones cleanly. It implements the {@link EngineFacade} the API calls.
  */
-import type { Clock } from '../common/clock.js';
-import type { Logger } from '../common/log.js';
+import type { Clock } from '../common/index.js';
+import type { Logger } from '../common/index.js';
 import type { FlowNode } from '../config/index.js';
 import type { Store } from '../store/index.js';
 import { CallTable } from './call/call-factory.js';

@@ -7,8 +7,8 @@
  * With no `localSdp` the INVITEs carry no offer and use srf's `noAck` 3PCC mode: the winner's offer comes back
  * in `answered-3pcc` and the caller completes it with `ack(answerSdp)` (click-to-call).
  */
-import type { Clock, TimerHandle } from '../common/clock.js';
-import type { Logger } from '../common/log.js';
+import type { Clock, TimerHandle } from '../common/index.js';
+import type { Logger } from '../common/index.js';
 import type { Leg } from './call/leg.js';
 import { Status } from '../sip/syntax.js';
 import { createUacTimed } from './call/session-timer.js';

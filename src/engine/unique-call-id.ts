@@ -4,7 +4,7 @@
  * increasing within a process even when the clock stands still or steps back (the counter carries into a
  * virtual millisecond), so sorting the strings sorts calls by start.
  */
-import type { Clock } from '../common/clock.js';
+import type { Clock } from '../common/index.js';
 
 /** Produces unique_call_ids. */
 export interface UniqueCallIdGenerator {

@@ -5,9 +5,9 @@
  * parameter, ready for the API's 400/404 envelope.
  */
 
-import { systemClock, type Clock } from '../common/clock.js';
-import type { PbxConfig } from '../config/types.js';
-import type { Delivery, DeliveryAttempt, DeliveryStatus, Store } from '../store/store.js';
+import { systemClock, type Clock } from '../common/index.js';
+import type { PbxConfig } from '../config/index.js';
+import type { Delivery, DeliveryAttempt, DeliveryStatus, Store } from '../store/index.js';
 import type { DeliveryStats } from './delivery-stats.js';
 import type { Dispatcher, SendTestResult } from './dispatcher.js';
 import { validateEndpoint } from './endpoint.js';

@@ -9,7 +9,7 @@
  * are retried one by one, so one bad record (an unknown delivery) fails alone.
  */
 
-import type { AttemptRecord, Store } from '../store/store.js';
+import type { AttemptRecord, Store } from '../store/index.js';
 
 /** Records per transaction at most; more wait for the next batch. */
 export const MAX_ATTEMPT_BATCH = 512;

@@ -4,7 +4,7 @@
  * the publisher: its error is caught, logged with the event name, and counted (STYLE.md §6).
  */
 
-import type { Logger } from '../common/log.js';
+import type { Logger } from '../common/index.js';
 
 /** A map from event name to payload type, e.g. `{ 'call.ended': { unique_call_id: string } }`. */
 export type EventMap = { [name: string]: unknown };

@@ -10,8 +10,8 @@
  *   succeeded | failed | disabled ──redeliver (admin)──▶ pending
  */
 
-import { InvalidStateError } from '../common/errors.js';
-import type { DeliveryStatus } from '../store/store.js';
+import { InvalidStateError } from '../common/index.js';
+import type { DeliveryStatus } from '../store/index.js';
 import { parseRetryAfterMs } from './retry-policy.js';
 
 /** Legal status changes. `pending → pending` is a scheduled retry. */

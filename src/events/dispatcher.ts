@@ -18,10 +18,10 @@
  */
 
 import type { Dispatcher as HttpDispatcher } from 'undici';
-import { systemClock, type Clock, type TimerHandle } from '../common/clock.js';
-import type { Logger } from '../common/log.js';
-import type { PbxConfig } from '../config/types.js';
-import type { Delivery, OutboxEvent, Store } from '../store/store.js';
+import { systemClock, type Clock, type TimerHandle } from '../common/index.js';
+import type { Logger } from '../common/index.js';
+import type { PbxConfig } from '../config/index.js';
+import type { Delivery, OutboxEvent, Store } from '../store/index.js';
 import { createAttemptWriter } from './attempt-writer.js';
 import { StatsCounters, type DeliveryStats } from './delivery-stats.js';
 import { BuildStage } from './dispatch/build.js';

@@ -4,8 +4,8 @@
  * travel with the event. Also the validation that refuses bad endpoint configuration with a clear error.
  */
 
-import type { PbxConfig, WebhookConfig } from '../config/types.js';
-import type { OutboxEvent } from '../store/store.js';
+import type { PbxConfig, WebhookConfig } from '../config/index.js';
+import type { OutboxEvent } from '../store/index.js';
 import { parseSigningSecret, signingSecretFor } from './signature.js';
 
 /** Everything needed to send to one endpoint. */

@@ -4,8 +4,8 @@
  * Our additions (`event_id`, `occurred_at`, `sequence`) are added by `toOutboxEvent`.
  */
 
-import { newTimeOrderedId } from '../common/ids.js';
-import type { EndpointRef, OutboxEvent } from '../store/store.js';
+import { newTimeOrderedId } from '../common/index.js';
+import type { EndpointRef, OutboxEvent } from '../store/index.js';
 
 export interface UserCallFields {
   caller_id: string | null;

@@ -3,7 +3,7 @@
  * {@link toOutboxEvent} so a test event has exactly the shape of a real one.
  */
 
-import type { EndpointRef, OutboxEvent } from '../store/store.js';
+import type { EndpointRef, OutboxEvent } from '../store/index.js';
 import { EVENT_TYPES, toOutboxEvent, type EventFieldsByType, type EventType } from './event-types.js';
 
 /** True when `t` is one of the 12 compat event types. */

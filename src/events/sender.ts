@@ -5,7 +5,7 @@
  */
 
 import type { Dispatcher } from 'undici';
-import type { Clock } from '../common/clock.js';
+import type { Clock } from '../common/index.js';
 import { classifyResponse, type AttemptOutcome } from './delivery-state.js';
 import type { Target } from './endpoint.js';
 import { parseSigningSecret, signatureHeaders } from './signature.js';

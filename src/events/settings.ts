@@ -3,7 +3,7 @@
  * configuration version takes effect without a restart.
  */
 
-import type { DeliveryConfig, PbxConfig } from '../config/types.js';
+import type { DeliveryConfig, PbxConfig } from '../config/index.js';
 import { DEFAULT_HORIZON_S, DEFAULT_RETRY_SCHEDULE_S } from './retry-policy.js';
 
 /** Defaults for `delivery.*` (the config schema should use the same values). */

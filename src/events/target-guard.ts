@@ -5,7 +5,7 @@
  * lookup, so a name that changes its answer between the two (DNS rebinding) is still refused.
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { nonPublicAddressKind, nonPublicHostKind } from '../common/private-address.js';
+import { nonPublicAddressKind, nonPublicHostKind } from '../common/index.js';
 
 /**
  * Resolves a host name to every address, as `dns.lookup(name, { all: true })` does; rejects when it cannot. The one

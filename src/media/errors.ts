@@ -2,7 +2,7 @@
  * Errors of the media layer (STYLE.md §7). Expected failures of codecs are `{ ok: false, error }` values; a
  * {@link MediaError} is what a session operation rejects with (bad SDP, no ports left, a backend failure).
  */
-import { SwitchboardError } from '../common/errors.js';
+import { SwitchboardError } from '../common/index.js';
 
 /** Stable codes of {@link MediaError}. */
 export type MediaErrorCode =

@@ -3,8 +3,8 @@
  * numbers, route set, remote target), in-dialog request construction with loose and strict routing
  * (§12.2.1.1), and the UAS 2xx retransmission until ACK (§13.3.1.4).
  */
-import type { Clock, TimerHandle } from '../common/clock.js';
-import { InvalidStateError } from '../common/errors.js';
+import type { Clock, TimerHandle } from '../common/index.js';
+import { InvalidStateError } from '../common/index.js';
 import { SipRequest, type HeaderField, type SipResponse } from './message.js';
 import { getTag, parseCSeq, parseNameAddr } from './headers.js';
 import { parseUri } from './uri.js';

@@ -13,7 +13,7 @@
  * with no I/O and no tie to our transport or transactions.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Clock } from '../common/clock.js';
+import type { Clock } from '../common/index.js';
 import { formatAuthParams, parseAuthParams } from './headers.js';
 import { uriEquals } from './uri.js';
 

@@ -2,7 +2,7 @@
  * Error values and classes of the SIP message layer. Parse failures are values ({@link SipParseError}),
  * never exceptions: bad input from the network is expected (STYLE.md §7).
  */
-import { SwitchboardError } from '../common/errors.js';
+import { SwitchboardError } from '../common/index.js';
 
 /**
  * Stable codes of parse failures.

@@ -4,7 +4,7 @@
  * raw `HeaderField.value`; formatting produces canonical text. All parsers return `undefined` on malformed input.
  */
 import { randomBytes } from 'node:crypto';
-import { formatHost } from '../common/host.js';
+import { formatHost } from '../common/index.js';
 import { endOfQuoted, formatParams, isTokenChar, isWs, parseParams, quote, readToken, skipWs, unquote } from './syntax.js';
 
 export { isTokenChar, isToken, parseParams, formatParams, unquote, quote, parseNameAddr, formatNameAddr, type NameAddr } from './syntax.js';

@@ -5,8 +5,8 @@
  */
 import { networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
-import { systemClock, type Clock } from '../common/clock.js';
-import { InvalidStateError } from '../common/errors.js';
+import { systemClock, type Clock } from '../common/index.js';
+import { InvalidStateError } from '../common/index.js';
 import type { Endpoint, SipMessage, SipRequest, SipResponse } from './message.js';
 import { generateBranch, parseNameAddr } from './headers.js';
 import { parseUri } from './uri.js';

@@ -3,7 +3,7 @@
  * parameters and headers; formatting re-escapes exactly the characters the grammar does not allow there.
  * An IPv6 host is stored without brackets (`::1`) and formatted with them (`[::1]`).
  */
-import { formatHost } from '../common/host.js';
+import { formatHost } from '../common/index.js';
 
 /** A parsed SIP/SIPS/tel URI. For `tel`, `host` holds the number (e.g. `+1-212-555-0101`). */
 export interface SipUri {

@@ -2,7 +2,7 @@
  * Errors of the store (STYLE.md §7). Every failure of the database driver (a constraint, a bad value, a lost
  * connection) reaches callers as a {@link StoreError} naming the operation; the driver's error is its `cause`.
  */
-import { SwitchboardError } from '../common/errors.js';
+import { SwitchboardError } from '../common/index.js';
 
 /** Stable code of every {@link StoreError}. */
 export const STORE_ERROR_CODE = 'SB_ERR_STORE';

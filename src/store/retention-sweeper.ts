@@ -9,9 +9,9 @@
  * (permissions, I/O) keeps its row, so the link still answers and the next run tries again; it is never orphaned.
  */
 import { unlink } from 'node:fs/promises';
-import type { Clock, TimerHandle } from '../common/clock.js';
-import type { Logger } from '../common/log.js';
-import type { RetentionConfig } from '../config/types.js';
+import type { Clock, TimerHandle } from '../common/index.js';
+import type { Logger } from '../common/index.js';
+import type { RetentionConfig } from '../config/index.js';
 import type { RetentionKind, Store } from './store.js';
 
 const DAY_MS = 86_400_000;

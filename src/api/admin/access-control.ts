@@ -5,8 +5,8 @@
  * request body, secrets redacted.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Clock } from '../../common/clock.js';
-import type { Logger } from '../../common/log.js';
+import type { Clock } from '../../common/index.js';
+import type { Logger } from '../../common/index.js';
 import type { Store } from '../../store/index.js';
 import { ApiError, ok } from '../errors.js';
 import { envelope, responses, type JsonSchema } from '../schemas.js';

@@ -3,7 +3,7 @@
  * webhook delivery log, admin keys and the audit log. Secrets never leave it (secrets.ts); changes are audited.
  */
 import type { FastifyInstance } from 'fastify';
-import { systemClock } from '../../common/clock.js';
+import { systemClock } from '../../common/index.js';
 import type { ApiDeps } from '../deps.js';
 import { registerAccessControl, registerAdminHooks } from './access-control.js';
 import { COLLECTIONS, registerCollection } from './collections.js';

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { PbxConfig } from '../../config/index.js';
-import { randomToken } from '../../common/ids.js';
+import { randomToken } from '../../common/index.js';
 import { isValidBlock } from '../auth.js';
 import { ApiError, ok } from '../errors.js';
 import { envelope, responses, type JsonSchema } from '../schemas.js';

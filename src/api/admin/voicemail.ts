@@ -10,8 +10,8 @@
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { normalizePromptWav, WavFileError } from '../../common/wav-file.js';
-import { greetingFile } from '../../common/voicemail-files.js';
+import { normalizePromptWav, WavFileError } from '../../common/index.js';
+import { greetingFile } from '../../common/index.js';
 import type { PbxConfig } from '../../config/index.js';
 import type { Store, VoicemailRecord } from '../../store/index.js';
 import { ApiError, ok } from '../errors.js';

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { EVENT_DESCRIPTIONS, EVENT_TYPES, FIELD_DESCRIPTIONS, sampleEvent } from '../../events/index.js';
-import { systemClock } from '../../common/clock.js';
+import { systemClock } from '../../common/index.js';
 import type { ApiDeps } from '../deps.js';
 import type { AuthenticateAdmin } from './admin-auth.js';
 import { SESSION_COOKIE, sameOrigin, type ConsoleGuard } from './guard.js';

@@ -4,7 +4,7 @@
  * key itself is checked once at sign-in and never kept, neither here nor in the browser.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Clock } from '../../common/clock.js';
+import type { Clock } from '../../common/index.js';
 
 /** Who signed in (from the admin-key seam). */
 export interface AdminPrincipal {

@@ -2,7 +2,7 @@
  * `call-to-number` (click-to-call) and `get-system-status` (SPEC.md §4, compat).
  */
 import type { FastifyInstance } from 'fastify';
-import { systemClock } from '../../common/clock.js';
+import { systemClock } from '../../common/index.js';
 import { OriginateError } from '../../engine/index.js';
 
 /** Why the engine refused an originate. */

@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { Logger } from '../../common/log.js';
+import type { Logger } from '../../common/index.js';
 import type { MediaLayer, MediaLegRole, MediaSession, Recording, RecordingResult } from '../../media/index.js';
 
 /** A recording that was made: its id, file and what the media layer reported when it closed. */

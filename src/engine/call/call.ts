@@ -3,11 +3,11 @@
  * legs, the current node, the bridge, the history writer) and does not grow: behaviour lives in node handlers.
  * Everything from outside reaches it through `handle(input)`; srf callbacks translate and forward.
  */
-import { InvalidStateError } from '../../common/errors.js';
-import type { Logger } from '../../common/log.js';
+import { InvalidStateError } from '../../common/index.js';
+import type { Logger } from '../../common/index.js';
 import type { ConfigVersion, FlowConfig, FlowNode, NodeOutcome, UserConfig } from '../../config/index.js';
 import type { EngineContext } from '../engine-context.js';
-import { resolveNext } from '../../config/next.js';
+import { resolveNext } from '../../config/index.js';
 import type { CallRecorder } from '../records/call-recorder.js';
 import { dialogRecordOf } from '../records/dialog-record.js';
 import { Status } from '../../sip/syntax.js';

@@ -2,14 +2,14 @@
  * The party a call is for: the caller's INVITE (a UAS transaction, answered with `createUAS`) or, for
  * click-to-call, the user's answered device. Flow handlers talk to it only through {@link CallerSide}.
  */
-import type { Logger } from '../../common/log.js';
+import type { Logger } from '../../common/index.js';
 import { Status } from '../../sip/syntax.js';
 import type { SrfDialog, SrfLike, SrfRequest, SrfResponse } from '../srf-types.js';
 import type { Leg } from './leg.js';
 import type { SessionTimersConfig } from '../../config/index.js';
 import { callerAnswerHeaders } from './session-timer.js';
 import { ProvisionalRepeater } from './provisional-repeat.js';
-import type { Clock } from '../../common/clock.js';
+import type { Clock } from '../../common/index.js';
 
 /** What a flow can do with the caller. */
 export interface CallerSide {

@@ -5,7 +5,7 @@
  * nothing (srf's `refresh`, same SDP version) are answered on the leg they came in on — the SIP server adds the
  * Session-Expires (RFC 4028).
  */
-import type { Logger } from '../../common/log.js';
+import type { Logger } from '../../common/index.js';
 import { Status } from '../../sip/syntax.js';
 import type { SrfDialog, SrfRequest, SrfResponse } from '../srf-types.js';
 

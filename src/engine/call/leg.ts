@@ -2,7 +2,7 @@
  * A Leg: one SIP dialog (or dialog attempt) of a call: the caller, a device being rung, or the trunk.
  * It carries what the call record needs; the srf objects stay with whoever drives the leg.
  */
-import { newId, type Brand } from '../../common/ids.js';
+import { newId, type Brand } from '../../common/index.js';
 import type { LegRecord } from '../../store/index.js';
 import { isoUtc } from '../records/time.js';
 

@@ -7,8 +7,8 @@
  * A caller waiting in a queue (max_wait_s up to 300 s) or ringing a long time gets its last provisional again every
  * `intervalMs` until a final response goes out.
  */
-import type { Clock, TimerHandle } from '../../common/clock.js';
-import type { Logger } from '../../common/log.js';
+import type { Clock, TimerHandle } from '../../common/index.js';
+import type { Logger } from '../../common/index.js';
 
 /** Re-sends the caller's last provisional at a fixed interval while the INVITE has no final response. */
 export class ProvisionalRepeater {

@@ -6,7 +6,7 @@
  * unreadable since is logged and skipped. Without a media layer the node is skipped, as before media existed.
  */
 import type { PlayNode } from '../../config/index.js';
-import { mediaFilePath } from '../../config/media-files.js';
+import { mediaFilePath } from '../../config/index.js';
 import type { Call } from '../call/call.js';
 import type { HandlerOutcome, NodeHandler } from './node-handler.js';
 

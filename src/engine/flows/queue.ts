@@ -11,7 +11,7 @@
  * and GroupCallRecord ({@link GroupCallLog}): `abandoned` when the caller leaves unanswered or hangs up, `answered`
  * (with the agent) when the call ends.
  */
-import type { QueueConfig, QueueNode, UserConfig } from '../../config/types.js';
+import type { QueueConfig, QueueNode, UserConfig } from '../../config/index.js';
 import type { Call } from '../call/call.js';
 import { GroupCallLog } from '../queue/group-record.js';
 import type { HoldMusic, HoldMusicPlayback } from '../queue/hold-music.js';

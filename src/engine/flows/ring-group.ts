@@ -6,7 +6,7 @@
  * `rejected`, `no-answer`; `no-answer` also when no member could be rung). Members' `user_inbound*` events
  * carry `ring_group_name`; one `ring_group_call` event and GroupCallRecord per visit ({@link GroupCallLog}).
  */
-import type { RingGroupConfig, RingGroupNode, UserConfig } from '../../config/types.js';
+import type { RingGroupConfig, RingGroupNode, UserConfig } from '../../config/index.js';
 import type { Call } from '../call/call.js';
 import { GroupCallLog } from '../queue/group-record.js';
 import { dialUsers, targetsOf } from './dial-users.js';

@@ -3,8 +3,8 @@
  * written through to the Store so they survive a restart. An expired binding is invisible at once and is
  * deleted by a purge timer on the injected clock.
  */
-import type { Clock, TimerHandle } from '../../common/clock.js';
-import type { Logger } from '../../common/log.js';
+import type { Clock, TimerHandle } from '../../common/index.js';
+import type { Logger } from '../../common/index.js';
 import type { Registration, Store } from '../../store/index.js';
 
 /** A binding's transport (the store's column holds only the dialable ones, udp and tcp). */

@@ -15,8 +15,8 @@
  * entry/exit actions (the wrap-up timer). Whether an agent is registered or on a call outside the queue is not
  * a state: {@link QueueService} asks the location service and presence when it picks agents.
  */
-import type { Clock, TimerHandle } from '../../common/clock.js';
-import { InvalidStateError } from '../../common/errors.js';
+import type { Clock, TimerHandle } from '../../common/index.js';
+import { InvalidStateError } from '../../common/index.js';
 
 /** States of a queue agent. */
 export type AgentState = 'idle' | 'reserved' | 'ringing' | 'on-call' | 'wrap-up';

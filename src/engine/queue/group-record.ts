@@ -4,8 +4,8 @@
  * when the caller leaves the group unanswered (to `next`), or when the call ends (answered, or hung up while
  * waiting/ringing).
  */
-import type { UserConfig } from '../../config/types.js';
-import type { GroupCallRecord } from '../../store/store.js';
+import type { UserConfig } from '../../config/index.js';
+import type { GroupCallRecord } from '../../store/index.js';
 import type { Call } from '../call/call.js';
 import { durationS, isoUtc } from '../records/time.js';
 

@@ -15,9 +15,9 @@
  * Callers are served in arrival order across all queues (an agent in two queues takes the caller who has waited
  * longest); a caller paused after an unanswered ring lets the ones behind it be offered meanwhile.
  */
-import type { Clock, TimerHandle } from '../../common/clock.js';
-import type { Logger } from '../../common/log.js';
-import type { QueueConfig } from '../../config/types.js';
+import type { Clock, TimerHandle } from '../../common/index.js';
+import type { Logger } from '../../common/index.js';
+import type { QueueConfig } from '../../config/index.js';
 import { AgentBoard, type AgentState } from './agent-state.js';
 import { pickAgents } from './strategies.js';
 

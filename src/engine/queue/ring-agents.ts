@@ -3,7 +3,7 @@
  * without bridging yet: the queue must first check the caller is still waiting, then move the agent on-call.
  * Events: `user_inbound` per rung agent with `queue_name`, and `user_inbound_completed` for those who missed.
  */
-import type { UserConfig } from '../../config/types.js';
+import type { UserConfig } from '../../config/index.js';
 import type { Call } from '../call/call.js';
 import type { Leg } from '../call/leg.js';
 import { targetsOf } from '../flows/dial-users.js';

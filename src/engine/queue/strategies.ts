@@ -13,7 +13,7 @@
  *
  * Ties go to configured order.
  */
-import type { QueueStrategy } from '../../config/types.js';
+import type { QueueStrategy } from '../../config/index.js';
 
 /** What a strategy sees. */
 export interface StrategyInput {

@@ -3,8 +3,8 @@
  * call touched, and the compat events, each step committed in ONE store transaction (record + events together)
  * with a per-call `sequence`. Commits are chained so they reach the store in order; `flushed()` awaits them.
  */
-import type { Clock } from '../../common/clock.js';
-import type { Logger } from '../../common/log.js';
+import type { Clock } from '../../common/index.js';
+import type { Logger } from '../../common/index.js';
 import type { UserConfig } from '../../config/index.js';
 import { compatNumber, toOutboxEvent, type EventFieldsByType, type EventType } from '../../events/index.js';
 import type { CallCommit, CallDirection, CallRecord, EndpointRef, GroupCallRecord, LegDialogRecord, LegRecord, OutboxEvent, RecordingRecord, Store, UserCallRecord, VoicemailRecord } from '../../store/index.js';

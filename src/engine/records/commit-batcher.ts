@@ -15,7 +15,7 @@
  * being retried every `maxDelayMs` until the store takes it or `abandonHeld()` gives up (shutdown), which logs every
  * commit still held. A permanent failure (a constraint, a bad value: a bug) fails that commit alone.
  */
-import type { Logger } from '../../common/log.js';
+import type { Logger } from '../../common/index.js';
 import { isTransientStoreError, type CallCommit, type Store } from '../../store/index.js';
 
 /** A store that can write several commits in one transaction (both built-in stores can; it is not on `Store`). */

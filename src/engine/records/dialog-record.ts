@@ -8,7 +8,7 @@
 import type { LegDialogRecord } from '../../store/index.js';
 import type { Leg } from '../call/leg.js';
 import type { SrfDialog } from '../srf-types.js';
-import { formatHost } from '../../common/host.js';
+import { formatHost } from '../../common/index.js';
 import { isSipUri, splitHeaderList, uriPartOf } from '../../sip/syntax.js';
 
 /** The dialog record of `leg`, or null when srf did not give us what it takes (a peer without a Contact). */

@@ -16,7 +16,7 @@
  * Then every saved dialog of a leg still up gets a BYE built from the saved dialog (§12.2.1.1), sent through srf as
  * a new request with the dialog's Call-ID, tags, a higher CSeq and its route set, to the address the dialog used.
  */
-import type { Logger } from '../../common/log.js';
+import type { Logger } from '../../common/index.js';
 import { toOutboxEvent, type EventFieldsByType, type EventType } from '../../events/index.js';
 import type { CallCommit, CallRecord, GroupCallRecord, LegDialogRecord, LegRecord, OutboxEvent, Store, UserCallRecord } from '../../store/index.js';
 import type { SrfLike } from '../srf-types.js';

@@ -2,7 +2,7 @@
  * Counts authentication failures per source address in a sliding window; a source over the limit is refused
  * (403) without looking at its credentials until the window drains. Memory is bounded by `maxSources`.
  */
-import type { Clock } from '../../common/clock.js';
+import type { Clock } from '../../common/index.js';
 
 /** Options of {@link FailureRateLimiter}. */
 export interface RateLimitOptions {

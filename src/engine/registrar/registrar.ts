@@ -3,8 +3,8 @@
  * and parameter with min/max (423 + Min-Expires), refresh, unregister, `Contact: *`; the source transport,
  * address and port are stored with each binding so calls reach phones behind NAT (RFC 3581 style).
  */
-import type { Clock } from '../../common/clock.js';
-import type { Logger } from '../../common/log.js';
+import type { Clock } from '../../common/index.js';
+import type { Logger } from '../../common/index.js';
 import type { BindingTransport, LocationService } from '../location/location-service.js';
 import { parseContactList, Status } from '../../sip/syntax.js';
 import type { SrfRequest, SrfResponse } from '../srf-types.js';

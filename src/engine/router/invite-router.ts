@@ -3,7 +3,7 @@
  * INVITE never reaches the trunk), routes, creates the Call with the live configuration version, and starts
  * the matching behaviour: a DID's flow, an internal call to an extension, or an outbound call via the trunk.
  */
-import type { Logger } from '../../common/log.js';
+import type { Logger } from '../../common/index.js';
 import type { ConfigVersion, FlowConfig, TrunkConfig, UserConfig } from '../../config/index.js';
 import type { Call } from '../call/call.js';
 import type { CallTable } from '../call/call-factory.js';

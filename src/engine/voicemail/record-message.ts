@@ -5,7 +5,7 @@
  * the beep, or said nothing until the silence cut it); a caller who hangs up before the beep leaves nothing.
  */
 import { rm } from 'node:fs/promises';
-import type { Clock } from '../../common/clock.js';
+import type { Clock } from '../../common/index.js';
 import type { DtmfEvent, MediaSession, RecordingResult } from '../../media/index.js';
 
 /** Why recording stopped. */

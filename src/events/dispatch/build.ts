@@ -3,9 +3,9 @@
  * it was created under: URL, token and signing secret), or settles it unsent when its endpoint is disabled or its
  * event is gone. It owns the caches that spare a first attempt any extra read.
  */
-import type { Clock } from '../../common/clock.js';
-import type { PbxConfig } from '../../config/types.js';
-import type { Delivery, OutboxEvent, Store } from '../../store/store.js';
+import type { Clock } from '../../common/index.js';
+import type { PbxConfig } from '../../config/index.js';
+import type { Delivery, OutboxEvent, Store } from '../../store/index.js';
 import { targetFor } from '../endpoint.js';
 import { deliverySettings } from '../settings.js';
 import { signingSecretFor } from '../signature.js';

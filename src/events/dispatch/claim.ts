@@ -3,7 +3,7 @@
  * `delivery.per_endpoint_concurrency` per endpoint URL, so a receiver that hangs holds only its share and the others
  * (the global webhook) are still served. It owns the in-flight set.
  */
-import type { Delivery, Store } from '../../store/store.js';
+import type { Delivery, Store } from '../../store/index.js';
 
 /** Claims and tracks in-flight deliveries. */
 export class ClaimStage {

@@ -3,11 +3,11 @@
  * backlog (warned at `delivery.outbox_warn_at`). Runs before each claim, so deliveries start while a large backlog
  * is still being fanned out.
  */
-import type { Clock } from '../../common/clock.js';
-import { newTimeOrderedId } from '../../common/ids.js';
-import type { Logger } from '../../common/log.js';
-import type { PbxConfig } from '../../config/types.js';
-import type { NewDelivery, OutboxEvent, Store } from '../../store/store.js';
+import type { Clock } from '../../common/index.js';
+import { newTimeOrderedId } from '../../common/index.js';
+import type { Logger } from '../../common/index.js';
+import type { PbxConfig } from '../../config/index.js';
+import type { NewDelivery, OutboxEvent, Store } from '../../store/index.js';
 import type { StatsCounters } from '../delivery-stats.js';
 import { routeEvent } from '../endpoint.js';
 

@@ -3,9 +3,9 @@
  * time from the retry policy), written as an attempt row plus the delivery's new status through the batched
  * attempt writer, with the counters and the one log line each outcome gets.
  */
-import type { Clock } from '../../common/clock.js';
-import type { Logger } from '../../common/log.js';
-import type { Delivery, DeliveryAttempt, Store } from '../../store/store.js';
+import type { Clock } from '../../common/index.js';
+import type { Logger } from '../../common/index.js';
+import type { Delivery, DeliveryAttempt, Store } from '../../store/index.js';
 import type { AttemptWriter } from '../attempt-writer.js';
 import { assertDeliveryEdge } from '../delivery-state.js';
 import type { StatsCounters } from '../delivery-stats.js';

@@ -5,8 +5,8 @@
  * (rebinding). It owns the keep-alive agent unless one was injected.
  */
 import { Agent, type Dispatcher as HttpDispatcher } from 'undici';
-import type { Clock } from '../../common/clock.js';
-import type { PbxConfig } from '../../config/types.js';
+import type { Clock } from '../../common/index.js';
+import type { PbxConfig } from '../../config/index.js';
 import { RequestCache, sendAttempt } from '../sender.js';
 import { deliverySettings } from '../settings.js';
 import { guardedLookup, refusedTarget, type HostLookup } from '../target-guard.js';

@@ -6,8 +6,8 @@
  *
  * Each stage is a small object with its own state; only the record stage writes a delivery's outcome.
  */
-import type { DeliveryConfig } from '../../config/types.js';
-import type { Delivery, DeliveryAttempt, OutboxEvent } from '../../store/store.js';
+import type { DeliveryConfig } from '../../config/index.js';
+import type { Delivery, DeliveryAttempt, OutboxEvent } from '../../store/index.js';
 import type { AttemptOutcome } from '../delivery-state.js';
 import type { Target } from '../endpoint.js';
 

@@ -10,10 +10,10 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import nodemailer, { type Transporter } from 'nodemailer';
-import type { Clock } from '../../common/clock.js';
-import type { Logger } from '../../common/log.js';
-import { fillTemplate } from '../../common/template.js';
-import type { MailConfig, PbxConfig } from '../../config/types.js';
+import type { Clock } from '../../common/index.js';
+import type { Logger } from '../../common/index.js';
+import { fillTemplate } from '../../common/index.js';
+import type { MailConfig, PbxConfig } from '../../config/index.js';
 import type { Store, VoicemailRecord } from '../../store/index.js';
 
 /** The placeholders of users[].voicemail.email_subject / email_message, for one message. */

@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { systemClock, type Clock } from '../../common/clock.js';
-import type { Logger } from '../../common/log.js';
+import { systemClock, type Clock } from '../../common/index.js';
+import type { Logger } from '../../common/index.js';
 import { MediaError } from '../errors.js';
 import type { MediaLayer, MediaSessionId, MediaSessionInit } from '../media-layer.js';
 import { PortPool, type PortPair } from './port-pool.js';

@@ -15,7 +15,7 @@
  * reorder gaps that waited too long, and raises `media-timeout` for a leg that went silent while not on hold.
  */
 import type { RemoteInfo } from 'node:dgram';
-import type { Logger } from '../../common/log.js';
+import type { Logger } from '../../common/index.js';
 import { g711Decode, g711Encode, G711_PAYLOAD_TYPE, type G711Law } from '../codec/g711.js';
 import { MediaError } from '../errors.js';
 import { MediaEventEmitter } from '../media-events.js';

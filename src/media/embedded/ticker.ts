@@ -5,7 +5,7 @@
  * monotonic time and do their own catch-up (a playback sends every packet that has fallen due). The timer runs only
  * while a task is registered.
  */
-import type { Clock, TimerHandle } from '../../common/clock.js';
+import type { Clock, TimerHandle } from '../../common/index.js';
 
 /** Called on every tick with the monotonic time in ms. */
 export type TickTask = (nowMs: number) => void;

@@ -14,8 +14,8 @@ import { createSocket, type Socket } from 'node:dgram';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { systemClock, type Clock } from '../../common/clock.js';
-import type { Logger } from '../../common/log.js';
+import { systemClock, type Clock } from '../../common/index.js';
+import type { Logger } from '../../common/index.js';
 import { MediaError } from '../errors.js';
 import { MediaEventEmitter } from '../media-events.js';
 import {

@@ -2,7 +2,7 @@
  * Errors of the rtpengine driver. A refused command and a daemon that does not answer are expected outcomes of a
  * network call and reject the command's promise with one of these; `code` is stable (STYLE.md §7).
  */
-import { SwitchboardError } from '../../common/errors.js';
+import { SwitchboardError } from '../../common/index.js';
 
 /**
  * rtpengine answered `result: error` (or `load limit`). `reason` is its `error-reason` verbatim, e.g.

@@ -12,8 +12,8 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { systemClock, type Clock, type TimerHandle } from '../../common/clock.js';
-import type { Logger } from '../../common/log.js';
+import { systemClock, type Clock, type TimerHandle } from '../../common/index.js';
+import type { Logger } from '../../common/index.js';
 import { decode, encode, isDict, type BencodeDict, type BencodeInput, type BencodeValue } from './bencode.js';
 import { NgClosedError, NgCommandError, NgProtocolError, NgTimeoutError } from './errors.js';
 

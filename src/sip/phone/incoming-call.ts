@@ -3,7 +3,7 @@
  * Handles CANCEL (487 for the INVITE), ACK, BYE and re-INVITE. Events: `cancelled`, `confirmed` (ACK),
  * `ack-timeout`, `ended`, `reinvite`.
  */
-import type { TimerHandle } from '../../common/clock.js';
+import type { TimerHandle } from '../../common/index.js';
 import type { Endpoint, SipRequest } from '../message.js';
 import { Dialog } from '../dialog.js';
 import { generateTag } from '../headers.js';

@@ -3,7 +3,7 @@
  * in-dialog request handling and the 2xx-until-ACK retransmission of the UAS side.
  */
 import { EventEmitter } from 'node:events';
-import type { Clock, TimerHandle } from '../../common/clock.js';
+import type { Clock, TimerHandle } from '../../common/index.js';
 import type { Endpoint, SipRequest, SipResponse } from '../message.js';
 import { Dialog, SuccessRetransmitter } from '../dialog.js';
 import { createResponse, Status } from '../status.js';

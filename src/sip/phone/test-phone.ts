@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { systemClock, type Clock, type TimerHandle } from '../../common/clock.js';
+import { systemClock, type Clock, type TimerHandle } from '../../common/index.js';
 import { SipRequest, type Endpoint, type SipResponse } from '../message.js';
 import { computeAuthorization } from '../digest.js';
 import { generateCallId, generateTag, getTag } from '../headers.js';
@@ -16,7 +16,7 @@ import { cseqMethod } from '../transaction/layer.js';
 import { IncomingCall } from './incoming-call.js';
 import { OutgoingCall, type CallOptions } from './outgoing-call.js';
 import type { PhoneCall, PhoneContext } from './phone-call.js';
-import { formatHost } from '../../common/host.js';
+import { formatHost } from '../../common/index.js';
 import type { TransportProtocol } from '../transport/transport.js';
 
 /** Options of {@link TestPhone.create}. */

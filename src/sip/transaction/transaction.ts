@@ -4,8 +4,8 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { Clock, TimerHandle } from '../../common/clock.js';
-import { InvalidStateError } from '../../common/errors.js';
+import type { Clock, TimerHandle } from '../../common/index.js';
+import { InvalidStateError } from '../../common/index.js';
 import { canonicalName, SipRequest, type HeaderField, type SipMessage, type SipResponse } from '../message.js';
 import type { TimerName, TimerValues } from './timers.js';
 

@@ -4,7 +4,7 @@
  * requests and responses on the right socket (§18.1.1, §18.2.2).
  */
 import type { Logger } from 'pino';
-import type { Clock } from '../../common/clock.js';
+import type { Clock } from '../../common/index.js';
 import type { Endpoint, SipMessage, SipRequest } from '../message.js';
 import { canonicalName } from '../message.js';
 import { parseMessage, missingMandatoryHeader, unacceptableVersion, type StartLineInfo } from '../parser.js';

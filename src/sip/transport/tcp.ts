@@ -10,7 +10,7 @@
  */
 import net from 'node:net';
 import type { Logger } from 'pino';
-import type { Clock, TimerHandle } from '../../common/clock.js';
+import type { Clock, TimerHandle } from '../../common/index.js';
 import type { Endpoint, SipMessage } from '../message.js';
 import { StreamFramer } from '../stream-framer.js';
 import type { StartLineInfo } from '../parser.js';

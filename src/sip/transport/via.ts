@@ -5,7 +5,7 @@
  */
 import type { SipMessage } from '../message.js';
 import { canonicalName, splitHeaderList } from '../message.js';
-import { formatHost } from '../../common/host.js';
+import { formatHost } from '../../common/index.js';
 
 /** The RFC 3261 branch prefix ("magic cookie", §8.1.1.7). */
 export const MAGIC_COOKIE = 'z9hG4bK';

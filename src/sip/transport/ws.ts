@@ -17,7 +17,7 @@ import { isUtf8 } from 'node:buffer';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Clock, TimerHandle } from '../../common/clock.js';
+import type { Clock, TimerHandle } from '../../common/index.js';
 import type { Endpoint } from '../message.js';
 import type { TcpLimits } from './tcp.js';
 import type { Transport } from './transport.js';

@@ -4,8 +4,8 @@
  * other processes) never hold the same delivery at once. Payloads, endpoints and configs are jsonb.
  */
 import pg from 'pg';
-import type { Logger } from '../../common/log.js';
-import { systemClock, type Clock } from '../../common/clock.js';
+import type { Logger } from '../../common/index.js';
+import { systemClock, type Clock } from '../../common/index.js';
 import type {
   AdminKeyRecord, AuditEntry, AttemptRecord, CallCommit, CallRecord, Delivery, DeliveryAttempt, DeliveryStatus, DeliveryUpdate, GroupCallRecord, HistoryQuery,
   LegDialogRecord, LegRecord, NewDelivery, OutboxEvent, Registration, RetentionKind, Store, UserCallRecord, VoicemailMailUpdate, VoicemailRecord,
