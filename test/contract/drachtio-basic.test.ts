@@ -129,7 +129,7 @@ async function rawExchange(port: number, payloads: string[]): Promise<{ frames: 
   sock.on('close', () => { closed = true; });
   sock.on('error', () => undefined);
   for (const p of payloads) sock.write(encodeFrame(p));
-  await waitFor(() => (closed || frames.length >= payloads.length ? true : undefined), 'control replies', 2000).catch(() => undefined);
+  await waitFor(() => (closed || frames.length >= payloads.length ? true : undefined), 'control replies', 2000);
   await new Promise((r) => setTimeout(r, 100));
   sock.destroy();
   return { frames, closed };
@@ -141,7 +141,7 @@ async function rawBytes(port: number, bytes: Buffer): Promise<boolean> {
   sock.on('close', () => { closed = true; });
   sock.on('error', () => undefined);
   sock.write(bytes);
-  await waitFor(() => closed || undefined, 'server to close a bad client', 2000).catch(() => undefined);
+  await waitFor(() => closed || undefined, 'server to close a bad client', 2000);
   sock.destroy();
   return closed;
 }

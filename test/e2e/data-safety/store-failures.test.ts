@@ -27,7 +27,7 @@ function step(n: number): CallCommit {
 
 async function expectAllWritten(store: Store, from: number, to: number): Promise<void> {
   for (let n = from; n <= to; n++) {
-    expect(await store.getCall(callId(n)), `call ${n}`).toBeDefined();
+    expect(await store.getCall(callId(n)), `call ${n}`).toMatchObject({ unique_call_id: callId(n) });
     expect((await store.listCallEvents(callId(n))).map((e) => e.sequence), `events of call ${n}`).toEqual([1, 2]);
   }
 }

@@ -197,7 +197,7 @@ describe('apply configuration with calls in progress', () => {
     const out = caller.call(`sip:+61390000009@${pbx.domain}`);
     const fail = await out.waitFor<{ status: number }>('failed', 8000);
     expect(fail.status).toBeGreaterThanOrEqual(400);
-    await ended(out).catch(() => undefined);
+    expect(await ended(out)).toMatchObject({ by: 'remote', status: fail.status });
 
     // Discarding the staged edits makes apply possible again.
     expect((await pbx.api.send('DELETE', `${ADMIN}/config/staged`)).status).toBe(200);

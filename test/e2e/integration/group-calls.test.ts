@@ -132,7 +132,8 @@ describe('queue and ring group calls', () => {
     await pbx.phone('alice-desk', { onIncoming: (c: IncomingCall) => c.ring() });
     const caller2 = await pbx.phone('61400333555', { register: false });
     const out2 = caller2.call(`sip:+61390000001@${pbx.domain}`);
-    await out2.waitFor('ended', 10_000).catch(() => undefined);
+    // The caller leaves the queue after max_wait_s and the flow hangs up on it: the PBX ends the call.
+    expect(await out2.waitFor('ended', 10_000)).toMatchObject({ by: 'remote' });
     const abandoned = await eventually(async () => {
       const r = await rowsOf('get-queue-calls', { queues_names: 'Support', sort_by: 'newest_first' });
       return r.length === 2 && r[0]!['call_duration'] !== null ? r[0] : undefined;

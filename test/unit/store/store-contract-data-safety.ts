@@ -87,7 +87,7 @@ export function dataSafetyContract(get: () => Store): void {
       expect((await store.queryUserCalls(Q)).map((r) => r.unique_call_id)).toEqual([callId(4), callId(5)]);
       expect((await store.queryQueueCalls(Q)).map((r) => r.unique_call_id)).toEqual([callId(4), callId(5)]);
       expect((await store.queryRingGroupCalls(Q)).map((r) => r.unique_call_id)).toEqual([callId(4), callId(5)]);
-      expect(await store.getCall(callId(4))).toBeDefined();
+      expect(await store.getCall(callId(4))).toMatchObject({ unique_call_id: callId(4) });
     });
 
     it('deletes finished deliveries (with attempts) last updated before the cut-off; pending ones stay', async () => {
@@ -102,7 +102,7 @@ export function dataSafetyContract(get: () => Store): void {
       expect(await store.sweep('deliveries', 10_000, 100)).toBe(1);
       expect(await store.getDelivery('dlv_0')).toBeUndefined();
       expect(await store.listAttempts('dlv_0')).toEqual([]);
-      expect(await store.getDelivery('dlv_1')).toBeDefined();
+      expect(await store.getDelivery('dlv_1')).toMatchObject({ delivery_id: 'dlv_1', status: 'succeeded' });
       // dlv_2 is pending however old it is.
       expect(await store.sweep('deliveries', 10_000_000, 100)).toBe(1);
       expect((await store.getDelivery('dlv_2'))?.status).toBe('pending');
@@ -121,7 +121,7 @@ export function dataSafetyContract(get: () => Store): void {
       expect(await store.sweep('events', NOW - 30 * DAY_MS, 100)).toBe(1);
       expect(await store.getEvent(sent.event_id)).toBeUndefined();
       expect(await store.getDelivery('dlv_sent')).toBeUndefined();
-      for (const e of [pending, fresh, undispatched]) expect(await store.getEvent(e.event_id)).toBeDefined();
+      for (const e of [pending, fresh, undispatched]) expect(await store.getEvent(e.event_id)).toMatchObject({ event_id: e.event_id });
       await expect(store.sweep('bogus' as 'calls', 0, 1)).rejects.toBeInstanceOf(StoreArgumentError);
       await expect(store.sweep('calls', 0, 0)).rejects.toBeInstanceOf(StoreArgumentError);
     });

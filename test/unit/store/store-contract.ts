@@ -460,7 +460,7 @@ export function storeContract(name: string, backend: BackendUnderTest, extra?: (
         await store.commit({ voicemails: [vm('vm_1'), vm('vm_2', { recorded_at: '2026-12-02T02:00:00.000Z' }), vm('vm_3', { user_number: '1002' })], events: [ev] });
         expect((await store.listVoicemails({ user_number: '1001', offset: 0, limit: 10 })).map((v) => v.message_id)).toEqual(['vm_2', 'vm_1']);
         expect(await store.getVoicemail('vm_1')).toEqual(vm('vm_1'));
-        expect(await store.getEvent(ev.event_id)).toBeDefined();
+        expect(await store.getEvent(ev.event_id)).toMatchObject({ event_id: ev.event_id, type: 'voicemail' });
         expect(await store.getVoicemail('vm_nope')).toBeUndefined();
         await expect(store.listVoicemails({ user_number: '1001', offset: 0, limit: 0 })).rejects.toBeInstanceOf(StoreArgumentError);
       });
