@@ -6,24 +6,13 @@
  */
 import type { Migration } from './migration.js';
 
-const SQLITE = `
+/** The DDL of both dialects from one template (their column types differ, nothing else). */
+const DDL = (t: { text: string; int: string; json: string; time: string }): string => `
 CREATE TABLE recordings (
-  recording_id TEXT PRIMARY KEY, unique_call_id TEXT NOT NULL, leg_id TEXT,
-  direction TEXT NOT NULL CHECK (direction IN ('inbound', 'outbound')),
-  user_number TEXT, path TEXT NOT NULL, duration_ms INTEGER NOT NULL, size_bytes INTEGER NOT NULL,
-  sha256 TEXT NOT NULL, problems TEXT NOT NULL, created_at TEXT NOT NULL
-);
-CREATE INDEX recordings_call ON recordings (unique_call_id);
-CREATE INDEX recordings_user_created ON recordings (user_number, created_at, recording_id);
-CREATE INDEX recordings_created ON recordings (created_at, recording_id);
-`;
-
-const POSTGRES = `
-CREATE TABLE recordings (
-  recording_id text PRIMARY KEY, unique_call_id text NOT NULL, leg_id text,
-  direction text NOT NULL CHECK (direction IN ('inbound', 'outbound')),
-  user_number text, path text NOT NULL, duration_ms bigint NOT NULL, size_bytes bigint NOT NULL,
-  sha256 text NOT NULL, problems jsonb NOT NULL, created_at timestamptz NOT NULL
+  recording_id ${t.text} PRIMARY KEY, unique_call_id ${t.text} NOT NULL, leg_id ${t.text},
+  direction ${t.text} NOT NULL CHECK (direction IN ('inbound', 'outbound')),
+  user_number ${t.text}, path ${t.text} NOT NULL, duration_ms ${t.int} NOT NULL, size_bytes ${t.int} NOT NULL,
+  sha256 ${t.text} NOT NULL, problems ${t.json} NOT NULL, created_at ${t.time} NOT NULL
 );
 CREATE INDEX recordings_call ON recordings (unique_call_id);
 CREATE INDEX recordings_user_created ON recordings (user_number, created_at, recording_id);
@@ -31,4 +20,8 @@ CREATE INDEX recordings_created ON recordings (created_at, recording_id);
 `;
 
 /** The recordings table. */
-export const recordings: Migration = { version: 4, name: 'recordings', sqlite: SQLITE, postgres: POSTGRES };
+export const recordings: Migration = {
+  version: 4, name: 'recordings',
+  sqlite: DDL({ text: 'TEXT', int: 'INTEGER', json: 'TEXT', time: 'TEXT' }),
+  postgres: DDL({ text: 'text', int: 'bigint', json: 'jsonb', time: 'timestamptz' }),
+};
