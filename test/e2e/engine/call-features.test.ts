@@ -3,25 +3,20 @@
  * of the PBX (a caller dialling the DID +61390000000, whose flow rings user 1001, and alice-desk as a SIPp device
  * that registers and takes the call in one process), over UDP and over TCP.
  */
-import { afterAll, describe, expect, it } from 'vitest';
-import { startEngineHarness, eventually, type EngineHarness } from '../../support/engine-harness.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, type EngineHarness } from '../../support/engine-harness.js';
+import { harnessPool } from '../../support/harness-pool.js';
 import { sippOk as ok } from '../../support/sipp-expect.js';
 import { killAllSipp, runSipp, type SippResult } from '../../support/sipp.js';
 import { types } from '../../support/engine-calls.js';
 
 const DID = '61390000000';
-const harnesses: EngineHarness[] = [];
-
-afterAll(async () => {
-  killAllSipp();
-  for (const h of harnesses) await h.close({ removeDb: true }).catch(() => undefined);
-});
+const harnesses = harnessPool({ removeDb: true, beforeClose: killAllSipp });
 
 
 /** A harness, alice-desk registered from a SIPp `deviceScenario`, and the caller's result from `callerScenario`. */
 async function call(transport: 'udp' | 'tcp', deviceScenario: string | null, callerScenario: string, timeoutS = 20): Promise<{ h: EngineHarness; device: SippResult | null; caller: SippResult }> {
-  const h = await startEngineHarness();
-  harnesses.push(h);
+  const h = await harnesses.start();
   const pbx = transport === 'udp' ? h.sip : h.sipTcp;
   const target = `${pbx.address}:${pbx.port}`;
   const t = transport === 'udp' ? 'u1' : 't1';

@@ -4,19 +4,15 @@
  * announcements), and a callee whose Min-SE is above our interval answers 422, which the PBX retries once with the
  * larger interval (RFC 4028 §7.4).
  */
-import { afterAll, describe, expect, it } from 'vitest';
-import { demoConfig, eventually, startEngineHarness, type EngineHarness } from '../../support/engine-harness.js';
+import { describe, expect, it } from 'vitest';
+import { demoConfig, eventually, type EngineHarness } from '../../support/engine-harness.js';
+import { harnessPool } from '../../support/harness-pool.js';
 import { sippOk as ok } from '../../support/sipp-expect.js';
 import { freePort, killAllSipp, runSipp, type SippResult } from '../../support/sipp.js';
 import { types } from '../../support/engine-calls.js';
 
 const DID = '61390000000';
-const harnesses: EngineHarness[] = [];
-
-afterAll(async () => {
-  killAllSipp();
-  for (const h of harnesses) await h.close({ removeDb: true }).catch(() => undefined);
-});
+const harnesses = harnessPool({ removeDb: true, beforeClose: killAllSipp });
 
 
 /** Event types of the harness's one call, once `last` arrived. */
@@ -35,8 +31,7 @@ describe.concurrent.each(['udp', 'tcp'] as const)('carrier-side features over %s
     const trunkPort = await freePort();
     const config = demoConfig();
     config.trunks[0] = { ...config.trunks[0]!, host: '127.0.0.1', port: trunkPort, transport };
-    const h = await startEngineHarness({ config });
-    harnesses.push(h);
+    const h = await harnesses.start({ config });
     const pbx = transport === 'udp' ? h.sip : h.sipTcp;
     const trunk = await runSipp({ scenario: 'feat-trunk-early.xml', port: trunkPort, transport: t, calls: 1 });
     const caller = await runSipp({
@@ -49,8 +44,7 @@ describe.concurrent.each(['udp', 'tcp'] as const)('carrier-side features over %s
   });
 
   it('MUST retry a callee\'s 422 once with its Min-SE as the session interval, and connect the call', async () => {
-    const h = await startEngineHarness();
-    harnesses.push(h);
+    const h = await harnesses.start();
     const pbx = transport === 'udp' ? h.sip : h.sipTcp;
     const target = `${pbx.address}:${pbx.port}`;
     const reg = await runSipp({

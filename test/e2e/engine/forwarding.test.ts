@@ -4,20 +4,16 @@
  * and TCP. The exact event sequence of each call is asserted: the forwarding user's `user_inbound` and
  * `user_inbound_completed`, then the target's own events in the same call.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { PbxConfig, UserConfig } from '../../../src/config/index.js';
-import { demoConfig, startEngineHarness, eventually, type EngineHarness } from '../../support/engine-harness.js';
+import { demoConfig, eventually } from '../../support/engine-harness.js';
+import { harnessPool } from '../../support/harness-pool.js';
 import { sippOk as ok } from '../../support/sipp-expect.js';
 import { freePort, killAllSipp, runSipp, type SippResult } from '../../support/sipp.js';
 
 const DID = '61390000000';
 const PASSWORDS: Record<string, string> = { 'alice-desk': 'alice-desk-pw', 'bob-desk': 'bob-desk-pw' };
-const harnesses: EngineHarness[] = [];
-
-afterAll(async () => {
-  killAllSipp();
-  for (const h of harnesses) await h.close({ removeDb: true }).catch(() => undefined);
-});
+const harnesses = harnessPool({ removeDb: true, beforeClose: killAllSipp });
 
 
 interface Case {
@@ -38,8 +34,7 @@ async function run(transport: 'udp' | 'tcp', c: Case): Promise<Array<[string, un
   node.ring_timeout_s = 2;
   node.next = null;
   config.trunks[0] = { ...config.trunks[0]!, host: '127.0.0.1', port: trunkPort, transport };
-  const h = await startEngineHarness({ config, t1: 500 });
-  harnesses.push(h);
+  const h = await harnesses.start({ config, t1: 500 });
   const pbx = transport === 'udp' ? h.sip : h.sipTcp;
   const target = `${pbx.address}:${pbx.port}`;
   const t = transport === 'udp' ? 'u1' : 't1';

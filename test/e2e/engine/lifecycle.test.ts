@@ -3,21 +3,15 @@
  * objects and not-yet-built nodes, configuration versions kept per call, registrations that survive a restart
  * and expire on time.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createResponse, type SipRequest } from '../../../src/sip/index.js';
-import { demoConfig, eventually, startEngineHarness, type EngineHarness } from '../../support/engine-harness.js';
+import { demoConfig, eventually } from '../../support/engine-harness.js';
+import { harnessPool } from '../../support/harness-pool.js';
 import { answerAfter, ended, registerDevices, ringOnly, types } from '../../support/engine-calls.js';
 import { rawStack, register } from '../../support/engine-sip.js';
 
-const harnesses: EngineHarness[] = [];
-async function start(...args: Parameters<typeof startEngineHarness>): Promise<EngineHarness> {
-  const h = await startEngineHarness(...args);
-  harnesses.push(h);
-  return h;
-}
-afterAll(async () => {
-  for (const h of harnesses) await h.close().catch(() => undefined);
-});
+const harnesses = harnessPool();
+const start = harnesses.start;
 
 describe('engine lifecycle', () => {
   it('reaches every contact of a device behind NAT at the address and port its REGISTER came from, not its Contact', async () => {
@@ -92,7 +86,7 @@ describe('engine lifecycle', () => {
     h1.srf.disconnect();
     await h1.lite.close();
     await h1.store.close();
-    harnesses.splice(harnesses.indexOf(h1), 1);
+    harnesses.forget(h1);
     const h2 = await start({ dbFile });
     expect((await h2.engine.status()).registered_devices).toBe(1);
     const caller = await h2.phone('61400123123');

@@ -4,23 +4,18 @@
  * accepted), 415 + Accept / Accept-Encoding, a multipart SDP + ISUP INVITE carried on as its SDP, and 482 for a merged
  * INVITE. Each scenario is under test/sipp/check-*.xml and checks the headers itself.
  */
-import { afterAll, describe, expect, it } from 'vitest';
-import { startEngineHarness, type EngineHarness } from '../../support/engine-harness.js';
+import { describe, expect, it } from 'vitest';
+import type { EngineHarness } from '../../support/engine-harness.js';
+import { harnessPool } from '../../support/harness-pool.js';
 import { sippOk as ok } from '../../support/sipp-expect.js';
 import { killAllSipp, runSipp, type SippResult } from '../../support/sipp.js';
 
 const DID = '61390000000';
-const harnesses: EngineHarness[] = [];
-
-afterAll(async () => {
-  killAllSipp();
-  for (const h of harnesses) await h.close({ removeDb: true }).catch(() => undefined);
-});
+const harnesses = harnessPool({ removeDb: true, beforeClose: killAllSipp });
 
 
 async function harness(transport: 'udp' | 'tcp'): Promise<{ h: EngineHarness; target: string; t: 'u1' | 't1' }> {
-  const h = await startEngineHarness();
-  harnesses.push(h);
+  const h = await harnesses.start();
   const pbx = transport === 'udp' ? h.sip : h.sipTcp;
   return { h, target: `${pbx.address}:${pbx.port}`, t: transport === 'udp' ? 'u1' : 't1' };
 }

@@ -5,19 +5,15 @@
  * its own frequency (ausine) and the WAV of what the other received (sndfile) carries it. Media is passed through,
  * so the RTP flows phone to phone.
  */
-import { afterAll, describe, expect, it } from 'vitest';
-import { eventually, startEngineHarness, type EngineHarness } from '../../support/engine-harness.js';
+import { describe, expect, it } from 'vitest';
+import { eventually } from '../../support/engine-harness.js';
+import { harnessPool } from '../../support/harness-pool.js';
 import { killAllBaresip, readWavPcm16, startBaresip, toneShare, type Baresip } from '../../support/baresip.js';
 import { types } from '../../support/engine-calls.js';
 
 const ALICE_HZ = 1000;
 const BOB_HZ = 600;
-const harnesses: EngineHarness[] = [];
-
-afterAll(async () => {
-  killAllBaresip();
-  for (const h of harnesses) await h.close({ removeDb: true }).catch(() => undefined);
-});
+const harnesses = harnessPool({ removeDb: true, beforeClose: killAllBaresip });
 
 function heard(phone: Baresip, hz: number, otherHz: number): { share: number; other: number; seconds: number } {
   const files = phone.receivedWavs();
@@ -30,8 +26,7 @@ function heard(phone: Baresip, hz: number, otherHz: number): { share: number; ot
 
 describe.each(['udp', 'tcp'] as const)('baresip over %s', (transport) => {
   it('MUST register two baresip phones (one MD5 challenge), connect a call between them and carry each one\'s audio to the other', { timeout: 60_000 }, async () => {
-    const h = await startEngineHarness();
-    harnesses.push(h);
+    const h = await harnesses.start();
     const pbx = transport === 'udp' ? h.sip : h.sipTcp;
     const common = { domain: h.domain, pbx, transport };
     const alice = await startBaresip({ ...common, username: 'alice-desk', password: 'alice-desk-pw', toneHz: ALICE_HZ });
