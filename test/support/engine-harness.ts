@@ -133,13 +133,4 @@ export async function startEngineHarness(opts: EngineHarnessOptions = {}): Promi
   };
 }
 
-/** Polls `fn` until it returns a truthy value or `timeoutMs` passes (e2e only). */
-export async function eventually<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 5000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+export { eventually } from './eventually.js';

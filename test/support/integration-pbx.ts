@@ -13,6 +13,7 @@ import { freePort, killAllSipp, runSipp, type SippResult, type SippRun } from '.
 import { startTestSwitchboard, type TestSwitchboard } from './switchboard.js';
 import type { SwitchboardOptions } from '../../src/switchboard.js';
 import { apiClient, type ApiClient } from './integration-http.js';
+import { eventually as pollUntil } from './eventually.js';
 
 /** Demo device passwords (SPEC.md §6). */
 export const DEVICE_PASSWORDS: Record<string, string> = {
@@ -135,13 +136,7 @@ export function tracedRequests(trace: string, method: string): string[] {
 /** A free port for a SIPp trunk (to put in `trunks[0].port` before start). */
 export const trunkPort = freePort;
 
-/** Polls `fn` until it returns a truthy value or `timeoutMs` passes. */
-export async function eventually<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 8000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** `eventually` (test/support/eventually.ts) with the integration tests' longer default (a whole PBX behind the API). */
+export function eventually<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 8000): Promise<NonNullable<T>> {
+  return pollUntil(fn, what, timeoutMs, 20);
 }
