@@ -32,7 +32,7 @@ import { DeviceAuthenticator } from './registrar/device-auth.js';
 import { DigestServer } from '../sip/digest.js';
 import { FailureRateLimiter } from './registrar/rate-limiter.js';
 import { Registrar, type ExpiresPolicy } from './registrar/registrar.js';
-import { InviteRouter, type TrunkResolver } from './router/invite-router.js';
+import { InviteRouter } from './router/invite-router.js';
 import { Status } from '../sip/syntax.js';
 import type { SrfLike } from './srf-types.js';
 import { createUniqueCallIdGenerator } from './unique-call-id.js';
@@ -49,7 +49,6 @@ export interface EngineOptions {
   onCommitted?: () => void;
   /** Software version reported by `status()`. */
   version: string;
-  trunkResolver?: TrunkResolver;
   /** 0–99; distinguishes engines sharing a store in unique_call_ids. */
   nodeId?: number;
   registrar?: {
@@ -188,7 +187,6 @@ export function createEngine(opts: EngineOptions): Engine {
   const invites = new InviteRouter({
     srf: opts.srf, config: opts.config, auth, calls, log, accepting: () => accepting,
     retryAfterS: () => drainUntilMs === null ? undefined : Math.max(1, Math.ceil((drainUntilMs - opts.clock.now()) / 1000)),
-    ...(opts.trunkResolver ? { trunkResolver: opts.trunkResolver } : {}),
   });
   let routesInstalled = false;
 
@@ -286,7 +284,7 @@ export function createEngine(opts: EngineOptions): Engine {
     },
     originate(req: OriginateRequest): Promise<OriginateResult> {
       if (drainUntilMs !== null) return Promise.reject(new OriginateError('engine_unavailable', 'The call engine is draining (shutting down); try another node'));
-      return originate({ ctx, config: opts.config, calls, ...(opts.trunkResolver ? { trunkResolver: opts.trunkResolver } : {}) }, req);
+      return originate({ ctx, config: opts.config, calls }, req);
     },
     async status(): Promise<SystemStatus> {
       // A device deleted by an apply keeps its bindings until they expire, but it is no longer a device of the PBX.

@@ -10,6 +10,5 @@ export { Fork, type ForkOutcome, type ForkTarget } from './fork.js';
 export type { Call, CallInput } from './call/call.js';
 export type { GroupContext } from './records/call-recorder.js';
 export type { SrfLike } from './srf-types.js';
-export type { TrunkResolver } from './router/invite-router.js';
 export { createUniqueCallIdGenerator } from './unique-call-id.js';
 export { QueueService, ringbackHold, mediaHoldMusic, BUILT_IN_HOLD_MUSIC, type HoldMusic, type HoldMusicPlayback, type QueueSnapshot, type AgentState } from './queue/index.js';

@@ -19,6 +19,7 @@ import type { Call } from './call.js';
 import type { Leg } from './leg.js';
 import { callerAnswerHeaders, uacOptionHeaders } from './session-timer.js';
 import { otherRole, type MediaLegRole } from '../../media/index.js';
+import { trunkFor } from '../outbound/trunk-select.js';
 
 /** How long a transferor may stay after a successful transfer before we BYE it (RFC 5589 §6.1: it should BYE). */
 export const TRANSFEROR_GRACE_MS = 5000;
@@ -439,7 +440,7 @@ async function dialTarget(call: Call, number: string, sdp: string, onRinging: ()
     }
     return FAILED[outcome.kind];
   }
-  const trunk = config.trunks[0];
+  const trunk = trunkFor(config, number);
   if (!trunk) return { kind: 'failed', status: Status.NotFound, reason: 'Not Found' };
   const o = await dialTrunk(call, {
     trunk, number, callerId: call.recorder.callerId, callerName: call.recorder.callerName, localSdp: sdp, ringTimeoutMs: EXTERNAL_RING_MS, onRinging,

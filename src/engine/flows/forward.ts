@@ -17,6 +17,7 @@ import type { Call } from '../call/call.js';
 import { dialTrunk } from '../outbound/trunk-dial.js';
 import type { HandlerOutcome } from './node-handler.js';
 import { dialUsers } from './dial-users.js';
+import { trunkFor } from '../outbound/trunk-select.js';
 
 /** Why a call is forwarded. */
 export type ForwardReason = 'always' | 'busy' | 'no_answer';
@@ -43,7 +44,7 @@ export async function forwardTo(call: Call, user: UserConfig, target: string, fr
     if (ext.dnd) return 'busy';
     return dialUsers(call, [ext], from, { ringTimeoutMs: ext.ring_timeout_s * 1000 }, signal);
   }
-  const trunk = config.trunks[0];
+  const trunk = trunkFor(config, target);
   if (!trunk) {
     call.log.warn({ user: user.number, target }, 'forward to an external number but no trunk is configured');
     return 'failed';

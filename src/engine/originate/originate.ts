@@ -15,7 +15,7 @@ import type { EngineContext } from '../engine-context.js';
 import { callerFromHeader, targetsOf } from '../flows/dial-users.js';
 import { Fork } from '../fork.js';
 import { dialTrunk } from '../outbound/trunk-dial.js';
-import type { TrunkResolver } from '../router/invite-router.js';
+import { trunkFor } from '../outbound/trunk-select.js';
 import { Status } from '../../sip/syntax.js';
 import { uacOptionHeaders } from '../call/session-timer.js';
 
@@ -30,7 +30,6 @@ export interface OriginateDeps {
   ctx: EngineContext;
   config: ConfigControl;
   calls: CallTable;
-  trunkResolver?: TrunkResolver;
 }
 
 /** Starts a click-to-call; resolves once the user's devices are ringing (or the ring ended first). */
@@ -38,7 +37,7 @@ export async function originate(deps: OriginateDeps, req: OriginateRequest): Pro
   const version = deps.config.live();
   const user = version.config.users.find((u) => u.number === req.user_number);
   if (!user) throw new OriginateError('user_not_found', `no user with number ${req.user_number}`);
-  const trunk = deps.trunkResolver ? deps.trunkResolver(version, req.number_to_call) : version.config.trunks[0];
+  const trunk = trunkFor(version.config, req.number_to_call);
   if (!trunk) throw new OriginateError('no_trunk', 'no trunk is configured');
   const targets = targetsOf(deps.ctx.location, [user]);
   if (targets.length === 0) throw new OriginateError('no_registered_device', `user ${user.number} has no registered device`);

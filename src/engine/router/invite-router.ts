@@ -16,9 +16,8 @@ import type { SrfLike, SrfRequest, SrfResponse } from '../srf-types.js';
 import { requiresAuth, route } from './router.js';
 import { intervalTooSmall } from '../call/session-timer.js';
 import { acceptReplacingInvite, findBridgedParty, parseReplaces } from '../call/transfer.js';
+import { trunkFor } from '../outbound/trunk-select.js';
 
-/** Picks the trunk for an outbound call; default `trunks[0]`. */
-export type TrunkResolver = (config: ConfigVersion, number: string) => TrunkConfig | undefined;
 
 /** Options of {@link InviteRouter}. */
 export interface InviteRouterOptions {
@@ -27,7 +26,6 @@ export interface InviteRouterOptions {
   auth: DeviceAuthenticator;
   calls: CallTable;
   log: Logger;
-  trunkResolver?: TrunkResolver;
   /** False while stopping or draining: new INVITEs get 503. */
   accepting: () => boolean;
   /** While draining: the Retry-After (seconds) sent with that 503, so the caller tries again elsewhere or later. */
@@ -150,7 +148,7 @@ export class InviteRouter {
   }
 
   #outbound(version: ConfigVersion, req: SrfRequest, res: SrfResponse, user: UserConfig, number: string): void {
-    const trunk = this.#o.trunkResolver ? this.#o.trunkResolver(version, number) : version.config.trunks[0];
+    const trunk = trunkFor(version.config, number);
     if (!trunk) {
       this.#o.log.warn({ number }, 'outbound call but no trunk is configured');
       return res.send(Status.ServiceUnavailable);
