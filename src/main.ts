@@ -9,6 +9,12 @@ import { installProcessGuard } from './common/index.js';
 import { checkMediaFiles, ConfigError, configWarnings, loadConfigFile, loadSettings } from './config/index.js';
 import { startSwitchboard } from './switchboard.js';
 
+/**
+ * `npm run engine` (`--engine`): a call engine of a scale-out deployment, with no SIP stack of its own; it must be
+ * given the edge (`npm run edge`) or a drachtio-server to connect to.
+ */
+const ENGINE_ONLY = process.argv.includes('--engine');
+
 async function main(): Promise<void> {
   let settings;
   let config;
@@ -17,6 +23,9 @@ async function main(): Promise<void> {
     config = loadConfigFile(settings.configPath, settings);
     const missing = checkMediaFiles(config, settings.configPath);
     if (missing.length > 0) throw new ConfigError(missing);
+    if (ENGINE_ONLY && !settings.drachtio) {
+      throw new ConfigError([{ file: 'env', path: 'DRACHTIO_HOST', message: 'npm run engine needs the SIP edge to connect to: set DRACHTIO_HOST (and DRACHTIO_PORT, DRACHTIO_SECRET) to the edge (npm run edge) or a drachtio-server' }]);
+    }
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`switchboard: configuration error\n${err.message}\n`);

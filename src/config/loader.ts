@@ -75,6 +75,7 @@ export function loadSettings(env: NodeJS.ProcessEnv): RuntimeSettings {
   }
   if (issues.length > 0) throw new ConfigError(issues);
   return {
+    edgeControl: { port: drachtioPort, secret: get(env, 'DRACHTIO_SECRET') ?? SETTINGS_DEFAULTS.drachtioSecret },
     nodeId,
     nonceSecretOverride: nonceSecret ?? null,
     configPath: get(env, 'SWITCHBOARD_CONFIG') ?? SETTINGS_DEFAULTS.configPath,

@@ -319,6 +319,8 @@ export interface RuntimeSettings {
    * configuration so engines sharing one file and store do not each store their own version of it.
    */
   nodeId?: number | null;
+  /** `npm run edge`: the drachtio control port engines connect to (DRACHTIO_PORT) and its secret (DRACHTIO_SECRET). */
+  edgeControl?: { port: number; secret: string };
   /** SWITCHBOARD_NONCE_SECRET: replaces `sip.nonce_secret`. */
   nonceSecretOverride?: string | null;
 }

@@ -24,9 +24,9 @@ export interface SbProcess {
 
 const children = new Set<ChildProcess>();
 
-/** Starts `entry` (a path under the repository, e.g. 'src/main.ts') with `env` on top of ours. */
-export function startSbProcess(entry: string, env: Record<string, string>): SbProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, entry)], {
+/** Starts `entry` (a path under the repository, e.g. 'src/main.ts') with `env` on top of ours, and `args`. */
+export function startSbProcess(entry: string, env: Record<string, string>, args: string[] = []): SbProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, entry), ...args], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SWITCHBOARD_LOG_LEVEL: 'info', ...env },
   });
   children.add(child);

@@ -15,7 +15,8 @@ const SRC = resolve(import.meta.dirname, '../../../src');
 const graph = readImportGraph(SRC);
 
 /** The composition roots: they build every module, so they may import anything (but nothing imports them). */
-const ROOTS = new Set(['main.ts', 'switchboard.ts']);
+// Composition roots; edge.ts is `npm run edge`'s main (drachtio-lite on its own).
+const ROOTS = new Set(['main.ts', 'switchboard.ts', 'edge.ts']);
 
 /**
  * module → modules it may import (besides itself), STYLE §3 as written. `common` ← anyone and `config` types ←

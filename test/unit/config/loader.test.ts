@@ -139,6 +139,7 @@ describe('loadSettings', () => {
     expect(loadSettings({})).toEqual({
       configPath: 'config/default.yaml', dataDir: 'data/', bind: '127.0.0.1', sipPort: 5060, httpPort: 8080,
       apiKeyOverride: null, adminKeyOverride: null, logLevel: 'info', drachtio: null, databaseUrl: null, nodeId: null, nonceSecretOverride: null,
+      edgeControl: { port: 9022, secret: 'cymru' },
     });
   });
 
@@ -151,6 +152,7 @@ describe('loadSettings', () => {
     })).toEqual({
       configPath: '/etc/sb.yaml', dataDir: '/var/sb', bind: '::1', sipPort: 5070, httpPort: 0, apiKeyOverride: 'key', adminKeyOverride: 'admin', logLevel: 'debug',
       drachtio: { host: '127.0.0.1', port: 9023, secret: 's3cret' }, databaseUrl: 'postgres://db/sb', nodeId: 7, nonceSecretOverride: 'nonce-secret-0123456789',
+      edgeControl: { port: 9023, secret: 's3cret' },
     });
   });
 
