@@ -28,7 +28,7 @@ afterAll(async () => {
   await Promise.all(phones.map((p) => p.close()));
   for (const t of traced) t.cleanup();
   rmSync(dir, { recursive: true, force: true });
-});
+}, 120_000);
 
 interface Pbx { proc: SbProcess; sipPort: number; http: string; dataDir: string }
 

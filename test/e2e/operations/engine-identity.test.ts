@@ -48,7 +48,7 @@ afterAll(async () => {
   await Promise.all(phones.map((p) => p.close()));
   await db?.drop();
   rmSync(dir, { recursive: true, force: true });
-});
+}, 120_000);
 
 interface Engine { proc: SbProcess; sipPort: number; env: Record<string, string> }
 

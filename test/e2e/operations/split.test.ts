@@ -37,17 +37,20 @@ afterAll(async () => {
   killAllSipp();
   await db?.drop();
   rmSync(dir, { recursive: true, force: true });
-});
+}, 120_000);
 
 describe('edge and engines as separate processes', () => {
   it('SIPp calls to the edge are spread over two engines on one PostgreSQL store', async () => {
-    const [sipPort, controlPort] = [await freePort(), await freePort()];
+    const sipPort = await freePort();
+    let controlPort = await freePort();
+    while (controlPort === sipPort) controlPort = await freePort();
     const edge = startSbProcess('src/edge.ts', { SWITCHBOARD_CONFIG: configFile, SWITCHBOARD_SIP_PORT: String(sipPort), DRACHTIO_PORT: String(controlPort), DRACHTIO_SECRET: SECRET });
     await edge.waitForLog('ready: edge');
     const http: string[] = [];
     const engines = [];
     for (const node of [1, 2]) {
-      const httpPort = await freePort();
+      let httpPort = await freePort();
+      while (httpPort === sipPort || httpPort === controlPort) httpPort = await freePort();
       http.push(`http://127.0.0.1:${httpPort}`);
       engines.push(startSbProcess('src/main.ts', {
         SWITCHBOARD_CONFIG: configFile, DATABASE_URL: db.url, SWITCHBOARD_NODE_ID: String(node), SWITCHBOARD_NONCE_SECRET: 'split-nonce-secret-0123456',
