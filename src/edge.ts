@@ -6,8 +6,8 @@
  * dialog. It reads only the `sip` section of the configuration file (TCP limits, the INVITE reaper), at start.
  * SIGTERM/SIGINT close it.
  */
-import { createLogger } from './common/log.js';
-import { installProcessGuard } from './common/process-guard.js';
+import { createLogger } from './common/index.js';
+import { installProcessGuard } from './common/index.js';
 import { ConfigError, loadConfigFile, loadSettings } from './config/index.js';
 import { createDrachtioLite } from './drachtio-lite/index.js';
 
