@@ -1,5 +1,5 @@
 /**
- * Audio files the configuration names (`play` nodes' `file`, queues' `hold_music`): where they are, and whether
+ * Audio files the configuration names (`play` nodes' `file`, queues' `hold_music`, voicemail `greeting`): where they are, and whether
  * the media layer can play them. Checked at startup and at apply ({@link checkMediaFiles}), so a missing or
  * unplayable file is a configuration error naming its key, not a silent gap in a call. Relative paths are resolved
  * against the working directory, as the voicemail greeting's are. Kept out of `validateConfig` on purpose: that
@@ -59,5 +59,7 @@ export function checkMediaFiles(c: PbxConfig, source: string): ConfigIssue[] {
   };
   c.flows.forEach((f, i) => f.nodes.forEach((n, j) => { if (n.type === 'play') check(`flows[${i}].nodes[${j}].file`, n.file); }));
   c.queues.forEach((q, i) => { if (q.hold_music !== null && q.hold_music !== BUILT_IN) check(`queues[${i}].hold_music`, q.hold_music); });
+  // A configured greeting that cannot be played would silently fall back to the built-in one at call time.
+  c.users.forEach((u, i) => { if (u.voicemail.greeting !== null) check(`users[${i}].voicemail.greeting`, u.voicemail.greeting); });
   return issues;
 }

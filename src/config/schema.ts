@@ -40,7 +40,7 @@ const user = obj('A person with an extension.', {
   devices: list('The user\'s SIP devices.', device, { default: [] }),
   voicemail: obj('Voicemail box.', {
     enabled: bool('Whether a user node with no `next` falls through to this box (SPEC §2 "voicemail by default"); an explicit voicemail node always takes messages.', false),
-    greeting: str('Path or URL of a greeting WAV; null = built-in greeting.', { nullable: true, default: null }),
+    greeting: str('Path of a greeting WAV on this host (mono 8 kHz, 16-bit PCM or G.711; checked at start and apply); null = built-in greeting. An uploaded greeting takes precedence.', { nullable: true, default: null }),
     emails: list('Addresses each new message is mailed to (as a WAV attachment, through `mail`) and copied into voicemail events.', str('An e-mail address.', { check: checkEmail }), { default: [] }),
     email_subject: str('Subject of the voicemail mail and the event\'s email_subject; {caller_id}, {caller_name}, {user_name}, {user_number}, {duration_s} and {recorded_at} are filled in.', { default: 'New voicemail from {caller_id}' }),
     email_message: str('Body of the voicemail mail and the event\'s email_message; same placeholders as email_subject.', { default: 'You have a new voicemail message from {caller_id} ({caller_name}), {duration_s} s, left at {recorded_at}. The message is attached.' }),

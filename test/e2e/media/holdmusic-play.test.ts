@@ -124,4 +124,25 @@ describe.each(mediaDrivers())('play node ($name media, test phones over real UDP
     expect(pbx.sb.config.live().config.flows.some((f) => f.id === 'bad-plays')).toBe(false);
     await fetch(`${base}/config/staged`, { method: 'DELETE', headers: { authorization: ADMIN.authorization } });
   });
+
+  it('a voicemail greeting that is missing or a URL is refused at apply, naming the key', async () => {
+    const base = `${pbx.sb.baseUrl}/api/admin`;
+    const users = (await pbx.sb.config.staged()).users;
+    const i = users.findIndex((u) => u.number === '1001');
+    const j = users.findIndex((u) => u.number === '1002');
+    for (const [n, greeting] of [['1001', join(dir, 'no-greeting.wav')], ['1002', 'https://example.com/g.wav']] as const) {
+      const u = users.find((x) => x.number === n)!;
+      const r = await fetch(`${base}/users/${n}`, { method: 'PATCH', headers: ADMIN, body: JSON.stringify({ voicemail: { ...u.voicemail, greeting } }) });
+      expect(r.status, await r.clone().text()).toBe(200);
+    }
+    const applied = await fetch(`${base}/apply`, { method: 'POST', headers: { authorization: ADMIN.authorization } });
+    expect(applied.status).toBe(400);
+    const text = await applied.text();
+    expect((JSON.parse(text) as { data: { errors: string[] } }).data.errors, text).toEqual(expect.arrayContaining([
+      `users[${i}].voicemail.greeting: cannot read ${join(dir, 'no-greeting.wav')}: ENOENT`,
+      `users[${j}].voicemail.greeting: 'https://example.com/g.wav' is a URL; give a WAV file on this host (the media layer reads files, not URLs)`,
+    ]));
+    expect(pbx.sb.config.live().config.users.every((u) => u.voicemail.greeting === null)).toBe(true);
+    await fetch(`${base}/config/staged`, { method: 'DELETE', headers: { authorization: ADMIN.authorization } });
+  });
 });
