@@ -9,7 +9,7 @@
 import { createLogger } from './common/index.js';
 import { installProcessGuard } from './common/index.js';
 import { ConfigError, loadConfigFile, loadSettings } from './config/index.js';
-import { createDrachtioLite } from './drachtio-lite/index.js';
+import { connectionLimits, createDrachtioLite } from './drachtio-lite/index.js';
 
 async function main(): Promise<void> {
   let settings;
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const log = createLogger({ level: settings.logLevel, name: 'switchboard-edge' });
   const control = settings.edgeControl!;
   if (control.secret === 'cymru') log.warn('the default drachtio secret is in use: set DRACHTIO_SECRET for the edge and every engine');
-  const t = config.sip.tcp;
+  const tcp = config.sip.tcp;
   const lite = await createDrachtioLite({
     sip: {
       listen: [
@@ -35,10 +35,7 @@ async function main(): Promise<void> {
         { transport: 'tcp', address: settings.bind, port: settings.sipPort },
       ],
       timers: { inviteReaperMs: config.sip.invite_reaper_s * 1000 },
-      tcp: () => ({
-        maxConnections: t.max_connections, maxConnectionsPerSource: t.max_connections_per_source,
-        idleTimeoutMs: t.idle_timeout_s * 1000, writeBufferLimitBytes: t.write_buffer_limit_kib * 1024,
-      }),
+      tcp: () => connectionLimits(tcp),
     },
     control: { address: settings.bind, port: control.port },
     secret: control.secret,

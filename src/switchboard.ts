@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { systemClock, type Clock } from './common/index.js';
 import type { Logger } from './common/index.js';
 import { checkMediaFiles, ConfigError, createConfigVersions, type ConfigVersions, type PbxConfig, type RuntimeSettings } from './config/index.js';
-import { createDrachtioLite, type DrachtioLite } from './drachtio-lite/index.js';
+import { connectionLimits, createDrachtioLite, type DrachtioLite } from './drachtio-lite/index.js';
 import type { ListenSpec, SipStackStats, TransportProtocol } from './sip/index.js';
 import { createEngine, type Engine, type NodeHandler, type SrfLike, type VoicemailHost } from './engine/index.js';
 import type { FlowNode } from './config/index.js';
@@ -196,20 +196,8 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
           ],
           // Read at start: the stack's timers are fixed for its lifetime.
           timers: { ...opts.sipTimers, inviteReaperMs: live().sip.invite_reaper_s * 1000 },
-          tcp: () => {
-            const t = live().sip.tcp;
-            return {
-              maxConnections: t.max_connections, maxConnectionsPerSource: t.max_connections_per_source,
-              idleTimeoutMs: t.idle_timeout_s * 1000, writeBufferLimitBytes: t.write_buffer_limit_kib * 1024,
-            };
-          },
-          ws: () => {
-            const w = live().sip.ws;
-            return {
-              maxConnections: w.max_connections, maxConnectionsPerSource: w.max_connections_per_source,
-              idleTimeoutMs: w.idle_timeout_s * 1000, writeBufferLimitBytes: w.write_buffer_limit_kib * 1024,
-            };
-          },
+          tcp: () => connectionLimits(live().sip.tcp),
+          ws: () => connectionLimits(live().sip.ws),
         },
         control: { address: '127.0.0.1', port: 0 },
         secret,

@@ -38,6 +38,7 @@ import { DrachtioLiteServer } from './server.js';
 export { DrachtioLiteServer, SERVER_VERSION } from './server.js';
 export { encodeFrame, FrameDecoder } from './wire/frame.js';
 export { parseCommand } from './wire/commands.js';
+export { connectionLimits } from './connection-limits.js';
 
 /** Options of {@link createDrachtioLite}. */
 export interface DrachtioLiteOptions {
