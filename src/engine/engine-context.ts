@@ -6,10 +6,8 @@ import type { Bus } from '../events/index.js';
 import type { PbxConfig } from '../config/index.js';
 import type { MediaLayer } from '../media/index.js';
 import type { EngineEventMap } from './facade.js';
-import type { NodeHandlerRegistry } from './flows/node-handler.js';
 import type { LocationService } from './location/location-service.js';
 import type { SrfLike } from './srf-types.js';
-import type { Call } from './call/call.js';
 
 /** Which users are on a call right now (queues skip busy agents). */
 export class UserPresence {
@@ -54,12 +52,9 @@ export interface EngineContext {
   log: Logger;
   location: LocationService;
   presence: UserPresence;
-  handlers: NodeHandlerRegistry;
   onCommitted?: () => void;
   /** The engine's live event stream (call state changes, commits, registrations, queues). */
   events?: Bus<EngineEventMap>;
-  /** The calls not yet ended (attended transfer finds the dialog a Replaces names among them). */
-  activeCalls?: () => readonly Call[];
   /** The PBX SIP domain used in From/Contact of requests we originate. */
   domain(): string;
   /** Who anchors media for calls that need it (a recorded user); absent = every call passes SDP through. */

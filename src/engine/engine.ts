@@ -15,6 +15,7 @@ import type { ConfigControl } from '../config/index.js';
 import { OriginateError, type EngineEventMap, type EngineFacade, type EngineLive, type OriginateRequest, type OriginateResult, type SystemStatus } from './facade.js';
 import { callerFromHeader } from './flows/dial-users.js';
 import { hangupHandler } from './flows/hangup.js';
+import { FlowRunner } from './flows/flow-runner.js';
 import { NodeHandlerRegistry, type NodeHandler } from './flows/node-handler.js';
 import { playHandler } from './flows/play.js';
 import { createQueueHandler } from './flows/queue.js';
@@ -119,7 +120,7 @@ export function createEngine(opts: EngineOptions): Engine {
   const handlers = new NodeHandlerRegistry();
   const events = createBus<EngineEventMap>({ log });
   const ctx: EngineContext = {
-    srf: opts.srf, store: opts.store, clock: opts.clock, log, location, presence: new UserPresence(), handlers, events,
+    srf: opts.srf, store: opts.store, clock: opts.clock, log, location, presence: new UserPresence(), events,
     ...(opts.onCommitted ? { onCommitted: opts.onCommitted } : {}),
     ...(opts.media ? { media: opts.media } : {}),
     ...(opts.webrtcMedia ? { webrtcMedia: opts.webrtcMedia } : {}),
@@ -147,7 +148,6 @@ export function createEngine(opts: EngineOptions): Engine {
   const nodeId = opts.nodeId ?? 0;
   const batcher = new CommitBatcher({ store: opts.store, log });
   const calls = new CallTable(ctx, createUniqueCallIdGenerator({ clock: opts.clock, nodeId }), batcher);
-  ctx.activeCalls = () => calls.all();
   let heartbeat: unknown = null;
   const beat = (): void => {
     void opts.store.recordHeartbeat(nodeId, opts.clock.now()).catch((err: unknown) => log.warn({ err }, 'heartbeat not recorded'));
@@ -185,7 +185,7 @@ export function createEngine(opts: EngineOptions): Engine {
   let accepting = false;
   let drainUntilMs: number | null = null;
   const invites = new InviteRouter({
-    srf: opts.srf, config: opts.config, auth, calls, log, accepting: () => accepting,
+    srf: opts.srf, config: opts.config, auth, calls, flows: new FlowRunner(handlers), log, accepting: () => accepting,
     retryAfterS: () => drainUntilMs === null ? undefined : Math.max(1, Math.ceil((drainUntilMs - opts.clock.now()) / 1000)),
   });
   let routesInstalled = false;

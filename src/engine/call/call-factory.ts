@@ -9,6 +9,7 @@ import { CallRecorder } from '../records/call-recorder.js';
 import type { CommitWriter } from '../records/commit-batcher.js';
 import type { UniqueCallIdGenerator } from '../unique-call-id.js';
 import { Call } from './call.js';
+import { acceptTransfers } from './transfer.js';
 
 /** Who is calling whom, as the history shows it. */
 export interface CallParties {
@@ -56,7 +57,8 @@ export class CallTable {
       ...(this.#writer ? { writer: this.#writer } : {}), uniqueCallId, direction: parties.direction, callerId: parties.callerId, callerName: parties.callerName,
       destNumber: parties.destNumber, configVersion: config.version, startMs, legs: () => call?.legs ?? [],
     });
-    call = new Call({ ctx: this.#ctx, uniqueCallId, config, recorder, startMs });
+    // Attended transfer looks among the active calls for the dialog a Replaces names.
+    call = new Call({ ctx: this.#ctx, uniqueCallId, config, recorder, startMs, bridged: (c, dialog) => acceptTransfers(c, dialog, () => this.all()) });
     this.#calls.set(uniqueCallId, call);
     this.#ctx.events?.publish('call.changed', { unique_call_id: uniqueCallId, state: call.state });
     call.onEnded((c) => {

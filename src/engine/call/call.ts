@@ -5,9 +5,8 @@
  */
 import { InvalidStateError } from '../../common/index.js';
 import type { Logger } from '../../common/index.js';
-import type { ConfigVersion, FlowConfig, FlowNode, NodeOutcome, UserConfig } from '../../config/index.js';
+import type { ConfigVersion, UserConfig } from '../../config/index.js';
 import type { EngineContext } from '../engine-context.js';
-import { resolveNext } from '../../config/index.js';
 import type { CallRecorder } from '../records/call-recorder.js';
 import { dialogRecordOf } from '../records/dialog-record.js';
 import { Status } from '../../sip/syntax.js';
@@ -16,7 +15,6 @@ import { DialogCallerSide, type CallerSide } from './caller-side.js';
 import { isCallEdge, type CallState } from './call-state.js';
 import { Leg, type LegEndedBy } from './leg.js';
 import { relayInDialog, type SdpRelay } from './in-dialog-relay.js';
-import { acceptTransfers } from './transfer.js';
 import { CallMedia } from './call-media.js';
 import { isWebRtcSdp, otherRole, type MediaLegRole, type MediaSession } from '../../media/index.js';
 
@@ -35,9 +33,12 @@ export interface CallInit {
   config: ConfigVersion;
   recorder: CallRecorder;
   startMs: number;
+  /**
+   * Called for each dialog the call bridges (again after a transfer replaced a party): the call factory listens for
+   * REFER there (transfer.ts), so that Call does not import what takes it as an argument. Absent: no transfers.
+   */
+  bridged?: (call: Call, dialog: SrfDialog) => void;
 }
-
-const MAX_NODE_HOPS = 32;
 
 /** Dialog events the bridge listens to on both dialogs (dropped from the party who stays when the other is replaced). */
 const BRIDGE_EVENTS = ['modify', 'info', 'update', 'refresh', 'refer'] as const;
@@ -80,6 +81,7 @@ export class Call {
   #pbxAnswering: Promise<MediaSession | null> | null = null;
   /** Dialogs that moved to another call (attended transfer): this call no longer relays them nor hangs them up. */
   readonly #detached = new Set<SrfDialog>();
+  readonly #bridged: CallInit['bridged'];
 
   constructor(init: CallInit) {
     this.uniqueCallId = init.uniqueCallId;
@@ -87,6 +89,7 @@ export class Call {
     this.ctx = init.ctx;
     this.recorder = init.recorder;
     this.startMs = init.startMs;
+    this.#bridged = init.bridged;
   }
 
   /** The call's logger (a child with `unique_call_id`), made on first use: most calls log nothing below `info`. */
@@ -195,38 +198,13 @@ export class Call {
     }
   }
 
-  /** Walks a flow from its first node until a node answers, the flow runs out, or the call ends. */
-  async runFlow(flow: FlowConfig): Promise<void> {
-    let node: FlowNode | undefined = flow.nodes[0];
-    for (let hops = 0; node && !this.isEnding; hops++) {
-      if (hops >= MAX_NODE_HOPS) {
-        this.log.warn({ flow: flow.id }, 'flow exceeded the node hop limit');
-        break;
-      }
-      const handler = this.ctx.handlers.get(node.type);
-      this.#nodeAbort = new AbortController();
-      let outcome: string;
-      if (!handler) {
-        this.log.warn({ node: node.id, type: node.type }, 'no handler for node type');
-        outcome = 'failed';
-      } else {
-        try {
-          outcome = await handler.run(this, node, this.#nodeAbort.signal);
-        } catch (err) {
-          this.log.error({ err, node: node.id }, 'node handler failed');
-          outcome = 'failed';
-        }
-      }
-      if (this.isEnding || outcome === 'answered') return;
-      if (this.#state === 'ringing') this.transition('routing');
-      // The one rule for `next` (config/next.ts): a queue/ring-group node falls back to its group's own `next`;
-      // 'continue' (webhook objects) has no key of its own, so it takes a string `next` or `default`.
-      const nextId = resolveNext(this.config.config, node, outcome as NodeOutcome);
-      if (this.logs('debug')) this.log.debug({ node: node.id, outcome, next: nextId }, 'node done');
-      node = nextId === null ? undefined : flow.nodes.find((n) => n.id === nextId);
-      if (nextId !== null && !node) this.log.warn({ flow: flow.id, next: nextId }, 'next names an unknown node');
-    }
-    if (!this.isEnding) await this.end('flow-end', { status: Status.TemporarilyUnavailable });
+  /**
+   * A flow node starts (flows/flow-runner.ts): the signal its handler runs with, aborted when the call ends. The call
+   * owns its current node, so its end aborts the node before anything else (STYLE.md §6).
+   */
+  enterNode(): AbortSignal {
+    this.#nodeAbort = new AbortController();
+    return this.#nodeAbort.signal;
   }
 
   /** Someone is being rung: 180 to the caller, `routing → ringing`. */
@@ -379,8 +357,8 @@ export class Call {
     relayModify(a, b, 'caller', media, this.log);
     relayModify(b, a, 'callee', media, this.log);
     relayInDialog(a, b, this.log, media ? sdpRelay(media) : undefined);
-    acceptTransfers(this, a);
-    acceptTransfers(this, b);
+    this.#bridged?.(this, a);
+    this.#bridged?.(this, b);
   }
 
   /**

@@ -5,7 +5,6 @@
  * `Session-Expires` in their messages (docs/engine.md, "Session timers").
  */
 import type { SessionTimersConfig } from '../../config/index.js';
-import type { Call } from './call.js';
 import { isSipError, type SrfDialog, type SrfLike, type SrfRequest, type SrfUacCallbacks, type SrfUacOptions } from '../srf-types.js';
 import { Status } from '../../sip/syntax.js';
 
@@ -26,8 +25,7 @@ function sessionExpires(req: SrfRequest): { deltaS: number; refresher: string | 
  * 18x ourselves; an offerless 3PCC INVITE would get the offer in a reliable 18x, which srf cannot answer), and
  * `Supported: timer` + `Session-Expires` + `Min-SE` when session timers are on (no refresher: §7.1 leaves it to the UAS).
  */
-export function uacOptionHeaders(call: Call, withOffer: boolean): Record<string, string> {
-  const st = call.config.config.pbx.session_timers;
+export function uacOptionHeaders(st: SessionTimersConfig, withOffer: boolean): Record<string, string> {
   const supported = [...(withOffer ? ['100rel'] : []), ...(st.enabled ? ['timer'] : [])];
   const out: Record<string, string> = {};
   if (supported.length > 0) out['Supported'] = supported.join(', ');

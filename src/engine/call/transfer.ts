@@ -113,10 +113,13 @@ export function findBridgedParty(calls: Iterable<Call>, ref: DialogRef): { call:
   return undefined;
 }
 
+/** The calls not yet ended (attended transfer finds the dialog a Replaces names among them). */
+export type ActiveCalls = () => Iterable<Call>;
+
 /** Listens for REFER on `dialog`, one of the call's two bridged dialogs. */
-export function acceptTransfers(call: Call, dialog: SrfDialog): void {
+export function acceptTransfers(call: Call, dialog: SrfDialog, calls: ActiveCalls): void {
   dialog.on('refer', (req: SrfRequest, res: SrfResponse) => {
-    onRefer(call, dialog, req, res).catch((err: unknown) => call.log.error({ err }, 'transfer failed'));
+    onRefer(call, dialog, req, res, calls).catch((err: unknown) => call.log.error({ err }, 'transfer failed'));
   });
 }
 
@@ -148,13 +151,13 @@ function notifier(call: Call, to: SrfDialog): (status: number, reason: string, f
 
 const otherSide = (p: 'caller' | 'callee'): 'caller' | 'callee' => (p === 'caller' ? 'callee' : 'caller');
 
-async function onRefer(call: Call, transferor: SrfDialog, req: SrfRequest, res: SrfResponse): Promise<void> {
+async function onRefer(call: Call, transferor: SrfDialog, req: SrfRequest, res: SrfResponse, calls: ActiveCalls): Promise<void> {
   const party = call.partyOf(transferor);
   if (!party) return send(res, Status.Forbidden, 'Call not bridged');
   const transferee = call.party(otherSide(party)).dialog;
   const target = parseReferTo(req.get('Refer-To') ?? req.get('r'));
   if (!target) return send(res, Status.BadRequest, 'Bad Refer-To (an extension or a number)');
-  if (target.replaces !== null) return attended(call, party, req, res, target.replaces);
+  if (target.replaces !== null) return attended(call, party, req, res, target.replaces, calls);
   if (busy.has(call)) return send(res, Status.RequestPending, 'Transfer already in progress');
   busy.add(call);
   send(res, Status.Accepted);
@@ -240,10 +243,10 @@ function userOfParty(call: Call, party: 'caller' | 'callee'): string | null {
  * moves into this call in the transferor's place, the consultation call ends (its transferor dialog gets our BYE),
  * and the transferor is told in NOTIFYs, then released as after a blind transfer.
  */
-async function attended(call: Call, party: 'caller' | 'callee', req: SrfRequest, res: SrfResponse, replaces: string): Promise<void> {
+async function attended(call: Call, party: 'caller' | 'callee', req: SrfRequest, res: SrfResponse, replaces: string, calls: ActiveCalls): Promise<void> {
   const ref = parseReplaces(replaces);
   if (!ref) return send(res, Status.BadRequest, 'Bad Replaces in Refer-To (Call-ID;to-tag=…;from-tag=…)');
-  const found = findBridgedParty(call.ctx.activeCalls?.() ?? [], ref);
+  const found = findBridgedParty(calls(), ref);
   if (!found || found.call === call) return send(res, Status.Forbidden, 'Replaces names no other bridged call');
   const consult = found.call;
   if (busy.has(call) || busy.has(consult)) return send(res, Status.RequestPending, 'Transfer already in progress');
@@ -424,7 +427,7 @@ async function dialTarget(call: Call, number: string, sdp: string, onRinging: ()
     call.recorder.userRinging(ext, { queue_name: null, ring_group_name: null });
     const fork = new Fork({
       srf: call.ctx.srf, clock: call.ctx.clock, log: call.log, targets, ringTimeoutMs: ext.ring_timeout_s * 1000, localSdp: sdp,
-      headers: { From: from, ...uacOptionHeaders(call, true) }, onRinging,
+      headers: { From: from, ...uacOptionHeaders(call.config.config.pbx.session_timers, true) }, onRinging,
       createLeg: (t) => call.newLeg({ kind: 'device', userNumber: t.userNumber, device: t.device, remote: t.contact }),
     });
     const outcome = await fork.run(call.signal);

@@ -53,7 +53,7 @@ export async function dialUsers(call: Call, users: readonly UserConfig[], from: 
   const fork = new Fork({
     srf: call.ctx.srf, clock: call.ctx.clock, log: call.log, targets, ringTimeoutMs: opts.ringTimeoutMs,
     ...(offer !== undefined ? { localSdp: offer } : {}),
-    headers: { From: from, ...uacOptionHeaders(call, offer !== undefined) },
+    headers: { From: from, ...uacOptionHeaders(call.config.config.pbx.session_timers, offer !== undefined) },
     onEarlyMedia: (_t, sdp) => call.earlyMedia(sdp),
     createLeg: (t) => call.newLeg({ kind: 'device', userNumber: t.userNumber, device: t.device, remote: t.contact }),
   });

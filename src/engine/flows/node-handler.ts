@@ -1,7 +1,7 @@
 /**
- * Node handlers (STYLE.md §6): one per flow node type. `Call` walks the flow and asks the handler for each
- * node; the outcome picks the node's `next`. A feature (queues, ring groups, IVR) adds a handler to the
- * registry and never touches `call.ts`.
+ * Node handlers (STYLE.md §6): one per flow node type. The flow runner (flow-runner.ts) walks the flow and asks
+ * the handler for each node; the outcome picks the node's `next`. A feature (queues, ring groups, IVR) adds a
+ * handler to the registry and never touches `call.ts`.
  */
 import type { FlowNode, NodeOutcome } from '../../config/index.js';
 import type { Call } from '../call/call.js';

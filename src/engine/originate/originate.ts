@@ -61,7 +61,7 @@ async function run(deps: OriginateDeps, call: Call, user: UserConfig, trunk: Tru
   const fork = new Fork({
     srf: deps.ctx.srf, clock: deps.ctx.clock, log: call.log, targets: targetsOf(deps.ctx.location, [user]),
     ringTimeoutMs: user.ring_timeout_s * 1000,
-    headers: { From: callerFromHeader(call, number, null), ...uacOptionHeaders(call, false) },
+    headers: { From: callerFromHeader(call, number, null), ...uacOptionHeaders(call.config.config.pbx.session_timers, false) },
     createLeg: (t) => call.newLeg({ kind: 'device', userNumber: t.userNumber, device: t.device, remote: t.contact }),
     onRinging: () => {
       if (call.state === 'routing') call.transition('ringing');

@@ -100,7 +100,7 @@ export function dialTrunk(call: Call, d: TrunkDialRequest, signal: AbortSignal):
     const uri = trunkUri(d.trunk, d.number);
     const creds = d.trunk.username && d.trunk.password ? { username: d.trunk.username, password: d.trunk.password } : null;
     const attempt = (round: number, extra: Record<string, string>): void => {
-      createUacTimed(call.ctx.srf, uri, { headers: { ...headers, ...uacOptionHeaders(call, d.localSdp !== undefined), ...extra }, ...(d.localSdp !== undefined ? { localSdp: d.localSdp } : {}) }, {
+      createUacTimed(call.ctx.srf, uri, { headers: { ...headers, ...uacOptionHeaders(call.config.config.pbx.session_timers, d.localSdp !== undefined), ...extra }, ...(d.localSdp !== undefined ? { localSdp: d.localSdp } : {}) }, {
           cbRequest: (err, r) => {
             if (err || !r) return;
             req = r;

@@ -7,6 +7,7 @@ import type { Logger } from '../../common/index.js';
 import type { ConfigVersion, FlowConfig, TrunkConfig, UserConfig } from '../../config/index.js';
 import type { Call } from '../call/call.js';
 import type { CallTable } from '../call/call-factory.js';
+import type { FlowRunner } from '../flows/flow-runner.js';
 import { UasCallerSide } from '../call/caller-side.js';
 import type { ConfigControl } from '../../config/index.js';
 import { dialTrunk } from '../outbound/trunk-dial.js';
@@ -25,6 +26,8 @@ export interface InviteRouterOptions {
   config: ConfigControl;
   auth: DeviceAuthenticator;
   calls: CallTable;
+  /** Walks the flow of a DID or an extension on the new call. */
+  flows: FlowRunner;
   log: Logger;
   /** False while stopping or draining: new INVITEs get 503. */
   accepting: () => boolean;
@@ -140,7 +143,7 @@ export class InviteRouter {
 
   async #runFlow(call: Call, flow: FlowConfig): Promise<void> {
     try {
-      await call.runFlow(flow);
+      await this.#o.flows.run(call, flow);
     } catch (err) {
       call.log.error({ err }, 'flow failed');
       await call.end('failed', { status: Status.ServerInternalError });

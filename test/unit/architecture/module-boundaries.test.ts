@@ -52,11 +52,6 @@ const DEEP_EXCEPTIONS: ReadonlyArray<{ from: string; to: string; why: string }> 
  */
 const KNOWN_CYCLES: ReadonlyArray<{ files: readonly string[]; why: string }> = [
   {
-    files: ['engine/call/call.ts', 'engine/call/caller-side.ts', 'engine/call/session-timer.ts', 'engine/call/transfer.ts', 'engine/engine-context.ts',
-      'engine/flows/dial-users.ts', 'engine/flows/node-handler.ts', 'engine/fork.ts', 'engine/outbound/trunk-dial.ts'],
-    why: 'issue 17 (open): Call\'s collaborators take the Call class as a type; a flow runner and narrow interfaces break it',
-  },
-  {
     files: ['drachtio-lite/client-connection.ts', 'drachtio-lite/context.ts', 'drachtio-lite/dialogs.ts', 'drachtio-lite/reliable-provisional.ts', 'drachtio-lite/session-timer.ts'],
     why: 'issue 17 (open): drachtio-lite\'s shared context names its parts\' types; type-only, no run-time cycle',
   },

@@ -1,5 +1,5 @@
 /**
- * Call on fake time (STYLE.md §6): the edge table is enforced, the flow walks `next` by outcome, and end() is
+ * Call on fake time (STYLE.md §6): the edge table is enforced, the flow runner walks `next` by outcome, and end() is
  * idempotent and cascades in order (abort the node, end the legs, final response, record, listeners once).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { Call } from '../../../src/engine/call/call.js';
 import type { CallerSide } from '../../../src/engine/call/caller-side.js';
 import { Leg } from '../../../src/engine/call/leg.js';
 import { UserPresence, type EngineContext } from '../../../src/engine/engine-context.js';
+import { FlowRunner } from '../../../src/engine/flows/flow-runner.js';
 import { NodeHandlerRegistry, type HandlerOutcome } from '../../../src/engine/flows/node-handler.js';
 import { LocationService } from '../../../src/engine/location/location-service.js';
 import { CallRecorder } from '../../../src/engine/records/call-recorder.js';
@@ -34,6 +35,7 @@ describe('Call', () => {
   let store: Store;
   let clock: ManualClock;
   let handlers: NodeHandlerRegistry;
+  let flows: FlowRunner;
   let ctx: EngineContext;
   const log = harnessLogger();
 
@@ -41,8 +43,9 @@ describe('Call', () => {
     store = await createSqliteStore({ file: ':memory:' });
     clock = new ManualClock();
     handlers = new NodeHandlerRegistry();
+    flows = new FlowRunner(handlers);
     ctx = {
-      srf: {} as SrfLike, store, clock, log, location: new LocationService({ store, clock, log }), presence: new UserPresence(), handlers,
+      srf: {} as SrfLike, store, clock, log, location: new LocationService({ store, clock, log }), presence: new UserPresence(),
       domain: () => 'pbx.test',
     };
   });
@@ -87,7 +90,7 @@ describe('Call', () => {
       },
     });
     const { call, caller } = newCall();
-    await call.runFlow(flow(
+    await flows.run(call, flow(
       { id: 'a', type: 'play', file: 'x', next: { busy: 'c', default: 'b' } },
       { id: 'b', type: 'play', file: 'x', next: null },
       { id: 'c', type: 'play', file: 'x', next: 'b' },
@@ -108,7 +111,7 @@ describe('Call', () => {
     const device = call.newLeg({ kind: 'device', device: 'd1' });
     let endedCount = 0;
     call.onEnded(() => void endedCount++);
-    const running = call.runFlow(flow({ id: 'p', type: 'play', file: 'x' }));
+    const running = flows.run(call, flow({ id: 'p', type: 'play', file: 'x' }));
     clock.advance(5000);
     const e1 = call.end('hangup-node', { status: 486 });
     const e2 = call.end('other');
@@ -127,7 +130,7 @@ describe('Call', () => {
   it('a caller CANCEL ends the call without a second final response', async () => {
     handlers.register({ type: 'play', run: (_c, _n, signal) => new Promise<HandlerOutcome>((r) => signal.addEventListener('abort', () => r('failed'))) });
     const { call, caller } = newCall();
-    const running = call.runFlow(flow({ id: 'p', type: 'play', file: 'x' }));
+    const running = flows.run(call, flow({ id: 'p', type: 'play', file: 'x' }));
     call.handle({ kind: 'caller-cancel' });
     await running;
     await call.end('again');
