@@ -20,7 +20,7 @@ import { NodeHandlerRegistry, type NodeHandler } from './flows/node-handler.js';
 import { playHandler } from './flows/play.js';
 import { createQueueHandler } from './flows/queue.js';
 import { createRingGroupHandler } from './flows/ring-group.js';
-import { targetsOf } from './flows/dial-users.js';
+import { targetsOf } from './flows/ring-users.js';
 import { mediaHoldMusic, QueueService, ringbackHold, type HoldMusic } from './queue/index.js';
 import { createUserHandler } from './flows/user.js';
 import { voicemailHandler } from './flows/voicemail.js';

@@ -5,7 +5,8 @@ export { UserPresence } from './engine-context.js';
 export { OriginateError, type EngineFacade, type OriginateRequest, type OriginateResult, type SystemStatus,
   type EngineLive, type EngineEvents, type EngineEventMap, type LiveCall, type DeviceRegistration, type QueueState } from './facade.js';
 export type { NodeHandler, HandlerOutcome } from './flows/node-handler.js';
-export { dialUsers, targetsOf, type DialUsersOptions } from './flows/dial-users.js';
+export { dialUsers, type DialUsersOptions } from './flows/dial-users.js';
+export { targetsOf } from './flows/ring-users.js';
 export { Fork, type ForkOutcome, type ForkTarget } from './fork.js';
 export type { Call, CallInput } from './call/call.js';
 export type { GroupContext } from './records/call-recorder.js';

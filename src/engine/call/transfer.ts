@@ -12,7 +12,8 @@
 import type { UserConfig } from '../../config/index.js';
 import { Fork } from '../fork.js';
 import { dialTrunk } from '../outbound/trunk-dial.js';
-import { callerFromHeader, targetsOf } from '../flows/dial-users.js';
+import { callerFromHeader } from '../flows/dial-users.js';
+import { targetsOf } from '../flows/ring-users.js';
 import { Status } from '../../sip/syntax.js';
 import type { SrfDialog, SrfRequest, SrfResponse } from '../srf-types.js';
 import type { Call } from './call.js';

@@ -16,7 +16,7 @@ import type { Call } from '../call/call.js';
 import { GroupCallLog } from '../queue/group-record.js';
 import type { HoldMusic, HoldMusicPlayback } from '../queue/hold-music.js';
 import type { QueueEntry, QueueService } from '../queue/queue-service.js';
-import { ringAgents, type RingAgentsResult } from '../queue/ring-agents.js';
+import { ringUsers, type RingUsersResult } from './ring-users.js';
 import type { HandlerOutcome, NodeHandler } from './node-handler.js';
 
 /** What the queue handler needs. */
@@ -105,13 +105,14 @@ class QueueVisit {
   }
 
   /** Rings the offered agents for agent_timeout_s (aborted when the caller leaves). */
-  async #ringAgents(agents: readonly string[], entry: QueueEntry): Promise<RingAgentsResult> {
+  async #ringAgents(agents: readonly string[], entry: QueueEntry): Promise<RingUsersResult | { kind: 'none'; reason: 'error' }> {
     const users = agents.map((a) => this.#call.config.config.users.find((u) => u.number === a)).filter((u): u is UserConfig => !!u);
     const ring = new AbortController();
     this.#ring = ring;
     try {
-      return await ringAgents(this.#call, users, {
-        from: this.#deps.callerFrom(this.#call), ringTimeoutMs: this.#config.agent_timeout_s * 1000,
+      const from = this.#deps.callerFrom(this.#call);
+      return await ringUsers(this.#call, users, {
+        headers: () => ({ From: from }), ringTimeoutMs: this.#config.agent_timeout_s * 1000,
         context: { queue_name: this.#config.name, ring_group_name: null }, onRinging: () => this.#deps.queues.ringing(entry),
       }, ring.signal);
     } catch (err) {
@@ -123,7 +124,7 @@ class QueueVisit {
   }
 
   /** An agent answered: bridge them to the caller, unless one of the two is already gone. */
-  async #bridge(result: Extract<RingAgentsResult, { kind: 'answered' }>, entry: QueueEntry): Promise<void> {
+  async #bridge(result: Extract<RingUsersResult, { kind: 'answered' }>, entry: QueueEntry): Promise<void> {
     const { queues } = this.#deps;
     const { user, dialog, leg } = result;
     const clock = this.#call.ctx.clock;

@@ -9,7 +9,8 @@
 import type { RingGroupConfig, RingGroupNode, UserConfig } from '../../config/index.js';
 import type { Call } from '../call/call.js';
 import { GroupCallLog } from '../queue/group-record.js';
-import { dialUsers, targetsOf } from './dial-users.js';
+import { dialUsers } from './dial-users.js';
+import { targetsOf } from './ring-users.js';
 import type { HandlerOutcome, NodeHandler } from './node-handler.js';
 
 /** Builds the ring-group handler; `callerFrom` gives the From shown to members' devices. */
