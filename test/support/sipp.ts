@@ -11,23 +11,58 @@ import { join, resolve } from 'node:path';
 
 export const SIPP_DIR = resolve(import.meta.dirname, '../sipp');
 
-/** A port free for both UDP and TCP on 127.0.0.1 (SIPp binds one of them; the PBX may bind both). */
-export async function freePort(): Promise<number> {
-  for (let i = 0; i < 20; i++) {
-    const port = await new Promise<number>((res, rej) => {
-      const s = createServer();
-      s.once('error', rej);
-      s.listen(0, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => res(p));
-      });
+/**
+ * Ports for tests come from a block of 10000–19999 owned by this vitest worker (`VITEST_POOL_ID`), not from the
+ * kernel's ephemeral range: a port the kernel handed out and we closed again is soon handed to another process's
+ * outgoing socket, or to a parallel test asking the same way, so a later bind failed with EADDRINUSE under load.
+ * Below 20000 no ephemeral port (32768–60999) and no media range (20000+) can take it; each worker cycles through
+ * its own block, so two tests of one run never get the same port while both run. Outside vitest (bench/), the
+ * kernel picks.
+ */
+const BLOCK_BASE = 10_000;
+const BLOCK_SIZE = 2_000;
+const poolId = Number(process.env.VITEST_POOL_ID ?? NaN);
+// The two workers of one run (pool ids 1, 2) always get different blocks; offsetting by the run's process (the
+// workers' parent) spreads runs started side by side on one machine over the blocks too.
+const block = Number.isInteger(poolId) && poolId > 0 ? (process.ppid + poolId) % 5 : null;
+let cursor = Math.floor(Math.random() * BLOCK_SIZE);
+
+async function kernelPort(): Promise<number> {
+  return new Promise<number>((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => res(p));
     });
-    const udpFree = await new Promise<boolean>((res) => {
+  });
+}
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise<boolean>((res) => {
+    const s = createServer();
+    s.once('error', () => res(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => {
       const u = createSocket('udp4');
       u.once('error', () => res(false));
       u.bind(port, '127.0.0.1', () => u.close(() => res(true)));
-    });
-    if (udpFree) return port;
+    }));
+  });
+}
+
+/** A port free for both UDP and TCP on 127.0.0.1 (SIPp binds one of them; the PBX may bind both). */
+export async function freePort(): Promise<number> {
+  if (block === null) {
+    for (let i = 0; i < 20; i++) {
+      const port = await kernelPort();
+      if (await bindable(port)) return port;
+    }
+  } else {
+    for (let i = 0; i < BLOCK_SIZE; i++) {
+      cursor = (cursor + 1) % BLOCK_SIZE;
+      const port = BLOCK_BASE + block * BLOCK_SIZE + cursor;
+      if (await bindable(port)) return port;
+    }
   }
   throw new Error('no free port found');
 }
