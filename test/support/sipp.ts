@@ -25,7 +25,7 @@ const poolId = Number(process.env.VITEST_POOL_ID ?? NaN);
 // The two workers of one run (pool ids 1, 2) always get different blocks; offsetting by the run's process (the
 // workers' parent) spreads runs started side by side on one machine over the blocks too.
 const block = Number.isInteger(poolId) && poolId > 0 ? (process.ppid + poolId) % 5 : null;
-let cursor = Math.floor(Math.random() * BLOCK_SIZE);
+let cursor = 4 * Math.floor((Math.random() * BLOCK_SIZE) / 4);
 
 async function kernelPort(): Promise<number> {
   return new Promise<number>((res, rej) => {
@@ -58,10 +58,13 @@ export async function freePort(): Promise<number> {
       if (await bindable(port)) return port;
     }
   } else {
-    for (let i = 0; i < BLOCK_SIZE; i++) {
-      cursor = (cursor + 1) % BLOCK_SIZE;
+    // Every port is the even start of four free ones: SIPp's `-mp N` binds N+1 (RTCP) and N+2/N+3 (video) too.
+    for (let i = 0; i < BLOCK_SIZE / 4; i++) {
+      cursor = (cursor + 4) % BLOCK_SIZE;
       const port = BLOCK_BASE + block * BLOCK_SIZE + cursor;
-      if (await bindable(port)) return port;
+      let all = true;
+      for (let k = 0; k < 4 && all; k++) all = await bindable(port + k);
+      if (all) return port;
     }
   }
   throw new Error('no free port found');
