@@ -12,6 +12,7 @@ import type { Logger } from '../common/index.js';
 import type { Leg } from './call/leg.js';
 import { Status } from '../sip/syntax.js';
 import { createUacTimed } from './call/session-timer.js';
+import { branchNext, type BranchEvent, type BranchState } from './fork-branch.js';
 import { isSipError, type SrfDialog, type SrfLike, type SrfNoAckResult, type SrfRequest } from './srf-types.js';
 
 /** One place to send an INVITE. */
@@ -52,8 +53,6 @@ export interface ForkOptions {
   /** First 18x with SDP from any target (early media: the first one wins). */
   onEarlyMedia?(target: ForkTarget, sdp: string): void;
 }
-
-type BranchState = 'calling' | 'answered' | 'failed' | 'cancelled';
 
 interface Branch {
   target: ForkTarget;
@@ -134,17 +133,18 @@ export class Fork {
   #answered(b: Branch, result: SrfDialog | SrfNoAckResult): void {
     const now = this.#o.clock.now();
     const is3pcc = typeof (result as SrfNoAckResult).ack === 'function' && !(result as SrfDialog).sip;
-    if (this.#done) {
-      // RFC 3261 §13.2.2.4 / SPEC §2: a late 2xx is ACKed and then BYEd.
-      b.state = 'cancelled';
-      b.leg.answered(now);
-      b.leg.end(now, 'pbx');
-      this.#o.log.debug({ device: b.target.device }, 'late 2xx on a finished fork: BYE');
+    const from = b.state;
+    if (this.#step(b, '2xx') !== 'answered') {
+      // RFC 3261 §13.2.2.4 / SPEC §2: a late 2xx (the branch was cancelled) is ACKed and then BYEd.
+      if (from === 'cancelled') {
+        b.leg.answered(now);
+        b.leg.end(now, 'pbx');
+        this.#o.log.debug({ device: b.target.device }, 'late 2xx on a finished fork: BYE');
+      }
       if (is3pcc) void (result as SrfNoAckResult).destroy?.().catch(() => undefined);
       else void (result as SrfDialog).destroy().catch(() => undefined);
       return;
     }
-    b.state = 'answered';
     b.leg.answered(now);
     this.#finish(is3pcc
       ? { kind: 'answered-3pcc', target: b.target, leg: b.leg, offer: result as SrfNoAckResult }
@@ -154,7 +154,7 @@ export class Fork {
   #failed(b: Branch, err: unknown): void {
     const status = isSipError(err) ? err.status : Status.ServerInternalError;
     if (!isSipError(err)) this.#o.log.warn({ err, device: b.target.device }, 'fork leg failed');
-    if (b.state === 'calling') b.state = 'failed';
+    if (this.#step(b, 'failure') === null) return;
     b.status = status;
     b.leg.end(this.#o.clock.now(), b.state === 'cancelled' ? 'pbx' : 'callee', status);
     if (this.#done) return;
@@ -176,9 +176,17 @@ export class Fork {
   }
 
   #cancel(b: Branch): void {
-    b.state = 'cancelled';
+    if (this.#step(b, 'cancel') === null) return;
     b.leg.end(this.#o.clock.now(), 'pbx', Status.RequestTerminated);
     if (b.req) this.#sendCancel(b); // else cbRequest sends it when srf reports the request
+  }
+
+  /** Moves `b` along the edge table (fork-branch.ts); an event its state has no edge for is a bug: logged, not taken. */
+  #step(b: Branch, event: BranchEvent): BranchState | null {
+    const next = branchNext(b.state, event);
+    if (next === null) this.#o.log.warn({ device: b.target.device, state: b.state, event }, 'fork branch: no such transition');
+    else b.state = next;
+    return next;
   }
 
   #sendCancel(b: Branch): void {
