@@ -6,10 +6,9 @@
 import Srf from 'drachtio-srf';
 import { randomBytes } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { systemClock, type Clock } from './common/index.js';
+import { packageRoot, systemClock, type Clock } from './common/index.js';
 import type { Logger } from './common/index.js';
 import { checkMediaFiles, ConfigError, createConfigVersions, type ConfigVersions, type PbxConfig, type RuntimeSettings } from './config/index.js';
 import { connectionLimits, createDrachtioLite, type DrachtioLite } from './drachtio-lite/index.js';
@@ -27,14 +26,14 @@ import { recordingLink } from './api/index.js';
 import { voicemailLink } from './api/index.js';
 
 
+/** The repository (or image) root: media/prompts, package.json and console/dist are found from it. */
+const ROOT = packageRoot(import.meta.dirname);
 /** The built-in prompts committed with the source (media/prompts/README.md says how they were made). */
-// src/ under tsx, dist/src/ when built: the prompts are at the repository root either way.
-const PROMPTS_DIR = [new URL('../media/prompts/', import.meta.url), new URL('../../media/prompts/', import.meta.url)]
-  .map((u) => fileURLToPath(u)).find((d) => existsSync(join(d, 'beep.wav'))) ?? fileURLToPath(new URL('../media/prompts/', import.meta.url));
+const PROMPTS_DIR = join(ROOT, 'media', 'prompts');
 const PROMPTS = { greeting: join(PROMPTS_DIR, 'greeting-default.wav'), beep: join(PROMPTS_DIR, 'beep.wav'), holdMusic: join(PROMPTS_DIR, 'hold-music.wav') };
 
 /** Switchboard's version, from package.json (User-Agent, OpenAPI, get-system-status). */
-export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export const VERSION: string = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 export interface SwitchboardOptions {
   settings: RuntimeSettings;

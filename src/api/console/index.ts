@@ -5,10 +5,10 @@
  */
 import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { EVENT_DESCRIPTIONS, EVENT_TYPES, FIELD_DESCRIPTIONS, sampleEvent } from '../../events/index.js';
-import { systemClock } from '../../common/index.js';
+import { packageRoot, systemClock } from '../../common/index.js';
 import type { ApiDeps } from '../deps.js';
 import type { AuthenticateAdmin } from './admin-auth.js';
 import { SESSION_COOKIE, sameOrigin, type ConsoleGuard } from './guard.js';
@@ -22,7 +22,7 @@ export { SessionStore, type AdminPrincipal } from './sessions.js';
 export { type AuthenticateAdmin } from './admin-auth.js';
 
 /** Where `npm run build:console` writes the app. */
-export const CONSOLE_DIST = resolve(import.meta.dirname, '../../../console/dist');
+export const CONSOLE_DIST = join(packageRoot(import.meta.dirname), 'console', 'dist');
 export const CONSOLE_PREFIX = '/console';
 
 /** What the console plugin is built from. */
