@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, as README and .ci/run state it. Installs what npm does not bring (SIPp from Debian's
-# sip-tester, baresip from baresip-core, rtpengine from rtpengine-daemon, chromium for the console tests), makes sure PostgreSQL answers (the
+# sip-tester, baresip from baresip-core, rtpengine from rtpengine-daemon, docker-compose, chromium for the console tests), makes sure PostgreSQL answers (the
 # store contract suite runs on it), then runs vitest and prints a plain "N passed, N failed, N skipped" closing line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +31,16 @@ if [ ! -x /usr/bin/rtpengine ]; then
   echo "installing rtpengine (Debian package rtpengine-daemon)…"
   if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rtpengine-daemon >/dev/null 2>&1; then
     apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rtpengine-daemon >/dev/null
+  fi
+fi
+
+# Debian's docker-compose (v1) for the compose file's check (test/e2e/operations/compose.test.ts: `docker-compose
+# config`); no Docker engine is needed or used.
+if ! command -v docker-compose >/dev/null 2>&1; then
+  need_root "docker-compose is missing" "apt-get install docker-compose"
+  echo "installing docker-compose (Debian package docker-compose)…"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose >/dev/null 2>&1; then
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose >/dev/null
   fi
 fi
 
