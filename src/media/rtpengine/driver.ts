@@ -196,7 +196,13 @@ class RtpengineSession extends MediaEventEmitter<MediaSessionEvents> implements 
   /** The ng options for SDP going to `to`, after noting whether `from`'s own SDP is WebRTC. */
   #optionsToward(to: MediaLegRole, kind: 'offer' | 'answer', from: MediaLegRole, sdp: string): Omit<NgSdpRequest, 'call-id' | 'sdp'> {
     if (isWebRtcSdp(sdp)) this.#webrtc.add(from);
-    return this.#webrtc.has(to) ? webrtcOptions(kind) : SDP_OPTIONS;
+    const options = this.#webrtc.has(to) ? webrtcOptions(kind) : SDP_OPTIONS;
+    // A browser's offer says `setup:actpass`, from which rtpengine takes the active (client) role toward it at once;
+    // the `DTLS: passive` of our answer comes too late when ICE completes first (rtpengine answers the browser's
+    // checks before the callee has answered): rtpengine has started its handshake as a client, the browser (told
+    // `setup:passive`) starts one too, and DTLS stays "connecting" for good. Passive from the offer on, the browser
+    // alone starts it.
+    return kind === 'offer' && this.#webrtc.has(from) ? { ...options, 'DTLS-reverse': 'passive' } : options;
   }
 
   async offer(from: MediaLegRole, sdp: string): Promise<string> {

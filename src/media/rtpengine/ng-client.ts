@@ -48,6 +48,8 @@ export interface NgSdpRequest extends NgSessionRef {
   replace?: readonly string[];
   ICE?: 'remove' | 'force' | 'default' | 'optional' | 'force-relay';
   DTLS?: 'off' | 'passive' | 'active';
+  /** The DTLS role toward the party whose SDP this is (the offerer in an offer); `DTLS` is toward the receiver. */
+  'DTLS-reverse'?: 'passive' | 'active';
   'transport-protocol'?: 'RTP/AVP' | 'RTP/SAVP' | 'RTP/AVPF' | 'RTP/SAVPF' | 'UDP/TLS/RTP/SAVP' | 'UDP/TLS/RTP/SAVPF';
   'rtcp-mux'?: readonly ('offer' | 'require' | 'demux' | 'accept' | 'reject')[];
   /** Which interfaces to use for the two sides (`--interface` names). */
