@@ -292,8 +292,12 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
     });
 
     const webhooksAdmin = createWebhookAdmin({ store, dispatcher, getConfig: live, getConfigVersion: () => config.live().version, clock });
+    // Where the softphone page (/phone/) connects: the embedded stack's WebSocket listeners as bound (a real
+    // drachtio-server's are its own business, so the page is told of none).
+    const wsAt = (t: string): number | null => lite?.sipEndpoints.find((e) => e.transport === t)?.port ?? null;
+    const phone = lite ? { path: live().sip.ws.http_path, port: wsAt('ws'), tls_port: wsAt('wss') } : undefined;
     const app = buildApp({
-      engine, live: engine, ...(opts.consoleDir ? { consoleDir: opts.consoleDir } : {}), store, getConfig: live, webhooksAdmin, log, clock,
+      engine, live: engine, ...(opts.consoleDir ? { consoleDir: opts.consoleDir } : {}), ...(phone ? { phone } : {}), store, getConfig: live, webhooksAdmin, log, clock,
       version: VERSION, startedAt: clock.now(), voicemailDir, baseUrl: publicUrl,
       voicemailLink: (id) => voicemailLink(live(), publicUrl(), id, clock.now()),
       ops: { metrics, readiness },

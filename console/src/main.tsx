@@ -12,6 +12,7 @@ import { ApiAccess } from './screens/api-access.tsx';
 import { Changes } from './screens/changes.tsx';
 import { History } from './screens/history.tsx';
 import { Voicemail } from './screens/voicemail.tsx';
+import { SoftphoneScreen } from './screens/softphone.tsx';
 import './style.css';
 
 // Each screen: its route (`#/<id>` or `#/<id>/<arg>`), its title and what it draws.
@@ -29,6 +30,7 @@ const SCREENS: [string, string, (arg: string) => JSX.Element][] = [
   ['changes', 'Staged changes', () => <Changes />],
   ['history', 'Call history', () => <History />],
   ['voicemail', 'Voicemail', (arg) => <Voicemail arg={arg} key={arg} />],
+  ['softphone', 'Softphone', () => <SoftphoneScreen />],
 ];
 
 function useRoute() {

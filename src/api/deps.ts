@@ -40,4 +40,16 @@ export interface ApiDeps {
   baseUrl?: () => string;
   /** Health, readiness and metrics for orchestrators (/health, /ready, /metrics); without it those paths are 404. */
   ops?: OpsDeps;
+  /** Where SIP over WebSocket listens (the softphone page connects there); without it the page is told there is none. */
+  phone?: PhoneListeners;
+}
+
+/** Where SIP over WebSocket listens, as known at start (a port of 0 in the configuration is the bound port here). */
+export interface PhoneListeners {
+  /** `sip.ws.http_path` on the API's own server (same origin as the page), or null. */
+  path: string | null;
+  /** ws:// port, or null. */
+  port: number | null;
+  /** wss:// port, or null. */
+  tls_port: number | null;
 }

@@ -16,6 +16,7 @@ import type { ConsoleSession } from './sessions.js';
 import { registerLiveRoutes } from './live.js';
 import { registerRequestBuilder } from './request-builder.js';
 import { registerFormRoutes } from './forms.js';
+import { pageCsp, registerPhone } from '../phone.js';
 
 export { ConsoleGuard, SESSION_COOKIE, CSRF_HEADER } from './guard.js';
 export { SessionStore, type AdminPrincipal } from './sessions.js';
@@ -37,9 +38,11 @@ export interface ConsoleOptions {
 /** Longest admin key accepted at sign-in. */
 const MAX_KEY = 512;
 
-/** The console's pages: no framing, no foreign scripts (nothing comes from a CDN), no referrer. */
+/**
+ * The console's pages: no framing, no foreign scripts (nothing comes from a CDN), no referrer. The policy lets the
+ * softphone screen reach the SIP WebSocket listeners ({@link pageCsp}).
+ */
 const PAGE_HEADERS: Record<string, string> = {
-  'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
   'x-frame-options': 'DENY',
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
@@ -78,9 +81,13 @@ export async function consoleApi(app: FastifyInstance, opts: ConsoleOptions): Pr
   const ip = { auth: 'ip' as const };
   const hide = { hide: true };
   const session = requireSession(guard);
+  const csp = pageCsp(opts.deps.phone);
 
   app.addHook('onSend', async (request, reply) => {
-    if (request.url.startsWith(CONSOLE_PREFIX)) for (const [k, v] of Object.entries(PAGE_HEADERS)) void reply.header(k, v);
+    if (request.url.startsWith(CONSOLE_PREFIX)) {
+      void reply.header('content-security-policy', csp);
+      for (const [k, v] of Object.entries(PAGE_HEADERS)) void reply.header(k, v);
+    }
   });
 
   if (existsSync(resolve(dist, 'index.html'))) {
@@ -127,4 +134,5 @@ export async function consoleApi(app: FastifyInstance, opts: ConsoleOptions): Pr
   registerLiveRoutes(app, opts.deps, guard, session);
   registerRequestBuilder(app, opts.deps, session);
   registerFormRoutes(app, session);
+  registerPhone(app, opts.deps, dist);
 }

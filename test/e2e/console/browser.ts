@@ -11,6 +11,18 @@ export function chromiumArgs(): string[] {
   return ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 }
 
+/**
+ * Chromium for WebRTC on loopback (the softphone tests and bench): fake devices without a permission prompt, autoplay
+ * of the remote audio; host candidates on 127.0.0.1 (Chromium skips loopback unless told) and under their real
+ * address, not an mDNS `.local` name rtpengine cannot resolve.
+ */
+export function webrtcChromiumArgs(): string[] {
+  return [
+    ...chromiumArgs(), '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', '--autoplay-policy=no-user-gesture-required',
+    '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns',
+  ];
+}
+
 /** Builds the console from its sources into a temp folder, so the test runs what the sources say. */
 export async function buildConsole(): Promise<string> {
   const outDir = mkdtempSync(join(tmpdir(), 'sb-console-dist-'));

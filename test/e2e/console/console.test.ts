@@ -26,7 +26,7 @@ import { buildConsole, CHROMIUM, chromiumArgs } from './browser.js';
 // INTERIM (issue 11): the admin credential is the configured key until admin keys land (then demo-admin-key).
 const ADMIN_KEY = 'demo-admin-key';
 const SHOTS = resolve(import.meta.dirname, '../../../test-results/console');
-const SCREENS = ['dashboard', 'users', 'numbers', 'flows', 'queues', 'ring-groups', 'trunks', 'webhooks', 'deliveries', 'api', 'changes', 'history', 'voicemail'];
+const SCREENS = ['dashboard', 'users', 'numbers', 'flows', 'queues', 'ring-groups', 'trunks', 'webhooks', 'deliveries', 'api', 'changes', 'history', 'voicemail', 'softphone'];
 // Greeting and beep before a voicemail message starts (the greeting is uploaded through the console, short).
 const GREETING_MS = 600;
 const PROMPTS_MS = GREETING_MS + 400;
