@@ -25,6 +25,8 @@ import { buildConsole, CHROMIUM, webrtcChromiumArgs } from '../console/browser.j
 
 const run = requireRtpengine();
 const DOMAIN = 'switchboard.local';
+/** A whole call through a browser, rtpengine and SIPp: some 12 s, more on a loaded box (each wait has its own limit). */
+const CALL_TEST_MS = 90_000;
 
 /** What the page's peer connection says about its media (RTCPeerConnection.getStats()). */
 interface MediaStats { packetsReceived: number; audioEnergy: number; packetsSent: number; dtls: string; ice: string; pair: string }
@@ -186,7 +188,7 @@ describe.runIf(run)('browser softphone page in Chromium, media through rtpengine
     } finally {
       device.cleanup();
     }
-  });
+  }, CALL_TEST_MS);
 
   it('is called from a DID: answered in the page, audio both ways, the caller hangs up', async () => {
     const page = await signedIn('alice-desk');
@@ -209,7 +211,7 @@ describe.runIf(run)('browser softphone page in Chromium, media through rtpengine
     } finally {
       caller.cleanup();
     }
-  });
+  }, CALL_TEST_MS);
 
   it('shows why a wrong password is refused', async () => {
     const page = await signedIn('alice-desk', 'not-the-password');
