@@ -12,21 +12,9 @@ import type { RecordingResult } from '../../media/index.js';
 import type { Leg } from '../call/leg.js';
 import type { CommitWriter } from './commit-batcher.js';
 import { durationS, isoUtc } from './time.js';
+import { completedTimes, inboundFields, outboundFields, userCallRow, type CallIdentity, type GroupContext, type UserTouch } from './call-payloads.js';
 
-/** Queue / ring-group context of a user touch (null outside those nodes). */
-export interface GroupContext {
-  queue_name: string | null;
-  ring_group_name: string | null;
-}
-
-/** One user's part in a call: rung (inbound) or placing it (outbound). */
-interface UserTouch {
-  user: UserConfig;
-  direction: 'inbound' | 'outbound';
-  context: GroupContext;
-  connectedMs: number | null;
-  endedMs: number | null;
-}
+export type { GroupContext } from './call-payloads.js';
 
 /** What the recorder needs to know about the call. */
 export interface CallRecorderOptions {
@@ -69,6 +57,7 @@ export class CallRecorder {
   /** Per leg, its mutable fields as last committed. */
   readonly #legState = new Map<Leg, string>();
   /** Fields every payload and row repeats, formatted once. */
+  readonly #p: CallIdentity;
   readonly #startIso: string;
   readonly #callerId: string | null;
   readonly #destNumber: string | null;
@@ -78,6 +67,10 @@ export class CallRecorder {
     this.#startIso = isoUtc(opts.startMs);
     this.#callerId = compatNumber(opts.callerId);
     this.#destNumber = compatNumber(opts.destNumber);
+    this.#p = {
+      uniqueCallId: opts.uniqueCallId, callerId: this.#callerId, callerName: opts.callerName, destNumber: this.#destNumber,
+      startMs: opts.startMs, startIso: this.#startIso,
+    };
   }
 
   /** The caller's number (compat form: no '+') and name as the record shows them. */
@@ -282,45 +275,22 @@ export class CallRecorder {
   }
 
   #inboundFields(user: UserConfig, context: GroupContext): EventFieldsByType['user_inbound'] {
-    const o = this.#o;
-    return {
-      caller_id: this.#callerId, caller_name: o.callerName, user_name: user.name, user_number: user.number,
-      dest_number: this.#destNumber, call_start_at: this.#startIso, queue_name: context.queue_name, ring_group_name: context.ring_group_name,
-    };
+    return inboundFields(this.#p, user, context);
   }
 
   #outboundFields(user: UserConfig): EventFieldsByType['user_outbound'] {
-    const o = this.#o;
-    return {
-      caller_id: this.#callerId, caller_name: o.callerName, user_name: user.name, user_number: user.number,
-      dest_number: this.#destNumber, call_start_at: this.#startIso,
-    };
+    return outboundFields(this.#p, user);
   }
 
   #completed(t: UserTouch): OutboxEvent {
-    const end = t.endedMs!;
-    const common = {
-      connected_at: t.connectedMs === null ? null : isoUtc(t.connectedMs),
-      call_duration: durationS(this.#o.startMs, end),
-      conversation_duration: t.connectedMs === null ? 0 : durationS(t.connectedMs, end),
-    };
+    const times = completedTimes(this.#p, t, t.endedMs!);
     return t.direction === 'inbound'
-      ? this.#event('user_inbound_completed', { ...this.#inboundFields(t.user, t.context), ...common })
-      : this.#event('user_outbound_completed', { ...this.#outboundFields(t.user), ...common });
+      ? this.#event('user_inbound_completed', { ...this.#inboundFields(t.user, t.context), ...times })
+      : this.#event('user_outbound_completed', { ...this.#outboundFields(t.user), ...times });
   }
 
   #userRow(t: UserTouch): UserCallRecord {
-    const o = this.#o;
-    const answered = t.connectedMs !== null;
-    const end = t.endedMs ?? o.clock.now();
-    return {
-      unique_call_id: o.uniqueCallId,
-      type: t.direction === 'inbound' ? (answered ? 'user_inbound_answered' : 'user_inbound_missed') : answered ? 'user_outbound_answered' : 'user_outbound_missed',
-      caller_id: this.#callerId, caller_name: o.callerName, dest_number: this.#destNumber,
-      user_name: t.user.name, user_number: t.user.number, call_start_at: this.#startIso,
-      connected_at: answered ? isoUtc(t.connectedMs!) : null, call_duration: durationS(o.startMs, end),
-      conversation_duration: answered ? durationS(t.connectedMs!, end) : 0,
-    };
+    return userCallRow(this.#p, t, t.endedMs ?? this.#o.clock.now());
   }
 
   #event<T extends EventType>(type: T, fields: EventFieldsByType[T], endpoint?: EndpointRef): OutboxEvent {
