@@ -13,6 +13,7 @@ import { createVoicemailMailer, type VoicemailMailer } from '../../../src/events
 import { createSqliteStore, type Store, type VoicemailRecord } from '../../../src/store/index.js';
 import { startSmtpSink, type SmtpSink } from '../../support/smtp-sink.js';
 import { captureLog, testConfig } from './fixtures.js';
+import { eventually } from '../../support/eventually.js';
 
 let dir: string;
 let store: Store;
@@ -43,13 +44,6 @@ function message(id: string): VoicemailRecord {
   };
 }
 
-async function until(cond: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sb-mail-'));
@@ -81,7 +75,7 @@ describe('voicemail mailer', () => {
     expect(mail!.attachments[0]!.filename).toBe('vm_a.wav');
     expect(mail!.attachments[0]!.contentType).toBe('audio/wav');
     expect(Buffer.compare(mail!.attachments[0]!.content, wav)).toBe(0);
-    await until(async () => (await store.getVoicemail('vm_a'))!.mail_status === 'sent');
+    await eventually(async () => (await store.getVoicemail('vm_a'))!.mail_status === 'sent' || undefined, 'the mailer', 10_000);
     expect(await store.getVoicemail('vm_a')).toMatchObject({ mail_attempts: 1, mail_last_error: null, mail_next_at: null });
   });
 
@@ -92,11 +86,11 @@ describe('voicemail mailer', () => {
     const { log, lines } = captureLog();
     mailer = createVoicemailMailer({ store, config: () => cfg, clock: systemClock, log, pollMs: 100 });
     mailer.start();
-    await until(async () => (await store.getVoicemail('vm_b'))!.mail_attempts === 1);
+    await eventually(async () => (await store.getVoicemail('vm_b'))!.mail_attempts === 1 || undefined, 'the mailer', 10_000);
     expect(await store.getVoicemail('vm_b')).toMatchObject({ mail_status: 'pending', mail_last_error: expect.stringContaining('mailbox busy') });
     expect(lines.some((l) => l.msg === 'voicemail: mail failed, will retry')).toBe(true);
     await smtp.waitFor(1);
-    await until(async () => (await store.getVoicemail('vm_b'))!.mail_status === 'sent');
+    await eventually(async () => (await store.getVoicemail('vm_b'))!.mail_status === 'sent' || undefined, 'the mailer', 10_000);
     expect((await store.getVoicemail('vm_b'))!.mail_attempts).toBe(2);
     expect(smtp.refused).toBe(1);
   });
@@ -108,7 +102,7 @@ describe('voicemail mailer', () => {
     const { log, lines } = captureLog();
     mailer = createVoicemailMailer({ store, config: () => cfg, clock: systemClock, log, pollMs: 100 });
     mailer.start();
-    await until(async () => (await store.getVoicemail('vm_c'))!.mail_status === 'failed');
+    await eventually(async () => (await store.getVoicemail('vm_c'))!.mail_status === 'failed' || undefined, 'the mailer', 10_000);
     expect(await store.getVoicemail('vm_c')).toMatchObject({ mail_attempts: 2, mail_last_error: expect.stringContaining('relay says no') });
     expect((await store.listVoicemailMailFailures({ offset: 0, limit: 10 })).map((m) => m.message_id)).toEqual(['vm_c']);
     expect(lines.some((l) => l.msg === 'voicemail: mail given up')).toBe(true);
@@ -121,10 +115,10 @@ describe('voicemail mailer', () => {
     let current = cfg;
     mailer = createVoicemailMailer({ store, config: () => current, clock: systemClock, log: captureLog().log, pollMs: 100, smtpTimeoutMs: 2000 });
     mailer.start();
-    await until(async () => (await store.getVoicemail('vm_d'))!.mail_attempts >= 1);
+    await eventually(async () => (await store.getVoicemail('vm_d'))!.mail_attempts >= 1 || undefined, 'the mailer', 10_000);
     expect((await store.getVoicemail('vm_d'))!.mail_last_error).toMatch(/ECONNREFUSED|connect/i);
     current = { ...cfg, mail: { ...cfg.mail, enabled: false } };
-    await until(async () => (await store.getVoicemail('vm_e'))!.mail_status === 'failed');
+    await eventually(async () => (await store.getVoicemail('vm_e'))!.mail_status === 'failed' || undefined, 'the mailer', 10_000);
     expect((await store.getVoicemail('vm_e'))!.mail_last_error).toContain('mail.enabled');
   });
 });

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/common/clock.js';
 import { createSqliteStore, RetentionSweeper } from '../../../src/store/index.js';
 import { call, callId } from './store-fixtures.js';
+import { eventually } from '../../support/eventually.js';
 
 const DAY_MS = 86_400_000;
 
@@ -28,8 +29,7 @@ describe('RetentionSweeper', () => {
     await store.commit({ call: call(callId(8), old, { ended_at: old, status: 'answered' }) });
     sweeper.start();
     clock.advance(10);
-    await new Promise((r) => setTimeout(r, 50));
-    expect(await store.getCall(callId(8))).toBeUndefined();
+    await eventually(async () => (await store.getCall(callId(8))) === undefined || undefined, 'the timed run deleting call 8');
     await sweeper.stop();
     await store.close();
   });

@@ -160,10 +160,13 @@ describe('ng client failure handling (no daemon needed)', () => {
   });
 
   it('ignores answers for unknown cookies and fails pending commands on close', async () => {
-    const peer = await udpServer((_msg, reply) => reply(Buffer.from('nosuchcookie d6:result4:ponge')));
+    let answered!: () => void;
+    const unknownSent = new Promise<void>((r) => { answered = r; });
+    const peer = await udpServer((_msg, reply) => { reply(Buffer.from('nosuchcookie d6:result4:ponge')); answered(); });
     const c = await createNgClient({ address: { host: '127.0.0.1', port: peer.address().port }, timeoutMs: 5000 });
     const pending = c.ping();
-    await new Promise((r) => setTimeout(r, 50));
+    // The peer has the ping and answered it with a cookie the client never sent.
+    await unknownSent;
     await c.close();
     await expect(pending).rejects.toThrow(NgClosedError);
     await expect(c.ping()).rejects.toThrow(/client is closed/);

@@ -7,6 +7,7 @@ import { createResponse, Status } from '../../../../src/sip/status.js';
 import { parseMessage } from '../../../../src/sip/parser.js';
 import { ManualClock } from '../../../../src/common/clock.js';
 import { createLogger } from '../../../../src/common/log.js';
+import { eventually } from '../../../support/eventually.js';
 
 const stacks: SipStack[] = [];
 afterEach(async () => {
@@ -124,10 +125,13 @@ describe('SipStack transport edge cases', () => {
     await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
     const port = sock.address().port;
     const msgs: string[] = [];
-    const two = new Promise<void>((resolve) => sock.on('message', (m) => { msgs.push(m.toString()); if (msgs.length === 2) resolve(); }));
+    let firstIn!: () => void;
+    const first = new Promise<void>((r) => { firstIn = r; });
+    const two = new Promise<void>((resolve) => sock.on('message', (m) => { msgs.push(m.toString()); if (msgs.length === 1) firstIn(); if (msgs.length === 2) resolve(); }));
     const raw = Buffer.from(`OPTIONS sip:b@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bKretx\r\nFrom: <sip:a@x>;tag=1\r\nTo: <sip:b@x>\r\nCall-ID: r1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`);
     sock.send(raw, b.listening[0]!.port, '127.0.0.1');
-    await new Promise((r) => setTimeout(r, 30));
+    // Retransmitted once the transaction has answered: the stored final response is re-sent, the TU not called again.
+    await first;
     sock.send(raw, b.listening[0]!.port, '127.0.0.1');
     await two;
     expect(calls).toBe(1);
@@ -215,7 +219,9 @@ describe('SipStack transport edge cases', () => {
       sock.send(junk, b.listening[0]!.port, '127.0.0.1');
       if (!tcp.destroyed) tcp.write(junk);
     }
-    await new Promise((r) => setTimeout(r, 200));
+    // Every datagram handled (the UDP stack counted parse errors for the garbled ones) before the sockets go.
+    await eventually(() => b.stats.parseErrors > 0 || undefined, 'parse errors counted');
+    await new Promise<void>((r) => { if (tcp.destroyed) r(); else tcp.end(() => r()); });
     tcp.destroy();
     sock.close();
     for (const s of [b, bt]) {
