@@ -14,10 +14,21 @@
  * a recording_inbound event); the SIPp parties send no RTP, so this is the anchoring + recording cost per call, not
  * the RTP relay's (bench/media.ts). A table of both modes closes the run.
  *
- *   npx tsx bench/cps-inbound.ts [--rates 100,200,300,400,500,600,800,1000] [--seconds 10] [--hold-ms 500] [--drain-s 2] [--debug] [--sqlite-sync full|normal] [--record none|all|none,all]
+ * The harness of issue 15 (`--pin`): SIPp (caller and device) pinned to CPU 0 and this process — all of Switchboard:
+ * drachtio-lite, srf, engine, store, their threads — to CPU 1, both SCHED_FIFO (`taskset` + `chrt -f`, as root), so
+ * the other load on the box matters less. A step passes with 0 failed calls and an achieved rate ≥ 95 % of the
+ * offered one (achieved = calls / (SIPp's run time − the hold time): a PBX that falls behind stretches the run).
+ * Per step: the result, CPU µs per call (process CPU, all threads, / calls), peak RSS, event-loop delay p99 and, with
+ * `--profile`, the main thread's self time by module for that step (V8 profiler through node:inspector; the
+ * .cpuprofile files are kept in the directory printed, for bench/tools/profile-summary.mjs).
+ *
+ *   npx tsx bench/cps-inbound.ts [--rates 250,500,…,2000] [--seconds 10] [--hold-ms 500] [--drain-s 2] [--debug] [--sqlite-sync full|normal] [--record none|all|none,all]
+ *                                [--pin] [--sipp-cpu 0] [--sb-cpu 1] [--rt-prio 50] [--profile] [--label text]
  *   (with `node --expose-gc --import tsx bench/cps-inbound.ts …` the heap after the run is measured after a full GC)
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -25,13 +36,14 @@ import { pino } from 'pino';
 import { createEmbeddedMediaLayer } from '../src/media/embedded/index.js';
 import { killAllSipp, freePort, runSipp } from '../test/support/sipp.js';
 import { demoConfig, startEngineHarness } from '../test/support/engine-harness.js';
+import { summarizeProfile } from './tools/profile-summary.mjs';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1]! : dflt;
 }
 
-const rates = arg('rates', '100,200,300,400,500,600,800,1000').split(',').map(Number);
+const rates = arg('rates', '250,500,750,1000,1250,1500,1750,2000').split(',').map(Number);
 const seconds = Number(arg('seconds', '10'));
 const holdMs = Number(arg('hold-ms', '500'));
 
@@ -39,7 +51,26 @@ const sync = arg('sqlite-sync', '');
 const modes = arg('record', 'none').split(',') as Array<'none' | 'all'>;
 for (const m of modes) if (m !== 'none' && m !== 'all') throw new Error(`--record takes none, all or none,all; got ${m}`);
 
-interface Step { rate: number; calls: number; ok: boolean; failed: string; rssMb: number; cpuPct: number; cpuUsPerCall: number; events: number; active: number; load: string; recordings: number }
+const pin = process.argv.includes('--pin');
+const sippCpu = arg('sipp-cpu', '0');
+const sbCpu = arg('sb-cpu', '1');
+const rtPrio = arg('rt-prio', '50');
+const profile = process.argv.includes('--profile');
+const label = arg('label', '');
+const profDir = profile ? mkdtempSync(join(tmpdir(), 'sb-cps-prof-')) : '';
+
+/** Pins a process (all its threads) to `cpu` with SCHED_FIFO `rtPrio` (0 = CPU only). Threads started later inherit both. */
+function pinProcess(pid: number, cpu: string): void {
+  execFileSync('taskset', ['-a', '-pc', cpu, String(pid)], { stdio: 'ignore' });
+  if (Number(rtPrio) > 0) execFileSync('chrt', ['-a', '-f', '-p', rtPrio, String(pid)], { stdio: 'ignore' });
+}
+if (pin) {
+  pinProcess(process.pid, sbCpu);
+  console.log(`pinned: Switchboard (pid ${process.pid}) on CPU ${sbCpu}, SIPp on CPU ${sippCpu}${Number(rtPrio) > 0 ? `, SCHED_FIFO ${rtPrio}` : ''}`);
+}
+if (label) console.log(`label: ${label}`);
+
+interface Step { rate: number; calls: number; ok: boolean; failed: string; achieved: number; lagP99Ms: number; rssMb: number; cpuPct: number; cpuUsPerCall: number; events: number; active: number; load: string; recordings: number }
 const summary: Array<{ mode: string; steps: Step[] }> = [];
 for (const mode of modes) summary.push(await runMode(mode));
 if (modes.length > 1) {
@@ -69,9 +100,16 @@ const reg = await runSipp({
 const regDone = await reg.done;
 if (regDone.code !== 0) throw new Error(`the SIPp device could not register: ${regDone.errors.slice(0, 1500)}`);
 const uas = await runSipp({ scenario: 'engine-uas-device.xml', port: devicePort, timeoutS: 7200, extra: ['-max_socket', '60000', '-l', '100000', '-buff_size', '8388608'] });
+if (pin) pinProcess(uas.pid, sippCpu);
+const inspector = profile ? new Session() : null;
+if (inspector) {
+  inspector.connect();
+  await inspector.post('Profiler.enable');
+  await inspector.post('Profiler.setSamplingInterval', { interval: 500 });
+}
 
 const results: Step[] = [];
-let eventsBefore = (await h.allEvents()).length;
+let eventsBefore = await h.store.countUndispatchedEvents();
 let recordingsBefore = 0;
 for (const rate of rates) {
   const calls = rate * seconds;
@@ -81,11 +119,15 @@ for (const rate of rates) {
   const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 200);
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
+  if (inspector) await inspector.post('Profiler.start');
   const uac = await runSipp({
     scenario: 'engine-uac-did.xml', target, calls, timeoutS: seconds * 4 + 30,
     extra: ['-s', '61390000000', '-r', String(rate), '-d', String(holdMs), '-l', String(Math.max(rate * 3, 100))],
   });
+  if (pin) pinProcess(uac.pid, sippCpu);
   const r = await uac.done;
+  const sippMs = Date.now() - t0;
+  const prof = inspector ? (await inspector.post('Profiler.stop')).profile : null;
   clearInterval(sampler);
   lag.disable();
   const cpu = process.cpuUsage(cpu0);
@@ -93,17 +135,26 @@ for (const rate of rates) {
   const lagMs = `event-loop delay p50 ${(lag.percentile(50) / 1e6).toFixed(0)} / p99 ${(lag.percentile(99) / 1e6).toFixed(0)} / max ${(lag.max / 1e6).toFixed(0)} ms`;
   await new Promise((res) => setTimeout(res, 1500));
   const status = await h.engine.status();
-  const eventsNow = (await h.store.listUndispatchedEvents(10_000_000)).length;
+  const eventsNow = await h.store.countUndispatchedEvents();
   const failed = /Failed call\s*\|\s*\S+\s*\|\s*(\d+)/.exec(r.stdout)?.[1] ?? '?';
+  const achieved = Math.round(calls / Math.max(0.001, (sippMs - holdMs) / 1000));
   const step: Step = {
-    rate, calls, ok: r.code === 0, failed, rssMb: Math.round(peakRss / 1048576),
+    rate, calls, ok: r.code === 0 && failed === '0' && achieved >= 0.95 * rate, failed, achieved, lagP99Ms: lag.percentile(99) / 1e6, rssMb: Math.round(peakRss / 1048576),
     cpuPct: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 100), cpuUsPerCall: Math.round((cpu.user + cpu.system) / calls), events: eventsNow - eventsBefore, active: status.active_calls,
     load: loadavg()[0]!.toFixed(1), recordings: readdirSync(recDir).length - recordingsBefore,
   };
   recordingsBefore += step.recordings;
   eventsBefore = eventsNow;
   results.push(step);
-  console.log(`rate ${rate}/s  calls ${calls}  ${step.ok ? 'OK  ' : 'FAIL'} (sipp exit ${r.code}, failed ${failed})  events ${step.events} (expect ${calls * (mode === 'all' ? 4 : 3)})  peak RSS ${step.rssMb} MB  node CPU ${step.cpuPct}% (${step.cpuUsPerCall} µs/call)  ${lagMs}  active after ${step.active}${mode === 'all' ? `  recordings ${step.recordings}` : ''}  load ${step.load}`);
+  console.log(`rate ${rate}/s  calls ${calls}  ${step.ok ? 'OK  ' : 'FAIL'} (sipp exit ${r.code}, failed ${failed}, achieved ${achieved}/s)  events ${step.events} (expect ${calls * (mode === 'all' ? 4 : 3)})  peak RSS ${step.rssMb} MB  node CPU ${step.cpuPct}% (${step.cpuUsPerCall} µs/call)  ${lagMs}  active after ${step.active}${mode === 'all' ? `  recordings ${step.recordings}` : ''}  load ${step.load}`);
+  if (prof) {
+    const file = join(profDir, `${mode}-${rate}.cpuprofile`);
+    writeFileSync(file, JSON.stringify(prof));
+    const sum = summarizeProfile(prof);
+    const pct = (t: number) => `${((100 * t) / sum.busy).toFixed(1)} %`;
+    console.log(`  profile (main thread busy ${(sum.busy / 1e6).toFixed(1)} s = ${Math.round(sum.busy / calls)} µs/call): ${sum.modules.slice(0, 12).map(([c, t]) => `${c} ${pct(t)}`).join(', ')}`);
+    console.log(`  top functions: ${sum.functions.slice(0, 8).map(([f, t]) => `${f} ${pct(t)}`).join('; ')}`);
+  }
   if (!step.ok && process.argv.includes('--debug')) {
     const all = await h.store.listUndispatchedEvents(10_000_000);
     const ids = [...new Set(all.map((e) => e.unique_call_id!))];
@@ -135,6 +186,10 @@ if (liteStats.dialogs > 0) {
   }
   console.log('drachtio-lite dialogs left by role/state:', Object.fromEntries(kinds));
 }
+inspector?.disconnect();
+if (profile) console.log(`profiles: ${profDir}`);
+console.log(`\nrate/s | result | achieved/s | CPU per call | peak RSS | event-loop p99 | load (1 min)${label ? `  [${label}]` : ''}`);
+for (const st of results) console.log(`${st.rate} | ${st.ok ? 'pass' : 'FAIL'} (${st.failed} failed) | ${st.achieved} | ${st.cpuUsPerCall} µs | ${st.rssMb} MB | ${st.lagP99Ms.toFixed(0)} ms | ${st.load}`);
 const best = results.filter((s) => s.ok).at(-1);
 console.log(`\nhighest zero-failure rate: ${best ? `${best.rate} calls/s (peak RSS ${best.rssMb} MB, ${best.events} events committed, ${best.cpuUsPerCall} µs CPU per call = ${Math.round(1e6 / best.cpuUsPerCall)} calls/s per core for drachtio-lite + srf + engine + SQLite together)` : 'none'}`);
 uas.kill();

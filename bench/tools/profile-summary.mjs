@@ -1,13 +1,9 @@
 // Summarizes a V8 .cpuprofile: self time by module (engine, sip, drachtio-lite, srf, store, GC …) and the top functions.
 // Usage: node bench/tools/profile-summary.mjs <file.cpuprofile> [top=40]
+// bench/cps-inbound.ts --profile imports summarizeProfile to print the same summary per step.
 import fs from 'node:fs';
-const file = process.argv[2];
-const top = Number(process.argv[3] ?? 40);
-const p = JSON.parse(fs.readFileSync(file, 'utf8'));
-const byId = new Map(p.nodes.map((n) => [n.id, n]));
-const self = new Map();
-const dt = p.timeDeltas; let total = 0;
-for (let i = 0; i < p.samples.length; i++) { const id = p.samples[i]; const d = dt[i] ?? 0; self.set(id, (self.get(id) ?? 0) + d); total += d; }
+import { fileURLToPath } from 'node:url';
+
 function cat(n) {
   const u = n.callFrame.url || '';
   const f = n.callFrame.functionName;
@@ -29,12 +25,31 @@ function cat(n) {
   if (u === '') return 'native:' + f;
   return 'other';
 }
-const cats = new Map(); const fns = new Map();
-for (const [id, t] of self) { const n = byId.get(id); const c = cat(n); cats.set(c, (cats.get(c) ?? 0) + t);
-  const k = `${n.callFrame.functionName || '(anon)'} ${(n.callFrame.url||'').replace(/.*\/(node_modules|src)\//, '$1/')}:${n.callFrame.lineNumber}`; fns.set(k, (fns.get(k) ?? 0) + t); }
-const busy = total - (cats.get('idle') ?? 0);
-console.log(`total ${(total/1e6).toFixed(1)} s, busy ${(busy/1e6).toFixed(1)} s`);
-const natives = {}; 
-for (const [c, t] of [...cats].sort((a, b) => b[1] - a[1])) if (c !== 'idle') console.log(`${(100*t/busy).toFixed(1).padStart(5)}%  ${c}`);
-console.log('--- top functions');
-for (const [k, t] of [...fns].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${(100*t/busy).toFixed(1).padStart(5)}%  ${k}`);
+
+/** Self time by category and by function of a V8 CPU profile (microseconds); `busy` excludes idle. */
+export function summarizeProfile(p) {
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const self = new Map();
+  const dt = p.timeDeltas; let total = 0;
+  for (let i = 0; i < p.samples.length; i++) { const id = p.samples[i]; const d = dt[i] ?? 0; self.set(id, (self.get(id) ?? 0) + d); total += d; }
+  const cats = new Map(); const fns = new Map();
+  for (const [id, t] of self) {
+    const n = byId.get(id); const c = cat(n); cats.set(c, (cats.get(c) ?? 0) + t);
+    if (c === 'idle') continue;
+    const k = `${n.callFrame.functionName || '(anon)'} ${(n.callFrame.url || '').replace(/.*\/(node_modules|src)\//, '$1/')}:${n.callFrame.lineNumber}`;
+    fns.set(k, (fns.get(k) ?? 0) + t);
+  }
+  const busy = total - (cats.get('idle') ?? 0);
+  cats.delete('idle');
+  const sort = (m) => [...m].sort((a, b) => b[1] - a[1]);
+  return { total, busy, modules: sort(cats), functions: sort(fns) };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === fs.realpathSync(process.argv[1])) {
+  const top = Number(process.argv[3] ?? 40);
+  const s = summarizeProfile(JSON.parse(fs.readFileSync(process.argv[2], 'utf8')));
+  console.log(`total ${(s.total / 1e6).toFixed(1)} s, busy ${(s.busy / 1e6).toFixed(1)} s`);
+  for (const [c, t] of s.modules) console.log(`${(100 * t / s.busy).toFixed(1).padStart(5)}%  ${c}`);
+  console.log('--- top functions');
+  for (const [k, t] of s.functions.slice(0, top)) console.log(`${(100 * t / s.busy).toFixed(1).padStart(5)}%  ${k}`);
+}
