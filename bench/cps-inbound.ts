@@ -64,9 +64,8 @@ function pinProcess(pid: number, cpu: string): void {
   execFileSync('taskset', ['-a', '-pc', cpu, String(pid)], { stdio: 'ignore' });
   if (Number(rtPrio) > 0) execFileSync('chrt', ['-a', '-f', '-p', rtPrio, String(pid)], { stdio: 'ignore' });
 }
-if (pin) {
-  pinProcess(process.pid, sbCpu);
-  console.log(`pinned: Switchboard (pid ${process.pid}) on CPU ${sbCpu}, SIPp on CPU ${sippCpu}${Number(rtPrio) > 0 ? `, SCHED_FIFO ${rtPrio}` : ''}`);
+function threadIds(): Set<string> {
+  return new Set(readdirSync('/proc/self/task'));
 }
 if (label) console.log(`label: ${label}`);
 
@@ -91,6 +90,13 @@ const h = await startEngineHarness({
   t1: 500, config, ...(sync === 'full' || sync === 'normal' ? { sqliteSynchronous: sync } : {}),
   ...(media ? { engine: { media, recordings: { dir: recDir, link: (id: string) => `http://127.0.0.1/api/recordings/${id}.wav` } } } : {}),
 });
+// Pinned once the harness runs: every thread it started (the SQLite worker's too) moves with the process. Not
+// before: a child process started meanwhile (tsx's esbuild, compiling the worker's TypeScript) would inherit
+// SCHED_FIFO on CPU 1, and its spinning Go threads would starve the threads of the same priority there.
+if (pin) {
+  pinProcess(process.pid, sbCpu);
+  console.log(`pinned: Switchboard (pid ${process.pid}, all threads) on CPU ${sbCpu}, SIPp on CPU ${sippCpu}${Number(rtPrio) > 0 ? `, SCHED_FIFO ${rtPrio}` : ''}`);
+}
 const target = `${h.sip.address}:${h.sip.port}`;
 const devicePort = await freePort();
 const reg = await runSipp({
@@ -119,7 +125,13 @@ for (const rate of rates) {
   const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 200);
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
-  if (inspector) await inspector.post('Profiler.start');
+  if (inspector) {
+    const before = threadIds();
+    await inspector.post('Profiler.start');
+    // V8's sampler thread signals the main thread to take each sample; at the main thread's own SCHED_FIFO priority
+    // it would only run when the main thread sleeps (no samples of busy time), so it gets one level more.
+    if (pin && Number(rtPrio) > 0) for (const tid of threadIds()) if (!before.has(tid)) execFileSync('chrt', ['-f', '-p', String(Number(rtPrio) + 1), tid], { stdio: 'ignore' });
+  }
   const uac = await runSipp({
     scenario: 'engine-uac-did.xml', target, calls, timeoutS: seconds * 4 + 30,
     extra: ['-s', '61390000000', '-r', String(rate), '-d', String(holdMs), '-l', String(Math.max(rate * 3, 100))],

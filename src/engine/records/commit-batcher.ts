@@ -5,7 +5,9 @@
  * for every commit submitted during one turn of the event loop, instead of one per commit.
  *
  * Order: commits reach the store in the order they were submitted (batches are written one after another), so a
- * call's steps stay in sequence. Failure: when a batch fails, its commits are retried one by one, so one bad commit
+ * call's steps stay in sequence. While a batch is being written (on SQLite: in the store's worker thread), later
+ * commits gather and go as the next batch when it is done, so batches grow with the load instead of the number of
+ * transactions. Failure: when a batch fails, its commits are retried one by one, so one bad commit
  * fails alone, as it would without batching.
  *
  * A transient failure (SQLITE_BUSY, a full disk, an I/O error, a lost PostgreSQL connection: see
@@ -67,7 +69,8 @@ export class CommitBatcher implements CommitWriter {
   #queued = 0;
   #scheduled = false;
   #closed = false;
-  #writing: Promise<void> = Promise.resolve();
+  /** The batches being written now; null when none is. */
+  #writing: Promise<void> | null = null;
 
   constructor(opts: CommitBatcherOptions) {
     this.#store = opts.store;
@@ -90,10 +93,14 @@ export class CommitBatcher implements CommitWriter {
       this.#queued++;
       const settle = <A extends unknown[]>(fn: (...a: A) => void) => (...a: A) => { this.#queued--; fn(...a); };
       this.#pending.push({ commit, resolve: settle(resolve), reject: settle(reject) });
-      if (this.#scheduled) return;
-      this.#scheduled = true;
-      this.#defer(() => this.#flush());
+      this.#schedule();
     });
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#writing) return;
+    this.#scheduled = true;
+    this.#defer(() => this.#flush());
   }
 
   /**
@@ -102,9 +109,11 @@ export class CommitBatcher implements CommitWriter {
    */
   async abandonHeld(): Promise<void> {
     this.#closed = true;
-    this.#flush();
     try {
-      await this.#writing;
+      while (this.#writing || this.#pending.length > 0) {
+        this.#flush();
+        await this.#writing;
+      }
     } finally {
       this.#closed = false;
     }
@@ -112,12 +121,17 @@ export class CommitBatcher implements CommitWriter {
 
   #flush(): void {
     this.#scheduled = false;
+    if (this.#writing || this.#pending.length === 0) return;
     const all = this.#pending;
     this.#pending = [];
-    for (let i = 0; i < all.length; i += this.#maxBatch) {
-      const batch = all.slice(i, i + this.#maxBatch);
-      this.#writing = this.#writing.then(() => this.#writeBatch(batch));
-    }
+    const writing = (async () => {
+      for (let i = 0; i < all.length; i += this.#maxBatch) await this.#writeBatch(all.slice(i, i + this.#maxBatch));
+    })();
+    this.#writing = writing;
+    void writing.finally(() => {
+      this.#writing = null;
+      if (this.#pending.length > 0) this.#schedule();
+    });
   }
 
   async #writeBatch(batch: Pending[]): Promise<void> {

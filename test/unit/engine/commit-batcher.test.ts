@@ -30,10 +30,39 @@ describe('CommitBatcher', () => {
     expect(flushes).toHaveLength(1);
     flushes.shift()!();
     await Promise.all(done);
+    await new Promise((r) => setImmediate(r)); // the batch's write has finished: the next commit starts a new turn
     const late = b.write(commit('4'));
     flushes.shift()!();
     await late;
     expect(log).toEqual(['many:1,2,3', 'one:4']);
+  });
+
+  it('gathers the commits submitted while a batch is being written into the next batch', async () => {
+    const log: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    const store = {
+      async commit(c: CallCommit) { log.push(`one:${c.call!.unique_call_id}`); },
+      async commitMany(cs: readonly CallCommit[]) {
+        if (log.length === 0) await gate;
+        log.push(`many:${cs.map((c) => c.call!.unique_call_id).join(',')}`);
+      },
+    } as unknown as BatchCapableStore;
+    const flushes: Array<() => void> = [];
+    const b = new CommitBatcher({ store, defer: (fn) => flushes.push(fn) });
+    const first = [b.write(commit('1')), b.write(commit('2'))];
+    flushes.shift()!();
+    const second = [b.write(commit('3')), b.write(commit('4')), b.write(commit('5'))];
+    expect(flushes).toHaveLength(0); // in flight: no flush of its own per turn
+    expect(b.queued).toBe(5);
+    release();
+    await Promise.all(first);
+    await new Promise((r) => setImmediate(r));
+    expect(flushes).toHaveLength(1);
+    flushes.shift()!();
+    await Promise.all(second);
+    expect(log).toEqual(['many:1,2', 'many:3,4,5']);
+    expect(b.queued).toBe(0);
   });
 
   it('splits at maxBatch and retries a failed batch one by one, so only the bad commit rejects', async () => {
