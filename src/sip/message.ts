@@ -4,7 +4,7 @@
  * Headers are kept as an ordered list of raw fields so that anything we do not understand is forwarded
  * byte for byte; typed views (Via, name-addr, CSeq, …) are parsed on demand by `headers.ts`.
  */
-import type { TransportProtocol } from './transport/transport.js';
+import type { Endpoint, TransportProtocol } from './transport/transport.js';
 
 /** One header line as received (or as we will send it). `name` keeps its original spelling; `value` is unfolded and trimmed. */
 export interface HeaderField {
@@ -219,9 +219,5 @@ export class SipResponse extends SipMessageBase {
 
 export type SipMessage = SipRequest | SipResponse;
 
-/** Where a message came from or goes to. */
-export interface Endpoint {
-  transport: TransportProtocol;
-  address: string;
-  port: number;
-}
+// Where a message came from or goes: declared with the transports (they use it), re-exported here for callers.
+export type { Endpoint } from './transport/transport.js';

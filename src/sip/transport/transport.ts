@@ -3,13 +3,19 @@
  * layers above ask `reliable` and `protocol` instead of comparing against a list of names. A new transport is one new
  * file implementing {@link Transport}.
  */
-import type { Endpoint } from '../message.js';
 
 /**
  * Transport names as they appear lower-cased in a Via (`SIP/2.0/UDP`) or a `;transport=` URI parameter; `ws` and
  * `wss` are RFC 7118's (SIP over WebSocket, cleartext and TLS).
  */
 export type TransportProtocol = 'udp' | 'tcp' | 'ws' | 'wss';
+
+/** Where a message came from or goes to. */
+export interface Endpoint {
+  transport: TransportProtocol;
+  address: string;
+  port: number;
+}
 
 /** Every transport protocol this stack can bind. */
 export const TRANSPORT_PROTOCOLS: readonly TransportProtocol[] = ['udp', 'tcp', 'ws', 'wss'];

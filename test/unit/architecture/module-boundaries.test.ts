@@ -55,7 +55,6 @@ const KNOWN_CYCLES: ReadonlyArray<{ files: readonly string[]; why: string }> = [
     files: ['drachtio-lite/client-connection.ts', 'drachtio-lite/context.ts', 'drachtio-lite/dialogs.ts', 'drachtio-lite/reliable-provisional.ts', 'drachtio-lite/session-timer.ts'],
     why: 'issue 17 (open): drachtio-lite\'s shared context names its parts\' types; type-only, no run-time cycle',
   },
-  { files: ['sip/message.ts', 'sip/transport/transport.ts'], why: 'issue 13 (WebSocket, in progress): Endpoint and TransportProtocol; type-only' },
 ];
 
 /** Functions that load configuration (files, environment, stored versions): only the composition root calls them. */
