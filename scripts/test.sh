@@ -67,6 +67,14 @@ if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432
   fi
 fi
 
+# Redis for the shared-state tests (issue 16): SWITCHBOARD_TEST_REDIS_URL if given, else the local server (started
+# without persistence if it is down). Tests that stop Redis run a private redis-server of their own.
+export SWITCHBOARD_TEST_REDIS_URL="${SWITCHBOARD_TEST_REDIS_URL:-redis://127.0.0.1:6379}"
+if [ "$SWITCHBOARD_TEST_REDIS_URL" = "redis://127.0.0.1:6379" ] && command -v redis-cli >/dev/null 2>&1 && ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  mkdir -p /var/lib/redis /var/log/redis 2>/dev/null || true
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log || true
+fi
+
 npx tsc -p tsconfig.json --noEmit
 # The web console's sources (console/src, .tsx with preact's JSX types; Vite builds them without checking).
 npx tsc -p console/tsconfig.json --noEmit

@@ -17,6 +17,8 @@ import { createEngine, type Engine, type NodeHandler, type SrfLike, type Voicema
 import type { FlowNode } from './config/index.js';
 import { createDispatcher, createVoicemailMailer, createWebhookAdmin, type Dispatcher, type HostLookup } from './events/index.js';
 import { buildApp, createOpsMetrics, type OpsMetrics, type Readiness } from './api/index.js';
+import { connectRedis, RedisAgentClaims, RedisLocationStore, type RedisShared } from './redis/index.js';
+import type { Binding } from './engine/index.js';
 import { createPostgresStore, createSqliteStore, RetentionSweeper, type CallCommit, type Store } from './store/index.js';
 import { formatHost } from './common/index.js';
 import type { MediaLayer } from './media/index.js';
@@ -120,6 +122,8 @@ export interface Switchboard {
   /** What /ready reports now. */
   readiness(): Promise<Readiness>;
   readonly metrics: OpsMetrics;
+  /** The Redis connection engines share state through (redis.url); undefined without one. */
+  readonly redis: RedisShared | undefined;
 }
 
 /** How long /ready waits for the store before calling it unreachable. */
@@ -172,12 +176,31 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
     cleanup.length = 0;
   };
   try {
+    // Redis first: an unreachable one stops the start before anything listens (the error names the key).
+    const redisUrl = settings.redisUrl ?? opts.config.redis?.url ?? null;
+    let redis: RedisShared | undefined;
+    if (redisUrl !== null) {
+      redis = await connectRedis({ url: redisUrl, keyPrefix: opts.config.redis?.key_prefix ?? 'switchboard:', log, source: settings.redisUrl ? 'SWITCHBOARD_REDIS_URL' : `${settings.configPath}: redis.url` });
+      const r = redis;
+      cleanup.push(() => r.close());
+    }
+
     const store = opts.store ?? (await openStore(settings, log));
     if (!opts.store) cleanup.push(() => store.close());
     await store.migrate();
 
     const config = await createConfigVersions({ store, initial: opts.config, clock, log, checkFiles: checkMediaFiles });
     const live = () => config.live().config;
+    if (redis) {
+      // Apply propagated: an apply here is announced; an announced one (or any missed during an outage) is loaded.
+      const r = redis;
+      const reload = () => void config.reload().catch((err: unknown) => log.error({ err }, 'loading a configuration version applied at another engine failed'));
+      config.on('applied', (v, how) => {
+        if (!how.remote) r.publish({ k: 'config', v: v.version }).catch((err: unknown) => log.warn({ err, config_version: v.version }, 'announcing the apply to the other engines failed: they load it when Redis is back'));
+      });
+      r.on('config', (n) => { if (n.v > config.live().version) reload(); });
+      r.onResync(reload);
+    }
 
     let lite: DrachtioLite | undefined;
     let drachtio: { host: string; port: number; secret: string };
@@ -266,6 +289,7 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
       log,
       version: VERSION,
       onCommitted: () => dispatcher.wake(),
+      ...(redis ? { shared: { location: new RedisLocationStore<Binding>(redis), claims: new RedisAgentClaims(redis) } } : {}),
       ...(opts.handlers ? { handlers: opts.handlers } : {}),
       ...(webrtcMedia ? { webrtcMedia } : {}),
       ...(media ? { media, voicemail, holdMusicFile: PROMPTS.holdMusic, recordings: { dir: recordingsDir, link: (id, c) => recordingLink(c, publicUrl(), id, clock.now()) } } : {}),
@@ -327,7 +351,7 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
     );
     return {
       sip, http, store, engine, dispatcher, config, mode, sipStats: () => lite?.sipStats(), close: closeAll,
-      drain: (timeoutMs) => engine.drain(timeoutMs), readiness, metrics,
+      drain: (timeoutMs) => engine.drain(timeoutMs), readiness, metrics, redis,
     };
   } catch (err) {
     await closeAll();

@@ -97,6 +97,7 @@ export function renderConfigurationDoc(): string {
     '| `SWITCHBOARD_API_KEY` | unset | replaces `api.api_key` |',
     `| \`SWITCHBOARD_LOG_LEVEL\` | \`${SETTINGS_DEFAULTS.logLevel}\` | fatal, error, warn, info, debug, trace or silent |`,
     '| `SWITCHBOARD_DATABASE_URL` or `DATABASE_URL` | unset | PostgreSQL connection string; unset = SQLite under the data dir |',
+    '| `SWITCHBOARD_REDIS_URL` | unset | replaces `redis.url` (engines sharing registrations and queue state; docs/scale-out.md) |',
     '| `DRACHTIO_HOST` | unset | use a real drachtio-server at this host instead of the embedded one |',
     `| \`DRACHTIO_PORT\` | \`${SETTINGS_DEFAULTS.drachtioPort}\` | its port |`,
     `| \`DRACHTIO_SECRET\` | \`${SETTINGS_DEFAULTS.drachtioSecret}\` | its shared secret |`,

@@ -50,6 +50,18 @@ export function checkHttpUrl(v: string): string | null {
   }
 }
 
+/** A Redis connection URL: redis:// or rediss:// (TLS) with a host; an optional /N selects the database. */
+export function checkRedisUrl(v: string): string | null {
+  const bad = `must be a redis:// or rediss:// URL (redis://[user:password@]host[:port][/db]), got '${v.replace(/\/\/[^@/]*@/, '//***@')}'`;
+  try {
+    const u = new URL(v);
+    if ((u.protocol !== 'redis:' && u.protocol !== 'rediss:') || u.hostname === '') return bad;
+    return u.pathname === '' || /^\/\d{0,2}$/.test(u.pathname) ? null : bad;
+  } catch {
+    return bad;
+  }
+}
+
 /** An IANA time zone name known to the runtime (luxon). */
 export function checkTimeZone(v: string): string | null {
   return IANAZone.isValidZone(v) ? null : `must be an IANA time zone (like "Australia/Melbourne"), got '${v}'`;

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { LineCounter, parseDocument, visit } from 'yaml';
 import { ConfigError, type ConfigIssue } from './errors.js';
-import { checkHost } from './formats.js';
+import { checkHost, checkRedisUrl } from './formats.js';
 import { validateConfig } from './schema.js';
 import type { PbxConfig, RuntimeSettings } from './types.js';
 
@@ -73,8 +73,12 @@ export function loadSettings(env: NodeJS.ProcessEnv): RuntimeSettings {
   if (nonceSecret !== undefined && nonceSecret.length < 16) {
     issues.push({ file: 'env', path: 'SWITCHBOARD_NONCE_SECRET', message: `must be at least 16 characters, got ${nonceSecret.length}` });
   }
+  const redisUrl = get(env, 'SWITCHBOARD_REDIS_URL');
+  const redisBad = redisUrl === undefined ? null : checkRedisUrl(redisUrl);
+  if (redisBad !== null) issues.push({ file: 'env', path: 'SWITCHBOARD_REDIS_URL', message: redisBad });
   if (issues.length > 0) throw new ConfigError(issues);
   return {
+    redisUrl: redisUrl ?? null,
     edgeControl: { port: drachtioPort, secret: get(env, 'DRACHTIO_SECRET') ?? SETTINGS_DEFAULTS.drachtioSecret },
     nodeId,
     nonceSecretOverride: nonceSecret ?? null,

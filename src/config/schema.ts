@@ -3,7 +3,7 @@
  * ({@link PBX_SCHEMA}). {@link validateConfig} reads raw YAML/JSON through it, then runs the cross-checks
  * (references, uniqueness) and returns a typed {@link PbxConfig} or every issue found.
  */
-import { checkDigits, checkE164, checkForwardTarget, checkEmail, checkHost, checkHttpUrl, checkIpOrCidr, checkNonceSecret, checkSigningSecret, checkTimeZone } from './formats.js';
+import { checkDigits, checkE164, checkForwardTarget, checkEmail, checkHost, checkHttpUrl, checkIpOrCidr, checkNonceSecret, checkRedisUrl, checkSigningSecret, checkTimeZone } from './formats.js';
 import { crossCheck } from './cross-checks.js';
 import { readShape, type ObjectShape, type Shape, type ReadContext } from './shape.js';
 import { WEBHOOK_EVENT_TYPES, type PbxConfig, type VoicemailConfig } from './types.js';
@@ -224,6 +224,10 @@ export const PBX_SCHEMA: ObjectShape = obj('The PBX configuration.', {
     link_lifetime_s: positive('How long a signed recording link stays valid, in seconds (after that: 410).', 604800),
     retention_days: int('Days a recording (file and row) is kept, from its creation; 0 = forever.', { min: 0, default: 0 }),
     signing_secret: str('HMAC-SHA256 key that signs recording links (at least 16 characters); null = derived from api.api_key (changing the key then voids old links). Write-only in the admin API.', { nullable: true, default: null, secret: true, check: (v: string) => (v.length >= 16 ? null : 'must be at least 16 characters') }),
+  }),
+  redis: obj('Shared state of several engines (docs/scale-out.md): registrations, queue agent claims and the apply notification live in Redis. Read from the file at start, never from an applied version.', {
+    url: str('redis:// or rediss:// URL of the Redis server the engines share; null = no Redis (one engine: registrations in memory and the store, as before). SWITCHBOARD_REDIS_URL replaces it (put a password there, not in the file). An unreachable server stops the start with an error naming this key.', { nullable: true, default: null, check: checkRedisUrl }),
+    key_prefix: str('Prefix of every Redis key and channel, so several PBXs (or test runs) can share one Redis server.', { default: 'switchboard:', check: (v) => (/^[A-Za-z0-9:._-]{1,64}$/.test(v) ? null : 'must be 1–64 letters, digits or : . _ -') }),
   }),
   retention: obj('How long history and webhook data are kept; a sweeper deletes older rows in small batches (docs/store.md). 0 = keep forever.', {
     calls_days: int('Days an ended call (history rows, legs) is kept, counted from its start; 0 = forever.', { min: 0, default: 0 }),

@@ -238,6 +238,12 @@ export interface DeliveryConfig {
 }
 
 /** How long history and webhook data are kept, in days; 0 = forever (ours). */
+/** `redis`: where engines share registrations, agent claims and apply notices. */
+export interface RedisConfig {
+  url: string | null;
+  key_prefix: string;
+}
+
 export interface RetentionConfig {
   calls_days: number;
   events_days: number;
@@ -296,6 +302,8 @@ export interface PbxConfig {
   delivery: DeliveryConfig;
   mail: MailConfig;
   retention: RetentionConfig;
+  /** Shared state between engines; absent in configurations built in code (= no Redis). */
+  redis?: RedisConfig;
   media: MediaConfig;
   recordings: RecordingsConfig;
 }
@@ -323,6 +331,8 @@ export interface RuntimeSettings {
   edgeControl?: { port: number; secret: string };
   /** SWITCHBOARD_NONCE_SECRET: replaces `sip.nonce_secret`. */
   nonceSecretOverride?: string | null;
+  /** SWITCHBOARD_REDIS_URL: replaces the file's `redis.url` (kept out of the stored configuration, like the node id). */
+  redisUrl?: string | null;
 }
 
 /** A numbered, immutable configuration version. */

@@ -59,8 +59,8 @@ export interface ConfigVersionsDeps {
   checkFiles?: (config: PbxConfig, source: string) => ConfigIssue[];
 }
 
-/** Listener of the `applied` event: gets the new live version. */
-export type AppliedListener = (version: ConfigVersion) => void;
+/** Listener of the `applied` event: gets the new live version; `remote` when another engine applied it ({@link ConfigVersions.reload}). */
+export type AppliedListener = (version: ConfigVersion, how: { remote: boolean }) => void;
 
 /** {@link ConfigControl} plus change notification and diffs. */
 export interface ConfigVersions extends ConfigControl {
@@ -71,6 +71,11 @@ export interface ConfigVersions extends ConfigControl {
   diff(a: PbxConfig, b: PbxConfig): string[];
   /** Paths where the staged configuration differs from the live one (empty when nothing is staged). */
   pendingChanges(): Promise<string[]>;
+  /**
+   * Another engine on the same store applied a version: the newest stored version goes live here as if applied
+   * locally (listeners run with `remote: true`). Resolves with the new version, or null when there is none newer.
+   */
+  reload(): Promise<number | null>;
 }
 
 function freezeVersion(v: { version: number; config: PbxConfig; created_at: string }): ConfigVersion {
@@ -185,6 +190,34 @@ class StoredConfigVersions implements ConfigVersions {
     return staged === undefined ? [] : configDiff(this.#current.config, staged);
   }
 
+  reload(): Promise<number | null> {
+    return this.#serial(async () => {
+      const latest = await this.#store.getLatestConfigVersion();
+      if (latest === undefined || latest.version <= this.#current.version) return null;
+      const config = revalidate(latest.config, latest.version);
+      if (config === undefined) {
+        this.#log?.error({ config_version: latest.version }, 'a version applied at another engine does not validate here (different software version?): keeping the live one');
+        return null;
+      }
+      const next = freezeVersion({ ...latest, config });
+      const changed = configDiff(this.#current.config, next.config);
+      this.#current = next;
+      this.#log?.info({ config_version: next.version, changed: changed.slice(0, 50) }, 'configuration applied at another engine');
+      this.#notify(next, true);
+      return next.version;
+    });
+  }
+
+  #notify(next: ConfigVersion, remote: boolean): void {
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(next, { remote });
+      } catch (err) {
+        this.#log?.error({ err, config_version: next.version }, 'config applied listener threw');
+      }
+    }
+  }
+
   #serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.#queue.then(fn);
     this.#queue = run.catch(() => undefined);
@@ -206,13 +239,7 @@ class StoredConfigVersions implements ConfigVersions {
       this.#log?.error({ err, config_version: next.version }, 'applied, but clearing the staged configuration failed');
     }
     this.#log?.info({ config_version: next.version, changed: changed.slice(0, 50) }, 'configuration applied');
-    for (const listener of [...this.#listeners]) {
-      try {
-        listener(next);
-      } catch (err) {
-        this.#log?.error({ err, config_version: next.version }, 'config applied listener threw');
-      }
-    }
+    this.#notify(next, false);
     return { ok: true, version: next.version };
   }
 }

@@ -21,11 +21,11 @@ import { playHandler } from './flows/play.js';
 import { createQueueHandler } from './flows/queue.js';
 import { createRingGroupHandler } from './flows/ring-group.js';
 import { targetsOf } from './flows/ring-users.js';
-import { mediaHoldMusic, QueueService, ringbackHold, type HoldMusic } from './queue/index.js';
+import { mediaHoldMusic, QueueService, ringbackHold, type AgentClaims, type HoldMusic } from './queue/index.js';
 import { createUserHandler } from './flows/user.js';
 import { voicemailHandler } from './flows/voicemail.js';
 import { webhookHandler } from './flows/webhook.js';
-import { LocationService } from './location/location-service.js';
+import { LocationService, type LocationBackend } from './location/location-service.js';
 import { originate } from './originate/originate.js';
 import { CommitBatcher } from './records/commit-batcher.js';
 import { recoverCalls } from './records/recovery.js';
@@ -85,6 +85,11 @@ export interface EngineOptions {
   voicemail?: VoicemailHost;
   /** The built-in hold music (`hold_music: default`); absent = queue callers always hear ringback. */
   holdMusicFile?: string;
+  /**
+   * State shared with other engines (Redis, docs/scale-out.md): where registrations are kept (default the store)
+   * and the queue agents' claims (default none: this engine alone offers its agents).
+   */
+  shared?: { location?: LocationBackend; claims?: AgentClaims };
 }
 
 /** The running engine. */
@@ -116,7 +121,10 @@ export interface Engine extends EngineFacade, EngineLive {
 export function createEngine(opts: EngineOptions): Engine {
   const startedAt = opts.clock.now();
   const log = opts.log.child({ module: 'engine' });
-  const location = new LocationService({ store: opts.store, clock: opts.clock, log, ...(opts.purgeIntervalMs ? { purgeIntervalMs: opts.purgeIntervalMs } : {}) });
+  const location = new LocationService({
+    ...(opts.shared?.location ? { backend: opts.shared.location } : { store: opts.store }),
+    clock: opts.clock, log, ...(opts.purgeIntervalMs ? { purgeIntervalMs: opts.purgeIntervalMs } : {}),
+  });
   const handlers = new NodeHandlerRegistry();
   const events = createBus<EngineEventMap>({ log });
   const ctx: EngineContext = {
@@ -135,6 +143,7 @@ export function createEngine(opts: EngineOptions): Engine {
     isRegistered: (n) => { const u = userOf(n); return !!u && targetsOf(location, [u]).length > 0; },
     onChange: () => events.publish('queue.changed', { queue: null }),
     ...(opts.queue?.rng ? { rng: opts.queue.rng } : {}), ...(opts.queue?.retryMs !== undefined ? { retryMs: opts.queue.retryMs } : {}),
+    ...(opts.shared?.claims ? { claims: opts.shared.claims } : {}),
   });
   location.onChange((username) => { queues.wake(); events.publish('registration.changed', { username }); });
   ctx.presence.onChange(() => queues.wake());

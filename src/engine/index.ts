@@ -12,4 +12,5 @@ export type { Call, CallInput } from './call/call.js';
 export type { GroupContext } from './records/call-recorder.js';
 export type { SrfLike } from './srf-types.js';
 export { createUniqueCallIdGenerator } from './unique-call-id.js';
-export { QueueService, ringbackHold, mediaHoldMusic, BUILT_IN_HOLD_MUSIC, type HoldMusic, type HoldMusicPlayback, type QueueSnapshot, type AgentState } from './queue/index.js';
+export { QueueService, ringbackHold, mediaHoldMusic, BUILT_IN_HOLD_MUSIC, type HoldMusic, type HoldMusicPlayback, type QueueSnapshot, type AgentState, type AgentClaims } from './queue/index.js';
+export { StoreLocationBackend, type LocationBackend, type Binding } from './location/location-service.js';

@@ -1,7 +1,8 @@
 /**
- * Where each device can be reached: the registrar's bindings (RFC 3261 §10), cached in memory for routing and
- * written through to the Store so they survive a restart. An expired binding is invisible at once and is
- * deleted by a purge timer on the injected clock.
+ * Where each device can be reached: the registrar's bindings (RFC 3261 §10), cached in memory for routing (reads
+ * stay synchronous) and written through to a {@link LocationBackend}: the Store by default, so they survive a
+ * restart, or a shared one (Redis: src/redis) that every engine reads, whose change notices re-read the device
+ * here. An expired binding is invisible at once and is deleted by a purge timer on the injected clock.
  */
 import type { Clock, TimerHandle } from '../../common/index.js';
 import type { Logger } from '../../common/index.js';
@@ -34,40 +35,108 @@ export interface ContactTarget {
   proxy: string;
 }
 
-/** Options of {@link LocationService}. */
-export interface LocationOptions {
-  store: Store;
+/**
+ * Where bindings are kept besides the cache. The default ({@link StoreLocationBackend}) is this engine's store; a
+ * shared backend (`watch`, `device`) is one all engines use, and tells each of the others' changes.
+ */
+export interface LocationBackend {
+  /** Every live binding (start; and after a shared backend's notices may have been missed). */
+  loadAll(nowMs: number): Promise<Binding[]>;
+  /** Adds or refreshes a binding; `prev` is the cached one for the same contact. */
+  upsert(b: Binding, prev: Binding | undefined): Promise<void>;
+  remove(username: string, contact: string, prev: Binding | undefined): Promise<void>;
+  removeAll(username: string): Promise<void>;
+  /** Deletes expired bindings. */
+  purgeExpired(nowMs: number): Promise<unknown>;
+  /** Shared backends: one device's live bindings as all engines see them. */
+  device?(username: string, nowMs: number): Promise<Binding[]>;
+  /** Shared backends: `fn(username)` after another engine changed that device, `fn(null)` to re-read every device. */
+  watch?(fn: (username: string | null) => void): void;
+}
+
+/**
+ * Bindings in this engine's store. Flow-bound (WebSocket) bindings are never written: after a restart their
+ * connection is gone.
+ */
+export class StoreLocationBackend implements LocationBackend {
+  readonly #store: Store;
+
+  constructor(store: Store) {
+    this.#store = store;
+  }
+
+  async loadAll(nowMs: number): Promise<Binding[]> {
+    await this.#store.purgeExpiredRegistrations(nowMs);
+    return this.#store.listRegistrations();
+  }
+
+  async upsert(r: Binding, prev: Binding | undefined): Promise<void> {
+    if (!isFlowBound(r.transport)) {
+      const { reg_id: _regId, ...stored } = r;
+      await this.#store.upsertRegistration(stored);
+    } else if (prev && !isFlowBound(prev.transport)) {
+      // The same contact moved from UDP/TCP to a WebSocket: its stored row would come back after a restart.
+      await this.#store.removeRegistration(r.username, r.contact);
+    }
+  }
+
+  async remove(username: string, contact: string, prev: Binding | undefined): Promise<void> {
+    if (!prev || !isFlowBound(prev.transport)) await this.#store.removeRegistration(username, contact);
+  }
+
+  async removeAll(username: string): Promise<void> {
+    await this.#store.removeAllRegistrations(username);
+  }
+
+  purgeExpired(nowMs: number): Promise<number> {
+    return this.#store.purgeExpiredRegistrations(nowMs);
+  }
+}
+
+/** Options of {@link LocationService}: bindings kept in a `store` ({@link StoreLocationBackend}) or a `backend`. */
+export type LocationOptions = ({ store: Store; backend?: undefined } | { backend: LocationBackend; store?: Store }) & {
   clock: Clock;
   log: Logger;
   /** How often expired bindings are deleted; default 10 s. */
   purgeIntervalMs?: number;
-}
+};
 
 /** The binding cache. */
 export class LocationService {
-  readonly #store: Store;
+  readonly #backend: LocationBackend;
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #purgeMs: number;
   readonly #bindings = new Map<string, Map<string, Binding>>();
   #timer: TimerHandle | null = null;
   readonly #listeners: Array<(username: string) => void> = [];
+  /** Per device, bumped by every local change: a re-read that started before one is stale and dropped. */
+  readonly #generation = new Map<string, number>();
+  #watching = false;
 
   constructor(opts: LocationOptions) {
-    this.#store = opts.store;
+    this.#backend = opts.backend ?? new StoreLocationBackend(opts.store!);
     this.#clock = opts.clock;
     this.#log = opts.log;
     this.#purgeMs = opts.purgeIntervalMs ?? 10_000;
   }
 
-  /** Loads stored bindings (dropping expired ones) and arms the purge timer. */
+  /** True when the backend is shared with other engines (their registrations are routed to as well). */
+  get shared(): boolean {
+    return this.#backend.watch !== undefined;
+  }
+
+  /** Loads the backend's bindings (dropping expired ones), follows a shared backend's notices, arms the purge timer. */
   async start(): Promise<void> {
-    await this.#store.purgeExpiredRegistrations(this.#clock.now());
-    for (const r of await this.#store.listRegistrations()) this.#put(r);
+    for (const r of await this.#backend.loadAll(this.#clock.now())) this.#put(r);
+    if (this.#backend.watch && !this.#watching) {
+      this.#watching = true;
+      this.#backend.watch((u) => void (u === null ? this.#reloadAll() : this.sync(u)));
+    }
     this.#arm();
   }
 
-  /** Stops the purge timer; bindings stay in the store. */
+  /** Stops the purge timer; bindings stay in the backend. */
   stop(): void {
     if (this.#timer !== null) this.#clock.clearTimeout(this.#timer);
     this.#timer = null;
@@ -79,6 +148,7 @@ export class LocationService {
   }
 
   #changed(username: string): void {
+    this.#generation.set(username, (this.#generation.get(username) ?? 0) + 1);
     for (const fn of this.#listeners) {
       try {
         fn(username);
@@ -86,6 +156,44 @@ export class LocationService {
         this.#log.error({ err, username }, 'location listener failed');
       }
     }
+  }
+
+  /**
+   * With a shared backend: re-reads one device's bindings from it (another engine changed them, or the registrar is
+   * about to). A no-op otherwise. A failed read is logged and the cache kept.
+   */
+  async sync(username: string): Promise<void> {
+    if (!this.#backend.device) return;
+    const gen = this.#generation.get(username) ?? 0;
+    let list: Binding[];
+    try {
+      list = await this.#backend.device(username, this.#clock.now());
+    } catch (err) {
+      this.#log.warn({ err, device: username }, 'reading shared registrations failed: using the cached ones');
+      return;
+    }
+    if ((this.#generation.get(username) ?? 0) !== gen) return; // changed here meanwhile: that change is newer
+    const before = this.#bindings.get(username);
+    const same = before !== undefined && before.size === list.length && list.every((b) => JSON.stringify(before.get(b.contact)) === JSON.stringify(b));
+    if (same || (before === undefined && list.length === 0)) return;
+    this.#bindings.delete(username);
+    for (const b of list) this.#put(b);
+    this.#changed(username);
+  }
+
+  async #reloadAll(): Promise<void> {
+    let all: Binding[];
+    try {
+      all = await this.#backend.loadAll(this.#clock.now());
+    } catch (err) {
+      this.#log.warn({ err }, 'reloading shared registrations failed: using the cached ones');
+      return;
+    }
+    const users = new Set([...this.#bindings.keys(), ...all.map((b) => b.username)]);
+    this.#bindings.clear();
+    for (const b of all) this.#put(b);
+    for (const u of users) this.#changed(u);
+    this.#log.info({ bindings: all.length }, 'shared registrations re-read');
   }
 
   /** Live bindings of a device. */
@@ -99,7 +207,6 @@ export class LocationService {
     return this.bindings(username).map((r) => ({ username, contact: r.contact, proxy: proxyFor(r) }));
   }
 
-  /** Number of devices with at least one live binding. */
   /** Devices with at least one live binding; `isKnown` limits the count to devices of the live configuration. */
   registeredDeviceCount(isKnown: (username: string) => boolean = () => true): number {
     let n = 0;
@@ -107,28 +214,25 @@ export class LocationService {
     return n;
   }
 
-  /** Adds or refreshes a binding (a flow-bound one in memory only). */
+  /** Adds or refreshes a binding (with the store backend a flow-bound one in memory only). */
   async upsert(r: Binding): Promise<void> {
     const prev = this.#bindings.get(r.username)?.get(r.contact);
+    // Shared: Redis first, so a failed write (Redis down) leaves the cache as every engine sees it.
+    if (this.shared) await this.#backend.upsert(r, prev);
     this.#put(r);
     this.#changed(r.username);
-    if (!isFlowBound(r.transport)) {
-      const { reg_id: _regId, ...stored } = r;
-      await this.#store.upsertRegistration(stored);
-    } else if (prev && !isFlowBound(prev.transport)) {
-      // The same contact moved from UDP/TCP to a WebSocket: its stored row would come back after a restart.
-      await this.#store.removeRegistration(r.username, r.contact);
-    }
+    if (!this.shared) await this.#backend.upsert(r, prev);
   }
 
   /** Removes one binding. */
   async remove(username: string, contact: string): Promise<void> {
+    const prev = this.#bindings.get(username)?.get(contact);
+    if (this.shared) await this.#backend.remove(username, contact, prev);
     const m = this.#bindings.get(username);
-    const prev = m?.get(contact);
     m?.delete(contact);
     if (m && m.size === 0) this.#bindings.delete(username);
     this.#changed(username);
-    if (!prev || !isFlowBound(prev.transport)) await this.#store.removeRegistration(username, contact);
+    if (!this.shared) await this.#backend.remove(username, contact, prev);
   }
 
   /**
@@ -145,6 +249,8 @@ export class LocationService {
           m.delete(c);
           changed = true;
           n++;
+          // A shared backend keeps flow-bound bindings too; the store backend never wrote them.
+          if (this.shared) void this.#backend.remove(u, c, r).catch((err: unknown) => this.#log.warn({ err, device: u }, 'removing a closed flow\'s binding failed'));
         }
       }
       if (m.size === 0) this.#bindings.delete(u);
@@ -158,9 +264,10 @@ export class LocationService {
 
   /** Removes every binding of a device (`Contact: *`). */
   async removeAll(username: string): Promise<void> {
+    if (this.shared) await this.#backend.removeAll(username);
     this.#bindings.delete(username);
     this.#changed(username);
-    await this.#store.removeAllRegistrations(username);
+    if (!this.shared) await this.#backend.removeAll(username);
   }
 
   #put(r: Binding): void {
@@ -182,8 +289,8 @@ export class LocationService {
       if (expired) this.#changed(u);
     }
     try {
-      const n = await this.#store.purgeExpiredRegistrations(now);
-      if (n > 0) this.#log.debug({ purged: n }, 'expired registrations purged');
+      const n = await this.#backend.purgeExpired(now);
+      if ((typeof n === 'number' && n > 0) || (Array.isArray(n) && n.length > 0)) this.#log.debug({ purged: n }, 'expired registrations purged');
     } catch (err) {
       this.#log.warn({ err }, 'purging expired registrations failed');
     }

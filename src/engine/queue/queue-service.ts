@@ -59,6 +59,23 @@ interface LiveQueue {
   answered: Map<string, number>;
 }
 
+/**
+ * Agents claimed across engines (Redis: src/redis): an engine claims an agent before it rings them for a caller and
+ * holds the claim until the agent is idle again, so two engines never offer one agent two calls. A claim lapses
+ * after `ttlMs` unless renewed (an engine that crashed frees its agents that way).
+ */
+export interface AgentClaims {
+  readonly ttlMs: number;
+  /** Claims `agent` for `owner` (a unique_call_id); or says how long another owner still holds them. */
+  claim(agent: string, owner: string): Promise<{ ok: true } | { ok: false; heldMs: number }>;
+  /** Releases the claim if `owner` still holds it (the others are told). */
+  release(agent: string, owner: string): Promise<void>;
+  /** Renews claims; returns the agents whose claim was lost meanwhile. */
+  renew(held: ReadonlyArray<{ agent: string; owner: string }>): Promise<string[]>;
+  /** `fn(agent)` after another engine released an agent. */
+  onReleased(fn: (agent: string) => void): void;
+}
+
 /** Result of {@link QueueService.join}: `full` at max_callers, `empty` when no agent has a registered device. */
 export type JoinResult = { ok: true; entry: QueueEntry } | { ok: false; reason: 'full' | 'empty' };
 
@@ -76,6 +93,8 @@ export interface QueueServiceOptions {
   retryMs?: number;
   /** Called after waiting callers or agent states change (the console's live view). */
   onChange?: () => void;
+  /** Claims shared with other engines; absent = this engine alone decides. */
+  claims?: AgentClaims;
 }
 
 /** Snapshot for tests, status and the bench. */
@@ -97,11 +116,22 @@ export class QueueService {
   #batchDepth = 0;
   #pending = false;
   #stopped = false;
+  /** Claims this engine holds (agent → owner unique_call_id), from the claim until the agent is idle again. */
+  readonly #held = new Map<string, string>();
+  /** Agents another engine holds, until when (ms): not offered here meanwhile. */
+  readonly #elsewhere = new Map<string, number>();
+  #elsewhereTimer: TimerHandle | null = null;
+  #renewTimer: TimerHandle | null = null;
 
   constructor(opts: QueueServiceOptions) {
     this.#o = opts;
     this.#retryMs = opts.retryMs ?? 1000;
-    this.#agents = new AgentBoard({ clock: opts.clock, onIdle: () => this.#dispatch(), ...(opts.onChange ? { onChange: opts.onChange } : {}) });
+    this.#agents = new AgentBoard({
+      clock: opts.clock, onIdle: (a) => { this.#releaseClaim(a); this.#dispatch(); }, ...(opts.onChange ? { onChange: opts.onChange } : {}),
+    });
+    opts.claims?.onReleased((a) => {
+      if (this.#elsewhere.delete(a)) this.#dispatch();
+    });
   }
 
   /** The agents' board (read-only use outside this module). */
@@ -206,11 +236,102 @@ export class QueueService {
     return { waiting, agents: this.#agents.states() };
   }
 
-  /** Clears timers; callers still waiting are left to their calls' own endings. */
+  /** Clears timers and releases held claims; callers still waiting are left to their calls' own endings. */
   stop(): void {
     this.#stopped = true;
     for (const q of this.#queues.values()) for (const e of [...q.entries]) this.#remove(e);
     this.#agents.dispose();
+    for (const a of [...this.#held.keys()]) this.#releaseClaim(a);
+    for (const t of [this.#elsewhereTimer, this.#renewTimer]) if (t !== null) this.#o.clock.clearTimeout(t);
+    this.#elsewhereTimer = this.#renewTimer = null;
+  }
+
+  /** The claim this engine holds on an agent goes (the agent is idle here again). */
+  #releaseClaim(agent: string): void {
+    const owner = this.#held.get(agent);
+    if (owner === undefined || !this.#o.claims) return;
+    this.#held.delete(agent);
+    this.#o.claims.release(agent, owner).catch((err: unknown) => this.#o.log.warn({ err, agent }, 'releasing an agent claim failed: it lapses on its own'));
+  }
+
+  /** Another engine holds `agent` for `heldMs`: skip them here until its release notice, or the claim's end. */
+  #heldElsewhere(agent: string, heldMs: number): void {
+    this.#elsewhere.set(agent, this.#o.clock.now() + Math.max(100, Math.min(heldMs, this.#o.claims?.ttlMs ?? heldMs)));
+    this.#armElsewhere();
+  }
+
+  #armElsewhere(): void {
+    if (this.#elsewhereTimer !== null) this.#o.clock.clearTimeout(this.#elsewhereTimer);
+    this.#elsewhereTimer = null;
+    if (this.#elsewhere.size === 0 || this.#stopped) return;
+    const next = Math.min(...this.#elsewhere.values());
+    this.#elsewhereTimer = this.#o.clock.setTimeout(() => {
+      this.#elsewhereTimer = null;
+      const now = this.#o.clock.now();
+      for (const [a, t] of [...this.#elsewhere]) if (t <= now) this.#elsewhere.delete(a);
+      this.#armElsewhere();
+      this.#dispatch();
+    }, Math.max(0, next - this.#o.clock.now()));
+  }
+
+  /** Renews this engine's claims at a third of their lifetime while it holds any. */
+  #armRenew(): void {
+    const claims = this.#o.claims;
+    if (!claims || this.#renewTimer !== null || this.#stopped) return;
+    this.#renewTimer = this.#o.clock.setTimeout(() => {
+      this.#renewTimer = null;
+      const held = [...this.#held].map(([agent, owner]) => ({ agent, owner }));
+      if (held.length === 0) return;
+      claims.renew(held).then((lost) => {
+        if (lost.length > 0) this.#o.log.warn({ agents: lost }, 'agent claims lapsed while held (Redis outage or restart): another engine may offer them');
+      }, (err: unknown) => this.#o.log.warn({ err }, 'renewing agent claims failed'));
+      this.#armRenew();
+    }, Math.max(100, Math.floor(claims.ttlMs / 3)));
+  }
+
+  /**
+   * With shared claims: claims the reserved agents of an offer, then rings those it got. An agent another engine
+   * holds goes back to idle here and is skipped until released; with nobody left the caller waits again.
+   */
+  async #claimThenOffer(e: Entry, agents: string[]): Promise<void> {
+    const claims = this.#o.claims!;
+    const results = await Promise.all(agents.map((a) => claims.claim(a, e.callId).catch((err: unknown) => {
+      this.#o.log.warn({ err, agent: a, unique_call_id: e.callId }, 'claiming an agent failed (Redis unreachable?): not offered');
+      return { ok: false as const, heldMs: 1000 };
+    })));
+    const got: string[] = [];
+    this.#batch(() => {
+      agents.forEach((a, i) => {
+        const r = results[i]!;
+        const mine = this.#agents.get(a).state === 'reserved' && this.#agents.get(a).callId === e.callId && e.state === 'offered';
+        if (r.ok && mine) {
+          this.#held.set(a, e.callId);
+          got.push(a);
+        } else if (r.ok) {
+          // The caller left (or moved on) while we claimed: give the agent back at once.
+          claims.release(a, e.callId).catch(() => undefined);
+        } else {
+          this.#heldElsewhere(a, r.heldMs);
+          if (mine) this.#agents.transition(a, 'idle');
+        }
+      });
+      if (got.length > 0) this.#armRenew();
+      if (e.state !== 'offered' || e.offered !== agents) return;
+      if (got.length === 0) {
+        e.offered = [];
+        e.state = 'waiting';
+        this.#dispatch();
+        return;
+      }
+      e.offered = got;
+    });
+    if (got.length === 0 || e.state !== 'offered' || e.offered !== got) return;
+    try {
+      e.hooks.offer([...got], e);
+    } catch (err) {
+      this.#o.log.error({ err, unique_call_id: e.callId }, 'queue offer hook failed');
+      this.offerEnded(e, null);
+    }
   }
 
   #batch<T>(fn: () => T): T {
@@ -250,7 +371,7 @@ export class QueueService {
   }
 
   #available(agent: string): boolean {
-    return this.#agents.get(agent).state === 'idle' && this.#o.isRegistered(agent) && !this.#o.isOnCall(agent);
+    return this.#agents.get(agent).state === 'idle' && !this.#elsewhere.has(agent) && this.#o.isRegistered(agent) && !this.#o.isOnCall(agent);
   }
 
   /** Offers waiting callers, oldest first across queues, to available agents. Re-entrant calls loop once more. */
@@ -294,6 +415,10 @@ export class QueueService {
     }
     for (const { e, agents } of offers) {
       if (e.state !== 'offered' || e.offered !== agents) continue;
+      if (this.#o.claims) {
+        void this.#claimThenOffer(e, agents);
+        continue;
+      }
       try {
         e.hooks.offer([...agents], e);
       } catch (err) {

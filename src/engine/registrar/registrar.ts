@@ -80,6 +80,8 @@ export class Registrar {
     // RFC 3261 §10.3 step 3/6: the authenticated identity must be allowed to register this address-of-record.
     if (aorUserPart !== null && aorUserPart !== username) return safeSend(res, Status.Forbidden);
 
+    // A shared location (Redis): the device's bindings as every engine sees them, not as our cache last heard.
+    await this.#location.sync(username);
     const contactValue = req.get('Contact');
     if (contactValue === undefined || contactValue.trim() === '') return this.#reply(res, username);
     const parsed = parseContactList(contactValue);

@@ -29,6 +29,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   sip: ['common'],
   media: ['common', 'config'],
   store: ['common', 'config'],
+  // Like the store backends: shared state in Redis, wired into the engine's interfaces by the composition root.
+  redis: ['common', 'config'],
   'drachtio-lite': ['sip', 'common', 'config'],
   events: ['store', 'common', 'config'],
   engine: ['events', 'store', 'common', 'config', 'media'],

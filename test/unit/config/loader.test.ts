@@ -138,7 +138,7 @@ describe('loadSettings', () => {
   it('uses the SPEC §6 defaults when nothing is set', () => {
     expect(loadSettings({})).toEqual({
       configPath: 'config/default.yaml', dataDir: 'data/', bind: '127.0.0.1', sipPort: 5060, httpPort: 8080,
-      apiKeyOverride: null, adminKeyOverride: null, logLevel: 'info', drachtio: null, databaseUrl: null, nodeId: null, nonceSecretOverride: null,
+      apiKeyOverride: null, adminKeyOverride: null, logLevel: 'info', drachtio: null, databaseUrl: null, nodeId: null, nonceSecretOverride: null, redisUrl: null,
       edgeControl: { port: 9022, secret: 'cymru' },
     });
   });
@@ -151,7 +151,7 @@ describe('loadSettings', () => {
       SWITCHBOARD_NODE_ID: '7', SWITCHBOARD_NONCE_SECRET: 'nonce-secret-0123456789',
     })).toEqual({
       configPath: '/etc/sb.yaml', dataDir: '/var/sb', bind: '::1', sipPort: 5070, httpPort: 0, apiKeyOverride: 'key', adminKeyOverride: 'admin', logLevel: 'debug',
-      drachtio: { host: '127.0.0.1', port: 9023, secret: 's3cret' }, databaseUrl: 'postgres://db/sb', nodeId: 7, nonceSecretOverride: 'nonce-secret-0123456789',
+      drachtio: { host: '127.0.0.1', port: 9023, secret: 's3cret' }, databaseUrl: 'postgres://db/sb', nodeId: 7, nonceSecretOverride: 'nonce-secret-0123456789', redisUrl: null,
       edgeControl: { port: 9023, secret: 's3cret' },
     });
   });
@@ -184,6 +184,18 @@ describe('loadSettings', () => {
       "SWITCHBOARD_NODE_ID: must be a whole number from 0 to 99, got '100'",
       'SWITCHBOARD_NONCE_SECRET: must be at least 16 characters, got 5',
     ]);
+  });
+
+  it('SWITCHBOARD_REDIS_URL must be a redis:// URL (its password is not echoed); redis.url in the file is checked alike', () => {
+    expect(loadSettings({ SWITCHBOARD_REDIS_URL: 'redis://127.0.0.1:6379/2' }).redisUrl).toBe('redis://127.0.0.1:6379/2');
+    expect(loadSettings({}).redisUrl).toBeNull();
+    const err = thrown(() => loadSettings({ SWITCHBOARD_REDIS_URL: 'http://user:hunter2@redis:6379' }));
+    expect(err.issues.map((i) => `${i.path}: ${i.message}`)).toEqual([
+      "SWITCHBOARD_REDIS_URL: must be a redis:// or rediss:// URL (redis://[user:password@]host[:port][/db]), got 'http://***@redis:6379'",
+    ]);
+    const file = thrown(() => loadConfigText('api: { api_key: k }\nredis: { url: "127.0.0.1:6379" }\n', 'x.yaml', { apiKeyOverride: null }));
+    expect(file.message).toContain("x.yaml: redis.url: must be a redis:// or rediss:// URL");
+    expect(loadConfigText('api: { api_key: k }\n', 'x.yaml', { apiKeyOverride: null }).redis).toEqual({ url: null, key_prefix: 'switchboard:' });
   });
 
   it('SWITCHBOARD_NONCE_SECRET replaces sip.nonce_secret; SWITCHBOARD_NODE_ID stays out of the configuration', () => {

@@ -77,6 +77,25 @@ describe.each([
     expect(await versions.pendingChanges()).toEqual(['users[0].ring_timeout_s']);
   });
 
+  it('reload() takes up a version another engine applied on the same store, as if applied here (remote: true)', async () => {
+    const store = await makeStore();
+    const a = await createConfigVersions({ store, initial: demo() });
+    const b = await createConfigVersions({ store, initial: demo() });
+    const seen: Array<[number, boolean]> = [];
+    b.on('applied', (v, how) => seen.push([v.version, how.remote]));
+    expect(await b.reload()).toBeNull();
+    const edited = await a.staged();
+    edited.pbx.name = 'Applied at A';
+    await a.stage(edited);
+    expect(await a.apply()).toEqual({ ok: true, version: 2 });
+    expect(b.live().version).toBe(1);
+    expect(await b.reload()).toBe(2);
+    expect(b.live().config.pbx.name).toBe('Applied at A');
+    expect(Object.isFrozen(b.live().config.pbx)).toBe(true);
+    expect(seen).toEqual([[2, true]]);
+    expect(await b.reload()).toBeNull();
+  });
+
   it('apply bumps the version and swaps live, while a reference taken before keeps the old version', async () => {
     const versions = await createConfigVersions({ store: await makeStore(), initial: demo() });
     const applied: ConfigVersion[] = [];
