@@ -10,7 +10,12 @@
  * `rate × seconds` calls and reports calls ok/failed, the achieved rate and the CPU seconds per call of the edge
  * and of the engines together (from /proc), next to the load average.
  *
- *   npx tsx bench/scale.ts [--engines 1,2,3] [--rates 20,40,80] [--seconds 10] [--hold-ms 200]
+ * With `--registered` the DID rings a registered device instead: the engines share Redis (SWITCHBOARD_TEST_REDIS_URL
+ * or redis://127.0.0.1:6379, a key prefix of the run's own), a SIPp device registers once through the edge (so with
+ * N engines it is known to one of them from Redis) and answers every call; each call is then a device call whose
+ * binding every engine reads from its Redis-fed cache.
+ *
+ *   npx tsx bench/scale.ts [--engines 1,2,3] [--rates 20,40,80] [--seconds 10] [--hold-ms 200] [--registered]
  *
  * Needs the local PostgreSQL (SWITCHBOARD_TEST_PG_URL or postgresql://postgres@127.0.0.1:5432/test's server).
  */
@@ -21,6 +26,7 @@ import { stringify } from 'yaml';
 import { createTestDatabase } from '../test/support/pg-db.js';
 import { freePort, killAllSipp, runSipp } from '../test/support/sipp.js';
 import { killAllSbProcesses, startSbProcess, type SbProcess } from '../test/support/sb-process.js';
+import { deleteRedisKeys, TEST_REDIS_URL, uniqueRedisPrefix } from '../test/support/redis.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -31,6 +37,7 @@ const rates = arg('rates', '20,40,80').split(',').map(Number);
 const seconds = Number(arg('seconds', '10'));
 const holdMs = Number(arg('hold-ms', '200'));
 const SECRET = 'bench-edge-secret-0123456789';
+const registered = process.argv.includes('--registered');
 
 /** utime + stime of a process, in seconds (/proc/<pid>/stat fields 14 and 15, clock ticks of 1/100 s). */
 function cpuS(pid: number): number {
@@ -49,14 +56,17 @@ async function ports(k: number): Promise<number[]> {
 
 const dir = mkdtempSync(join(tmpdir(), 'sb-bench-scale-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+console.log(registered ? 'calls to a device registered through the edge, registrations in Redis' : 'calls forwarded to a trunk');
 console.log(`engines  rate  calls  ok  failed  achieved_cps  edge_cpu_ms/call  engines_cpu_ms/call  load`);
 for (const n of engineCounts) {
   const db = await createTestDatabase('sb_bench_scale');
   const [sipPort, controlPort, trunkPort, ...httpPorts] = await ports(3 + n);
   const configFile = join(dir, `config-${n}.yaml`);
+  const redisPrefix = uniqueRedisPrefix('bench');
   writeFileSync(configFile, stringify({
     pbx: { name: 'Scale bench', domain: 'switchboard.local' },
-    users: [{ name: 'Alice', number: '1001', devices: [{ username: 'alice-desk', password: 'alice-pw-9876' }], forward: { always: '+61355550199' } }],
+    users: [{ name: 'Alice', number: '1001', devices: [{ username: 'alice-desk', password: 'alice-pw-9876' }], ...(registered ? {} : { forward: { always: '+61355550199' } }) }],
+    ...(registered ? { redis: { url: TEST_REDIS_URL, key_prefix: redisPrefix } } : {}),
     numbers: [{ number: '+61390000000', flow: 'to-alice' }],
     flows: [{ id: 'to-alice', nodes: [{ id: 'ring', type: 'user', user: '1001' }] }],
     trunks: [{ name: 'bench', host: '127.0.0.1', port: trunkPort }],
@@ -85,9 +95,15 @@ for (const n of engineCounts) {
       await new Promise((r) => setTimeout(r, 200));
     }
   }
+  if (registered) {
+    const reg = await runSipp({ scenario: 'engine-register.xml', target: `127.0.0.1:${sipPort}`, port: trunkPort, calls: 1, extra: ['-key', 'user', 'alice-desk', '-au', 'alice-desk', '-ap', 'alice-pw-9876', '-key', 'domain', 'switchboard.local', '-auth_uri', 'switchboard.local', '-key', 'expires', '3600'] });
+    if ((await reg.done).code !== 0) throw new Error('alice-desk did not register');
+  }
   for (const rate of rates) {
     const calls = rate * seconds;
-    const uas = await runSipp({ scenario: 'uas-answer.xml', port: trunkPort, timeoutS: seconds * 6 + 60, extra: ['-m', String(calls), '-d', '10'] });
+    const uas = registered
+      ? await runSipp({ scenario: 'engine-uas-device.xml', port: trunkPort, calls, timeoutS: seconds * 6 + 60 })
+      : await runSipp({ scenario: 'uas-answer.xml', port: trunkPort, timeoutS: seconds * 6 + 60, extra: ['-m', String(calls), '-d', '10'] });
     const edge0 = cpuS(edge.pid);
     const eng0 = engines.reduce((s, e) => s + cpuS(e.pid), 0);
     const t0 = Date.now();
@@ -108,5 +124,6 @@ for (const n of engineCounts) {
   await killAllSbProcesses();
   killAllSipp();
   await db.drop();
+  if (registered) await deleteRedisKeys(TEST_REDIS_URL, redisPrefix);
 }
 process.exit(0);
