@@ -6,14 +6,27 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../common/index.js';
 import {
-  serializeMessage, type ClientTransaction, type Endpoint, type ServerTransaction, type SipMessage, type SipRequest, type SipStack,
+  serializeMessage, type ClientTransaction, type Dialog, type SuccessRetransmitter, type Endpoint, type ServerTransaction, type SipMessage, type SipRequest, type SipStack,
 } from '../sip/index.js';
 import type { ClientConnection } from './client-connection.js';
 import type { DialogOwner, DialogTable, LiteDialog } from './dialogs.js';
 import { formatWireTime, type WireMeta } from './wire/commands.js';
 import { formatHost } from '../common/index.js';
-import type { ReliableUac, ReliableUas } from './reliable-provisional.js';
 import type { RequestChecks } from './request-checks.js';
+
+/** The UAS side's reliable-provisional state of one INVITE. */
+export interface ReliableUas {
+  /** RSeq of the last reliable provisional sent. */
+  rseq: number;
+  /** The one reliable provisional awaiting its PRACK (§3: a second MUST wait for it). */
+  pending: { rseq: number; retransmitter: SuccessRetransmitter } | null;
+}
+
+/** The UAC side's early dialog (from the first reliable 1xx) and the last RSeq taken from it. */
+export interface ReliableUac {
+  dialog: Dialog;
+  lastRSeq: number;
+}
 
 /** A network request handed to an app and awaiting its response. */
 export interface NetTxn {

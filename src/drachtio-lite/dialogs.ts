@@ -7,7 +7,14 @@
 import {
   dialogIdFor, getTag, isDialable, parseNameAddr, parseUri, transportProtocolOf, type Dialog, type TransportProtocol, type Endpoint, type SipRequest, type SipResponse, type SuccessRetransmitter,
 } from '../sip/index.js';
-import type { SessionTimer } from './session-timer.js';
+
+/** A dialog's running session timer. */
+export interface SessionTimer {
+  intervalS: number;
+  /** `us`: we send the refreshes; `them`: we expect them. */
+  refresher: 'us' | 'them';
+  cancel(): void;
+}
 
 /** Who owns a dialog: a connected app (`ClientConnection`). */
 export interface DialogOwner {

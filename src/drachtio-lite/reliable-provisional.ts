@@ -12,19 +12,10 @@ import {
 } from '../sip/index.js';
 import type { AppTxn, LiteContext, NetTxn } from './context.js';
 
-/** The UAS side's reliable-provisional state of one INVITE. */
-export interface ReliableUas {
-  /** RSeq of the last reliable provisional sent. */
-  rseq: number;
-  /** The one reliable provisional awaiting its PRACK (§3: a second MUST wait for it). */
-  pending: { rseq: number; retransmitter: SuccessRetransmitter } | null;
-}
+// Declared with the transactions that hold them (context.ts), so the context needs nothing from this file.
+export type { ReliableUac, ReliableUas } from './context.js';
 
-/** The UAC side's early dialog (from the first reliable 1xx) and the last RSeq taken from it. */
-export interface ReliableUac {
-  dialog: Dialog;
-  lastRSeq: number;
-}
+
 
 /** True when option tag `tag` is listed in `header` (Supported, Require; comma lists over one or more lines). */
 export function hasOptionTag(msg: SipRequest | SipResponse, header: 'supported' | 'require', tag: string): boolean {

@@ -8,19 +8,15 @@
  */
 import { parseCSeq, Status, type SipRequest, type SipResponse } from '../sip/index.js';
 import type { LiteContext } from './context.js';
-import { destinationOf, type LiteDialog } from './dialogs.js';
+import { destinationOf, type LiteDialog, type SessionTimer } from './dialogs.js';
+
+// Declared with the dialog that holds it (dialogs.ts), so dialogs need nothing from this file.
+export type { SessionTimer } from './dialogs.js';
 import { hasOptionTag } from './reliable-provisional.js';
 
 /** RFC 4028 §4: "the minimum value of Min-SE is 90 seconds". */
 export const MIN_SE_S = 90;
 
-/** A dialog's running session timer. */
-export interface SessionTimer {
-  intervalS: number;
-  /** `us`: we send the refreshes; `them`: we expect them. */
-  refresher: 'us' | 'them';
-  cancel(): void;
-}
 
 /** `Session-Expires` (compact `x`) of a message: delta-seconds and the refresher parameter. */
 export function sessionExpiresOf(msg: SipRequest | SipResponse): { deltaS: number; refresher: 'uac' | 'uas' | undefined } | undefined {
