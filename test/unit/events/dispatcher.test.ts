@@ -7,6 +7,7 @@ import { createDispatcher, type Dispatcher } from '../../../src/events/dispatche
 import { deriveSigningSecret } from '../../../src/events/signature.js';
 import { createSqliteStore, type SqliteStore } from '../../../src/store/index.js';
 import { callEvent, captureLog, testConfig } from './fixtures.js';
+import { eventually } from '../../support/eventually.js';
 
 const ORIGIN = 'http://127.0.0.1:9';
 const START = Date.parse('2026-11-28T15:00:00.000Z');
@@ -250,12 +251,12 @@ describe('dispatcher', () => {
   it('stops gracefully: an attempt in flight is finished and recorded before stop() resolves', async () => {
     const slow = new MockAgent();
     slow.disableNetConnect();
-    slow.get(ORIGIN).intercept({ path: '/hook', method: 'POST' }).reply(200, '').delay(30);
+    slow.get(ORIGIN).intercept({ path: '/hook', method: 'POST' }).reply(200, '').delay(300);
     const d2 = createDispatcher({ store, getConfig: () => config, clock, log: logs.log, fetchDispatcher: slow, version: '1', pollIntervalMs: 60_000 });
     await store.commit({ events: [callEvent('100', 1)] });
     d2.start();
-    await new Promise((r) => setImmediate(r));
-    expect(d2.stats().inflight).toBe(1);
+    // The claim is a store round trip (SQLite answers from its worker thread), so wait for the attempt to be in flight.
+    await eventually(() => d2.stats().inflight === 1 || undefined, 'an attempt in flight');
     await d2.stop();
     const [d] = await store.listDeliveries({ offset: 0, limit: 1 });
     expect(d).toMatchObject({ status: 'succeeded', attempts: 1 });
