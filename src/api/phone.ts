@@ -24,20 +24,23 @@ export function pageCsp(listeners: PhoneListeners | undefined): string {
   return `default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; connect-src ${["'self'", ...ws].join(' ')}; frame-ancestors 'none'; form-action 'self'; base-uri 'none'`;
 }
 
+/** The headers of every console and phone page: {@link pageCsp}, no framing, no sniffing, no referrer. */
+export function pageHeaders(listeners: PhoneListeners | undefined): Record<string, string> {
+  return { 'content-security-policy': pageCsp(listeners), 'x-frame-options': 'DENY', 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' };
+}
+
 /** Registers `/phone/`, `/phone` (redirect) and `/phone/config.json`; `distDir` is the console's build. */
 export function registerPhone(app: FastifyInstance, deps: ApiDeps, distDir: string): void {
   const ip = { auth: 'ip' as const };
   const hide = { hide: true };
   const page = resolve(distDir, 'phone', 'index.html');
-  const headers = (): Record<string, string> => ({
-    'content-security-policy': pageCsp(deps.phone), 'x-frame-options': 'DENY', 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'cache-control': 'no-store',
-  });
+  const headers = { ...pageHeaders(deps.phone), 'cache-control': 'no-store' };
 
   app.get(PHONE_PREFIX, { config: ip, schema: hide }, async (_req, reply) => reply.redirect(`${PHONE_PREFIX}/`));
   app.get(`${PHONE_PREFIX}/`, { config: ip, schema: hide }, async (_req, reply) => {
     if (!existsSync(page)) return reply.code(503).type('text/plain').send('The softphone is not built: run `npm run build:console` (npm install does it).');
-    return reply.headers(headers()).type('text/html; charset=utf-8').send(readFileSync(page));
+    return reply.headers(headers).type('text/html; charset=utf-8').send(readFileSync(page));
   });
   app.get(`${PHONE_PREFIX}/config.json`, { config: ip, schema: hide }, async (_req, reply) =>
-    reply.headers(headers()).send({ domain: deps.getConfig().pbx.domain, websocket: deps.phone ?? { path: null, port: null, tls_port: null } }));
+    reply.headers(headers).send({ domain: deps.getConfig().pbx.domain, websocket: deps.phone ?? { path: null, port: null, tls_port: null } }));
 }

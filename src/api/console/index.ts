@@ -16,7 +16,7 @@ import type { ConsoleSession } from './sessions.js';
 import { registerLiveRoutes } from './live.js';
 import { registerRequestBuilder } from './request-builder.js';
 import { registerFormRoutes } from './forms.js';
-import { pageCsp, registerPhone } from '../phone.js';
+import { pageHeaders, registerPhone } from '../phone.js';
 
 export { ConsoleGuard, SESSION_COOKIE, CSRF_HEADER } from './guard.js';
 export { SessionStore, type AdminPrincipal } from './sessions.js';
@@ -37,16 +37,6 @@ export interface ConsoleOptions {
 
 /** Longest admin key accepted at sign-in. */
 const MAX_KEY = 512;
-
-/**
- * The console's pages: no framing, no foreign scripts (nothing comes from a CDN), no referrer. The policy lets the
- * softphone screen reach the SIP WebSocket listeners ({@link pageCsp}).
- */
-const PAGE_HEADERS: Record<string, string> = {
-  'x-frame-options': 'DENY',
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-};
 
 /** A preHandler that requires a console session (and CSRF on unsafe methods); sets `request.consoleSession`. */
 export function requireSession(guard: ConsoleGuard) {
@@ -81,13 +71,10 @@ export async function consoleApi(app: FastifyInstance, opts: ConsoleOptions): Pr
   const ip = { auth: 'ip' as const };
   const hide = { hide: true };
   const session = requireSession(guard);
-  const csp = pageCsp(opts.deps.phone);
+  const headers = pageHeaders(opts.deps.phone);
 
   app.addHook('onSend', async (request, reply) => {
-    if (request.url.startsWith(CONSOLE_PREFIX)) {
-      void reply.header('content-security-policy', csp);
-      for (const [k, v] of Object.entries(PAGE_HEADERS)) void reply.header(k, v);
-    }
+    if (request.url.startsWith(CONSOLE_PREFIX)) void reply.headers(headers);
   });
 
   if (existsSync(resolve(dist, 'index.html'))) {
