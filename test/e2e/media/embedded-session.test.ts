@@ -18,6 +18,7 @@ import { createEmbeddedMediaLayer, type EmbeddedMediaLayer, type EmbeddedSession
 import type { DtmfEvent, MediaSessionEvents } from '../../../src/media/index.js';
 import { PcapParser } from '../../../src/media/rtpengine/pcap.js';
 import { audioSdp, bindUdp, dominantFrequency, paceStreams, readWav, RtpReceiver, rtpPacket, sdpAudioPort, toneWav, ToneStream } from '../../support/rtp-peer.js';
+import { eventually } from '../../support/eventually.js';
 import { freePort } from '../../support/sipp.js';
 
 const log = createLogger({ level: 'silent' });
@@ -184,7 +185,8 @@ describe('embedded media layer (real UDP on 127.0.0.1)', () => {
       for (let i = 1; i <= 3; i++) { send(rtpPacket(101, seq++, ts, 77, ev(code, false, 160 * i), i === 1)); await sleep(20); }
       for (let i = 0; i < 3; i++) { send(rtpPacket(101, seq++, ts, 77, ev(code, true, 800))); await sleep(5); }
     }
-    for (let i = 0; i < 20 && digits.length < 2; i++) await sleep(25);
+    // The digit is reported at the first end packet; its two copies are still on their way to the callee.
+    await eventually(() => digits.length === 2 && atB.events.length === 12, 'two digits and 12 relayed events', 2000).catch(() => undefined);
     expect(digits).toEqual([
       { role: 'caller', digit: '5', durationMs: 100, source: 'rfc4733' },
       { role: 'caller', digit: '#', durationMs: 100, source: 'rfc4733' },
@@ -213,7 +215,7 @@ describe('embedded media layer (real UDP on 127.0.0.1)', () => {
       if (wait > 1) await sleep(wait);
       a.send(p.payload, callerSendsTo, '127.0.0.1');
     }
-    for (let i = 0; i < 20 && digits.length === 0; i++) await sleep(25);
+    await eventually(() => digits.length === 1 && atB.events.length === packets.length, 'the digit and every packet relayed', 2000).catch(() => undefined);
     expect(digits).toEqual([{ role: 'caller', digit: '1', durationMs: 280, source: 'rfc4733' }]);
     // All ten relayed, the end packet's three copies too although the capture repeats its sequence number.
     expect(atB.events.map((p) => p.subarray(12).toString('hex'))).toEqual(packets.map((p) => p.payload.subarray(12).toString('hex')));
