@@ -57,6 +57,8 @@ export interface SwitchboardOptions {
   retention?: { intervalMs?: number; firstRunMs?: number; batchSize?: number };
   /** Where the built web console is (default console/dist; tests build a fresh copy). */
   consoleDir?: string;
+  /** How long close() lets HTTP responses in flight finish before it cuts their connections; default 5 s. */
+  httpCloseTimeoutMs?: number;
 }
 
 /** Opens the media layer `media.driver` names (null for `none`); its close goes onto `cleanup`. */
@@ -327,7 +329,16 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
       ops: { metrics, readiness },
     });
     await app.listen({ host: settings.bind, port: settings.httpPort });
-    cleanup.push(() => app.close());
+    cleanup.push(async () => {
+      // app.close() waits for responses in flight, and a client that stopped reading a download (a paused
+      // recording stream) never lets one finish: after the grace period its connection is cut, so a stop always ends.
+      const closing = app.close();
+      if (!(await within(closing, opts.httpCloseTimeoutMs ?? 5000))) {
+        log.warn('HTTP responses still in flight at shutdown: closing their connections');
+        app.server.closeAllConnections();
+        await closing;
+      }
+    });
     const addr = app.server.address();
     const http = typeof addr === 'object' && addr ? { address: addr.address, port: addr.port } : { address: settings.bind, port: settings.httpPort };
     const wsPath = live().sip.ws.http_path;

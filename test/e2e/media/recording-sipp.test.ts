@@ -160,7 +160,9 @@ for (const { driver, run } of DRIVERS) {
       expect(one.status).toBe(200);
       const oneBody = await one.json() as { data: Record<string, unknown> };
       expect(oneBody.data).toMatchObject({ unique_call_id: callId, sha256: row.sha256, duration_ms: row.duration_ms });
-      expect((await fetch(oneBody.data['link'] as string)).status).toBe(200);
+      const viaLink = await fetch(oneBody.data['link'] as string);
+      expect(viaLink.status).toBe(200);
+      expect(Buffer.from(await viaLink.arrayBuffer()).equals(wavBytes)).toBe(true); // read it: an unread body holds the connection
       const audio = await fetch(`${pbx.sb.baseUrl}/api/admin/recordings/${row.recording_id}/audio`, { headers: ADMIN });
       expect(audio.status).toBe(200);
       expect(Buffer.from(await audio.arrayBuffer()).equals(wavBytes)).toBe(true);
