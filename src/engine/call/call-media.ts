@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from '../../common/index.js';
+import type { UserConfig } from '../../config/index.js';
 import type { MediaLayer, MediaLegRole, MediaSession, Recording, RecordingResult } from '../../media/index.js';
 
 /** A recording that was made: its id, file and what the media layer reported when it closed. */
@@ -18,6 +19,14 @@ export interface FinishedRecording {
   /** When recording started (epoch ms): `recorded_at`. */
   startedAtMs: number;
   result: RecordingResult;
+}
+
+/** Who a call's recording is for: the answering user (inbound) and/or the placing user (outbound), per their `record`. */
+export function recordingPlans(answered: UserConfig | null, placer: UserConfig | null): Array<{ direction: 'inbound' | 'outbound'; user: UserConfig }> {
+  const out: Array<{ direction: 'inbound' | 'outbound'; user: UserConfig }> = [];
+  if (answered && (answered.record === 'inbound' || answered.record === 'all')) out.push({ direction: 'inbound', user: answered });
+  if (placer && (placer.record === 'outbound' || placer.record === 'all')) out.push({ direction: 'outbound', user: placer });
+  return out;
 }
 
 /** The media session of one call, and its recording. */

@@ -16,6 +16,7 @@ import { callerFromHeader } from '../flows/dial-users.js';
 import { targetsOf } from '../flows/ring-users.js';
 import { Status } from '../../sip/syntax.js';
 import type { SrfDialog, SrfRequest, SrfResponse } from '../srf-types.js';
+import type { Bridge, Party } from './bridge.js';
 import type { Call } from './call.js';
 import type { Leg } from './leg.js';
 import { callerAnswerHeaders, uacOptionHeaders } from './session-timer.js';
@@ -27,9 +28,6 @@ export const TRANSFEROR_GRACE_MS = 5000;
 
 /** How long an external transfer target may ring. */
 const EXTERNAL_RING_MS = 60_000;
-
-/** Calls with a transfer under way (one at a time per call: a second REFER gets 491). */
-const busy = new WeakSet<Call>();
 
 /**
  * A Refer-To value (`<sip:1003@pbx>`, `sip:+614…@pbx;user=phone`, `tel:+614…`, `<sip:1003@pbx?Replaces=…>`): the dialled
@@ -101,18 +99,22 @@ export function parseReplaces(value: string | undefined): DialogRef | undefined 
  * (to-tag = our tag); a transferor builds them from its own side of the same dialog, so both orders are accepted —
  * the Call-ID and both tags must still match, which only a party to that dialog knows.
  */
-export function findBridgedParty(calls: Iterable<Call>, ref: DialogRef): { call: Call; party: 'caller' | 'callee' } | undefined {
+export function findBridgedParty(calls: Iterable<Call>, ref: DialogRef): BridgedParty | undefined {
   for (const call of calls) {
-    if (call.state !== 'connected' || !call.calleeDialog) continue;
+    const bridge = call.bridge;
+    if (call.state !== 'connected' || !bridge) continue;
     for (const party of ['caller', 'callee'] as const) {
-      const { sip } = call.party(party).dialog;
-      if (sip.callId !== ref.callId) continue;
-      const tags = [sip.localTag, sip.remoteTag];
-      if (tags.includes(ref.toTag) && tags.includes(ref.fromTag) && ref.toTag !== ref.fromTag && call.partyOf(call.party(party).dialog)) return { call, party };
+      const { dialog } = bridge.party(party);
+      if (dialog.sip.callId !== ref.callId) continue;
+      const tags = [dialog.sip.localTag, dialog.sip.remoteTag];
+      if (tags.includes(ref.toTag) && tags.includes(ref.fromTag) && ref.toTag !== ref.fromTag && bridge.partyOf(dialog)) return { call, bridge, party };
     }
   }
   return undefined;
 }
+
+/** A party of a connected call's bridge. */
+export interface BridgedParty { call: Call; bridge: Bridge; party: Party }
 
 /** The calls not yet ended (attended transfer finds the dialog a Replaces names among them). */
 export type ActiveCalls = () => Iterable<Call>;
@@ -153,14 +155,15 @@ function notifier(call: Call, to: SrfDialog): (status: number, reason: string, f
 const otherSide = (p: 'caller' | 'callee'): 'caller' | 'callee' => (p === 'caller' ? 'callee' : 'caller');
 
 async function onRefer(call: Call, transferor: SrfDialog, req: SrfRequest, res: SrfResponse, calls: ActiveCalls): Promise<void> {
-  const party = call.partyOf(transferor);
-  if (!party) return send(res, Status.Forbidden, 'Call not bridged');
-  const transferee = call.party(otherSide(party)).dialog;
+  const bridge = call.bridge;
+  const party = bridge?.partyOf(transferor) ?? null;
+  if (!bridge || !party) return send(res, Status.Forbidden, 'Call not bridged');
+  const transferee = bridge.party(otherSide(party)).dialog;
   const target = parseReferTo(req.get('Refer-To') ?? req.get('r'));
   if (!target) return send(res, Status.BadRequest, 'Bad Refer-To (an extension or a number)');
-  if (target.replaces !== null) return attended(call, party, req, res, target.replaces, calls);
-  if (busy.has(call)) return send(res, Status.RequestPending, 'Transfer already in progress');
-  busy.add(call);
+  if (target.replaces !== null) return attended({ call, bridge, party }, req, res, target.replaces, calls);
+  if (bridge.transferring) return send(res, Status.RequestPending, 'Transfer already in progress');
+  bridge.transferring = true;
   send(res, Status.Accepted);
   const notify = notifier(call, transferor);
   notify(Status.Trying, 'Trying', false);
@@ -168,7 +171,7 @@ async function onRefer(call: Call, transferor: SrfDialog, req: SrfRequest, res: 
   try {
     // A recorded call keeps its media session: the target is offered from it (the transferor's side of the session),
     // the transferee keeps talking to it, and the recording goes on. Otherwise the transferee's own SDP.
-    const media = anchoredOffer(call, party);
+    const media = anchoredOffer(call, bridge, party);
     const offer = (await media?.offer) ?? null;
     const outcome = await dialTarget(call, target.number!, offer ?? transferee.remote.sdp, () => notify(Status.Ringing, 'Ringing', false));
     if (outcome.kind === 'failed') {
@@ -187,20 +190,20 @@ async function onRefer(call: Call, transferor: SrfDialog, req: SrfRequest, res: 
       if (offer !== null) await media!.restore();
       return notify(Status.ServiceUnavailable, 'Service Unavailable', true);
     }
-    const transferorLeg = call.party(party).leg;
-    const transferorUser = userOfParty(call, party);
+    const transferorLeg = bridge.party(party).leg;
+    const transferorUser = userOfParty(call, bridge, party);
     if (call.isEnding) {
       void outcome.dialog.destroy().catch(() => undefined);
       return;
     }
-    call.replaceParty(party, outcome.dialog, outcome.leg, offer !== null);
-    if (offer !== null) call.log.info({ recording: call.bridgeMedia?.recording ?? false }, 'transferred on the media session');
+    bridge.replace(party, outcome.dialog, outcome.leg, offer !== null);
+    if (offer !== null) call.log.info({ recording: bridge.media?.recording ?? false }, 'transferred on the media session');
     if (outcome.user) call.holdPresence(outcome.user);
     if (transferorUser) call.recorder.userLeft(transferorUser);
     notify(Status.OK, 'OK', true);
     releaseTransferor(call, transferor, transferorLeg, party);
   } finally {
-    busy.delete(call);
+    bridge.transferring = false;
   }
 }
 
@@ -209,12 +212,12 @@ async function onRefer(call: Call, transferor: SrfDialog, req: SrfRequest, res: 
  * the session's offer for the newcomer (made from the staying party's SDP), `answered` takes the newcomer's answer,
  * and `restore` gives the session back the replaced party's SDP when the newcomer never came. Null: SDP passes through.
  */
-function anchoredOffer(call: Call, replaced: 'caller' | 'callee'): { offer: Promise<string | null>; answered(sdp: string): Promise<void>; restore(): Promise<void> } | null {
-  const media = call.bridgeMedia;
+function anchoredOffer(call: Call, bridge: Bridge, replaced: Party): { offer: Promise<string | null>; answered(sdp: string): Promise<void>; restore(): Promise<void> } | null {
+  const media = bridge.media;
   if (!media) return null;
   const role: MediaLegRole = replaced;
-  const stays = call.party(otherRole(role)).dialog;
-  const old = call.party(role).dialog;
+  const stays = bridge.party(otherRole(role)).dialog;
+  const old = bridge.party(role).dialog;
   return {
     offer: media.offer(otherRole(role), stays.remote.sdp).catch((err: unknown) => {
       call.log.warn({ err }, 'media session refused the transfer offer: the new party gets the SDP as it is (not recorded)');
@@ -233,8 +236,8 @@ function anchoredOffer(call: Call, replaced: 'caller' | 'callee'): { offer: Prom
 }
 
 /** The user on a bridged party: the placing user on the caller side, the leg's user on the callee side. */
-function userOfParty(call: Call, party: 'caller' | 'callee'): string | null {
-  return party === 'caller' ? call.recorder.placingUser?.number ?? null : call.party(party).leg.userNumber;
+function userOfParty(call: Call, bridge: Bridge, party: Party): string | null {
+  return party === 'caller' ? call.recorder.placingUser?.number ?? null : bridge.party(party).leg.userNumber;
 }
 
 /**
@@ -244,27 +247,28 @@ function userOfParty(call: Call, party: 'caller' | 'callee'): string | null {
  * moves into this call in the transferor's place, the consultation call ends (its transferor dialog gets our BYE),
  * and the transferor is told in NOTIFYs, then released as after a blind transfer.
  */
-async function attended(call: Call, party: 'caller' | 'callee', req: SrfRequest, res: SrfResponse, replaces: string, calls: ActiveCalls): Promise<void> {
+async function attended(at: BridgedParty, req: SrfRequest, res: SrfResponse, replaces: string, calls: ActiveCalls): Promise<void> {
+  const { call, bridge, party } = at;
   const ref = parseReplaces(replaces);
   if (!ref) return send(res, Status.BadRequest, 'Bad Replaces in Refer-To (Call-ID;to-tag=…;from-tag=…)');
   const found = findBridgedParty(calls(), ref);
   if (!found || found.call === call) return send(res, Status.Forbidden, 'Replaces names no other bridged call');
   const consult = found.call;
-  if (busy.has(call) || busy.has(consult)) return send(res, Status.RequestPending, 'Transfer already in progress');
-  busy.add(call);
-  busy.add(consult);
+  if (bridge.transferring || found.bridge.transferring) return send(res, Status.RequestPending, 'Transfer already in progress');
+  bridge.transferring = true;
+  found.bridge.transferring = true;
   send(res, Status.Accepted);
-  const transferor = call.party(party).dialog;
+  const transferor = bridge.party(party).dialog;
   const notify = notifier(call, transferor);
   notify(Status.Trying, 'Trying', false);
   const targetSide = otherSide(found.party);
   call.log.info({ transferor: party, consultation: consult.uniqueCallId }, 'attended transfer');
   try {
-    const transferee = call.party(otherSide(party)).dialog;
-    const target = consult.party(targetSide);
+    const transferee = bridge.party(otherSide(party)).dialog;
+    const target = found.bridge.party(targetSide);
     // A recorded call that goes on keeps its media session: the target is re-INVITEd with the session's offer (the
     // transferor's side), the transferee keeps talking to the session, the recording goes on.
-    const media = anchoredOffer(call, party);
+    const media = anchoredOffer(call, bridge, party);
     const offer = (await media?.offer) ?? null;
     if (offer !== null) {
       const targetBefore = target.dialog.local.sdp;
@@ -303,18 +307,18 @@ async function attended(call: Call, party: 'caller' | 'callee', req: SrfRequest,
       }
     }
     if (call.isEnding || consult.isEnding) return notify(Status.RequestTerminated, 'Request Terminated', true);
-    const targetUserNumber = userOfParty(consult, targetSide);
+    const targetUserNumber = userOfParty(consult, found.bridge, targetSide);
     const targetUser = targetUserNumber ? call.config.config.users.find((u) => u.number === targetUserNumber) ?? null : null;
-    const transferorLeg = call.party(party).leg;
-    const transferorUser = userOfParty(call, party);
-    const dialog = consult.detachParty(targetSide);
+    const transferorLeg = bridge.party(party).leg;
+    const transferorUser = userOfParty(call, bridge, party);
+    const dialog = found.bridge.detach(targetSide);
     const now = call.ctx.clock.now();
     const leg = call.newLeg({
       kind: target.leg.kind === 'caller' ? (targetUser ? 'device' : 'trunk') : target.leg.kind,
       userNumber: targetUser?.number ?? null, device: target.leg.device, remote: target.leg.remote,
     });
     leg.answered(now);
-    call.replaceParty(party, dialog, leg, offer !== null);
+    bridge.replace(party, dialog, leg, offer !== null);
     if (targetUser) {
       call.recorder.userRinging(targetUser, { queue_name: null, ring_group_name: null });
       call.recorder.userAnswered(targetUser);
@@ -325,8 +329,8 @@ async function attended(call: Call, party: 'caller' | 'callee', req: SrfRequest,
     notify(Status.OK, 'OK', true);
     releaseTransferor(call, transferor, transferorLeg, party);
   } finally {
-    busy.delete(call);
-    busy.delete(consult);
+    bridge.transferring = false;
+    found.bridge.transferring = false;
   }
 }
 
@@ -335,18 +339,18 @@ async function attended(call: Call, party: 'caller' | 'callee', req: SrfRequest,
  * of `user`) takes that dialog's party's place. The party who stays is re-INVITEd with the newcomer's offer, the
  * newcomer is answered with its answer, and the replaced dialog gets our BYE. Answers the INVITE in every case.
  */
-export async function acceptReplacingInvite(found: { call: Call; party: 'caller' | 'callee' }, req: SrfRequest, res: SrfResponse,
+export async function acceptReplacingInvite(found: BridgedParty, req: SrfRequest, res: SrfResponse,
   device: { user: UserConfig; username: string }): Promise<void> {
-  const { call, party } = found;
+  const { call, bridge, party } = found;
   const offer = req.body ? req.body : undefined;
   if (offer === undefined) return send(res, Status.NotAcceptableHere, 'INVITE with Replaces needs an SDP offer');
-  if (busy.has(call)) return send(res, Status.RequestPending, 'Transfer already in progress');
-  busy.add(call);
+  if (bridge.transferring) return send(res, Status.RequestPending, 'Transfer already in progress');
+  bridge.transferring = true;
   try {
-    const stays = call.party(otherSide(party)).dialog;
-    const replaced = call.party(party);
+    const stays = bridge.party(otherSide(party)).dialog;
+    const replaced = bridge.party(party);
     // A recorded call: the newcomer's offer goes through the media session (the replaced party's side), which goes on.
-    const media = call.bridgeMedia;
+    const media = bridge.media;
     let answer: string;
     try {
       if (media) {
@@ -366,12 +370,12 @@ export async function acceptReplacingInvite(found: { call: Call; party: 'caller'
       void dialog.destroy().catch(() => undefined);
       return;
     }
-    const replacedUser = userOfParty(call, party);
+    const replacedUser = userOfParty(call, bridge, party);
     const now = call.ctx.clock.now();
     const leg = call.newLeg({ kind: 'device', userNumber: device.user.number, device: device.username, remote: `${req.source_address}:${req.source_port}` });
     leg.answered(now);
     call.log.info({ replaced: party, device: device.username }, 'dialog replaced (INVITE with Replaces)');
-    call.replaceParty(party, dialog, leg, media !== null);
+    bridge.replace(party, dialog, leg, media !== null);
     call.recorder.userRinging(device.user, { queue_name: null, ring_group_name: null });
     call.recorder.userAnswered(device.user);
     call.holdPresence(device.user);
@@ -379,7 +383,7 @@ export async function acceptReplacingInvite(found: { call: Call; party: 'caller'
     replaced.leg.end(now, 'pbx');
     void replaced.dialog.destroy().catch(() => undefined);
   } finally {
-    busy.delete(call);
+    bridge.transferring = false;
   }
 }
 

@@ -186,7 +186,7 @@ describe('embedded media layer (real UDP on 127.0.0.1)', () => {
       for (let i = 0; i < 3; i++) { send(rtpPacket(101, seq++, ts, 77, ev(code, true, 800))); await sleep(5); }
     }
     // The digit is reported at the first end packet; its two copies are still on their way to the callee.
-    await eventually(() => digits.length === 2 && atB.events.length === 12, 'two digits and 12 relayed events', 2000).catch(() => undefined);
+    await eventually(() => digits.length === 2 && atB.events.length === 12, 'two digits and 12 relayed events', 2000);
     expect(digits).toEqual([
       { role: 'caller', digit: '5', durationMs: 100, source: 'rfc4733' },
       { role: 'caller', digit: '#', durationMs: 100, source: 'rfc4733' },
@@ -215,7 +215,7 @@ describe('embedded media layer (real UDP on 127.0.0.1)', () => {
       if (wait > 1) await sleep(wait);
       a.send(p.payload, callerSendsTo, '127.0.0.1');
     }
-    await eventually(() => digits.length === 1 && atB.events.length === packets.length, 'the digit and every packet relayed', 2000).catch(() => undefined);
+    await eventually(() => digits.length === 1 && atB.events.length === packets.length, 'the digit and every packet relayed', 2000);
     expect(digits).toEqual([{ role: 'caller', digit: '1', durationMs: 280, source: 'rfc4733' }]);
     // All ten relayed, the end packet's three copies too although the capture repeats its sequence number.
     expect(atB.events.map((p) => p.subarray(12).toString('hex'))).toEqual(packets.map((p) => p.payload.subarray(12).toString('hex')));
