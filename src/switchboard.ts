@@ -17,7 +17,7 @@ import { createEngine, type Engine, type NodeHandler, type SrfLike, type Voicema
 import type { FlowNode } from './config/index.js';
 import { createDispatcher, createVoicemailMailer, createWebhookAdmin, type Dispatcher, type HostLookup } from './events/index.js';
 import { buildApp, createOpsMetrics, type OpsMetrics, type Readiness } from './api/index.js';
-import { connectRedis, RedisAgentClaims, RedisLocationStore, type RedisShared } from './redis/index.js';
+import { connectRedis, RedisAgentClaims, RedisLocationStore, RedisPresence, RedisStrategyMemory, type RedisShared } from './redis/index.js';
 import type { Binding } from './engine/index.js';
 import { createPostgresStore, createSqliteStore, RetentionSweeper, type CallCommit, type Store } from './store/index.js';
 import { formatHost } from './common/index.js';
@@ -291,7 +291,12 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
       log,
       version: VERSION,
       onCommitted: () => dispatcher.wake(),
-      ...(redis ? { shared: { location: new RedisLocationStore<Binding>(redis), claims: new RedisAgentClaims(redis) } } : {}),
+      ...(redis ? {
+        shared: {
+          location: new RedisLocationStore<Binding>(redis), claims: new RedisAgentClaims(redis),
+          strategyMemory: new RedisStrategyMemory(redis), presence: new RedisPresence(redis),
+        },
+      } : {}),
       ...(opts.handlers ? { handlers: opts.handlers } : {}),
       ...(webrtcMedia ? { webrtcMedia } : {}),
       ...(media ? { media, voicemail, holdMusicFile: PROMPTS.holdMusic, recordings: { dir: recordingsDir, link: (id, c) => recordingLink(c, publicUrl(), id, clock.now()) } } : {}),

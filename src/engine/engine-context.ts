@@ -8,41 +8,10 @@ import type { MediaLayer } from '../media/index.js';
 import type { EngineEventMap } from './facade.js';
 import type { LocationService } from './location/location-service.js';
 import type { SrfLike } from './srf-types.js';
+import type { UserPresence } from './user-presence.js';
 
-/** Which users are on a call right now (queues skip busy agents). */
-export class UserPresence {
-  readonly #active = new Map<string, number>();
-  readonly #listeners: Array<(userNumber: string) => void> = [];
-
-  /** Calls `fn` after a user's count changes (queues re-check waiting callers). */
-  onChange(fn: (userNumber: string) => void): void {
-    this.#listeners.push(fn);
-  }
-
-  #changed(userNumber: string): void {
-    for (const fn of this.#listeners) fn(userNumber);
-  }
-
-  /** True when the user has at least one connected call. */
-  isOnCall(userNumber: string): boolean {
-    return (this.#active.get(userNumber) ?? 0) > 0;
-  }
-
-  /** Counts a connected call for the user; returns the function that releases it (idempotent). */
-  hold(userNumber: string): () => void {
-    this.#active.set(userNumber, (this.#active.get(userNumber) ?? 0) + 1);
-    this.#changed(userNumber);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const n = (this.#active.get(userNumber) ?? 1) - 1;
-      if (n <= 0) this.#active.delete(userNumber);
-      else this.#active.set(userNumber, n);
-      this.#changed(userNumber);
-    };
-  }
-}
+/** Which users are on a call right now (queues skip busy agents); shared between engines with Redis. */
+export { UserPresence, type SharedPresence } from './user-presence.js';
 
 /** The engine's services as calls see them. */
 export interface EngineContext {

@@ -8,7 +8,7 @@ import type { Logger } from '../common/index.js';
 import type { FlowNode } from '../config/index.js';
 import type { Store } from '../store/index.js';
 import { CallTable } from './call/call-factory.js';
-import { UserPresence, type EngineContext, type RecordingsHost, type VoicemailHost } from './engine-context.js';
+import { UserPresence, type EngineContext, type SharedPresence, type RecordingsHost, type VoicemailHost } from './engine-context.js';
 import type { MediaLayer } from '../media/index.js';
 import { createBus } from '../events/index.js';
 import type { ConfigControl } from '../config/index.js';
@@ -21,7 +21,7 @@ import { playHandler } from './flows/play.js';
 import { createQueueHandler } from './flows/queue.js';
 import { createRingGroupHandler } from './flows/ring-group.js';
 import { targetsOf } from './flows/ring-users.js';
-import { mediaHoldMusic, QueueService, ringbackHold, type AgentClaims, type HoldMusic } from './queue/index.js';
+import { mediaHoldMusic, QueueService, ringbackHold, type AgentClaims, type HoldMusic, type SharedStrategyMemory } from './queue/index.js';
 import { createUserHandler } from './flows/user.js';
 import { voicemailHandler } from './flows/voicemail.js';
 import { webhookHandler } from './flows/webhook.js';
@@ -87,9 +87,10 @@ export interface EngineOptions {
   holdMusicFile?: string;
   /**
    * State shared with other engines (Redis, docs/scale-out.md): where registrations are kept (default the store)
-   * and the queue agents' claims (default none: this engine alone offers its agents).
+   * the queue agents' claims (default none: this engine alone offers its agents), the queue strategies' memory and
+   * which users are on a call (default this engine's own).
    */
-  shared?: { location?: LocationBackend; claims?: AgentClaims };
+  shared?: { location?: LocationBackend; claims?: AgentClaims; strategyMemory?: SharedStrategyMemory; presence?: SharedPresence };
 }
 
 /** The running engine. */
@@ -128,7 +129,8 @@ export function createEngine(opts: EngineOptions): Engine {
   const handlers = new NodeHandlerRegistry();
   const events = createBus<EngineEventMap>({ log });
   const ctx: EngineContext = {
-    srf: opts.srf, store: opts.store, clock: opts.clock, log, location, presence: new UserPresence(), events,
+    srf: opts.srf, store: opts.store, clock: opts.clock, log, location, events,
+    presence: new UserPresence(opts.shared?.presence ? { shared: opts.shared.presence, clock: opts.clock, log } : undefined),
     ...(opts.onCommitted ? { onCommitted: opts.onCommitted } : {}),
     ...(opts.media ? { media: opts.media } : {}),
     ...(opts.webrtcMedia ? { webrtcMedia: opts.webrtcMedia } : {}),
@@ -144,6 +146,7 @@ export function createEngine(opts: EngineOptions): Engine {
     onChange: () => events.publish('queue.changed', { queue: null }),
     ...(opts.queue?.rng ? { rng: opts.queue.rng } : {}), ...(opts.queue?.retryMs !== undefined ? { retryMs: opts.queue.retryMs } : {}),
     ...(opts.shared?.claims ? { claims: opts.shared.claims } : {}),
+    ...(opts.shared?.strategyMemory ? { memory: opts.shared.strategyMemory } : {}),
   });
   location.onChange((username) => { queues.wake(); events.publish('registration.changed', { username }); });
   ctx.presence.onChange(() => queues.wake());
@@ -224,6 +227,7 @@ export function createEngine(opts: EngineOptions): Engine {
       const lastAliveMs = await opts.store.getHeartbeat(nodeId);
       if (opts.sharedStore && heartbeat === null) await ensureNodeFree(lastAliveMs);
       await location.start();
+      await ctx.presence.start();
       if (heartbeat === null) beat();
       const recovered = await recoverCalls({
         store: opts.store, srf: opts.srf, log, nodeId, lastAliveMs, ...(opts.onCommitted ? { onCommitted: opts.onCommitted } : {}),
@@ -256,6 +260,7 @@ export function createEngine(opts: EngineOptions): Engine {
       if (heartbeat !== null) opts.clock.clearTimeout(heartbeat);
       heartbeat = null;
       queues.stop();
+      ctx.presence.stop();
       location.stop();
       log.info({ ended_calls: running.length }, 'engine stopped');
     },

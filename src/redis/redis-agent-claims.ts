@@ -3,7 +3,8 @@
  * agent — `agent:<number>` set only if absent, to the caller's unique_call_id, with a lifetime the owner renews
  * while it holds the agent (reserved, ringing, on the call, wrap-up). So two engines never offer one agent two calls;
  * a crashed engine's claims lapse after the lifetime. Releasing deletes the key only if it still names the owner and
- * publishes an `agent` notice, so engines with callers waiting try again at once.
+ * publishes an `agent` notice, so engines with callers waiting try again at once. A renewal that finds the key gone
+ * (Redis flushed or restarted empty) sets it again: the engine still holds the agent, so no other may take them.
  */
 import type { RedisShared } from './redis-shared.js';
 
@@ -24,8 +25,11 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0`;
 
+/** 1 renewed, 2 re-taken (the key was gone), 0 lost (another owner holds it). */
 const RENEW = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+local cur = redis.call('GET', KEYS[1])
+if cur == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if not cur then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 2 end
 return 0`;
 
 type Scripted = RedisShared['client'] & {
@@ -68,13 +72,18 @@ export class RedisAgentClaims {
     await this.#c.sbAgentRelease(this.#key(agent), this.#r.channel, owner, JSON.stringify({ k: 'agent', a: agent, i: this.#r.instance }));
   }
 
-  /** Renews the claims still ours; returns the agents whose claim was lost (expired, or taken over meanwhile). */
+  /**
+   * Renews the claims still ours, and sets again those whose key is gone (a flush, a Redis restarted empty); returns
+   * the agents whose claim another owner took meanwhile (after it had lapsed).
+   */
   async renew(held: ReadonlyArray<{ agent: string; owner: string }>): Promise<string[]> {
     if (held.length === 0) return [];
     const p = this.#c.pipeline();
     for (const h of held) (p as unknown as Scripted).sbAgentRenew(this.#key(h.agent), h.owner, this.ttlMs);
     const res = (await p.exec()) ?? [];
-    return held.filter((_h, i) => { const [err, v] = res[i] ?? [null, 0]; return !err && v !== 1; }).map((h) => h.agent);
+    const retaken = held.filter((_h, i) => res[i]?.[1] === 2).map((h) => h.agent);
+    if (retaken.length > 0) this.#r.log.warn({ agents: retaken }, 'agent claims were gone from Redis (flushed or restarted): taken again');
+    return held.filter((_h, i) => { const [err, v] = res[i] ?? [null, 0]; return !err && v === 0; }).map((h) => h.agent);
   }
 
   /** The current owner of an agent's claim (tests, status), or null. */
@@ -85,5 +94,10 @@ export class RedisAgentClaims {
   /** `fn(agent)` when another engine released an agent. */
   onReleased(fn: (agent: string) => void): void {
     this.#r.on('agent', (n) => fn(n.a));
+  }
+
+  /** `fn()` once Redis is back after an outage (it may have restarted empty: held claims are renewed at once). */
+  onResync(fn: () => void): void {
+    this.#r.onResync(fn);
   }
 }

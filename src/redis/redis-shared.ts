@@ -11,6 +11,7 @@ import { randomHex, type Logger } from '../common/index.js';
 export type SharedNotice =
   | { k: 'reg'; u: string; i: string }
   | { k: 'agent'; a: string; i: string }
+  | { k: 'busy'; u: string[]; t: number; i: string }
   | { k: 'config'; v: number; i: string };
 
 type NoticeKind = SharedNotice['k'];

@@ -55,6 +55,8 @@ export interface AgentBoardOptions {
   onIdle(agent: string): void;
   /** Called after any state change (the console's live view). */
   onChange?: (agent: string) => void;
+  /** Called when an agent becomes idle after a call, with the time (longest_idle's memory, when shared). */
+  onIdleAfterCall?: (agent: string, atMs: number) => void;
 }
 
 /** Every agent's state. */
@@ -62,12 +64,14 @@ export class AgentBoard {
   readonly #clock: Clock;
   readonly #onIdle: (agent: string) => void;
   readonly #onChange: ((agent: string) => void) | undefined;
+  readonly #onIdleAfterCall: ((agent: string, atMs: number) => void) | undefined;
   readonly #agents = new Map<string, Agent>();
 
   constructor(opts: AgentBoardOptions) {
     this.#clock = opts.clock;
     this.#onIdle = opts.onIdle;
     this.#onChange = opts.onChange;
+    this.#onIdleAfterCall = opts.onIdleAfterCall;
   }
 
   /** The agent's view (an unknown agent is idle). */
@@ -102,7 +106,10 @@ export class AgentBoard {
     // entry actions
     if (to === 'reserved') a.callId = opts.callId ?? null;
     if (to === 'idle') {
-      if (from === 'on-call' || from === 'wrap-up') a.idleSinceMs = this.#clock.now();
+      if (from === 'on-call' || from === 'wrap-up') {
+        a.idleSinceMs = this.#clock.now();
+        this.#onIdleAfterCall?.(number, a.idleSinceMs);
+      }
       a.callId = null;
       this.#onIdle(number);
     }

@@ -8,18 +8,23 @@
  * A caller's life here:
  * ```
  *   join ──▶ waiting ──(agents picked and reserved)──▶ offered ──(no answer)──▶ paused ──(retryMs)──▶ waiting
- *               │                                         │
- *               │                                         └──(an agent answered)──▶ left (answered)
- *               └──(max_wait_s, caller gone, stop)──────────────────────────────▶ left (from any state)
+ *             │   ▲                                       ▲   │
+ *             │   └──(nobody free / turn lost)── picking ─┘   └──(an agent answered)──▶ left (answered)
+ *             └──(shared strategy memory: read it)──▶ picking
+ *   any state ──(max_wait_s, caller gone, stop)──▶ left
  * ```
  * Callers are served in arrival order across all queues (an agent in two queues takes the caller who has waited
- * longest); a caller paused after an unanswered ring lets the ones behind it be offered meanwhile.
+ * longest); a caller paused after an unanswered ring lets the ones behind it be offered meanwhile. With a shared
+ * strategy memory (several engines, {@link SharedStrategyMemory}) a round_robin, fewest_calls or longest_idle caller
+ * is `picking` while the engine reads that memory; the pick then runs as here on what it read.
  */
 import type { Clock, TimerHandle } from '../../common/index.js';
 import type { Logger } from '../../common/index.js';
 import type { QueueConfig } from '../../config/index.js';
+import type { AgentClaims } from './agent-claims.js';
 import { AgentBoard, type AgentState } from './agent-state.js';
-import { pickAgents } from './strategies.js';
+import { pickAgents, type StrategyPick } from './strategies.js';
+import { SHARED_STRATEGIES, sharedPick, type SharedStrategyMemory } from './strategy-memory.js';
 
 /** What the queue asks of the waiting caller's handler. */
 export interface QueueCallerHooks {
@@ -30,7 +35,7 @@ export interface QueueCallerHooks {
 }
 
 /** Where a caller stands. */
-export type EntryState = 'waiting' | 'offered' | 'paused' | 'left';
+export type EntryState = 'waiting' | 'picking' | 'offered' | 'paused' | 'left';
 
 /** One caller in a queue. */
 export interface QueueEntry {
@@ -59,23 +64,6 @@ interface LiveQueue {
   answered: Map<string, number>;
 }
 
-/**
- * Agents claimed across engines (Redis: src/redis): an engine claims an agent before it rings them for a caller and
- * holds the claim until the agent is idle again, so two engines never offer one agent two calls. A claim lapses
- * after `ttlMs` unless renewed (an engine that crashed frees its agents that way).
- */
-export interface AgentClaims {
-  readonly ttlMs: number;
-  /** Claims `agent` for `owner` (a unique_call_id); or says how long another owner still holds them. */
-  claim(agent: string, owner: string): Promise<{ ok: true } | { ok: false; heldMs: number }>;
-  /** Releases the claim if `owner` still holds it (the others are told). */
-  release(agent: string, owner: string): Promise<void>;
-  /** Renews claims; returns the agents whose claim was lost meanwhile. */
-  renew(held: ReadonlyArray<{ agent: string; owner: string }>): Promise<string[]>;
-  /** `fn(agent)` after another engine released an agent. */
-  onReleased(fn: (agent: string) => void): void;
-}
-
 /** Result of {@link QueueService.join}: `full` at max_callers, `empty` when no agent has a registered device. */
 export type JoinResult = { ok: true; entry: QueueEntry } | { ok: false; reason: 'full' | 'empty' };
 
@@ -95,6 +83,8 @@ export interface QueueServiceOptions {
   onChange?: () => void;
   /** Claims shared with other engines; absent = this engine alone decides. */
   claims?: AgentClaims;
+  /** Strategy memory shared with other engines; absent = this engine's own. */
+  memory?: SharedStrategyMemory;
 }
 
 /** Snapshot for tests, status and the bench. */
@@ -128,10 +118,12 @@ export class QueueService {
     this.#retryMs = opts.retryMs ?? 1000;
     this.#agents = new AgentBoard({
       clock: opts.clock, onIdle: (a) => { this.#releaseClaim(a); this.#dispatch(); }, ...(opts.onChange ? { onChange: opts.onChange } : {}),
+      ...(opts.memory ? { onIdleAfterCall: (a: string, atMs: number) => this.#remember(opts.memory!.idle(a, atMs), a) } : {}),
     });
     opts.claims?.onReleased((a) => {
       if (this.#elsewhere.delete(a)) this.#dispatch();
     });
+    opts.claims?.onResync?.(() => this.#renewNow());
   }
 
   /** The agents' board (read-only use outside this module). */
@@ -189,17 +181,12 @@ export class QueueService {
       if (a.state === 'reserved') this.#agents.transition(answeredBy, 'ringing');
       this.#agents.transition(answeredBy, 'on-call');
       q.answered.set(answeredBy, (q.answered.get(answeredBy) ?? 0) + 1);
+      if (this.#o.memory) this.#remember(this.#o.memory.answered(q.config.name, answeredBy), answeredBy);
       this.#remove(e);
       for (const x of offered) if (x !== answeredBy) this.#release(x, e.callId);
       return true;
     }
-    e.state = 'paused';
-    e.retryTimer = this.#o.clock.setTimeout(() => {
-      e.retryTimer = null;
-      if (e.state !== 'paused') return;
-      e.state = 'waiting';
-      this.#dispatch();
-    }, this.#retryMs);
+    this.#pause(e);
     for (const x of offered) this.#release(x, e.callId);
     return true;
   }
@@ -280,13 +267,19 @@ export class QueueService {
     if (!claims || this.#renewTimer !== null || this.#stopped) return;
     this.#renewTimer = this.#o.clock.setTimeout(() => {
       this.#renewTimer = null;
-      const held = [...this.#held].map(([agent, owner]) => ({ agent, owner }));
-      if (held.length === 0) return;
-      claims.renew(held).then((lost) => {
-        if (lost.length > 0) this.#o.log.warn({ agents: lost }, 'agent claims lapsed while held (Redis outage or restart): another engine may offer them');
-      }, (err: unknown) => this.#o.log.warn({ err }, 'renewing agent claims failed'));
+      if (this.#held.size === 0) return;
+      this.#renewNow();
       this.#armRenew();
     }, Math.max(100, Math.floor(claims.ttlMs / 3)));
+  }
+
+  /** Renews (or, when the key is gone, re-takes) every claim this engine holds. */
+  #renewNow(): void {
+    const held = [...this.#held].map(([agent, owner]) => ({ agent, owner }));
+    if (held.length === 0 || !this.#o.claims) return;
+    this.#o.claims.renew(held).then((lost) => {
+      if (lost.length > 0) this.#o.log.warn({ agents: lost }, 'agent claims lapsed while held (Redis outage) and another engine took them');
+    }, (err: unknown) => this.#o.log.warn({ err }, 'renewing agent claims failed'));
   }
 
   /**
@@ -387,6 +380,7 @@ export class QueueService {
     }
     this.#dispatching = true;
     const offers: Array<{ e: Entry; agents: string[] }> = [];
+    const picks: Entry[] = [];
     try {
       do {
         this.#again = false;
@@ -396,6 +390,11 @@ export class QueueService {
           const q = this.#queues.get(e.queue)!;
           const available = new Set(q.config.agents.filter((a) => this.#available(a)));
           if (available.size === 0) continue;
+          if (this.#o.memory && SHARED_STRATEGIES.has(q.config.strategy)) {
+            e.state = 'picking';
+            picks.push(e);
+            continue;
+          }
           const pick = pickAgents(q.config.strategy, {
             agents: q.config.agents, available, lastOffered: q.lastOffered, callerLast: e.callerLast,
             idleSinceMs: (a) => this.#agents.get(a).idleSinceMs, callsAnswered: (a) => q.answered.get(a) ?? 0,
@@ -413,18 +412,71 @@ export class QueueService {
     } finally {
       this.#dispatching = false;
     }
-    for (const { e, agents } of offers) {
-      if (e.state !== 'offered' || e.offered !== agents) continue;
-      if (this.#o.claims) {
-        void this.#claimThenOffer(e, agents);
-        continue;
-      }
-      try {
-        e.hooks.offer([...agents], e);
-      } catch (err) {
-        this.#o.log.error({ err, unique_call_id: e.callId }, 'queue offer hook failed');
-        this.offerEnded(e, null);
-      }
+    for (const { e, agents } of offers) this.#deliver(e, agents);
+    for (const e of picks) void this.#pickShared(e);
+  }
+
+  /** Rings an offer's reserved agents (claiming them first when claims are shared). */
+  #deliver(e: Entry, agents: string[]): void {
+    if (e.state !== 'offered' || e.offered !== agents) return;
+    if (this.#o.claims) {
+      void this.#claimThenOffer(e, agents);
+      return;
     }
+    try {
+      e.hooks.offer([...agents], e);
+    } catch (err) {
+      this.#o.log.error({ err, unique_call_id: e.callId }, 'queue offer hook failed');
+      this.offerEnded(e, null);
+    }
+  }
+
+  /** Picks for a `picking` caller from the shared strategy memory, then offers as a local pick would. */
+  async #pickShared(e: Entry): Promise<void> {
+    const q = this.#queues.get(e.queue)!;
+    const available = (): Set<string> => new Set(q.config.agents.filter((a) => this.#available(a)));
+    let pick: StrategyPick | null;
+    try {
+      pick = await sharedPick({
+        memory: this.#o.memory!, strategy: q.config.strategy, queue: q.config.name, agents: q.config.agents, callerLast: e.callerLast,
+        available, stillPicking: () => e.state === 'picking' && !this.#stopped, rng: this.#o.rng ?? Math.random,
+      });
+    } catch (err) {
+      this.#o.log.warn({ err, unique_call_id: e.callId, queue: e.queue }, 'reading the shared queue memory failed (Redis unreachable?): the caller waits');
+      if (e.state === 'picking') this.#pause(e);
+      return;
+    }
+    if (e.state !== 'picking' || this.#stopped) return;
+    if (pick === null || !pick.agents.every((a) => this.#available(a))) {
+      // Nobody is free (a change dispatches again), or the turn went to a caller here meanwhile: pick again.
+      e.state = 'waiting';
+      if (available().size > 0) this.#dispatch();
+      return;
+    }
+    const agents = pick.agents;
+    q.lastOffered = pick.lastOffered;
+    e.callerLast = pick.callerLast;
+    this.#batch(() => {
+      for (const a of agents) this.#agents.transition(a, 'reserved', { callId: e.callId });
+      e.state = 'offered';
+      e.offered = agents;
+    });
+    this.#deliver(e, agents);
+  }
+
+  /** A caller waits `retryMs` before it is offered again. */
+  #pause(e: Entry): void {
+    e.state = 'paused';
+    e.retryTimer = this.#o.clock.setTimeout(() => {
+      e.retryTimer = null;
+      if (e.state !== 'paused') return;
+      e.state = 'waiting';
+      this.#dispatch();
+    }, this.#retryMs);
+  }
+
+  /** A write to the shared strategy memory failed: logged; the queue goes on with what the others remember. */
+  #remember(write: Promise<void>, agent: string): void {
+    write.catch((err: unknown) => this.#o.log.warn({ err, agent }, 'writing the shared queue memory failed (Redis unreachable?)'));
   }
 }

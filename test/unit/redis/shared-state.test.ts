@@ -10,7 +10,8 @@ import { systemClock } from '../../../src/common/index.js';
 import type { QueueConfig } from '../../../src/config/index.js';
 import { QueueService, type QueueEntry } from '../../../src/engine/queue/index.js';
 import { LocationService, type Binding } from '../../../src/engine/location/location-service.js';
-import { connectRedis, RedisAgentClaims, RedisLocationStore, type RedisShared } from '../../../src/redis/index.js';
+import { connectRedis, RedisAgentClaims, RedisLocationStore, RedisPresence, RedisStrategyMemory, type RedisShared } from '../../../src/redis/index.js';
+import { UserPresence } from '../../../src/engine/index.js';
 import { eventually } from '../../support/eventually.js';
 import { deleteRedisKeys, killAllRedisServers, redisClient, startRedisServer, TEST_REDIS_URL, uniqueRedisPrefix } from '../../support/redis.js';
 
@@ -19,15 +20,20 @@ const opened: RedisShared[] = [];
 const services: Array<{ stop(): void }> = [];
 const prefixes: Array<[string, string]> = [];
 
-async function engine(prefix: string, url = TEST_REDIS_URL, claimTtlMs?: number) {
+async function engine(prefix: string, url = TEST_REDIS_URL, claimTtlMs?: number, leaseMs?: number) {
   const shared = await connectRedis({ url, keyPrefix: prefix, log, source: 'redis.url' });
   opened.push(shared);
+  const presence = new UserPresence({ shared: new RedisPresence(shared, leaseMs ? { leaseMs } : {}), clock: systemClock, log });
+  await presence.start();
+  services.push(presence);
   const location = new LocationService({ backend: new RedisLocationStore<Binding>(shared), clock: systemClock, log, purgeIntervalMs: 100 });
   services.push(location);
   const claims = new RedisAgentClaims(shared, claimTtlMs ? { ttlMs: claimTtlMs } : {});
-  const queues = new QueueService({ clock: systemClock, log, isRegistered: () => true, isOnCall: () => false, claims, retryMs: 50 });
+  const memory = new RedisStrategyMemory(shared);
+  const queues = new QueueService({ clock: systemClock, log, isRegistered: () => true, isOnCall: (a) => presence.isOnCall(a), claims, memory, retryMs: 50 });
+  presence.onChange(() => queues.wake());
   services.push(queues);
-  return { shared, location, claims, queues };
+  return { shared, location, claims, queues, presence };
 }
 
 function prefix(name: string, url = TEST_REDIS_URL): string {
@@ -55,10 +61,10 @@ const queue: QueueConfig = {
   name: 'Sales', agents: ['1001'], strategy: 'ringall', agent_timeout_s: 15, max_wait_s: 60, max_callers: 0, wrap_up_s: 0, hold_music: null, next: null,
 };
 
-function caller(svc: QueueService, id: string) {
+function caller(svc: QueueService, id: string, q: QueueConfig = queue) {
   const offers: string[][] = [];
   let entry: QueueEntry | null = null;
-  const r = svc.join(queue, id, { offer: (agents, e) => { offers.push([...agents]); entry = e; }, timedOut: () => undefined });
+  const r = svc.join(q, id, { offer: (agents, e) => { offers.push([...agents]); entry = e; }, timedOut: () => undefined });
   if (!r.ok) throw new Error(r.reason);
   entry = r.entry;
   return { offers, entry: () => entry! };
@@ -158,6 +164,141 @@ describe('agent claims in Redis', () => {
     } finally {
       r.disconnect();
     }
+  });
+});
+
+describe('busy users and claims across engines', () => {
+  it('a user on a call at one engine is on a call at the other (a late starter reads it), and free when it ends', async () => {
+    const p = prefix('busy');
+    const a = await engine(p);
+    const b = await engine(p);
+    const release = a.presence.hold('1001');
+    expect(a.presence.isOnCall('1001')).toBe(true);
+    await eventually(() => b.presence.isOnCall('1001'), 'engine B sees 1001 busy');
+    const c = await engine(p);
+    expect(c.presence.isOnCall('1001')).toBe(true);
+    // A second call of 1001 at B, then A's ends: still busy (B's own call), and free everywhere once B's ends too.
+    const releaseB = b.presence.hold('1001');
+    release();
+    await eventually(() => c.presence.isOnCall('1001') && b.presence.isOnCall('1001'), 'still busy at B');
+    releaseB();
+    await eventually(() => !a.presence.isOnCall('1001') && !b.presence.isOnCall('1001') && !c.presence.isOnCall('1001'), 'free everywhere');
+  });
+
+  it('a queue at one engine skips an agent on a call at another, and offers them once that call ends', async () => {
+    const p = prefix('busy-queue');
+    const a = await engine(p);
+    const b = await engine(p);
+    const release = a.presence.hold('1001');
+    await eventually(() => b.presence.isOnCall('1001'), 'engine B sees 1001 busy');
+    const y = caller(b.queues, 'call-b');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(y.offers).toEqual([]);
+    release();
+    await eventually(() => y.offers.length === 1, 'offered once the call at A ended', 5000);
+  });
+
+  it('a crashed engine\'s busy marks lapse with their lease', async () => {
+    const p = prefix('busy-lapse');
+    const a = await engine(p, TEST_REDIS_URL, undefined, 600);
+    const b = await engine(p, TEST_REDIS_URL, undefined, 600);
+    a.presence.hold('1001');
+    await eventually(() => b.presence.isOnCall('1001'), 'engine B sees 1001 busy');
+    a.presence.stop(); // no renewal and no release from here on, as after kill -9
+    await eventually(() => !b.presence.isOnCall('1001'), 'the mark lapsed', 5000);
+  });
+
+  it('after a flush mid-call the claim and the busy mark are taken again, so the other engine still cannot offer the agent', async () => {
+    const p = prefix('flush');
+    const a = await engine(p, TEST_REDIS_URL, 600, 600);
+    const b = await engine(p, TEST_REDIS_URL, 600, 600);
+    const x = caller(a.queues, 'call-a');
+    await eventually(() => x.offers.length === 1, 'engine A offers the agent');
+    a.queues.ringing(x.entry());
+    expect(a.queues.offerEnded(x.entry(), '1001')).toBe(true);
+    const release = a.presence.hold('1001'); // the call connected
+    await eventually(() => b.presence.isOnCall('1001'), 'engine B sees 1001 busy');
+    await deleteRedisKeys(TEST_REDIS_URL, p);
+    const r = await redisClient();
+    try {
+      expect(await r.exists(`${p}agent:1001`)).toBe(0);
+      await eventually(async () => (await r.get(`${p}agent:1001`)) === 'call-a', 'engine A took the claim again', 5000);
+      await eventually(async () => (await r.zcard(`${p}busy`)) === 1, 'engine A marked 1001 busy again', 5000);
+      // Engine B's cache kept the mark, and the claim stops B even where the mark is gone.
+      const y = caller(b.queues, 'call-b');
+      await new Promise((res) => setTimeout(res, 1500)); // a few renewals and claim lifetimes
+      expect(y.offers).toEqual([]);
+      expect(await r.get(`${p}agent:1001`)).toBe('call-a');
+      release();
+      a.queues.callEnded('1001', 0);
+      await eventually(() => y.offers.length === 1, 'engine B offers the agent once the call ended', 5000);
+    } finally {
+      r.disconnect();
+    }
+  });
+});
+
+describe('queue strategy memory in Redis', () => {
+  /** One caller at `svc`: offered one agent, who answers and hangs up (no wrap-up); resolves to that agent. */
+  async function served(svc: QueueService, id: string, q: QueueConfig): Promise<string> {
+    const c = caller(svc, id, q);
+    await eventually(() => c.offers.length === 1, `${id} offered`, 5000);
+    const agent = c.offers[0]![0]!;
+    expect(c.offers[0]).toHaveLength(1);
+    svc.ringing(c.entry());
+    expect(svc.offerEnded(c.entry(), agent)).toBe(true);
+    svc.callEnded(agent, 0);
+    return agent;
+  }
+
+  it('round_robin takes turns across engines as one queue would: the position is shared', async () => {
+    const p = prefix('rr');
+    const a = await engine(p);
+    const b = await engine(p);
+    const q: QueueConfig = { ...queue, name: 'Turns', agents: ['1001', '1002', '1003'], strategy: 'round_robin' };
+    const order: string[] = [];
+    for (const [i, svc] of [a, b, a, b, b].entries()) order.push(await served(svc.queues, `call-${i}`, q));
+    expect(order).toEqual(['1001', '1002', '1003', '1001', '1002']);
+    const r = await redisClient();
+    try {
+      expect(await r.get(`${p}queue-rr:Turns`)).toBe('1002');
+    } finally {
+      r.disconnect();
+    }
+  });
+
+  it('round_robin callers picking at once at two engines take different turns (the position moves by compare-and-set)', async () => {
+    const p = prefix('rr-race');
+    const a = await engine(p);
+    const b = await engine(p);
+    const q: QueueConfig = { ...queue, name: 'Race', agents: ['1001', '1002', '1003'], strategy: 'round_robin' };
+    const x = caller(a.queues, 'call-x', q);
+    const y = caller(b.queues, 'call-y', q);
+    await eventually(() => x.offers.length === 1 && y.offers.length === 1, 'both offered');
+    expect([x.offers[0]![0], y.offers[0]![0]].sort()).toEqual(['1001', '1002']);
+  });
+
+  it('fewest_calls counts the calls answered at every engine', async () => {
+    const p = prefix('fewest');
+    const a = await engine(p);
+    const b = await engine(p);
+    const q: QueueConfig = { ...queue, name: 'Fewest', agents: ['1001', '1002'], strategy: 'fewest_calls' };
+    // Two calls answered by 1001 at engine A; engine B, which answered none itself, offers 1002 next.
+    expect(await served(a.queues, 'call-1', q)).toBe('1001');
+    expect(await served(b.queues, 'call-2', q)).toBe('1002');
+    expect(await served(b.queues, 'call-3', q)).toBe('1001');
+    expect(await served(a.queues, 'call-4', q)).toBe('1002');
+  });
+
+  it('longest_idle knows when an agent was last idle after a call at another engine', async () => {
+    const p = prefix('idle');
+    const a = await engine(p);
+    const b = await engine(p);
+    const q: QueueConfig = { ...queue, name: 'Idle', agents: ['1001', '1002'], strategy: 'longest_idle' };
+    expect(await served(a.queues, 'call-1', q)).toBe('1001'); // never called: configured order
+    expect(await served(b.queues, 'call-2', q)).toBe('1002'); // 1001 just had a call (at A)
+    await new Promise((r) => setTimeout(r, 5));
+    expect(await served(b.queues, 'call-3', q)).toBe('1001'); // 1001 has been idle longer than 1002
   });
 });
 
