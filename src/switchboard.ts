@@ -315,11 +315,13 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
 
     cleanup.push(metrics.attach({
       live: engine, deliveryStats: () => dispatcher.stats(), draining: () => engine.draining, queueNames: () => live().queues.map((q) => q.name),
+      ...(redis ? { redisUp: () => redis.connected } : {}),
     }));
     const readiness = async (): Promise<Readiness> => ({
       store: await within(store.getHeartbeat(nodeId), STORE_CHECK_MS),
       sip: srfConnected && (!lite || lite.sipEndpoints.length > 0),
       draining: engine.draining,
+      ...(redis ? { redis: redis.connected && await within(redis.client.ping(), STORE_CHECK_MS) } : {}),
     });
 
     const webhooksAdmin = createWebhookAdmin({ store, dispatcher, getConfig: live, getConfigVersion: () => config.live().version, clock });

@@ -16,6 +16,8 @@ export interface OpsSources {
   draining: () => boolean;
   /** The configured queues (each gets a series, 0 when nobody waits). */
   queueNames: () => string[];
+  /** Whether Redis is connected; absent when no Redis is configured (then there is no redis series). */
+  redisUp?: () => boolean;
 }
 
 /** The metrics of one process. */
@@ -121,6 +123,12 @@ export function createOpsMetrics(labels: Record<string, string> = {}): OpsMetric
     observeStoreCommit: (seconds, ok) => commits.observe({ result: ok ? 'ok' : 'error' }, seconds),
     attach(sources) {
       src = sources;
+      if (sources.redisUp && !registry.getSingleMetric('switchboard_redis_up')) {
+        new Gauge({
+          name: 'switchboard_redis_up', help: '1 while both Redis connections (commands and notices) are up, 0 while Redis is unreachable.', registers: [registry],
+          collect() { this.set(src?.redisUp?.() ? 1 : 0); },
+        });
+      }
       const off = sources.live.events.on('call.ended', (e) => callsTotal.inc({ direction: e.direction, outcome: e.status }));
       return () => { off(); src = null; };
     },
