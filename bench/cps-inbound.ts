@@ -22,15 +22,24 @@
  * `--profile`, the main thread's self time by module for that step (V8 profiler through node:inspector; the
  * .cpuprofile files are kept in the directory printed, for bench/tools/profile-summary.mjs).
  *
+ * With SCHED_FIFO the SQLite store's worker thread gets one level more than the rest of the process: at the same
+ * level on the same CPU it never ran while the main thread was busy (FIFO threads of one level do not preempt each
+ * other), and the run hung waiting for its commits. Per step the store's commit path is counted too (SQLite only):
+ * transactions, call steps per transaction, statements and rows written per call.
+ *
+ * `--compare <dir>` (issue 15) runs this bench in another tree (`dir`, e.g. a checkout of an older commit with its
+ * node_modules) and in this one, alternately, `--runs` times each (default 3), with the other arguments passed on;
+ * it prints each run's table and then, per tree, the median highest passing step and the median CPU per call by step.
+ *
  *   npx tsx bench/cps-inbound.ts [--rates 250,500,…,2000] [--seconds 10] [--hold-ms 500] [--drain-s 2] [--debug] [--sqlite-sync full|normal] [--record none|all|none,all]
- *                                [--pin] [--sipp-cpu 0] [--sb-cpu 1] [--rt-prio 50] [--profile] [--label text]
+ *                                [--pin] [--sipp-cpu 0] [--sb-cpu 1] [--rt-prio 50] [--profile] [--label text] [--compare dir [--runs 3]]
  *   (with `node --expose-gc --import tsx bench/cps-inbound.ts …` the heap after the run is measured after a full GC)
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { createEmbeddedMediaLayer } from '../src/media/embedded/index.js';
@@ -68,8 +77,25 @@ function threadIds(): Set<string> {
   return new Set(readdirSync('/proc/self/task'));
 }
 if (label) console.log(`label: ${label}`);
+const compareDir = arg('compare', '');
+if (compareDir) {
+  await compare(resolve(compareDir), Number(arg('runs', '3')));
+  process.exit(0);
+}
 
-interface Step { rate: number; calls: number; ok: boolean; failed: string; achieved: number; lagP99Ms: number; rssMb: number; cpuPct: number; cpuUsPerCall: number; events: number; active: number; load: string; recordings: number }
+interface Step { rate: number; calls: number; ok: boolean; failed: string; achieved: number; lagP99Ms: number; rssMb: number; cpuPct: number; cpuUsPerCall: number; events: number; active: number; load: string; recordings: number; store: string }
+/** The SQLite store's own count of what its commit path wrote (absent on older trees and other stores). */
+interface CommitStats { transactions: number; commits: number; statements: number; rowsChanged: number; coalesced: number }
+async function commitStats(store: object): Promise<CommitStats | null> {
+  const fn = (store as { commitStats?: () => Promise<CommitStats> }).commitStats;
+  return fn ? fn.call(store) : null;
+}
+function storeLine(a: CommitStats | null, b: CommitStats | null, calls: number): string {
+  if (!a || !b || b.transactions === a.transactions) return '-';
+  const tx = b.transactions - a.transactions;
+  const per = (k: keyof CommitStats) => ((b[k] - a[k]) / calls).toFixed(2);
+  return `${tx} transactions, ${((b.commits - a.commits) / tx).toFixed(1)} call steps each; per call ${per('commits')} steps, ${per('statements')} statements, ${per('rowsChanged')} rows, ${per('coalesced')} row writes coalesced`;
+}
 const summary: Array<{ mode: string; steps: Step[] }> = [];
 for (const mode of modes) summary.push(await runMode(mode));
 if (modes.length > 1) {
@@ -86,6 +112,7 @@ const config = demoConfig();
 config.users.find((u) => u.number === '1001')!.record = mode;
 const recDir = mkdtempSync(join(tmpdir(), 'sb-bench-rec-'));
 const media = mode === 'all' ? createEmbeddedMediaLayer({ bindAddress: '127.0.0.1', portMin: 20000, portMax: 29999, log: pino({ level: 'warn' }) }) : null;
+const threadsBefore = threadIds();
 const h = await startEngineHarness({
   t1: 500, config, ...(sync === 'full' || sync === 'normal' ? { sqliteSynchronous: sync } : {}),
   ...(media ? { engine: { media, recordings: { dir: recDir, link: (id: string) => `http://127.0.0.1/api/recordings/${id}.wav` } } } : {}),
@@ -95,7 +122,11 @@ const h = await startEngineHarness({
 // SCHED_FIFO on CPU 1, and its spinning Go threads would starve the threads of the same priority there.
 if (pin) {
   pinProcess(process.pid, sbCpu);
-  console.log(`pinned: Switchboard (pid ${process.pid}, all threads) on CPU ${sbCpu}, SIPp on CPU ${sippCpu}${Number(rtPrio) > 0 ? `, SCHED_FIFO ${rtPrio}` : ''}`);
+  // The threads the harness started: the SQLite store's worker (and libuv's pool, idle but for file I/O). One FIFO
+  // level above the main thread, so a commit runs as soon as it is sent instead of after the main thread blocks.
+  const storeThreads = [...threadIds()].filter((t) => !threadsBefore.has(t));
+  if (Number(rtPrio) > 0) for (const tid of storeThreads) execFileSync('chrt', ['-f', '-p', String(Number(rtPrio) + 1), tid], { stdio: 'ignore' });
+  console.log(`pinned: Switchboard (pid ${process.pid}, all threads) on CPU ${sbCpu}, SIPp on CPU ${sippCpu}${Number(rtPrio) > 0 ? `, SCHED_FIFO ${rtPrio} (the ${storeThreads.length} threads the harness started, the store's worker among them: ${Number(rtPrio) + 1})` : ''}`);
 }
 const target = `${h.sip.address}:${h.sip.port}`;
 const devicePort = await freePort();
@@ -119,6 +150,7 @@ let eventsBefore = await h.store.countUndispatchedEvents();
 let recordingsBefore = 0;
 for (const rate of rates) {
   const calls = rate * seconds;
+  const stats0 = await commitStats(h.store);
   const cpu0 = process.cpuUsage();
   const t0 = Date.now();
   let peakRss = 0;
@@ -148,17 +180,19 @@ for (const rate of rates) {
   await new Promise((res) => setTimeout(res, 1500));
   const status = await h.engine.status();
   const eventsNow = await h.store.countUndispatchedEvents();
+  const stats1 = await commitStats(h.store);
   const failed = /Failed call\s*\|\s*\S+\s*\|\s*(\d+)/.exec(r.stdout)?.[1] ?? '?';
   const achieved = Math.round(calls / Math.max(0.001, (sippMs - holdMs) / 1000));
   const step: Step = {
     rate, calls, ok: r.code === 0 && failed === '0' && achieved >= 0.95 * rate, failed, achieved, lagP99Ms: lag.percentile(99) / 1e6, rssMb: Math.round(peakRss / 1048576),
     cpuPct: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 100), cpuUsPerCall: Math.round((cpu.user + cpu.system) / calls), events: eventsNow - eventsBefore, active: status.active_calls,
-    load: loadavg()[0]!.toFixed(1), recordings: readdirSync(recDir).length - recordingsBefore,
+    load: loadavg()[0]!.toFixed(1), recordings: readdirSync(recDir).length - recordingsBefore, store: storeLine(stats0, stats1, calls),
   };
   recordingsBefore += step.recordings;
   eventsBefore = eventsNow;
   results.push(step);
   console.log(`rate ${rate}/s  calls ${calls}  ${step.ok ? 'OK  ' : 'FAIL'} (sipp exit ${r.code}, failed ${failed}, achieved ${achieved}/s)  events ${step.events} (expect ${calls * (mode === 'all' ? 4 : 3)})  peak RSS ${step.rssMb} MB  node CPU ${step.cpuPct}% (${step.cpuUsPerCall} µs/call)  ${lagMs}  active after ${step.active}${mode === 'all' ? `  recordings ${step.recordings}` : ''}  load ${step.load}`);
+  if (step.store !== '-') console.log(`  store: ${step.store}`);
   if (prof) {
     const file = join(profDir, `${mode}-${rate}.cpuprofile`);
     writeFileSync(file, JSON.stringify(prof));
@@ -213,4 +247,75 @@ await h.close({ removeDb: true });
 await media?.close();
 rmSync(recDir, { recursive: true, force: true });
 return { mode, steps: results };
+}
+
+/** One step of a child run, parsed from its closing table. */
+interface RunStep { rate: number; pass: boolean; achieved: number; cpuUs: number; store: string }
+
+/** `--compare`: runs `dir`'s bench and this one alternately, `runs` times each, and prints the medians. */
+async function compare(dir: string, runs: number): Promise<void> {
+  const passOn: string[] = [];
+  for (let i = 2; i < process.argv.length; i++) {
+    if (process.argv[i] === '--compare' || process.argv[i] === '--runs') { i++; continue; }
+    passOn.push(process.argv[i]!);
+  }
+  const trees = [{ name: 'before', dir }, { name: 'after', dir: resolve(import.meta.dirname, '..') }];
+  const results = new Map<string, Array<{ steps: RunStep[]; load: string }>>(trees.map((t) => [t.name, []]));
+  console.log(`compare: ${trees.map((t) => `${t.name} = ${t.dir}`).join(', ')}; ${runs} runs each, alternating; args: ${passOn.join(' ') || '(none)'}`);
+  for (let run = 1; run <= runs; run++) {
+    for (const t of trees) {
+      const load = loadavg().map((l) => l.toFixed(1)).join(' ');
+      const out = await runChild(t.dir, passOn);
+      const steps = parseRun(out);
+      results.get(t.name)!.push({ steps, load });
+      console.log(`\n[${t.name} run ${run}, load before ${load}] ${steps.map((s) => `${s.rate}/s ${s.pass ? 'pass' : 'FAIL'} ${s.cpuUs} µs (${s.achieved}/s)`).join(', ') || 'no steps (see its output below)'}`);
+      for (const s of steps) if (s.store) console.log(`  ${s.rate}/s store: ${s.store}`);
+      if (steps.length === 0) console.log(out.slice(-3000));
+    }
+  }
+  console.log('\ntree | highest passing step per run (median) | CPU µs per call by step: median of the runs (each run)');
+  for (const t of trees) {
+    const rs = results.get(t.name)!;
+    const best = rs.map((r) => r.steps.filter((s) => s.pass).at(-1)?.rate ?? 0);
+    const rates = [...new Set(rs.flatMap((r) => r.steps.map((s) => s.rate)))].sort((a, b) => a - b);
+    const byRate = rates.map((rate) => {
+      const cpu = rs.map((r) => r.steps.find((s) => s.rate === rate)).filter((s): s is RunStep => s !== undefined);
+      return `${rate}/s ${median(cpu.map((s) => s.cpuUs))} µs (${cpu.map((s) => `${s.cpuUs}${s.pass ? '' : ' FAIL'}`).join(' / ')})`;
+    });
+    console.log(`${t.name} | ${median(best)}/s (${best.join(' / ')}) | ${byRate.join('; ')}`);
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return 0;
+  return s.length % 2 ? s[(s.length - 1) / 2]! : Math.round((s[s.length / 2 - 1]! + s[s.length / 2]!) / 2);
+}
+
+/** Runs `dir`'s bench/cps-inbound.ts with `args`; resolves with its stdout (stderr passes through). */
+function runChild(dir: string, args: string[]): Promise<string> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(dir, 'bench/cps-inbound.ts'), ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
+    child.on('error', fail);
+    child.on('exit', () => done(out));
+  });
+}
+
+/** The closing table's rows (`rate | pass (0 failed) | achieved | N µs | …`) and each step's `store:` line. */
+function parseRun(out: string): RunStep[] {
+  const steps: RunStep[] = [];
+  const store = new Map<number, string>();
+  let last = 0;
+  for (const line of out.split('\n')) {
+    const step = /^rate (\d+)\/s /.exec(line);
+    if (step) last = Number(step[1]);
+    const st = /^ {2}store: (.*)$/.exec(line);
+    if (st && last) store.set(last, st[1]!);
+    const row = /^(\d+) \| (pass|FAIL) \([^)]*\) \| (\d+) \| (\d+) µs \|/.exec(line);
+    if (row) steps.push({ rate: Number(row[1]), pass: row[2] === 'pass', achieved: Number(row[3]), cpuUs: Number(row[4]), store: '' });
+  }
+  for (const s of steps) s.store = store.get(s.rate) ?? '';
+  return steps;
 }

@@ -10,7 +10,10 @@
  *   Every database failure is a {@link StoreError} (`code` `SB_ERR_STORE`, `operation` = the method, `cause` = driver error).
  * - `commit` is one transaction: call by unique_call_id, legs by leg_id, user rows by (unique_call_id, user_number),
  *   queue/ring-group rows by (unique_call_id, group_name) are upserted; events are inserted (a repeated event_id is
- *   ignored, so retrying a commit is safe).
+ *   ignored, so retrying a commit is safe). An upsert leaves a row's fixed columns as first written: a call's
+ *   call_start_at and direction, a leg's unique_call_id, kind and started_at, a history row's call_start_at.
+ *   Saved dialogs are upserted by (unique_call_id, leg_id). `commitMany` (both backends, not on Store) writes many
+ *   commits in one transaction, each row once, leaving the rows the same commits leave one by one.
  * - History: ordered by call_start_at, then unique_call_id, then user_number/group_name, in the chosen direction;
  *   from/to inclusive; an empty `names` list means no filter.
  * - `listUndispatchedEvents`: commit order. `claimDueDeliveries`: most overdue first (next_attempt_at, then creation

@@ -302,6 +302,10 @@ export interface RecordingQuery {
   limit: number;
 }
 
+/**
+ * One call step, written in one transaction: the rows it changed and the events describing it. `call` is left out
+ * when the record did not change (the engine's recorder sends it only then); `dropDialogs` needs it.
+ */
 export interface CallCommit {
   call?: CallRecord;
   legs?: LegRecord[];

@@ -56,6 +56,8 @@ export class CallRecorder {
   readonly #finishHooks: Array<(endedMs: number) => void> = [];
   /** Per leg, its mutable fields as last committed. */
   readonly #legState = new Map<Leg, string>();
+  /** The call record as last committed. */
+  #lastRecord: CallRecord | null = null;
   /** Fields every payload and row repeats, formatted once. */
   readonly #p: CallIdentity;
   readonly #startIso: string;
@@ -311,8 +313,22 @@ export class CallRecorder {
     return out;
   }
 
+  /**
+   * The call record when it changed since the last commit (or the call ends), else undefined: a step that changes
+   * only other rows (the answered legs' saved dialogs) does not rewrite the record (a row and its indexes).
+   */
+  #changedRecord(ending: boolean): CallRecord | undefined {
+    const rec = this.record();
+    const last = this.#lastRecord;
+    this.#lastRecord = rec;
+    if (ending || !last) return rec;
+    for (const k of Object.keys(rec) as Array<keyof CallRecord>) if (rec[k] !== last[k]) return rec;
+    return undefined;
+  }
+
   #commit(events: OutboxEvent[], userCalls: UserCallRecord[] = [], groups: Pick<CallCommit, 'queueCalls' | 'ringGroupCalls' | 'dialogs' | 'dropDialogs' | 'recordings' | 'voicemails'> = {}): void {
-    const c: CallCommit = { call: this.record(), legs: this.#changedLegs(), events, ...groups };
+    const call = this.#changedRecord(groups.dropDialogs === true);
+    const c: CallCommit = { ...(call ? { call } : {}), legs: this.#changedLegs(), events, ...groups };
     if (userCalls.length > 0) c.userCalls = userCalls;
     const writer = this.#o.writer;
     if (writer) {

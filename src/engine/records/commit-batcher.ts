@@ -173,5 +173,5 @@ export class CommitBatcher implements CommitWriter {
 
 /** What a held commit would lose: its call and the events it carries. */
 function atRisk(c: CallCommit): { unique_call_id: string | null; events: string[] } {
-  return { unique_call_id: c.call?.unique_call_id ?? c.events?.[0]?.unique_call_id ?? null, events: (c.events ?? []).map((e) => e.type) };
+  return { unique_call_id: c.call?.unique_call_id ?? c.events?.[0]?.unique_call_id ?? c.dialogs?.[0]?.unique_call_id ?? null, events: (c.events ?? []).map((e) => e.type) };
 }

@@ -7,12 +7,13 @@ import { dataSafety } from './002-data-safety.js';
 import { accessControl } from './003-access-control.js';
 import { recordings } from './004-recordings.js';
 import { voicemail } from './005-voicemail.js';
+import { callSteps } from './006-call-steps.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
 
 /** All migrations, ascending by version. */
-export const MIGRATIONS: readonly Migration[] = [initial, dataSafety, accessControl, recordings, voicemail];
+export const MIGRATIONS: readonly Migration[] = [initial, dataSafety, accessControl, recordings, voicemail, callSteps];
 
 /** DDL of the bookkeeping table (same in both dialects). */
 export const SCHEMA_MIGRATIONS_DDL =

@@ -11,15 +11,16 @@ import type {
   LegDialogRecord, LegRecord, NewDelivery, OutboxEvent, Registration, RetentionKind, Store, UserCallRecord, VoicemailMailUpdate, VoicemailRecord,
   RecordingQuery, RecordingRecord, StoredConfigVersion,
 } from '../store.js';
-import { listRecordingsSql, RECORDING_COLUMNS, recordingFromRow, recordingValues, upsertRecordingSql } from '../sql/recordings.js';
+import { listRecordingsSql, RECORDING_COLUMNS, recordingFromRow, upsertRecordingSql } from '../sql/recordings.js';
 import { StoreArgumentError, toStoreError } from '../errors.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL } from '../migrations/index.js';
+import { planCommits } from '../sql/commit-plan.js';
 import { historySql, POSTGRES_DIALECT } from '../sql/history.js';
 import {
-  ADMIN_KEY_COLUMNS, ATTEMPT_COLUMNS, AUDIT_COLUMNS, CALLS, checkEvent, checkInt, DELIVERY_COLUMNS, EVENT_COLUMNS, eventFromRow, fromRow, LEGS, normalizeIso, pick,
+  ADMIN_KEY_COLUMNS, ATTEMPT_COLUMNS, AUDIT_COLUMNS, CALLS, checkInt, DELIVERY_COLUMNS, EVENT_COLUMNS, eventFromRow, fromRow, LEGS, normalizeIso, pick,
   QUEUE_CALLS, REGISTRATIONS, RING_GROUP_CALLS, rowValues, upsertSql, USER_CALLS, VOICEMAILS, type TableSpec,
 } from '../sql/records.js';
-import { cutoffParam, DIALOG_COLUMNS, dialogFromRow, dialogValues, numbered, sweepPlan, UPSERT_DIALOG } from '../sql/maintenance.js';
+import { cutoffParam, DIALOG_COLUMNS, dialogFromRow, numbered, sweepPlan, UPSERT_DIALOG } from '../sql/maintenance.js';
 
 /** Options of {@link createPostgresStore}. */
 export interface PostgresStoreOptions {
@@ -56,6 +57,8 @@ const CREATE_DELIVERIES = `INSERT INTO deliveries (delivery_id, event_id, endpoi
   ON CONFLICT (event_id, endpoint_url) DO NOTHING`;
 
 const PG_UPSERT_DIALOG = numbered(UPSERT_DIALOG).replace('$9', '$9::jsonb');
+const INSERT_EVENT = `INSERT INTO outbox_events (event_id, unique_call_id, type, sequence, occurred_at, endpoint, payload)
+  VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb) ON CONFLICT (event_id) DO NOTHING`;
 
 /** bigint columns (epoch ms, counts) come back as JS numbers; everything else uses pg's default parsers. */
 const TYPES: pg.CustomTypesConfig = {
@@ -154,30 +157,19 @@ export class PostgresStore implements Store {
     await this.commitMany([c]);
   }
 
-  /** Writes many commits in one transaction (ours, not on {@link Store}). */
+  /**
+   * Writes many commits in one transaction, each row once (ours, not on {@link Store}; sql/commit-plan.ts says how it
+   * equals writing them one by one).
+   */
   async commitMany(commits: readonly CallCommit[]): Promise<void> {
     // Validate and serialize before taking a connection: a bad timestamp is the caller's bug, not a SQL error.
+    const plan = planCommits(commits);
     const steps: Array<{ sql: string; params: unknown[] }> = [];
-    const add = <R>(spec: TableSpec<R>, rec: R): void => { steps.push({ sql: upsertSql(spec, PH), params: rowValues(spec, rec) }); };
-    for (const c of commits) {
-      if (c.call) add(CALLS, c.call);
-      for (const r of c.legs ?? []) add(LEGS, r);
-      for (const r of c.userCalls ?? []) add(USER_CALLS, r);
-      for (const r of c.queueCalls ?? []) add(QUEUE_CALLS, r);
-      for (const r of c.ringGroupCalls ?? []) add(RING_GROUP_CALLS, r);
-      for (const r of c.voicemails ?? []) add(VOICEMAILS, r);
-      for (const e of c.events ?? []) {
-        const occurred = checkEvent(e);
-        steps.push({
-          sql: `INSERT INTO outbox_events (event_id, unique_call_id, type, sequence, occurred_at, endpoint, payload)
-            VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb) ON CONFLICT (event_id) DO NOTHING`,
-          params: [e.event_id, e.unique_call_id, e.type, e.sequence, occurred, JSON.stringify(e.endpoint), JSON.stringify(e.payload)],
-        });
-      }
-      for (const d of c.dialogs ?? []) steps.push({ sql: PG_UPSERT_DIALOG, params: dialogValues(d) });
-      if (c.dropDialogs && c.call) steps.push({ sql: 'DELETE FROM leg_dialogs WHERE unique_call_id = $1', params: [c.call.unique_call_id] });
-      for (const r of c.recordings ?? []) steps.push({ sql: upsertRecordingSql(PH, '::jsonb'), params: recordingValues(r) });
-    }
+    for (const u of plan.upserts) for (const params of u.rows) steps.push({ sql: upsertSql(u.spec, PH), params });
+    for (const params of plan.events) steps.push({ sql: INSERT_EVENT, params });
+    for (const id of plan.dropDialogs) steps.push({ sql: 'DELETE FROM leg_dialogs WHERE unique_call_id = $1', params: [id] });
+    for (const params of plan.dialogs) steps.push({ sql: PG_UPSERT_DIALOG, params });
+    for (const params of plan.recordings) steps.push({ sql: upsertRecordingSql(PH, '::jsonb'), params });
     if (steps.length === 0) return;
     await this.#tx('commit', async (client) => {
       for (const s of steps) await client.query(s.sql, s.params);

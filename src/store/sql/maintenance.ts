@@ -10,9 +10,9 @@ import { checkInt } from './records.js';
 export const DIALOG_COLUMNS = ['leg_id', 'unique_call_id', 'role', 'call_id', 'local_header', 'remote_header', 'local_cseq',
   'remote_target', 'route_set', 'destination'] as const;
 
-/** Upsert of one dialog (same text in both dialects once numbered); `route_set` is JSON. */
+/** Upsert of one dialog (same text in both dialects once numbered); `route_set` is JSON. Keyed by call and leg (migration 6). */
 export const UPSERT_DIALOG = `INSERT INTO leg_dialogs (${DIALOG_COLUMNS.join(', ')}) VALUES (${DIALOG_COLUMNS.map(() => '?').join(', ')})
-  ON CONFLICT (leg_id) DO UPDATE SET ${DIALOG_COLUMNS.filter((c) => c !== 'leg_id').map((c) => `${c} = excluded.${c}`).join(', ')}`;
+  ON CONFLICT (unique_call_id, leg_id) DO UPDATE SET ${DIALOG_COLUMNS.filter((c) => c !== 'leg_id' && c !== 'unique_call_id').map((c) => `${c} = excluded.${c}`).join(', ')}`;
 
 /** A dialog's values in column order. */
 export function dialogValues(d: LegDialogRecord): unknown[] {

@@ -12,6 +12,12 @@ export interface TableSpec<R> {
   columns: ReadonlyArray<keyof R & string>;
   key: ReadonlyArray<keyof R & string>;
   isoColumns: ReadonlyArray<keyof R & string>;
+  /**
+   * Columns set when the row is inserted and left alone by later upserts (issue 15): a row's identity that indexes
+   * are built on (a call's start time, a leg's call). Not in the upsert's SET list, so an update of the row rewrites
+   * no entry of those indexes (SQLite rewrites every index holding a SET column, even when its value is unchanged).
+   */
+  fixed?: ReadonlyArray<keyof R & string>;
 }
 
 export const REGISTRATIONS: TableSpec<Registration> = {
@@ -29,6 +35,7 @@ export const CALLS: TableSpec<CallRecord> = {
     'queue_name', 'ring_group_name', 'config_version'],
   key: ['unique_call_id'],
   isoColumns: ['call_start_at', 'connected_at', 'ended_at'],
+  fixed: ['call_start_at', 'direction'],
 };
 
 export const LEGS: TableSpec<LegRecord> = {
@@ -37,6 +44,7 @@ export const LEGS: TableSpec<LegRecord> = {
     'ended_at', 'final_status', 'ended_by'],
   key: ['leg_id'],
   isoColumns: ['started_at', 'answered_at', 'ended_at'],
+  fixed: ['unique_call_id', 'kind', 'started_at'],
 };
 
 export const USER_CALLS: TableSpec<UserCallRecord> = {
@@ -45,6 +53,7 @@ export const USER_CALLS: TableSpec<UserCallRecord> = {
     'call_start_at', 'connected_at', 'call_duration', 'conversation_duration'],
   key: ['unique_call_id', 'user_number'],
   isoColumns: ['call_start_at', 'connected_at'],
+  fixed: ['call_start_at'],
 };
 
 const GROUP_COLUMNS: ReadonlyArray<keyof GroupCallRecord & string> = ['unique_call_id', 'group_name', 'caller_id',
@@ -52,11 +61,11 @@ const GROUP_COLUMNS: ReadonlyArray<keyof GroupCallRecord & string> = ['unique_ca
   'conversation_duration', 'status'];
 
 export const QUEUE_CALLS: TableSpec<GroupCallRecord> = {
-  table: 'queue_calls', columns: GROUP_COLUMNS, key: ['unique_call_id', 'group_name'], isoColumns: ['call_start_at', 'connected_at'],
+  table: 'queue_calls', columns: GROUP_COLUMNS, key: ['unique_call_id', 'group_name'], isoColumns: ['call_start_at', 'connected_at'], fixed: ['call_start_at'],
 };
 
 export const RING_GROUP_CALLS: TableSpec<GroupCallRecord> = {
-  table: 'ring_group_calls', columns: GROUP_COLUMNS, key: ['unique_call_id', 'group_name'], isoColumns: ['call_start_at', 'connected_at'],
+  table: 'ring_group_calls', columns: GROUP_COLUMNS, key: ['unique_call_id', 'group_name'], isoColumns: ['call_start_at', 'connected_at'], fixed: ['call_start_at'],
 };
 
 export const VOICEMAILS: TableSpec<VoicemailRecord> = {
@@ -80,13 +89,28 @@ const CANONICAL_ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 /** The record's values in column order, timestamps normalized; `undefined` becomes null. */
 export function rowValues<R>(spec: TableSpec<R>, rec: R): unknown[] {
-  return spec.columns.map((c) => {
+  const iso = isoFlags(spec);
+  const cols = spec.columns;
+  const out = new Array<unknown>(cols.length);
+  for (let i = 0; i < cols.length; i++) {
+    const c = cols[i]!;
     const v = rec[c] as unknown;
-    if (v === undefined || v === null) return null;
-    if (spec.isoColumns.includes(c)) return normalizeIso(v as string, `${spec.table}.${c}`);
-    return v;
-  });
+    out[i] = v === undefined || v === null ? null : iso[i] ? normalizeIso(v as string, `${spec.table}.${c}`) : v;
+  }
+  return out;
 }
+
+/** Per column of `spec`, whether it holds an ISO timestamp (computed once per spec). */
+function isoFlags<R>(spec: TableSpec<R>): readonly boolean[] {
+  let flags = isoCache.get(spec);
+  if (!flags) {
+    flags = spec.columns.map((c) => spec.isoColumns.includes(c));
+    isoCache.set(spec, flags);
+  }
+  return flags;
+}
+
+const isoCache = new WeakMap<object, readonly boolean[]>();
 
 /** Builds a record from a database row: only the spec's columns, timestamps as ISO strings. */
 export function fromRow<R>(spec: TableSpec<R>, row: Record<string, unknown>): R {
@@ -99,7 +123,7 @@ export function fromRow<R>(spec: TableSpec<R>, row: Record<string, unknown>): R 
 }
 
 /**
- * `INSERT … ON CONFLICT (key) DO UPDATE SET every other column` for one row; `ph(i)` renders the i-th (1-based)
+ * `INSERT … ON CONFLICT (key) DO UPDATE SET every other column but the fixed ones` for one row; `ph(i)` renders the i-th (1-based)
  * placeholder (`?` for SQLite, `$i` for PostgreSQL). Both dialects accept this syntax.
  */
 export function upsertSql<R>(spec: TableSpec<R>, ph: (i: number) => string): string {
@@ -118,7 +142,7 @@ const upsertCache = new WeakMap<object, Map<(i: number) => string, string>>();
 function buildUpsertSql<R>(spec: TableSpec<R>, ph: (i: number) => string): string {
   const cols = spec.columns.join(', ');
   const values = spec.columns.map((_, i) => ph(i + 1)).join(', ');
-  const updates = spec.columns.filter((c) => !spec.key.includes(c)).map((c) => `${c} = excluded.${c}`).join(', ');
+  const updates = spec.columns.filter((c) => !spec.key.includes(c) && !spec.fixed?.includes(c)).map((c) => `${c} = excluded.${c}`).join(', ');
   return `INSERT INTO ${spec.table} (${cols}) VALUES (${values}) ON CONFLICT (${spec.key.join(', ')}) DO UPDATE SET ${updates}`;
 }
 

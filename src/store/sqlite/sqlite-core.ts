@@ -13,15 +13,16 @@ import type {
   LegDialogRecord, LegRecord, NewDelivery, OutboxEvent, Registration, RetentionKind, Store, UserCallRecord, VoicemailMailUpdate, VoicemailRecord,
   RecordingQuery, RecordingRecord, StoredConfigVersion,
 } from '../store.js';
-import { listRecordingsSql, RECORDING_COLUMNS, recordingFromRow, recordingValues, upsertRecordingSql } from '../sql/recordings.js';
+import { listRecordingsSql, RECORDING_COLUMNS, recordingFromRow } from '../sql/recordings.js';
 import { toStoreError } from '../errors.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL } from '../migrations/index.js';
 import { historySql, SQLITE_DIALECT } from '../sql/history.js';
 import {
-  ADMIN_KEY_COLUMNS, ATTEMPT_COLUMNS, AUDIT_COLUMNS, CALLS, checkEvent, checkInt, DELIVERY_COLUMNS, EVENT_COLUMNS, eventFromRow, fromRow, LEGS, normalizeIso, pick,
+  ADMIN_KEY_COLUMNS, ATTEMPT_COLUMNS, AUDIT_COLUMNS, CALLS, checkInt, DELIVERY_COLUMNS, EVENT_COLUMNS, eventFromRow, fromRow, LEGS, normalizeIso, pick,
   QUEUE_CALLS, REGISTRATIONS, RING_GROUP_CALLS, rowValues, upsertSql, USER_CALLS, VOICEMAILS, type TableSpec,
 } from '../sql/records.js';
-import { cutoffParam, DIALOG_COLUMNS, dialogFromRow, dialogValues, sweepPlan, UPSERT_DIALOG } from '../sql/maintenance.js';
+import { SqliteCommitter, type CommitStats } from './sqlite-committer.js';
+import { cutoffParam, DIALOG_COLUMNS, dialogFromRow, sweepPlan } from '../sql/maintenance.js';
 
 /** What the worker opens a connection with (the cloneable part of SqliteStoreOptions). */
 export interface SqliteCoreOptions {
@@ -59,6 +60,7 @@ export interface AppliedMigration { version: number; name: string }
 export class SqliteCore implements Omit<Store, 'migrate'> {
   readonly #db: Database.Database;
   readonly #statements = new Map<string, Database.Statement>();
+  readonly #committer: SqliteCommitter;
 
   constructor(opts: SqliteCoreOptions) {
     try {
@@ -72,6 +74,7 @@ export class SqliteCore implements Omit<Store, 'migrate'> {
     } catch (err) {
       throw toStoreError('open', err);
     }
+    this.#committer = new SqliteCommitter(this.#db);
   }
 
   /** Applies the migrations not applied yet, stamping them `nowMs`; returns those it applied. */
@@ -130,12 +133,20 @@ export class SqliteCore implements Omit<Store, 'migrate'> {
   // calls and events
 
   async commit(c: CallCommit): Promise<void> {
-    this.#op('commit', () => this.#db.transaction(() => this.#commitOne(c)).immediate());
+    this.#op('commit', () => this.#committer.write([c]));
   }
 
-  /** Writes many commits in one transaction (ours, not on {@link Store}): the CommitBatcher, bulk loads (`bench/api-data.ts`). */
+  /**
+   * Writes many commits in one transaction, each row once (ours, not on {@link Store}): the CommitBatcher, bulk loads
+   * (`bench/api-data.ts`). See sql/commit-plan.ts for how it equals writing them one by one.
+   */
   async commitMany(commits: readonly CallCommit[]): Promise<void> {
-    this.#op('commitMany', () => this.#db.transaction(() => { for (const c of commits) this.#commitOne(c); }).immediate());
+    this.#op('commitMany', () => this.#committer.write(commits));
+  }
+
+  /** What the commit path wrote on this connection (ours: benchmarks state statements and rows per call with it). */
+  async commitStats(): Promise<CommitStats> {
+    return this.#committer.stats();
   }
 
   async getCall(uniqueCallId: string): Promise<CallRecord | undefined> {
@@ -540,26 +551,6 @@ export class SqliteCore implements Omit<Store, 'migrate'> {
 
   #upsert<R>(spec: TableSpec<R>, rec: R): void {
     this.#stmt(upsertSql(spec, SQLITE_DIALECT.ph)).run(...rowValues(spec, rec));
-  }
-
-  #commitOne(c: CallCommit): void {
-    if (c.call) this.#upsert(CALLS, c.call);
-    for (const leg of c.legs ?? []) this.#upsert(LEGS, leg);
-    for (const r of c.userCalls ?? []) this.#upsert(USER_CALLS, r);
-    for (const r of c.queueCalls ?? []) this.#upsert(QUEUE_CALLS, r);
-    for (const r of c.ringGroupCalls ?? []) this.#upsert(RING_GROUP_CALLS, r);
-    for (const r of c.voicemails ?? []) this.#upsert(VOICEMAILS, r);
-    if (c.events?.length) {
-      const insert = this.#stmt(`INSERT INTO outbox_events (event_id, unique_call_id, type, sequence, occurred_at, endpoint, payload)
-        VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`);
-      for (const e of c.events) {
-        const occurred = checkEvent(e);
-        insert.run(e.event_id, e.unique_call_id, e.type, e.sequence, occurred, JSON.stringify(e.endpoint), JSON.stringify(e.payload));
-      }
-    }
-    for (const d of c.dialogs ?? []) this.#stmt(UPSERT_DIALOG).run(...dialogValues(d));
-    if (c.dropDialogs && c.call) this.#stmt('DELETE FROM leg_dialogs WHERE unique_call_id = ?').run(c.call.unique_call_id);
-    for (const r of c.recordings ?? []) this.#stmt(upsertRecordingSql(() => '?')).run(...recordingValues(r));
   }
 
   #history<R>(spec: TableSpec<R>, nameColumn: string, q: HistoryQuery): R[] {

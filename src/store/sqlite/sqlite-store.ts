@@ -18,6 +18,7 @@ import { systemClock, type Clock } from '../../common/index.js';
 import { StoreArgumentError, StoreError } from '../errors.js';
 import type { CallCommit, Store } from '../store.js';
 import { SqliteCore, type AppliedMigration, type SqliteCoreOptions } from './sqlite-core.js';
+import type { CommitStats } from './sqlite-committer.js';
 import type { WireError, WorkerReply, WorkerRequest } from './sqlite-protocol.js';
 
 /** Options of {@link createSqliteStore}. */
@@ -43,9 +44,13 @@ export async function createSqliteStore(opts: SqliteStoreOptions): Promise<Sqlit
   return store;
 }
 
-/** {@link Store} on SQLite, plus `commitMany` (one transaction for many commits: the engine's CommitBatcher). */
+/**
+ * {@link Store} on SQLite, plus `commitMany` (one transaction for many commits: the engine's CommitBatcher) and
+ * `commitStats` (what the commit path wrote: transactions, statements, rows; bench/cps-inbound.ts prints it per call).
+ */
 export interface SqliteStore extends Store {
   commitMany(commits: readonly CallCommit[]): Promise<void>;
+  commitStats(): Promise<CommitStats>;
 }
 
 /** Build it with {@link createSqliteStore}. The Store methods are forwarded to the worker (defined below the class). */

@@ -7,7 +7,7 @@ import { ManualClock } from '../../../src/common/clock.js';
 import { Leg } from '../../../src/engine/call/leg.js';
 import { CallRecorder } from '../../../src/engine/records/call-recorder.js';
 import { createSqliteStore } from '../../../src/store/index.js';
-import type { Store } from '../../../src/store/store.js';
+import type { CallCommit, Store } from '../../../src/store/store.js';
 import { demoConfig, harnessLogger } from '../../support/engine-harness.js';
 
 const T0 = Date.UTC(2026, 10, 28, 15, 31, 15, 0);
@@ -98,5 +98,26 @@ describe('CallRecorder', () => {
       'conversation_duration', 'dest_number', 'event_id', 'occurred_at', 'sequence', 'type', 'unique_call_id', 'user_name', 'user_number']);
     expect(events[2]!.payload).toMatchObject({ caller_id: '61390000000', dest_number: '61299998888', call_duration: 63, conversation_duration: 60 });
     expect(await store.getCall('1764343875000000100')).toMatchObject({ direction: 'outbound', user_number: '1001', status: 'answered' });
+  });
+  it('carries the call record only in steps that change it: saving the answered dialogs rewrites no call row', async () => {
+    const written: CallCommit[] = [];
+    const writer = { write: (c: CallCommit) => { written.push(c); return store.commit(c); } };
+    const r = new CallRecorder({
+      store, clock, log: harnessLogger(), writer, uniqueCallId: '1764343875000000101', direction: 'inbound',
+      callerId: '+61400111222', callerName: null, destNumber: '+61390000000', configVersion: 3, startMs: clock.now(), legs: () => legs,
+    });
+    legs.push(new Leg({ kind: 'caller', startedAtMs: clock.now() }));
+    r.userRinging(alice, { queue_name: null, ring_group_name: null });
+    clock.advance(1_000);
+    r.userAnswered(alice);
+    const d = { leg_id: legs[0]!.id, unique_call_id: '1764343875000000101', role: 'uas' as const, call_id: 'c@1', local_header: '<sip:a@b>;tag=1',
+      remote_header: '<sip:c@d>;tag=2', local_cseq: 1, remote_target: 'sip:c@127.0.0.1', route_set: [], destination: 'sip:127.0.0.1:5090' };
+    r.dialogsAnswered([d]);
+    clock.advance(1_000);
+    await r.finish('caller-hangup');
+    expect(written.map((c) => c.call?.status ?? null)).toEqual(['ringing', 'answered', null, 'answered']);
+    expect(written[3]!.dropDialogs).toBe(true);
+    expect((await store.getCall('1764343875000000101'))?.ended_at).toBe('2026-11-28T15:31:17.000Z');
+    expect(await store.listLegDialogs('1764343875000000101')).toEqual([]);
   });
 });

@@ -6,8 +6,9 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/common/clock.js';
 import { createSqliteStore, StoreError } from '../../../src/store/index.js';
-import { MIGRATIONS } from '../../../src/store/migrations/index.js';
-import { callId, event } from './store-fixtures.js';
+import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL } from '../../../src/store/migrations/index.js';
+import { DIALOG_COLUMNS, dialogValues } from '../../../src/store/sql/maintenance.js';
+import { callId, dialog, event } from './store-fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sb-sqlite-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -31,6 +32,24 @@ describe('SqliteStore', () => {
     // Reopening an existing file applies nothing new.
     const again = await createSqliteStore({ file });
     await again.close();
+  });
+
+  it('migration 6 keeps the saved dialogs of a database written before it, now keyed by call and leg', async () => {
+    const file = join(dir, 'before-6.sqlite');
+    const db = new Database(file);
+    db.exec(SCHEMA_MIGRATIONS_DDL);
+    for (const m of MIGRATIONS.filter((x) => x.version < 6)) {
+      db.exec(m.sqlite);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, '2026-11-28T00:00:00.000Z');
+    }
+    const saved = dialog(callId(1), 'leg_1');
+    db.prepare(`INSERT INTO leg_dialogs (${DIALOG_COLUMNS.join(', ')}) VALUES (${DIALOG_COLUMNS.map(() => '?').join(', ')})`).run(...dialogValues(saved));
+    db.close();
+    const store = await createSqliteStore({ file });
+    expect(await store.listLegDialogs(callId(1))).toEqual([saved]);
+    await store.commit({ dialogs: [{ ...saved, local_cseq: 2 }] });
+    expect(await store.listLegDialogs(callId(1))).toEqual([{ ...saved, local_cseq: 2 }]);
+    await store.close();
   });
 
   it('enforces foreign keys: a delivery attempt for an unknown delivery is a StoreError', async () => {

@@ -9,18 +9,10 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/common/clock.js';
-import { RetentionSweeper, StoreArgumentError, type LegDialogRecord, type RecordingRecord, type Store } from '../../../src/store/index.js';
-import { at, call, callId, event, groupCall, leg, userCall } from './store-fixtures.js';
+import { RetentionSweeper, StoreArgumentError, type RecordingRecord, type Store } from '../../../src/store/index.js';
+import { at, call, callId, dialog, event, groupCall, leg, userCall } from './store-fixtures.js';
 
 const DAY_MS = 86_400_000;
-
-function dialog(id: string, legId: string, over: Partial<LegDialogRecord> = {}): LegDialogRecord {
-  return {
-    leg_id: legId, unique_call_id: id, role: 'uac', call_id: `cid-${legId}@10.0.0.1`, local_header: '<sip:1001@pbx.test>;tag=ours',
-    remote_header: '<sip:+61400@trunk.test>;tag=theirs', local_cseq: 1, remote_target: 'sip:+61400@127.0.0.1:5090',
-    route_set: ['<sip:proxy.test;lr>', '<sip:edge.test;lr>'], destination: 'sip:127.0.0.1:5090;transport=udp', ...over,
-  };
-}
 
 /** The contract cases; `get()` is the case's fresh store. */
 export function dataSafetyContract(get: () => Store): void {

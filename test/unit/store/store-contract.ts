@@ -4,6 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreArgumentError, StoreError, type Delivery, type HistoryQuery, type RecordingRecord, type Store, type VoicemailRecord } from '../../../src/store/index.js';
+import { batchingContract } from './store-contract-batching.js';
 import { dataSafetyContract } from './store-contract-data-safety.js';
 import { at, call, callId, event, groupCall, leg, pbxConfig, registration, userCall } from './store-fixtures.js';
 
@@ -418,6 +419,7 @@ export function storeContract(name: string, backend: BackendUnderTest, extra?: (
     });
 
     dataSafetyContract(() => store);
+    batchingContract(() => store);
 
     describe('admin keys and the audit log', () => {
       const key = (id: string, at: number) => ({ key_id: id, name: `key ${id}`, key_hash: `hash-${id}`, created_at: at, last_used_at: null, revoked_at: null });

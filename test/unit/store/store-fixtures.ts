@@ -1,7 +1,7 @@
 /** Record builders for the store contract suite. Times are whole ISO strings with ms, as the engine writes them. */
 import type { PbxConfig } from '../../../src/config/types.js';
 import { defaultMailConfig, defaultMediaSections, defaultSipConfig } from '../../../src/config/index.js';
-import type { CallRecord, GroupCallRecord, LegRecord, OutboxEvent, Registration, UserCallRecord } from '../../../src/store/index.js';
+import type { CallRecord, GroupCallRecord, LegDialogRecord, LegRecord, OutboxEvent, Registration, UserCallRecord } from '../../../src/store/index.js';
 
 /** ISO time `minutes` after 2026-01-01T00:00:00.000Z. */
 export function at(minutes: number): string {
@@ -49,6 +49,15 @@ export function groupCall(id: string, group: string, start: string, over: Partia
     unique_call_id: id, group_name: group, caller_id: '61400000000', caller_name: 'Caller', dest_number: '61390000001',
     user_name: 'Alice Smith', user_number: '1001', call_start_at: start, connected_at: null, call_duration: 40,
     conversation_duration: 0, status: 'abandoned', ...over,
+  };
+}
+
+/** A saved dialog of leg `legId` of call `id`. */
+export function dialog(id: string, legId: string, over: Partial<LegDialogRecord> = {}): LegDialogRecord {
+  return {
+    leg_id: legId, unique_call_id: id, role: 'uac', call_id: `cid-${legId}@10.0.0.1`, local_header: '<sip:1001@pbx.test>;tag=ours',
+    remote_header: '<sip:+61400@trunk.test>;tag=theirs', local_cseq: 1, remote_target: 'sip:+61400@127.0.0.1:5090',
+    route_set: ['<sip:proxy.test;lr>', '<sip:edge.test;lr>'], destination: 'sip:127.0.0.1:5090;transport=udp', ...over,
   };
 }
 
