@@ -36,7 +36,7 @@
  *   (with `node --expose-gc --import tsx bench/cps-inbound.ts …` the heap after the run is measured after a full GC)
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -76,6 +76,20 @@ function pinProcess(pid: number, cpu: string): void {
 function threadIds(): Set<string> {
   return new Set(readdirSync('/proc/self/task'));
 }
+/** Threads of the process before any harness: the main thread, V8's and libuv's. Those started later are the store's worker's. */
+const startThreads = threadIds();
+function laterThreads(): string[] {
+  return [...threadIds()].filter((t) => !startThreads.has(t));
+}
+/** CPU time of one thread so far, in µs (utime + stime from /proc, at the kernel's 100 Hz tick). */
+function threadCpuUs(tid: string | number): number {
+  try {
+    const f = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10_000;
+  } catch {
+    return 0; // the thread ended
+  }
+}
 if (label) console.log(`label: ${label}`);
 const compareDir = arg('compare', '');
 if (compareDir) {
@@ -112,7 +126,6 @@ const config = demoConfig();
 config.users.find((u) => u.number === '1001')!.record = mode;
 const recDir = mkdtempSync(join(tmpdir(), 'sb-bench-rec-'));
 const media = mode === 'all' ? createEmbeddedMediaLayer({ bindAddress: '127.0.0.1', portMin: 20000, portMax: 29999, log: pino({ level: 'warn' }) }) : null;
-const threadsBefore = threadIds();
 const h = await startEngineHarness({
   t1: 500, config, ...(sync === 'full' || sync === 'normal' ? { sqliteSynchronous: sync } : {}),
   ...(media ? { engine: { media, recordings: { dir: recDir, link: (id: string) => `http://127.0.0.1/api/recordings/${id}.wav` } } } : {}),
@@ -124,7 +137,7 @@ if (pin) {
   pinProcess(process.pid, sbCpu);
   // The threads the harness started: the SQLite store's worker (and libuv's pool, idle but for file I/O). One FIFO
   // level above the main thread, so a commit runs as soon as it is sent instead of after the main thread blocks.
-  const storeThreads = [...threadIds()].filter((t) => !threadsBefore.has(t));
+  const storeThreads = laterThreads();
   if (Number(rtPrio) > 0) for (const tid of storeThreads) execFileSync('chrt', ['-f', '-p', String(Number(rtPrio) + 1), tid], { stdio: 'ignore' });
   console.log(`pinned: Switchboard (pid ${process.pid}, all threads) on CPU ${sbCpu}, SIPp on CPU ${sippCpu}${Number(rtPrio) > 0 ? `, SCHED_FIFO ${rtPrio} (the ${storeThreads.length} threads the harness started, the store's worker among them: ${Number(rtPrio) + 1})` : ''}`);
 }
@@ -151,6 +164,9 @@ let recordingsBefore = 0;
 for (const rate of rates) {
   const calls = rate * seconds;
   const stats0 = await commitStats(h.store);
+  const workerThreads = laterThreads();
+  const main0 = threadCpuUs(process.pid);
+  const worker0 = workerThreads.reduce((n, t) => n + threadCpuUs(t), 0);
   const cpu0 = process.cpuUsage();
   const t0 = Date.now();
   let peakRss = 0;
@@ -175,6 +191,8 @@ for (const rate of rates) {
   clearInterval(sampler);
   lag.disable();
   const cpu = process.cpuUsage(cpu0);
+  const mainUs = threadCpuUs(process.pid) - main0;
+  const workerUs = workerThreads.reduce((n, t) => n + threadCpuUs(t), 0) - worker0;
   const wallMs = Date.now() - t0;
   const lagMs = `event-loop delay p50 ${(lag.percentile(50) / 1e6).toFixed(0)} / p99 ${(lag.percentile(99) / 1e6).toFixed(0)} / max ${(lag.max / 1e6).toFixed(0)} ms`;
   await new Promise((res) => setTimeout(res, 1500));
@@ -186,13 +204,13 @@ for (const rate of rates) {
   const step: Step = {
     rate, calls, ok: r.code === 0 && failed === '0' && achieved >= 0.95 * rate, failed, achieved, lagP99Ms: lag.percentile(99) / 1e6, rssMb: Math.round(peakRss / 1048576),
     cpuPct: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 100), cpuUsPerCall: Math.round((cpu.user + cpu.system) / calls), events: eventsNow - eventsBefore, active: status.active_calls,
-    load: loadavg()[0]!.toFixed(1), recordings: readdirSync(recDir).length - recordingsBefore, store: storeLine(stats0, stats1, calls),
+    load: loadavg()[0]!.toFixed(1), recordings: readdirSync(recDir).length - recordingsBefore, store: `${storeLine(stats0, stats1, calls)}; CPU per call: main thread ${Math.round(mainUs / calls)} µs, the store's worker thread ${Math.round(workerUs / calls)} µs`,
   };
   recordingsBefore += step.recordings;
   eventsBefore = eventsNow;
   results.push(step);
   console.log(`rate ${rate}/s  calls ${calls}  ${step.ok ? 'OK  ' : 'FAIL'} (sipp exit ${r.code}, failed ${failed}, achieved ${achieved}/s)  events ${step.events} (expect ${calls * (mode === 'all' ? 4 : 3)})  peak RSS ${step.rssMb} MB  node CPU ${step.cpuPct}% (${step.cpuUsPerCall} µs/call)  ${lagMs}  active after ${step.active}${mode === 'all' ? `  recordings ${step.recordings}` : ''}  load ${step.load}`);
-  if (step.store !== '-') console.log(`  store: ${step.store}`);
+  console.log(`  store: ${step.store}`);
   if (prof) {
     const file = join(profDir, `${mode}-${rate}.cpuprofile`);
     writeFileSync(file, JSON.stringify(prof));

@@ -25,7 +25,7 @@ describe('CommitBatcher', () => {
   it('writes the commits of one turn in one commitMany, in submission order, and later ones after', async () => {
     const { store, log } = fakeStore(new Set());
     const flushes: Array<() => void> = [];
-    const b = new CommitBatcher({ store, defer: (fn) => flushes.push(fn) });
+    const b = new CommitBatcher({ store, gatherMs: 0, defer: (fn) => flushes.push(fn) });
     const done = [b.write(commit('1')), b.write(commit('2')), b.write(commit('3'))];
     expect(flushes).toHaveLength(1);
     flushes.shift()!();
@@ -49,7 +49,7 @@ describe('CommitBatcher', () => {
       },
     } as unknown as BatchCapableStore;
     const flushes: Array<() => void> = [];
-    const b = new CommitBatcher({ store, defer: (fn) => flushes.push(fn) });
+    const b = new CommitBatcher({ store, gatherMs: 0, defer: (fn) => flushes.push(fn) });
     const first = [b.write(commit('1')), b.write(commit('2'))];
     flushes.shift()!();
     const second = [b.write(commit('3')), b.write(commit('4')), b.write(commit('5'))];
@@ -68,11 +68,42 @@ describe('CommitBatcher', () => {
   it('splits at maxBatch and retries a failed batch one by one, so only the bad commit rejects', async () => {
     const { store, log } = fakeStore(new Set(['2']));
     const flushes: Array<() => void> = [];
-    const b = new CommitBatcher({ store, maxBatch: 2, defer: (fn) => flushes.push(fn) });
+    const b = new CommitBatcher({ store, gatherMs: 0, maxBatch: 2, defer: (fn) => flushes.push(fn) });
     const pending = Promise.allSettled(['1', '2', '3', '4', '5'].map((id) => b.write(commit(id))));
     flushes.shift()!();
     const results = await pending;
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
     expect(log).toEqual(['one:1', 'many:3,4', 'one:5']);
+  });
+  it('sends a batch no sooner than gatherMs after the previous one: later commits wait and go together (group commit)', async () => {
+    const { store, log } = fakeStore(new Set());
+    let nowMs = 1000;
+    const flushes: Array<() => void> = [];
+    const sleeps: Array<{ ms: number; wake: () => void }> = [];
+    const b = new CommitBatcher({
+      store, gatherMs: 5, now: () => nowMs, defer: (fn) => flushes.push(fn),
+      sleep: (ms) => new Promise<void>((wake) => sleeps.push({ ms, wake })),
+    });
+    const first = b.write(commit('1'));
+    expect(flushes).toHaveLength(1); // idle: at once (next turn), no wait
+    flushes.shift()!();
+    await first;
+    await new Promise((r) => setImmediate(r));
+    nowMs += 2;
+    const later = [b.write(commit('2')), b.write(commit('3'))];
+    nowMs += 1;
+    later.push(b.write(commit('4')));
+    expect(flushes).toHaveLength(0);
+    expect(sleeps.map((s) => s.ms)).toEqual([3]); // 5 ms after the first batch was sent
+    sleeps.shift()!.wake();
+    await Promise.all(later);
+    expect(log).toEqual(['one:1', 'many:2,3,4']);
+    await new Promise((r) => setImmediate(r));
+    nowMs += 50;
+    const idle = b.write(commit('5'));
+    expect(flushes).toHaveLength(1);
+    flushes.shift()!();
+    await idle;
+    expect(log.at(-1)).toBe('one:5');
   });
 });
