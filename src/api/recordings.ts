@@ -9,13 +9,13 @@
  */
 import { rm } from 'node:fs/promises';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { checkLink, deriveLinkSecret, signLink, type LinkCheck } from '../common/index.js';
 import type { PbxConfig } from '../config/index.js';
 import type { RecordingRecord, Store } from '../store/index.js';
 import { systemClock } from '../common/index.js';
 import type { ApiDeps } from './deps.js';
-import { ApiError, badParameter, fail, ok } from './errors.js';
+import { ApiError, badParameter, ok } from './errors.js';
 import { sendWav } from './send-wav.js';
+import { registerSignedWavRoute, signedLink } from './signed-wav.js';
 import { envelope, nullable, responses, type JsonSchema } from './schemas.js';
 
 /** Where a recording's signed file lives under the API. */
@@ -23,16 +23,9 @@ export function recordingPath(recordingId: string): string {
   return `/api/recordings/${recordingId}.wav`;
 }
 
-/** The key recording links are signed with. */
-export function recordingLinkSecret(config: PbxConfig): string {
-  return config.recordings.signing_secret ?? deriveLinkSecret(`api_key:${config.api.api_key}`);
-}
-
 /** The absolute signed link of a recording, valid for `recordings.link_lifetime_s` from `nowMs`. */
 export function recordingLink(config: PbxConfig, baseUrl: string, recordingId: string, nowMs: number): string {
-  const path = recordingPath(recordingId);
-  const expiresS = Math.floor(nowMs / 1000) + config.recordings.link_lifetime_s;
-  return `${baseUrl.replace(/\/+$/, '')}${path}?${signLink(recordingLinkSecret(config), path, expiresS)}`;
+  return signedLink(config, baseUrl, recordingPath(recordingId), nowMs);
 }
 
 const RECORDING_ID = '^rec_[0-9a-f]{16}$';
@@ -69,38 +62,13 @@ function sendRecording(reply: FastifyReply, rec: RecordingRecord): Promise<Fasti
   return sendWav(reply, rec.path, `${rec.recording_id}.wav`, `Recording '${rec.recording_id}' has no file (deleted?)`);
 }
 
-/** The answer to a signed link that did not check out: 401 without or with a wrong signature, 410 once expired. */
-export function refuseLink(reply: FastifyReply, check: Exclude<LinkCheck, 'ok'>, renewWith: string): FastifyReply {
-  if (check === 'missing') return reply.code(401).send(fail(401, 'Not authorised: the link has no signature (expires and sig are required)'));
-  if (check === 'bad-signature') return reply.code(401).send(fail(401, 'Not authorised: the link\'s signature is wrong'));
-  return reply.code(410).send(fail(410, `The link has expired: ask for a new one (${renewWith})`));
-}
-
 /** The signed public route (register at the root, auth mode `signed`). */
 export function registerSignedRecordingRoute(app: FastifyInstance, deps: RecordingRoutesDeps): void {
-  app.get('/api/recordings/:file', {
-    config: { auth: 'signed' },
-    schema: {
-      tags: ['recordings'], security: [{ signedLink: [] }], summary: 'A recording file by its signed link (call_recording_link): no API key',
-      params: { type: 'object', required: ['file'], properties: { file: { type: 'string', description: '<recording_id>.wav' } } },
-      querystring: {
-        type: 'object',
-        properties: { expires: { type: 'string', description: 'Epoch seconds the link is valid until.' }, sig: { type: 'string', description: 'HMAC-SHA256 signature (base64url).' } },
-      },
-      response: { 200: WAV, 401: { $ref: 'ErrorEnvelope#' }, 404: { $ref: 'ErrorEnvelope#' }, 410: { $ref: 'ErrorEnvelope#' }, 429: { $ref: 'ErrorEnvelope#' } },
-    },
-  }, async (req, reply) => {
-    const { file } = req.params as { file: string };
-    const { expires, sig } = req.query as { expires?: string; sig?: string };
-    const m = /^(rec_[0-9a-f]{16})\.wav$/.exec(file);
-    if (!m) return reply.code(404).send(fail(404, 'Not found'));
-    const id = m[1]!;
-    const check = checkLink(recordingLinkSecret(deps.getConfig()), recordingPath(id), expires, sig, deps.now());
-    if (check !== 'ok') return refuseLink(reply, check, 'GET /api/admin/recordings/{id}');
-    const rec = await deps.store.getRecording(id);
-    if (!rec) return reply.code(404).send(fail(404, `Recording '${id}' not found (deleted?)`));
-    return sendRecording(reply, rec);
-  });
+  registerSignedWavRoute(app, {
+    dir: '/api/recordings', idPrefix: 'rec', tag: 'recordings', noun: 'Recording', renewWith: 'GET /api/admin/recordings/{id}',
+    summary: 'A recording file by its signed link (call_recording_link): no API key', wavDescription: WAV.description as string,
+    find: (id) => deps.store.getRecording(id),
+  }, deps);
 }
 
 /** The admin routes (inside the /api/admin plugin). */

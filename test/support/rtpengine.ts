@@ -63,10 +63,11 @@ export function requireRtpengine(): boolean {
 const running = new Set<ChildProcess>();
 process.once('exit', () => { for (const c of running) { try { c.kill('SIGKILL'); } catch { /* gone */ } } });
 
-/** A UDP port range whose first and last ports are free now (rtpengine skips any port taken later). */
+/** A UDP port range in 30000–39999 whose first and last ports are free now (rtpengine skips any port taken later). */
 async function freeRange(size: number): Promise<number> {
   for (let i = 0; i < 50; i++) {
-    const base = 20000 + 2 * Math.floor(Math.random() * ((40000 - size) / 2));
+    // Above the embedded layer's test ranges (20000–29999, support/sipp.ts mediaPortRange).
+    const base = 30000 + 2 * Math.floor(Math.random() * ((40000 - 30000 - size) / 2));
     const probes = [base, base + 1, base + Math.floor(size / 2), base + size - 1];
     const free = await Promise.all(probes.map((p) => new Promise<boolean>((res) => {
       const u = createSocket('udp4');

@@ -27,6 +27,16 @@ const poolId = Number(process.env.VITEST_POOL_ID ?? NaN);
 const block = Number.isInteger(poolId) && poolId > 0 ? (process.ppid + poolId) % 5 : null;
 let cursor = 4 * Math.floor((Math.random() * BLOCK_SIZE) / 4);
 
+/**
+ * The embedded media layer's RTP range for a Switchboard this worker starts: its own 2,000 ports of 20000–29999
+ * (the same block number as its SIP/HTTP ports). With one shared range, a port one worker's call just released was
+ * at once another worker's new leg, and late RTP of the ended call (a 400 Hz tone) was heard — and recorded — there.
+ * Null outside vitest (the configured range stands).
+ */
+export function mediaPortRange(): { min: number; max: number } | null {
+  return block === null ? null : { min: 20_000 + block * BLOCK_SIZE, max: 20_000 + (block + 1) * BLOCK_SIZE - 1 };
+}
+
 async function kernelPort(): Promise<number> {
   return new Promise<number>((res, rej) => {
     const s = createServer();

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { loadConfigFile, loadSettings, type PbxConfig } from '../../src/config/index.js';
 import { startSwitchboard, type Switchboard, type SwitchboardOptions } from '../../src/switchboard.js';
-import { freePort } from './sipp.js';
+import { freePort, mediaPortRange } from './sipp.js';
 
 export const DEMO_CONFIG_FILE = resolve(import.meta.dirname, '../../config/default.yaml');
 
@@ -40,6 +40,8 @@ export async function startTestSwitchboard(opts: {
       ...opts.env,
     });
     const config = structuredClone(loadConfigFile(DEMO_CONFIG_FILE, settings));
+    const rtp = mediaPortRange();
+    if (rtp) [config.media.port_min, config.media.port_max] = [rtp.min, rtp.max];
     opts.mutate?.(config);
     try {
       sb = await startSwitchboard({ settings, config, log, ...opts.extra });
