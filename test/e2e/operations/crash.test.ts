@@ -1,11 +1,14 @@
 /**
  * kill -9 of one engine under load (issue 16): three engines (`npm run engine`, node ids 1–3) behind one drachtio-lite
  * edge (`npm run edge`), on one PostgreSQL store and one Redis. SIPp callers dial a DID at a steady rate; the flow
- * rings a SIPp device (registered once, before the load); every call holds up to 60 s. While calls are connected on all
- * three engines, engine 2 is killed with SIGKILL and started again at once. Checked:
- *   - the other engines' calls are unaffected: every call whose record ends in 01 or 03 succeeded at its caller and
- *     was hung up by the caller (no failed call among them); a failed call is engine 2's or never reached a store;
- *   - engine 2's calls still up at the kill are closed when it restarts: the record ends with hangup_cause
+ * rings a SIPp device, registered once before the load through engine 1 (then the only engine); every call holds up to
+ * 60 s. While calls are connected on all three engines, engine 1 is killed with SIGKILL and started again at once.
+ * Checked:
+ *   - routing relies on Redis: the engine that took the REGISTER is dead, the device never registers again, and the
+ *     calls engines 2 and 3 take meanwhile still reach it;
+ *   - the other engines' calls are unaffected: every call whose record ends in 02 or 03 succeeded at its caller and
+ *     was hung up by the caller (no failed call among them); a failed call is engine 1's or never reached a store;
+ *   - engine 1's calls still up at the kill are closed when it restarts: the record ends with hangup_cause
  *     engine-restart and the caller gets the BYE;
  *   - no webhook is lost: a real HTTP receiver counts the events of every call — user_inbound and
  *     user_inbound_completed for each, user_inbound_answered for each that connected — at least once each.
@@ -99,8 +102,8 @@ describe('kill -9 of one engine under load', () => {
       return p;
     };
     const engines: SbProcess[] = [await start(1)];
-    // The device registers while engine 1 is the only one (so it takes the REGISTER); engines 2 and 3 load the
-    // stored registration when they start.
+    // The device registers while engine 1 is the only one (so it takes the REGISTER); engines 2 and 3 read the
+    // binding from Redis when they start. It never registers again: after engine 1 dies, Redis is how 2 and 3 find it.
     const reg = await runSipp({
       scenario: 'engine-register.xml', target: `127.0.0.1:${sipPort}`, port: devicePort, calls: 1, timeoutS: 30,
       extra: ['-key', 'user', 'alice-desk', '-key', 'domain', 'switchboard.local', '-key', 'expires', '3600', '-au', 'alice-desk', '-ap', 'alice-pw-9876', '-auth_uri', 'switchboard.local'],
@@ -121,11 +124,17 @@ describe('kill -9 of one engine under load', () => {
       const by = Object.fromEntries(rows.map((r) => [r.node, Number(r.n)]));
       return ['01', '02', '03'].every((k) => (by[k] ?? 0) >= 3) ? by : null;
     }, 'three connected calls on every engine', 60_000);
-    engines[1]!.child.kill('SIGKILL');
-    expect(await engines[1]!.exited).toBe('SIGKILL');
-    const orphaned = await openOf('02');
+    const killedAt = new Date().toISOString();
+    engines[0]!.child.kill('SIGKILL');
+    expect(await engines[0]!.exited).toBe('SIGKILL');
+    const orphaned = await openOf('01');
     expect(orphaned.filter((r) => r.connected_at !== null).length).toBeGreaterThanOrEqual(3);
-    engines[1] = await start(2);
+    // With the registering engine gone, engines 2 and 3 keep connecting new calls to the device (its binding in Redis).
+    await eventually(async () => {
+      const rows = await db.query<{ n: string }>("SELECT count(*) AS n FROM calls WHERE right(unique_call_id, 2) IN ('02', '03') AND call_start_at > $1 AND connected_at IS NOT NULL", [killedAt]);
+      return Number(rows[0]!.n) >= 3;
+    }, 'calls placed after the kill connected through engines 2 and 3', 30_000);
+    engines[0] = await start(1);
 
     const run = await callers.done;
     const logged = new Map<number, string>();
@@ -139,8 +148,8 @@ describe('kill -9 of one engine under load', () => {
     const summary = `callers: ${run.stdout.slice(-1500)}\nerrors: ${run.errors.slice(-1500)}`;
 
     // The other engines: every call succeeded and was ended by its caller.
-    const survivors = calls.filter((r) => node(r) !== '02');
-    expect(new Set(survivors.map(node))).toEqual(new Set(['01', '03']));
+    const survivors = calls.filter((r) => node(r) !== '01');
+    expect(new Set(survivors.map(node))).toEqual(new Set(['02', '03']));
     for (const r of survivors) {
       expect(logged.get(callNumber(r)), `call ${callNumber(r)} (${r.unique_call_id}) on node ${node(r)}\n${summary}`).toBe('local');
       expect(r.connected_at, r.unique_call_id).not.toBeNull();
@@ -153,11 +162,11 @@ describe('kill -9 of one engine under load', () => {
       if (logged.has(n)) continue;
       const r = byNumber.get(n);
       if (r === undefined) unstored.push(n);
-      else expect(node(r), `failed call ${n}: ${r.unique_call_id}\n${summary}`).toBe('02');
+      else expect(node(r), `failed call ${n}: ${r.unique_call_id}\n${summary}`).toBe('01');
     }
-    // The edge hands nothing to a closed connection: only an INVITE in flight to engine 2 as it died goes unstored.
+    // The edge hands nothing to a closed connection: only an INVITE in flight to engine 1 as it died goes unstored.
     expect(unstored.length, `failed calls without a record: ${unstored.join(', ')}\n${summary}`).toBeLessThanOrEqual(2);
-    // Engine 2's calls up at the kill: closed by the restarted engine, the caller got its BYE.
+    // Engine 1's calls up at the kill: closed by the restarted engine, the caller got its BYE.
     for (const o of orphaned) {
       const r = calls.find((c) => c.unique_call_id === o.unique_call_id)!;
       expect(r.hangup_cause, r.unique_call_id).toBe('engine-restart');
