@@ -5,14 +5,13 @@
  */
 import Srf from 'drachtio-srf';
 import { randomBytes } from 'node:crypto';
-import { createSecureContext } from 'node:tls';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { packageRoot, systemClock, type Clock } from './common/index.js';
 import type { Logger } from './common/index.js';
-import { checkMediaFiles, ConfigError, createConfigVersions, type ConfigVersions, type PbxConfig, type RuntimeSettings } from './config/index.js';
-import { connectionLimits, createDrachtioLite, type DrachtioLite } from './drachtio-lite/index.js';
-import type { ListenSpec, SipStackStats, TransportProtocol } from './sip/index.js';
+import { checkMediaFiles, createConfigVersions, type ConfigVersions, type PbxConfig, type RuntimeSettings } from './config/index.js';
+import { connectionLimits, createDrachtioLite, wsListeners, type DrachtioLite } from './drachtio-lite/index.js';
+import type { SipStackStats, TransportProtocol } from './sip/index.js';
 import { createEngine, type Engine, type NodeHandler, type SrfLike, type VoicemailHost } from './engine/index.js';
 import type { FlowNode } from './config/index.js';
 import { createDispatcher, createVoicemailMailer, createWebhookAdmin, type Dispatcher, type HostLookup } from './events/index.js';
@@ -216,7 +215,7 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
           listen: [
             { transport: 'udp', address: settings.bind, port: settings.sipPort },
             { transport: 'tcp', address: settings.bind, port: settings.sipPort },
-            ...wsListeners(live(), settings),
+            ...wsListeners(live().sip.ws, settings.bind, settings.configPath),
           ],
           // Read at start: the stack's timers are fixed for its lifetime.
           timers: { ...opts.sipTimers, inviteReaperMs: live().sip.invite_reaper_s * 1000 },
@@ -375,37 +374,6 @@ export async function startSwitchboard(opts: SwitchboardOptions): Promise<Switch
     await closeAll();
     throw err;
   }
-}
-
-/**
- * The WebSocket listeners of `sip.ws` (RFC 7118): ws:// on its port, wss:// with the certificate and key read now.
- * An unreadable file is a configuration error naming the key.
- */
-function wsListeners(config: PbxConfig, settings: RuntimeSettings): ListenSpec[] {
-  const ws = config.sip.ws;
-  const out: ListenSpec[] = [];
-  if (ws.port !== null) out.push({ transport: 'ws', address: settings.bind, port: ws.port });
-  if (ws.tls_port !== null) {
-    const read = (key: 'tls_cert' | 'tls_key'): Buffer => {
-      const file = ws[key];
-      try {
-        if (!file) throw new Error('not set');
-        return readFileSync(resolve(file));
-      } catch (err) {
-        throw new ConfigError([{ file: settings.configPath, path: `sip.ws.${key}`, message: `cannot read ${file ?? '(unset)'}: ${(err as Error).message} (wss:// needs it)` }]);
-      }
-    };
-    const tlsFiles = { cert: read('tls_cert'), key: read('tls_key') };
-    try {
-      createSecureContext(tlsFiles);
-    } catch (err) {
-      // A key that is not PEM, or not the certificate's: OpenSSL says which; the key is the usual culprit.
-      const bad = /cert/i.test((err as Error).message) && !/key/i.test((err as Error).message) ? 'tls_cert' : 'tls_key';
-      throw new ConfigError([{ file: settings.configPath, path: `sip.ws.${bad}`, message: `${ws[bad]} is not usable with sip.ws.${bad === 'tls_key' ? 'tls_cert' : 'tls_key'}: ${(err as Error).message}` }]);
-    }
-    out.push({ transport: 'wss', address: settings.bind, port: ws.tls_port, tls: tlsFiles });
-  }
-  return out;
 }
 
 async function openStore(settings: RuntimeSettings, log: Logger): Promise<Store> {

@@ -39,6 +39,7 @@ export { DrachtioLiteServer, SERVER_VERSION } from './server.js';
 export { encodeFrame, FrameDecoder } from './wire/frame.js';
 export { parseCommand } from './wire/commands.js';
 export { connectionLimits } from './connection-limits.js';
+export { wsListeners } from './ws-listeners.js';
 
 /** Options of {@link createDrachtioLite}. */
 export interface DrachtioLiteOptions {
