@@ -7,6 +7,7 @@ export * from './errors.js';
 export * from './host.js';
 export * from './ids.js';
 export * from './log.js';
+export * from './own-string.js';
 export * from './package-root.js';
 export * from './private-address.js';
 export * from './process-guard.js';

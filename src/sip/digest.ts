@@ -13,7 +13,7 @@
  * with no I/O and no tie to our transport or transactions.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Clock } from '../common/index.js';
+import { ownString, type Clock } from '../common/index.js';
 import { formatAuthParams, parseAuthParams } from './headers.js';
 import { uriEquals } from './uri.js';
 
@@ -156,7 +156,9 @@ export class DigestServer {
     if (!user) {
       this.#sweep(now);
       user = { retiredUpTo: -Infinity, nonces: new Map() };
-      this.#seen.set(username, user);
+      // Keys are own copies: cut from the Authorization header, they would pin the whole request text for the
+      // nonce's lifetime (5 minutes by default).
+      this.#seen.set(ownString(username), user);
     }
     let entry = user.nonces.get(nonce);
     if (!entry) {
@@ -169,7 +171,7 @@ export class DigestServer {
         user.nonces.delete(k);
       }
       entry = { issuedAt, expiresAt: issuedAt + this.#ttlMs, maxNc: 0, ncs: new Set() };
-      user.nonces.set(nonce, entry);
+      user.nonces.set(ownString(nonce), entry);
     }
     if (entry.ncs.has(nc) || nc <= entry.maxNc - NC_WINDOW) return 'replay';
     entry.ncs.add(nc);

@@ -150,7 +150,7 @@ export class SipStack {
     return this.#transport.tcpConnections;
   }
 
-  #ctx(reliable: boolean, send: (m: SipMessage) => Promise<void>, branch?: string): TransactionContext {
+  #ctx(reliable: boolean, send: (wire: Buffer) => Promise<void>, branch?: string): TransactionContext {
     // A child logger per transaction (STYLE.md §9) only when its debug lines would be printed: with redaction
     // configured, pino's child() costs ~2.5% of the CPU of a loaded B2BUA. Warnings carry `txn` (the key, which
     // holds the branch) either way.
@@ -218,7 +218,7 @@ export class SipStack {
     if (!route) return;
     const reliable = isReliable(inbound.source.transport);
     const txn = this.#txns.createServer(req, key, this.#ctx(reliable,
-      (m) => this.#transport.send(m, route.dest, route.connectionId), via.branch));
+      (wire) => this.#transport.sendWire(wire, route.dest, route.connectionId), via.branch));
     if (req.method === 'CANCEL') {
       this.#onCancelIn(req, txn, via, viaText, inbound);
       return;
@@ -242,7 +242,7 @@ export class SipStack {
     }
     // §9.2: "as long as the CANCEL matched an existing transaction, the UAS answers the CANCEL request itself
     // with a 200 (OK) response." The TU sends the 487 for the INVITE.
-    const inviteTo = invite.lastResponse?.get('to');
+    const inviteTo = invite.lastTo;
     const ok = createResponse(cancel, Status.OK);
     if (inviteTo) ok.set('To', inviteTo);
     txn.respond(ok);
@@ -267,7 +267,7 @@ export class SipStack {
     if (!req.has('max-forwards')) req.append('Max-Forwards', '70');
     const reliable = isReliable(dest.transport);
     const send = resolved.ok
-      ? (m: SipMessage) => this.#transport.send(m, dest)
+      ? (wire: Buffer) => this.#transport.sendWire(wire, dest)
       : () => Promise.reject(new Error(resolved.error));
     const txn = this.#txns.createClient(req, branch!, this.#ctx(reliable, send, branch));
     txn.start();

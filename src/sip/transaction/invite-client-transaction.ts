@@ -9,6 +9,7 @@
  * ```
  */
 import { SipRequest, type SipResponse } from '../message.js';
+import { parseMessage } from '../parser.js';
 import {
   Transaction, isProvisional, isSuccess,
   type TimerInput, type TransactionContext, type TransportErrorInput,
@@ -67,7 +68,8 @@ export function buildNon2xxAck(invite: SipRequest, response: SipResponse): SipRe
 export class InviteClientTransaction extends Transaction<IctState> {
   protected readonly edges = EDGES;
   protected readonly stateTimers = STATE_TIMERS;
-  #ack: SipRequest | undefined;
+  /** The bytes of the ACK sent for a non-2xx final response (resent for each retransmission of that response). */
+  #ackWire: Buffer | undefined;
 
   constructor(request: SipRequest, id: string, ctx: TransactionContext) {
     super(request, id, 'calling', ctx);
@@ -80,7 +82,8 @@ export class InviteClientTransaction extends Transaction<IctState> {
 
   /** The ACK this transaction sent for a non-2xx final response, if any. */
   get ack(): SipRequest | undefined {
-    return this.#ack;
+    const parsed = this.#ackWire ? parseMessage(this.#ackWire) : undefined;
+    return parsed?.ok && parsed.message.kind === 'request' ? parsed.message : undefined;
   }
 
   protected enter(state: IctState): void {
@@ -89,7 +92,7 @@ export class InviteClientTransaction extends Transaction<IctState> {
       case 'calling':
         // §17.1.1.2: "the client transaction MUST pass the request to the transport layer for transmission. If
         // an unreliable transport is being used, the client transaction MUST start timer A with a value of T1."
-        this.transmit(this.request);
+        this.transmitRequest();
         if (t.A !== undefined) this.arm('A', t.A);
         this.arm('B', t.B);
         break;
@@ -139,8 +142,7 @@ export class InviteClientTransaction extends Transaction<IctState> {
           // §17.1.1.2: "When in either the "Calling" or "Proceeding" states, reception of a response with status
           // code from 300-699 MUST cause the client transaction to transition to "Completed". The client
           // transaction MUST pass the received response up to the TU, and ... MUST generate an ACK request".
-          this.#ack = buildNon2xxAck(this.request, res);
-          this.transmit(this.#ack);
+          this.#ackWire = this.transmit(buildNon2xxAck(this.request, res));
           this.safeEmit('response', res);
           this.transition('completed');
         }
@@ -149,7 +151,7 @@ export class InviteClientTransaction extends Transaction<IctState> {
         // §17.1.1.2: "Any retransmissions of the final response that are received while in the "Completed"
         // state MUST cause the ACK to be re-passed to the transport layer for retransmission, but the newly
         // received response MUST NOT be passed up to the TU."
-        if (!isProvisional(res) && !isSuccess(res) && this.#ack) this.transmit(this.#ack);
+        if (!isProvisional(res) && !isSuccess(res) && this.#ackWire) this.retransmit(this.#ackWire);
         this.absorb(`response ${res.status} in completed`);
         return;
       case 'accepted':
@@ -167,7 +169,7 @@ export class InviteClientTransaction extends Transaction<IctState> {
     if (name === 'A' && this.state === 'calling') {
       // §17.1.1.2: "When timer A fires, the client transaction MUST retransmit the request ... and MUST reset
       // the timer with a value of 2*T1."
-      this.transmit(this.request);
+      this.transmitRequest();
       this.arm('A', this.interval('A') * 2);
     } else if (name === 'B' && this.state === 'calling') {
       // §17.1.1.2: "If ... Timer B fires, the client transaction SHOULD inform the TU that a timeout has occurred."

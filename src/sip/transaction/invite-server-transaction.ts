@@ -15,7 +15,7 @@ import type { SipRequest, SipResponse } from '../message.js';
 import { generateTag, getTag } from '../headers.js';
 import { createResponse, Status } from '../status.js';
 import {
-  Transaction, isProvisional, isSuccess,
+  Transaction, detached, isProvisional, isSuccess,
   type TimerInput, type TransactionContext, type TransportErrorInput,
 } from './transaction.js';
 import type { TimerName } from './timers.js';
@@ -25,7 +25,7 @@ export type IstState = 'proceeding' | 'completed' | 'confirmed' | 'accepted' | '
 
 /** Every input the machine accepts. */
 export type IstInput =
-  | { kind: 'tu-response'; response: SipResponse }
+  | { kind: 'tu-response'; response: SipResponse; wire?: Buffer }
   | { kind: 'retransmit'; request: SipRequest }
   | { kind: 'ack'; request: SipRequest }
   | TimerInput
@@ -54,8 +54,14 @@ const STATE_TIMERS: Readonly<Record<IstState, readonly TimerName[]>> = {
 export class InviteServerTransaction extends Transaction<IstState> {
   protected readonly edges = EDGES;
   protected readonly stateTimers = STATE_TIMERS;
-  #lastProvisional: SipResponse | undefined;
-  #final: SipResponse | undefined;
+  /**
+   * The bytes of the most recent provisional and of the final 3xx-6xx: what §17.2.1 retransmits. Only bytes are
+   * kept, never the response objects (their header values are slices of the request's text).
+   */
+  #provisionalWire: Buffer | undefined;
+  #finalWire: Buffer | undefined;
+  /** The To header of the last response sent (a CANCEL's 200 repeats it; the reaper's 408 takes its tag). */
+  #lastTo: string | undefined;
   /**
    * Set by the TU: while it returns true the reaper leaves the transaction alone and counts again. A caller waiting in
    * a queue (max_wait_s up to 300 s) outlasts the 3-minute reaper; its TU (the app holding the request) is alive and
@@ -68,14 +74,17 @@ export class InviteServerTransaction extends Transaction<IstState> {
     this.arm('reaper', ctx.timers.reaperInvite);
   }
 
-  /** The last response sent (provisional or final), if any. */
-  get lastResponse(): SipResponse | undefined {
-    return this.#final ?? this.#lastProvisional;
+  /** The To header of the last response sent and still resendable (provisional or 3xx-6xx), if any. */
+  get lastTo(): string | undefined {
+    return this.#lastTo;
   }
 
-  /** Sends a response from the TU (§17.2.1). A response the state cannot take is logged and dropped. */
-  respond(res: SipResponse): void {
-    this.handle({ kind: 'tu-response', response: res });
+  /**
+   * Sends a response from the TU (§17.2.1). A response the state cannot take is logged and dropped. `wire`, when
+   * given, is `res` already serialized (drachtio-lite echoes those bytes to its app), so it is not serialized twice.
+   */
+  respond(res: SipResponse, wire?: Buffer): void {
+    this.handle(wire ? { kind: 'tu-response', response: res, wire } : { kind: 'tu-response', response: res });
   }
 
   protected enter(state: IstState): void {
@@ -107,7 +116,7 @@ export class InviteServerTransaction extends Transaction<IstState> {
   handle(input: IstInput): void {
     switch (input.kind) {
       case 'tu-response':
-        return this.#onTuResponse(input.response);
+        return this.#onTuResponse(input.response, input.wire);
       case 'retransmit':
         return this.#onRetransmit();
       case 'ack':
@@ -119,13 +128,14 @@ export class InviteServerTransaction extends Transaction<IstState> {
     }
   }
 
-  #onTuResponse(res: SipResponse): void {
+  #onTuResponse(res: SipResponse, wire?: Buffer): void {
     switch (this.state) {
-      case 'proceeding':
-        this.transmit(res);
+      case 'proceeding': {
+        const bytes = this.transmit(res, wire);
         if (isProvisional(res)) {
           // §17.2.1: "The TU passes any number of provisional responses to the server transaction."
-          this.#lastProvisional = res;
+          this.#provisionalWire = bytes;
+          this.#keepTo(res);
           // A TU that still sends provisionals is alive: the reaper counts from its latest one.
           if (res.status > 100) this.arm('reaper', this.ctx.timers.reaperInvite);
         } else if (isSuccess(res)) {
@@ -133,22 +143,24 @@ export class InviteServerTransaction extends Transaction<IstState> {
           // transaction, the server transaction MUST pass this response to the transport layer for transmission.
           // ... the server transaction MUST then transition to the "Accepted" state."
           // Nothing is resent from "Accepted" (the TU retransmits the 2xx), so keep no responses there.
-          this.#final = undefined;
-          this.#lastProvisional = undefined;
+          this.#provisionalWire = undefined;
+          this.#lastTo = undefined;
           this.transition('accepted');
         } else {
           // §17.2.1: "If, while in the "Proceeding" state, the TU passes a response with status code from 300 to
           // 699 to the server transaction, the response MUST be passed to the transport layer for transmission,
           // and the state machine MUST enter the "Completed" state."
-          this.#final = res;
-          this.#lastProvisional = undefined;
+          this.#finalWire = bytes;
+          this.#provisionalWire = undefined;
+          this.#keepTo(res);
           this.transition('completed');
         }
         return;
+      }
       case 'accepted':
         // RFC 6026 §7.1: "Any retransmission of the 2xx response passed from the TU to the transaction while in
         // the "Accepted" state MUST be passed to the transport layer for transmission."
-        if (isSuccess(res)) this.transmit(res);
+        if (isSuccess(res)) this.transmit(res, wire);
         else this.ctx.log?.warn({ txn: this.id, status: res.status }, 'TU response after 2xx dropped');
         return;
       default:
@@ -160,8 +172,8 @@ export class InviteServerTransaction extends Transaction<IstState> {
     // §17.2.1: "If a request retransmission is received while in the "Proceeding" state, the most recent
     // provisional response that was received from the TU MUST be passed to the transport layer for
     // retransmission." ... "while in the "Completed" state, the server SHOULD pass the response to the transport".
-    if (this.state === 'proceeding' && this.#lastProvisional) this.transmit(this.#lastProvisional);
-    else if (this.state === 'completed' && this.#final) this.transmit(this.#final);
+    if (this.state === 'proceeding' && this.#provisionalWire) this.retransmit(this.#provisionalWire);
+    else if (this.state === 'completed' && this.#finalWire) this.retransmit(this.#finalWire);
     this.absorb(`INVITE retransmission in ${this.state}`);
   }
 
@@ -178,10 +190,10 @@ export class InviteServerTransaction extends Transaction<IstState> {
 
   protected onTimer(name: TimerName): void {
     const t = this.ctx.timers;
-    if (name === 'G' && this.state === 'completed' && this.#final) {
+    if (name === 'G' && this.state === 'completed' && this.#finalWire) {
       // §17.2.1: "If timer G fires, the response is passed to the transport layer once more for retransmission,
       // and timer G is set to fire in MIN(2*T1, T2) seconds."
-      this.transmit(this.#final);
+      this.retransmit(this.#finalWire);
       this.arm('G', Math.min(2 * this.interval('G'), t.t2));
     } else if (name === 'H' && this.state === 'completed') {
       // §17.2.1: "If timer H fires while in the "Completed" state, it implies that the ACK was never received.
@@ -204,9 +216,14 @@ export class InviteServerTransaction extends Transaction<IstState> {
   /** The TU never answered: send 408 on its behalf (with the To tag of its provisionals, if any). */
   #reap(): void {
     this.reaped(this.ctx.timers.reaperInvite);
-    const toTag = getTag(this.#lastProvisional?.get('to') ?? '') ?? generateTag();
+    const toTag = getTag(this.#lastTo ?? '') ?? generateTag();
     this.safeEmit('reaped');
     if (this.state === 'proceeding') this.#onTuResponse(createResponse(this.request, Status.RequestTimeout, undefined, { toTag }));
+  }
+
+  #keepTo(res: SipResponse): void {
+    const to = res.get('to');
+    this.#lastTo = to === undefined ? undefined : detached(to);
   }
 
   protected onTransportError(error: Error): void {

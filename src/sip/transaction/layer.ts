@@ -8,7 +8,7 @@ import { InviteClientTransaction } from './invite-client-transaction.js';
 import { InviteServerTransaction } from './invite-server-transaction.js';
 import { NonInviteClientTransaction } from './non-invite-client-transaction.js';
 import { NonInviteServerTransaction } from './non-invite-server-transaction.js';
-import type { TransactionContext } from './transaction.js';
+import { detached, type TransactionContext } from './transaction.js';
 
 /** Either client machine. */
 export type ClientTransaction = InviteClientTransaction | NonInviteClientTransaction;
@@ -92,8 +92,13 @@ export class TransactionLayer {
     return txn;
   }
 
-  /** Creates a server transaction for a new request under its key. */
-  createServer(req: SipRequest, key: string, ctx: TransactionContext): ServerTransaction {
+  /**
+   * Creates a server transaction for a new request under its key. The key is kept as its own copy: built from the
+   * branch and sent-by, it is a chain of slices of the request's header text, and would pin that whole text for as
+   * long as the transaction waits out its timers (Timer J: 32 s on UDP).
+   */
+  createServer(req: SipRequest, requestKey: string, ctx: TransactionContext): ServerTransaction {
+    const key = detached(requestKey);
     const txn = req.method === 'INVITE'
       ? new InviteServerTransaction(req, key, ctx)
       : new NonInviteServerTransaction(req, key, ctx);

@@ -58,7 +58,7 @@ export class NonInviteClientTransaction extends Transaction<NictState> {
         // §17.1.2.2: "the request MUST be passed to the transport layer for transmission ... Timer F MUST be set
         // to fire in 64*T1 seconds ... If an unreliable transport is in use, the client transaction MUST set
         // timer E to fire in T1 seconds."
-        this.transmit(this.request);
+        this.transmitRequest();
         if (t.E !== undefined) this.arm('E', t.E);
         this.arm('F', t.F);
         break;
@@ -116,7 +116,7 @@ export class NonInviteClientTransaction extends Transaction<NictState> {
       // §17.1.2.2: "If timer E fires while still in this [Trying] state, the timer is reset, but this time with
       // a value of MIN(2*T1, T2) ... If Timer E fires while in the "Proceeding" state, the request MUST be passed
       // to the transport layer for retransmission, and Timer E MUST be reset with a value of T2 seconds."
-      this.transmit(this.request);
+      this.transmitRequest();
       this.arm('E', this.state === 'trying' ? Math.min(2 * this.interval('E'), t.t2) : t.t2);
     } else if (name === 'F' && (this.state === 'trying' || this.state === 'proceeding')) {
       // §17.1.2.2: "If Timer F fires while the client transaction is still in the "Trying" [or "Proceeding"]

@@ -12,7 +12,7 @@ import type { SipRequest, SipResponse } from '../message.js';
 import { generateTag, getTag } from '../headers.js';
 import { createResponse, Status } from '../status.js';
 import {
-  Transaction, isProvisional,
+  Transaction, detached, isProvisional,
   type TimerInput, type TransactionContext, type TransportErrorInput,
 } from './transaction.js';
 import type { TimerName } from './timers.js';
@@ -22,7 +22,7 @@ export type NistState = 'trying' | 'proceeding' | 'completed' | 'terminated';
 
 /** Every input the machine accepts. */
 export type NistInput =
-  | { kind: 'tu-response'; response: SipResponse }
+  | { kind: 'tu-response'; response: SipResponse; wire?: Buffer }
   | { kind: 'retransmit'; request: SipRequest }
   | TimerInput
   | TransportErrorInput;
@@ -45,22 +45,27 @@ const STATE_TIMERS: Readonly<Record<NistState, readonly TimerName[]>> = {
 export class NonInviteServerTransaction extends Transaction<NistState> {
   protected readonly edges = EDGES;
   protected readonly stateTimers = STATE_TIMERS;
-  #lastProvisional: SipResponse | undefined;
-  #final: SipResponse | undefined;
+  /**
+   * The bytes of the most recent provisional response and of the final one: what §17.2.2 retransmits. Only the
+   * bytes are kept, never the response object, whose header values are slices of the request's text (on UDP the
+   * completed state lasts 64*T1 = 32 s; a burst of 10,000 REGISTERs leaves 20,000 such transactions).
+   */
+  #provisionalWire: Buffer | undefined;
+  #finalWire: Buffer | undefined;
+  /** The To tag of the provisional responses, for a 408 the reaper sends on the TU's behalf. */
+  #provisionalToTag: string | undefined;
 
   constructor(request: SipRequest, id: string, ctx: TransactionContext) {
     super(request, id, 'trying', ctx);
     this.arm('reaper', ctx.timers.reaperNonInvite);
   }
 
-  /** The last response sent, if any. */
-  get lastResponse(): SipResponse | undefined {
-    return this.#final ?? this.#lastProvisional;
-  }
-
-  /** Sends a response from the TU (§17.2.2). A response after the final one is logged and dropped. */
-  respond(res: SipResponse): void {
-    this.handle({ kind: 'tu-response', response: res });
+  /**
+   * Sends a response from the TU (§17.2.2). A response after the final one is logged and dropped. `wire`, when
+   * given, is `res` already serialized (drachtio-lite echoes those bytes to its app), so it is not serialized twice.
+   */
+  respond(res: SipResponse, wire?: Buffer): void {
+    this.handle(wire ? { kind: 'tu-response', response: res, wire } : { kind: 'tu-response', response: res });
   }
 
   protected enter(state: NistState): void {
@@ -78,7 +83,7 @@ export class NonInviteServerTransaction extends Transaction<NistState> {
   handle(input: NistInput): void {
     switch (input.kind) {
       case 'tu-response':
-        return this.#onTuResponse(input.response);
+        return this.#onTuResponse(input.response, input.wire);
       case 'retransmit':
         return this.#onRetransmit();
       case 'timer':
@@ -88,24 +93,26 @@ export class NonInviteServerTransaction extends Transaction<NistState> {
     }
   }
 
-  #onTuResponse(res: SipResponse): void {
+  #onTuResponse(res: SipResponse, wire?: Buffer): void {
     if (this.state !== 'trying' && this.state !== 'proceeding') {
       // §17.2.2: "Any other final responses passed by the TU to the server transaction MUST be discarded while
       // in the "Completed" state."
       this.ctx.log?.warn({ txn: this.id, state: this.state, status: res.status }, 'TU response dropped');
       return;
     }
-    this.transmit(res);
+    const bytes = this.transmit(res, wire);
     if (isProvisional(res)) {
       // §17.2.2: "While in the "Trying" state, if the TU passes a provisional response to the server
       // transaction, the server transaction MUST enter the "Proceeding" state."
-      this.#lastProvisional = res;
+      this.#provisionalWire = bytes;
+      const tag = getTag(res.get('to') ?? '');
+      this.#provisionalToTag = tag === undefined ? undefined : detached(tag);
       if (this.state === 'trying') this.transition('proceeding');
     } else {
       // §17.2.2: "If the TU passes a final response (status codes 200-699) to the server while in the
       // "Proceeding" [or "Trying"] state, the transaction MUST enter the "Completed" state".
-      this.#final = res;
-      this.#lastProvisional = undefined;
+      this.#finalWire = bytes;
+      this.#provisionalWire = undefined;
       this.transition('completed');
     }
   }
@@ -113,8 +120,8 @@ export class NonInviteServerTransaction extends Transaction<NistState> {
   #onRetransmit(): void {
     // §17.2.2: "Once in the "Trying" state, any further request retransmissions are discarded." In
     // "Proceeding" the most recent provisional response, in "Completed" the final response, is retransmitted.
-    if (this.state === 'proceeding' && this.#lastProvisional) this.transmit(this.#lastProvisional);
-    else if (this.state === 'completed' && this.#final) this.transmit(this.#final);
+    if (this.state === 'proceeding' && this.#provisionalWire) this.retransmit(this.#provisionalWire);
+    else if (this.state === 'completed' && this.#finalWire) this.retransmit(this.#finalWire);
     this.absorb(`request retransmission in ${this.state}`);
   }
 
@@ -127,7 +134,7 @@ export class NonInviteServerTransaction extends Transaction<NistState> {
   /** The TU never answered: send 408 on its behalf. */
   #reap(): void {
     this.reaped(this.ctx.timers.reaperNonInvite);
-    const toTag = getTag(this.#lastProvisional?.get('to') ?? '') ?? generateTag();
+    const toTag = this.#provisionalToTag ?? generateTag();
     this.safeEmit('reaped');
     if (this.state === 'trying' || this.state === 'proceeding') {
       this.#onTuResponse(createResponse(this.request, Status.RequestTimeout, undefined, { toTag }));

@@ -5,8 +5,9 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../common/index.js';
-import { InvalidStateError } from '../../common/index.js';
+import { InvalidStateError, ownString } from '../../common/index.js';
 import { canonicalName, SipRequest, type HeaderField, type SipMessage, type SipResponse } from '../message.js';
+import { serializeMessage } from '../serializer.js';
 import type { TimerName, TimerValues } from './timers.js';
 
 export { InvalidStateError };
@@ -17,8 +18,11 @@ export interface TransactionContext {
   /** Timers already derived for this transaction's transport (see `computeTimers`). */
   timers: TimerValues;
   reliable: boolean;
-  /** Sends to the transaction's peer; rejects on a transport error. */
-  send: (msg: SipMessage) => Promise<void>;
+  /**
+   * Sends a serialized message to the transaction's peer; rejects on a transport error. A transaction serializes
+   * each message once and hands retransmissions the same bytes.
+   */
+  send: (wire: Buffer) => Promise<void>;
   log?: Logger;
   /** Called once per absorbed input (a late retransmission, a stray ACK), for the stack's counter. */
   onAbsorbed?: () => void;
@@ -38,13 +42,8 @@ function isKeptHeader(name: string): boolean {
   return n === 'call-id' || n === 'cseq';
 }
 
-/**
- * A copy of `s` that does not share memory with the string it was sliced from: values the parser cut out of a
- * message's header text keep that whole text alive otherwise.
- */
-function detached(s: string): string {
-  return (' ' + s).slice(1);
-}
+/** A copy of `s` sharing no memory with the message text it was cut from (see `ownString`). */
+export const detached = ownString;
 
 /** A timer input: the named timer fired. */
 export interface TimerInput {
@@ -70,6 +69,8 @@ export abstract class Transaction<S extends string> extends EventEmitter {
   readonly #timers = new Map<TimerName, TimerHandle>();
   /** Last interval of the retransmit timer (A, E or G: a machine has one), for its doubling. */
   #retransmitMs: number | undefined;
+  /** The request's bytes as first sent (a client transaction retransmits them; dropped by `compact`). */
+  #requestWire: Buffer | undefined;
 
   protected abstract readonly edges: Readonly<Record<S, readonly S[]>>;
   protected abstract readonly stateTimers: Readonly<Record<S, readonly TimerName[]>>;
@@ -96,10 +97,11 @@ export abstract class Transaction<S extends string> extends EventEmitter {
    * it was parsed from) made up most of their memory.
    */
   protected compact(): void {
+    this.#requestWire = undefined;
     const req = this.#request;
     if (req.body === NO_BODY) return;
-    const keep: HeaderField[] = [];
-    for (const h of req.headers) if (isKeptHeader(h.name)) keep.push({ name: h.name, value: detached(h.value) });
+    // filter + map: arrays of exactly their length (pushing into [] leaves room for 16).
+    const keep: HeaderField[] = req.headers.filter((h) => isKeptHeader(h.name)).map((h) => ({ name: h.name, value: detached(h.value) }));
     this.#request = new SipRequest(detached(req.method), detached(req.uri), keep, NO_BODY, req.version);
   }
 
@@ -178,12 +180,37 @@ export abstract class Transaction<S extends string> extends EventEmitter {
 
   protected abstract onTimer(name: TimerName): void;
 
-  /** Sends and turns a rejected send into a `transport-error` input. */
-  protected transmit(msg: SipMessage): void {
-    this.ctx.send(msg).catch((error: unknown) => {
-      const err = error instanceof Error ? error : new Error(String(error));
-      this.onTransportError(err);
-    });
+  /**
+   * The request's bytes as this transaction sent them (client transactions, until they only wait out their
+   * timers): what drachtio-lite echoes to its app, so the request is serialized once.
+   */
+  get requestWire(): Buffer | undefined {
+    return this.#requestWire;
+  }
+
+  /** Serializes `msg` (or takes its bytes as `wire`), sends them and returns them for retransmissions. */
+  protected transmit(msg: SipMessage, wire?: Buffer): Buffer | undefined {
+    let bytes: Buffer;
+    try {
+      bytes = wire ?? serializeMessage(msg);
+    } catch (error) {
+      // A field with CR/LF (a bug in the TU): reported like a failed send, after the caller's state change.
+      void Promise.resolve().then(() => this.onTransportError(asError(error)));
+      return undefined;
+    }
+    this.retransmit(bytes);
+    return bytes;
+  }
+
+  /** Sends (or resends) the transaction's own request, serialized on its first transmission only. */
+  protected transmitRequest(): void {
+    if (this.#requestWire) this.retransmit(this.#requestWire);
+    else this.#requestWire = this.transmit(this.#request);
+  }
+
+  /** Sends bytes already serialized and turns a rejected send into a `transport-error` input. */
+  protected retransmit(wire: Buffer): void {
+    this.ctx.send(wire).catch((error: unknown) => this.onTransportError(asError(error)));
   }
 
   protected abstract onTransportError(error: Error): void;
@@ -208,6 +235,10 @@ export abstract class Transaction<S extends string> extends EventEmitter {
       this.ctx.log?.error({ err, txn: this.id, event }, 'transaction listener threw');
     }
   }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 /** Status class helpers used by all machines. */

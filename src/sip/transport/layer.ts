@@ -73,6 +73,12 @@ function firstLine(msg: SipMessage): string {
   return msg.kind === 'request' ? `${msg.method} ${msg.uri}` : `${msg.status} ${msg.reason}`;
 }
 
+/** The start line of serialized bytes (debug lines only). */
+function wireFirstLine(buf: Buffer): string {
+  const end = buf.indexOf('\r\n');
+  return buf.toString('utf8', 0, end === -1 ? Math.min(buf.length, 200) : Math.min(end, 200));
+}
+
 /** Headers a stateless 400 copies from the request (RFC 3261 §8.2.6.2), by canonical name. */
 const COPIED_TO_400 = new Set(['via', 'from', 'to', 'call-id', 'cseq']);
 
@@ -354,6 +360,12 @@ export class TransportLayer {
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
+    return this.#sendRaw(buf, dest, connectionId);
+  }
+
+  /** Sends a message already serialized (a transaction's bytes, sent once and resent as they are). Rejects on a transport error. */
+  sendWire(buf: Buffer, dest: Endpoint, connectionId?: string): Promise<void> {
+    if (this.#debug) this.#opts.log!.debug({ to: dest, line: wireFirstLine(buf) }, 'sip out');
     return this.#sendRaw(buf, dest, connectionId);
   }
 

@@ -1,5 +1,6 @@
 import { ManualClock } from '../../../../src/common/clock.js';
 import { SipRequest, SipResponse, type SipMessage } from '../../../../src/sip/message.js';
+import { parseMessage } from '../../../../src/sip/parser.js';
 import { computeTimers } from '../../../../src/sip/transaction/timers.js';
 import type { TransactionContext } from '../../../../src/sip/transaction/transaction.js';
 
@@ -8,7 +9,10 @@ export const T = { t1: 10, t2: 40, t4: 50 };
 
 export interface Harness {
   clock: ManualClock;
+  /** What the transaction sent, parsed back from the bytes it handed to the transport. */
   sent: SipMessage[];
+  /** The bytes themselves, in order (a retransmission reuses its first transmission's bytes). */
+  wires: Buffer[];
   ctx: TransactionContext;
   absorbed: () => number;
   failNextSend: () => void;
@@ -17,20 +21,24 @@ export interface Harness {
 export function harness(reliable = false): Harness {
   const clock = new ManualClock();
   const sent: SipMessage[] = [];
+  const wires: Buffer[] = [];
   let absorbed = 0;
   let fail = false;
   const ctx: TransactionContext = {
     clock,
     timers: computeTimers(T, reliable),
     reliable,
-    send: (m) => {
+    send: (wire) => {
       if (fail) { fail = false; return Promise.reject(new Error('ECONNREFUSED')); }
-      sent.push(m);
+      const parsed = parseMessage(wire);
+      if (!parsed.ok) throw new Error(`a transaction sent bytes that do not parse: ${parsed.error.message}`);
+      sent.push(parsed.message);
+      wires.push(wire);
       return Promise.resolve();
     },
     onAbsorbed: () => { absorbed++; },
   };
-  return { clock, sent, ctx, absorbed: () => absorbed, failNextSend: () => { fail = true; } };
+  return { clock, sent, wires, ctx, absorbed: () => absorbed, failNextSend: () => { fail = true; } };
 }
 
 export function req(method: string): SipRequest {

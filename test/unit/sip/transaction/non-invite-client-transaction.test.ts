@@ -28,6 +28,15 @@ describe('NonInviteClientTransaction (RFC 3261 §17.1.2)', () => {
     expect(clock.pending).toBe(0);
   });
 
+  it('retransmits the bytes of its first transmission (the request is serialized once) and exposes them', () => {
+    const { clock, wires, txn } = make();
+    clock.advance(10);
+    clock.advance(20);
+    expect(wires).toHaveLength(3);
+    expect(wires[1]).toBe(wires[0]);
+    expect(wires[2]).toBe(wires[0]);
+    expect(txn.requestWire).toBe(wires[0]);
+  });
   it('MUST retransmit every T2 in proceeding', () => {
     const { clock, sent, txn } = make();
     txn.handle({ kind: 'response', response: res(100, 'OPTIONS') });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NonInviteServerTransaction } from '../../../../src/sip/transaction/non-invite-server-transaction.js';
+import { serializeMessage } from '../../../../src/sip/serializer.js';
 import { harness, req, res } from './helpers.js';
 
 function make(reliable = false) {
@@ -33,6 +34,35 @@ describe('NonInviteServerTransaction (RFC 3261 §17.2.2)', () => {
     expect(statuses(m)).toEqual([200]);
     m.clock.advance(639); expect(m.txn.state).toBe('completed');
     m.clock.advance(1); expect(m.txn.state).toBe('terminated');
+  });
+  it('resends the very bytes it first sent (serialized once), never the response object, which the TU may change', () => {
+    const m = make();
+    const provisional = res(100, 'OPTIONS');
+    m.txn.respond(provisional);
+    m.txn.handle({ kind: 'retransmit', request: m.request });
+    expect(m.wires[1]).toBe(m.wires[0]);
+    const final = res(200, 'OPTIONS');
+    m.txn.respond(final);
+    final.set('Subject', 'changed after sending');
+    m.txn.handle({ kind: 'retransmit', request: m.request });
+    expect(m.wires[3]).toBe(m.wires[2]);
+    expect(m.sent[3]!.get('subject')).toBeUndefined();
+  });
+  it('sends the bytes a TU hands it with the response instead of serializing again (drachtio-lite echoes them)', () => {
+    const m = make();
+    const final = res(200, 'OPTIONS');
+    const wire = serializeMessage(final);
+    m.txn.respond(final, wire);
+    m.txn.handle({ kind: 'retransmit', request: m.request });
+    expect(m.wires).toEqual([wire, wire]);
+    expect(m.wires[0]).toBe(wire);
+  });
+  it('reaps with the To tag of its provisional responses', () => {
+    const m = make();
+    m.txn.respond(res(183, 'OPTIONS'));
+    m.clock.advance(64 * 10);
+    expect(statuses(m)).toEqual([183, 408]);
+    expect(m.sent[1]!.get('to')).toContain('tag=b');
   });
   it('MUST terminate at once on a reliable transport (J = 0)', () => {
     const m = make(true);
