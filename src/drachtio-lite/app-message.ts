@@ -13,11 +13,28 @@ const SPECIAL_CASE: Readonly<Record<string, string>> = {
   rack: 'RAck', rseq: 'RSeq', 'min-se': 'Min-SE', 'sip-etag': 'SIP-ETag', 'sip-if-match': 'SIP-If-Match', 'p-asserted-identity': 'P-Asserted-Identity',
 };
 
-/** Conventional spelling of a header name (`call-id` → `Call-ID`, `content-type` → `Content-Type`); X-/P- names are kept. */
+/**
+ * Conventional spelling of a header name (`call-id` → `Call-ID`, `content-type` → `Content-Type`); X-/P- names are kept.
+ * Runs for every header of every message an app sends: one scan, no regular expression.
+ */
 export function conventionalHeaderName(name: string): string {
-  if (/^[xXpP]-/.test(name)) return name;
+  const c0 = name.charCodeAt(0) | 0x20;
+  if ((c0 === 0x78 /* x */ || c0 === 0x70 /* p */) && name.charCodeAt(1) === 0x2d /* - */) return name;
   const lower = canonicalName(name);
-  return SPECIAL_CASE[lower] ?? lower.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
+  const special = SPECIAL_CASE[lower];
+  if (special !== undefined) return special;
+  let out = '';
+  let start = 0;
+  for (let i = 0; i <= lower.length; i++) {
+    if (i < lower.length && lower.charCodeAt(i) !== 0x2d) continue;
+    if (i > start) {
+      const c = lower.charCodeAt(start);
+      out += (c >= 0x61 && c <= 0x7a ? String.fromCharCode(c - 0x20) : lower.charAt(start)) + lower.slice(start + 1, i);
+    }
+    if (i < lower.length) out += '-';
+    start = i + 1;
+  }
+  return out;
 }
 
 /** Why an app's SIP text could not be used. */
@@ -26,7 +43,7 @@ export interface AppMessageError { code: 'SB_ERR_APP_SIP'; message: string }
 /** Parses the SIP part of a `sip` command. Never throws. */
 export function parseAppMessage(text: string): { ok: true; message: SipMessage } | { ok: false; error: AppMessageError } {
   const sep = text.indexOf('\r\n\r\n');
-  const headText = sep === -1 ? text.replace(/\r\n$/, '') : text.slice(0, sep);
+  const headText = sep !== -1 ? text.slice(0, sep) : text.endsWith('\r\n') ? text.slice(0, -2) : text;
   const bodyText = sep === -1 ? '' : text.slice(sep + 4);
   const head = parseHead(headText);
   if (!head.ok) return { ok: false, error: { code: 'SB_ERR_APP_SIP', message: head.error.message } };
@@ -72,13 +89,25 @@ export function defaultContentType(msg: SipMessage): void {
 
 const LOCALHOST_HEADERS = new Set(['from', 'to', 'contact', 'p-asserted-identity']);
 
+function isWordChar(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a) || c === 0x5f;
+}
+
+/** `/@localhost\b/i.test(v)` without a regular expression (every From/To/Contact an app sends is checked). */
+function hasAtLocalhost(v: string): boolean {
+  for (let i = v.indexOf('@'); i !== -1; i = v.indexOf('@', i + 1)) {
+    if (v.length >= i + 10 && v.slice(i + 1, i + 10).toLowerCase() === 'localhost' && !isWordChar(v.charCodeAt(i + 10))) return true;
+  }
+  return false;
+}
+
 /**
  * drachtio-srf writes `sip:<number>@localhost` (e.g. createUAC's `callingNumber` sets From and Contact so); like
  * drachtio-server, replace `@localhost` in From, To, Contact and P-Asserted-Identity with our `host:port`.
  */
 export function replaceLocalhost(msg: SipMessage, hostport: string): void {
   for (const h of msg.headers) {
-    if (LOCALHOST_HEADERS.has(canonicalName(h.name)) && /@localhost\b/i.test(h.value)) {
+    if (LOCALHOST_HEADERS.has(canonicalName(h.name)) && hasAtLocalhost(h.value)) {
       h.value = h.value.replace(/@localhost(:\d+)?/gi, `@${hostport}`);
     }
   }

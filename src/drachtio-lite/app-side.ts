@@ -106,7 +106,8 @@ function launch(ctx: LiteContext, conn: ClientConnection, msgId: string, out: Si
   }
   const at: AppTxn = { id: newTransactionId(), owner: conn, request: out, txn, destination, dialogId, final: false, canceled: false, provisional: false, ...(dialog ? { dialog } : {}) };
   ctx.appTxns.set(at.id, at);
-  const { wire, text } = wireText(out);
+  // The bytes the transaction sent (undefined only if they could not be serialized): one serialization per request.
+  const { wire, text } = wireText(out, txn.requestWire);
   ctx.log.debug({ client: conn.id, method: out.method, callId: out.callId, txnId: at.id, dialogId, to: `${destination.address}:${destination.port}` }, 'app request sent');
   // The echo is written synchronously here, before any response can be read from the network.
   conn.send(requestSentReply(msgId, metaFor(ctx, 'application', wire, destination), at.id, text));

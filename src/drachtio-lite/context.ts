@@ -43,6 +43,8 @@ export interface NetTxn {
   finalSent: boolean;
   /** RFC 3262: reliable provisional responses sent to this INVITE. */
   rel?: ReliableUas;
+  /** The transaction listener that forgets this entry (removed again by `settle`, so a finished transaction holds none). */
+  forget?: () => void;
 }
 
 /** A request an app sent, awaiting responses from the network. */
@@ -100,10 +102,13 @@ export function metaFor(ctx: LiteContext, source: WireMeta['source'], wire: Buff
   return { source, bytes: wire.length, protocol: peer.transport, address: peer.address, port: peer.port, time: formatWireTime(ctx.clock.now()) };
 }
 
-/** Serializes for an app frame (UTF-8 text of the wire bytes). */
-export function wireText(msg: SipMessage): { wire: Buffer; text: string } {
-  const wire = serializeMessage(msg);
-  return { wire, text: wire.toString('utf8') };
+/**
+ * Serializes for an app frame (UTF-8 text of the wire bytes). With `wire` (the bytes a transaction already sent)
+ * nothing is serialized again: the app sees exactly what went on the network.
+ */
+export function wireText(msg: SipMessage, wire?: Buffer): { wire: Buffer; text: string } {
+  const bytes = wire ?? serializeMessage(msg);
+  return { wire: bytes, text: bytes.toString('utf8') };
 }
 
 /** Our Contact URI for an endpoint: `<sip:addr:port>`, with `;transport=` for anything but UDP (RFC 3261 §19.1.1's default). */

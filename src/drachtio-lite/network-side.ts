@@ -76,13 +76,16 @@ function track(ctx: LiteContext, nt: NetTxn): void {
   // A request the app never answers gets a 408 from the stack's safety reaper (64*T1 for a non-INVITE, when the
   // client's Timer F has long fired; an INVITE only once no app holds it): forget it then.
   // The listeners hold only the id, so a finished transaction waiting out its timers keeps none of our state.
+  // `on`, not `once` (three more objects per listener), and `settle` removes both: a transaction waiting out
+  // Timer J after its final response holds none of them.
   const id = nt.id;
   const forget = (): void => {
     const cur = ctx.netTxns.get(id);
     if (cur) settle(ctx, cur);
   };
-  nt.txn.once('reaped', forget);
-  nt.txn.once('terminated', forget);
+  nt.forget = forget;
+  nt.txn.on('reaped', forget);
+  nt.txn.on('terminated', forget);
   // An INVITE the app still holds (connected, no final response yet) is never reaped: the app answers it when its
   // call is done, however long that takes (a queue caller may wait 300 s); an app that disconnects answers 480 for
   // it (server.ts). A non-INVITE keeps its 64*T1 reaper: its client gave up at Timer F long before.
@@ -92,6 +95,11 @@ function track(ctx: LiteContext, nt: NetTxn): void {
 /** `nt` got its final response: drop every reference to it (its transaction may live on for 64*T1). */
 export function settle(ctx: LiteContext, nt: NetTxn): void {
   nt.finalSent = true;
+  if (nt.forget) {
+    nt.txn.off('reaped', nt.forget);
+    nt.txn.off('terminated', nt.forget);
+    delete nt.forget;
+  }
   stopReliable(nt);
   ctx.netTxns.delete(nt.id);
   ctx.netByServerTxn.delete(nt.txn);
@@ -240,10 +248,11 @@ export function respondToNetworkRequest(ctx: LiteContext, conn: ClientConnection
   const { wire, text } = wireText(res);
   // The echo goes first: drachtio-srf builds its Dialog from it before any later network message (the ACK).
   conn.send(responseSentReply(msgId, metaFor(ctx, 'application', wire, nt.source), nt.id, dialogId, text));
-  nt.txn.respond(res);
+  // The same bytes go to the network: serialized once.
+  nt.txn.respond(res, wire);
   if (res.status < 200) return;
   settle(ctx, nt);
-  if (dialog && isInvite && res.status < 300) start2xx(ctx, dialog, nt, res);
+  if (dialog && isInvite && res.status < 300) start2xx(ctx, dialog, nt, res, wire);
   if (dialog && success && (isInvite || req.method === 'UPDATE')) {
     if (isInvite && res.body.length > 0) dialog.localSdp = res.body.toString('utf8');
     armFromSuccess(ctx, dialog, res, 'uas');
@@ -268,12 +277,12 @@ function createUasDialog(ctx: LiteContext, nt: NetTxn, res: SipResponse): LiteDi
 }
 
 /** §13.3.1.4: retransmit the 2xx (UDP: T1 doubling to T2) until the ACK arrives; after 64*T1 end the dialog. */
-function start2xx(ctx: LiteContext, d: LiteDialog, nt: NetTxn, res: SipResponse): void {
+function start2xx(ctx: LiteContext, d: LiteDialog, nt: NetTxn, res: SipResponse, wire: Buffer): void {
   stop2xx(d);
   const reliable = isReliable(nt.source.transport);
   const resend = (): void => {
     if (reliable) return;
-    if (nt.txn.state !== 'terminated') nt.txn.respond(res);
+    if (nt.txn.state !== 'terminated') nt.txn.respond(res, wire);
     else ctx.stack.sendStateless(res, nt.source).catch((err: unknown) => ctx.log.debug({ err }, '2xx retransmission failed'));
   };
   const seq = parseCSeq(nt.request.get('cseq') ?? '')?.seq ?? 0;

@@ -5,6 +5,7 @@
  * the transport layer. What we allow and support is derived here from what is really handled: the verbs the
  * connected apps route plus the in-dialog methods drachtio-lite itself carries to a dialog's owner.
  */
+import { ownString } from '../common/index.js';
 import { getTag, parseCSeq, Status, type SipRequest, type SipResponse } from '../sip/index.js';
 
 /** A request refused by a check: the status, a reason phrase naming the problem and the headers §8.2 asks for. */
@@ -111,6 +112,11 @@ function mergeKey(req: SipRequest): string | undefined {
   return `${req.callId}\n${fromTag}\n${cseq.seq} ${cseq.method}`;
 }
 
+/** The part of a server transaction the checks use: its end. */
+export interface TerminatingTransaction {
+  on(event: 'terminated', fn: () => void): unknown;
+}
+
 /** What the checks need to know about the server: the verbs its apps route right now. */
 export interface CheckDeps {
   routedVerbs(): ReadonlySet<string>;
@@ -122,7 +128,7 @@ export interface CheckDeps {
  */
 export class RequestChecks {
   readonly #deps: CheckDeps;
-  readonly #ongoing = new Map<string, object>();
+  readonly #ongoing = new Map<string, TerminatingTransaction>();
 
   constructor(deps: CheckDeps) {
     this.#deps = deps;
@@ -147,7 +153,7 @@ export class RequestChecks {
    * Runs the checks on a new request (not ACK) whose server transaction is `txn`; `inDialog` when its To has a tag.
    * Returns the rejection to send, or undefined when the request may go on. May rewrite a multipart body to its SDP.
    */
-  check(req: SipRequest, txn: { once(event: 'terminated', fn: () => void): unknown }, inDialog: boolean): CheckRejection | undefined {
+  check(req: SipRequest, txn: TerminatingTransaction, inDialog: boolean): CheckRejection | undefined {
     return this.#method(req, inDialog) ?? this.#scheme(req) ?? (inDialog ? undefined : this.#merged(req, txn)) ?? this.#require(req) ?? this.#content(req);
   }
 
@@ -181,14 +187,16 @@ export class RequestChecks {
    * the request does not match that transaction ..., the UAS core SHOULD generate a 482 (Loop Detected) response".
    * The transaction layer already matched retransmissions (same branch), so a second live request with the key is one.
    */
-  #merged(req: SipRequest, txn: { once(event: 'terminated', fn: () => void): unknown }): CheckRejection | undefined {
-    const key = mergeKey(req);
-    if (key === undefined) return undefined;
-    if (this.#ongoing.has(key)) return { status: Status.LoopDetected, reason: 'Loop Detected (merged request)', headers: {} };
-    const token = {};
-    this.#ongoing.set(key, token);
-    txn.once('terminated', () => {
-      if (this.#ongoing.get(key) === token) this.#ongoing.delete(key);
+  #merged(req: SipRequest, txn: TerminatingTransaction): CheckRejection | undefined {
+    const found = mergeKey(req);
+    if (found === undefined) return undefined;
+    if (this.#ongoing.has(found)) return { status: Status.LoopDetected, reason: 'Loop Detected (merged request)', headers: {} };
+    // The entry lives as long as the transaction (32 s after its final response on UDP): its key is its own copy, not
+    // slices of the request's text; `on`, not `once` (a transaction emits `terminated` once, then drops its listeners).
+    const key = ownString(found);
+    this.#ongoing.set(key, txn);
+    txn.on('terminated', () => {
+      if (this.#ongoing.get(key) === txn) this.#ongoing.delete(key);
     });
     return undefined;
   }

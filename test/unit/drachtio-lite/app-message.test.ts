@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SipRequest, serializeMessage } from '../../../src/sip/index.js';
+import { canonicalName, SipRequest, serializeMessage } from '../../../src/sip/index.js';
 import { conventionalHeaderName, copyAppHeaders, defaultContentType, parseAppMessage, replaceLocalhost, splitChallenges } from '../../../src/drachtio-lite/app-message.js';
 
 describe('app SIP text (drachtio-srf serializer output)', () => {
@@ -25,6 +25,18 @@ describe('app SIP text (drachtio-srf serializer output)', () => {
     expect(parseAppMessage('hello there').ok).toBe(false);
   });
 
+  it('spells names as the former regular expressions did, for every shape of name', () => {
+    const reference = (name: string): string => {
+      if (/^[xXpP]-/.test(name)) return name;
+      const lower = canonicalName(name);
+      const special: Record<string, string> = { 'call-id': 'Call-ID', cseq: 'CSeq', 'www-authenticate': 'WWW-Authenticate', 'mime-version': 'MIME-Version', rack: 'RAck', rseq: 'RSeq', 'min-se': 'Min-SE', 'sip-etag': 'SIP-ETag', 'sip-if-match': 'SIP-If-Match', 'p-asserted-identity': 'P-Asserted-Identity' };
+      return special[lower] ?? lower.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
+    };
+    for (const name of ['via', 'VIA', 'content-type', 'Record-Route', 'a--b', '-lead', 'trail-', '1x-2y', 'x', 'p', 'X-', 'p-Thing', 'xy-z', 'Accept-Resource-Priority', 'session-expires', 'ALLOW-events', 'user-agent', 'a.b_c-d!e']) {
+      expect(conventionalHeaderName(name), name).toBe(reference(name));
+    }
+  });
+
   it('restores conventional header spelling', () => {
     expect(conventionalHeaderName('call-id')).toBe('Call-ID');
     expect(conventionalHeaderName('content-type')).toBe('Content-Type');
@@ -43,6 +55,16 @@ describe('app SIP text (drachtio-srf serializer output)', () => {
     to.body = Buffer.from('v=0\r\n');
     defaultContentType(to);
     expect(to.get('content-type')).toBe('application/sdp');
+  });
+
+  it('replaces @localhost only as a whole word, in any case', () => {
+    const m = new SipRequest('INVITE', 'sip:b@localhost', [
+      { name: 'From', value: '<sip:a@LocalHost:5060>;tag=1' }, { name: 'To', value: '<sip:b@localhostx>' }, { name: 'Contact', value: '<sip:c@x>, <sip:d@localhost>' },
+    ]);
+    replaceLocalhost(m, '10.0.0.1:5070');
+    expect(m.get('from')).toBe('<sip:a@10.0.0.1:5070>;tag=1');
+    expect(m.get('to')).toBe('<sip:b@localhostx>');
+    expect(m.get('contact')).toBe('<sip:c@x>, <sip:d@10.0.0.1:5070>');
   });
 
   it('replaces @localhost in From, To, Contact and P-Asserted-Identity (as drachtio-server does), nowhere else', () => {
