@@ -4,7 +4,7 @@
  * restart, or a shared one (Redis: src/redis) that every engine reads, whose change notices re-read the device
  * here. An expired binding is invisible at once and is deleted by a purge timer on the injected clock.
  */
-import type { Clock, TimerHandle } from '../../common/index.js';
+import { ownString, type Clock, type TimerHandle } from '../../common/index.js';
 import type { Logger } from '../../common/index.js';
 import type { Registration, Store } from '../../store/index.js';
 
@@ -215,7 +215,8 @@ export class LocationService {
   }
 
   /** Adds or refreshes a binding (with the store backend a flow-bound one in memory only). */
-  async upsert(r: Binding): Promise<void> {
+  async upsert(binding: Binding): Promise<void> {
+    const r = ownStrings(binding);
     const prev = this.#bindings.get(r.username)?.get(r.contact);
     // Shared: Redis first, so a failed write (Redis down) leaves the cache as every engine sees it.
     if (this.shared) await this.#backend.upsert(r, prev);
@@ -296,6 +297,18 @@ export class LocationService {
     }
     if (this.#timer !== null) this.#arm();
   }
+}
+
+/**
+ * The binding with its strings as their own copies ({@link ownString}): a REGISTER's Contact, Call-ID and User-Agent
+ * come out of srf's parse as slices of the whole message text, which a binding kept for an hour would pin.
+ */
+function ownStrings(b: Binding): Binding {
+  const out = { ...b, contact: ownString(b.contact), source_address: ownString(b.source_address), call_id: ownString(b.call_id) };
+  if (b.user_agent) out.user_agent = ownString(b.user_agent);
+  if (b.instance_id) out.instance_id = ownString(b.instance_id);
+  if (b.reg_id) out.reg_id = ownString(b.reg_id);
+  return out;
 }
 
 /** `sip:addr:port;transport=x` for a binding's source (IPv6 in brackets). */

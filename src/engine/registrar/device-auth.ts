@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ConfigControl } from '../../config/index.js';
 import type { DeviceConfig, DigestChallenge, PbxConfig, UserConfig } from '../../config/index.js';
-import { Status } from '../../sip/syntax.js';
+import { sipUriUser, Status } from '../../sip/syntax.js';
 import type { SrfRequest } from '../srf-types.js';
 import { DigestServer, type DigestAlgorithm } from '../../sip/digest.js';
 import type { FailureRateLimiter } from './rate-limiter.js';
@@ -108,7 +108,8 @@ export class DeviceAuthenticator {
     const choice: DigestChallenge = (user !== null ? this.#devices().get(user)?.device.digest : undefined) ?? config.sip.digest;
     // sip.js (every browser phone) answers only the first challenge and has no SHA-256: a WebSocket client gets MD5
     // alone whatever the choice, or it could never register.
-    if (/^wss?$/i.test(req.protocol ?? '')) return ['MD5'];
+    const protocol = (req.protocol ?? '').toLowerCase();
+    if (protocol === 'ws' || protocol === 'wss') return ['MD5'];
     return choice === 'sha256' ? ['SHA-256', 'MD5'] : ['MD5'];
   }
 
@@ -122,14 +123,8 @@ export class DeviceAuthenticator {
 
 /** The user part of a To/From header value (`"Name" <sip:user@host>;tag=x`), or null. */
 export function aorUser(header: string | undefined): string | null {
-  if (!header) return null;
-  const m = /sips?:([^@;>\s]{1,128})@/i.exec(header);
-  if (!m) return null;
-  try {
-    return decodeURIComponent(m[1]!);
-  } catch {
-    return null;
-  }
+  // The core's name-addr grammar (one linear scan), not a regular expression over the whole header.
+  return header ? sipUriUser(header) ?? null : null;
 }
 
 /** The `username` a credentials value claims (first one; bounded), lower-cased for counting; '' when none. */

@@ -177,14 +177,18 @@ export class Registrar {
 export function transportOf(protocol: string | undefined): BindingTransport {
   const p = (protocol ?? '').toLowerCase();
   if (p === 'wss' || p === 'ws') return p;
-  return /tcp|tls/.test(p) ? 'tcp' : 'udp';
+  return p.includes('tcp') || p.includes('tls') ? 'tcp' : 'udp';
 }
 
 /** Integer seconds from an Expires value; null when absent or malformed. */
 function parseExpires(v: string | undefined): number | null {
   if (v === undefined) return null;
   const t = v.trim();
-  if (!/^\d{1,10}$/.test(t)) return null;
+  if (t.length === 0 || t.length > 10) return null;
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return null;
+  }
   return Math.min(Number(t), 2 ** 32 - 1);
 }
 
