@@ -329,4 +329,42 @@ describe('Redis down mid-run', () => {
     await a.location.upsert(binding('erin', 'sip:erin@10.0.0.7:5070', 60_000));
     await eventually(() => b.location.bindings('erin').length === 1, 'B sees erin', 10_000);
   }, 60_000);
+
+  it('a round_robin caller waits while the shared memory cannot be read, and is offered once Redis is back', async () => {
+    const server = await startRedisServer();
+    const p = prefix('rr-down', server.url);
+    const a = await engine(p, server.url);
+    await server.kill();
+    await eventually(() => !a.shared.connected, 'A noticed');
+    const q: QueueConfig = { ...queue, name: 'Down', agents: ['1001', '1002'], strategy: 'round_robin' };
+    const x = caller(a.queues, 'call-x', q);
+    await new Promise((r) => setTimeout(r, 300)); // several retries (retryMs 50) fail meanwhile
+    expect(x.offers).toEqual([]);
+    expect(x.entry().state).not.toBe('left');
+    await server.restart();
+    await eventually(() => x.offers.length === 1, 'offered once Redis answers again', 15_000, 50);
+    expect(x.offers[0]).toEqual(['1001']);
+  }, 60_000);
+
+  it('a Redis restarted empty: the engine holding an agent re-takes the claim and its busy marks at once on reconnect', async () => {
+    const server = await startRedisServer();
+    const p = prefix('restart', server.url);
+    const a = await engine(p, server.url);
+    const x = caller(a.queues, 'call-a');
+    await eventually(() => x.offers.length === 1, 'engine A offers the agent');
+    a.queues.ringing(x.entry());
+    expect(a.queues.offerEnded(x.entry(), '1001')).toBe(true);
+    a.presence.hold('1001');
+    await server.kill();
+    await eventually(() => !a.shared.connected, 'A noticed');
+    await server.restart(); // empty
+    const r = await redisClient(server.url);
+    try {
+      // Within the claim's 15 s lifetime and well before its 5 s renewal: the resync re-took both.
+      await eventually(async () => (await r.get(`${p}agent:1001`)) === 'call-a', 'the claim re-taken', 4000, 50);
+      await eventually(async () => (await r.zcard(`${p}busy`)) === 1, 'the busy mark re-taken', 4000, 50);
+    } finally {
+      r.disconnect();
+    }
+  }, 60_000);
 });
