@@ -69,7 +69,7 @@ export class InviteClientTransaction extends Transaction<IctState> {
   protected readonly edges = EDGES;
   protected readonly stateTimers = STATE_TIMERS;
   /** The bytes of the ACK sent for a non-2xx final response (resent for each retransmission of that response). */
-  #ackWire: Buffer | undefined;
+  #ackWire: string | undefined;
 
   constructor(request: SipRequest, id: string, ctx: TransactionContext) {
     super(request, id, 'calling', ctx);
@@ -82,7 +82,7 @@ export class InviteClientTransaction extends Transaction<IctState> {
 
   /** The ACK this transaction sent for a non-2xx final response, if any. */
   get ack(): SipRequest | undefined {
-    const parsed = this.#ackWire ? parseMessage(this.#ackWire) : undefined;
+    const parsed = this.#ackWire ? parseMessage(Buffer.from(this.#ackWire, 'latin1')) : undefined;
     return parsed?.ok && parsed.message.kind === 'request' ? parsed.message : undefined;
   }
 
@@ -142,7 +142,7 @@ export class InviteClientTransaction extends Transaction<IctState> {
           // §17.1.1.2: "When in either the "Calling" or "Proceeding" states, reception of a response with status
           // code from 300-699 MUST cause the client transaction to transition to "Completed". The client
           // transaction MUST pass the received response up to the TU, and ... MUST generate an ACK request".
-          this.#ackWire = this.transmit(buildNon2xxAck(this.request, res));
+          this.#ackWire = this.hold(this.transmit(buildNon2xxAck(this.request, res)));
           this.safeEmit('response', res);
           this.transition('completed');
         }
@@ -151,7 +151,7 @@ export class InviteClientTransaction extends Transaction<IctState> {
         // §17.1.1.2: "Any retransmissions of the final response that are received while in the "Completed"
         // state MUST cause the ACK to be re-passed to the transport layer for retransmission, but the newly
         // received response MUST NOT be passed up to the TU."
-        if (!isProvisional(res) && !isSuccess(res) && this.#ackWire) this.retransmit(this.#ackWire);
+        if (!isProvisional(res) && !isSuccess(res) && this.#ackWire) this.resend(this.#ackWire);
         this.absorb(`response ${res.status} in completed`);
         return;
       case 'accepted':

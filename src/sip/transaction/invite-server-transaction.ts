@@ -59,7 +59,7 @@ export class InviteServerTransaction extends Transaction<IstState> {
    * kept, never the response objects (their header values are slices of the request's text).
    */
   #provisionalWire: Buffer | undefined;
-  #finalWire: Buffer | undefined;
+  #finalWire: string | undefined;
   /** The To header of the last response sent (a CANCEL's 200 repeats it; the reaper's 408 takes its tag). */
   #lastTo: string | undefined;
   /**
@@ -150,7 +150,7 @@ export class InviteServerTransaction extends Transaction<IstState> {
           // §17.2.1: "If, while in the "Proceeding" state, the TU passes a response with status code from 300 to
           // 699 to the server transaction, the response MUST be passed to the transport layer for transmission,
           // and the state machine MUST enter the "Completed" state."
-          this.#finalWire = bytes;
+          this.#finalWire = this.hold(bytes);
           this.#provisionalWire = undefined;
           this.#keepTo(res);
           this.transition('completed');
@@ -173,7 +173,7 @@ export class InviteServerTransaction extends Transaction<IstState> {
     // provisional response that was received from the TU MUST be passed to the transport layer for
     // retransmission." ... "while in the "Completed" state, the server SHOULD pass the response to the transport".
     if (this.state === 'proceeding' && this.#provisionalWire) this.retransmit(this.#provisionalWire);
-    else if (this.state === 'completed' && this.#finalWire) this.retransmit(this.#finalWire);
+    else if (this.state === 'completed' && this.#finalWire) this.resend(this.#finalWire);
     this.absorb(`INVITE retransmission in ${this.state}`);
   }
 
@@ -193,7 +193,7 @@ export class InviteServerTransaction extends Transaction<IstState> {
     if (name === 'G' && this.state === 'completed' && this.#finalWire) {
       // §17.2.1: "If timer G fires, the response is passed to the transport layer once more for retransmission,
       // and timer G is set to fire in MIN(2*T1, T2) seconds."
-      this.retransmit(this.#finalWire);
+      this.resend(this.#finalWire);
       this.arm('G', Math.min(2 * this.interval('G'), t.t2));
     } else if (name === 'H' && this.state === 'completed') {
       // §17.2.1: "If timer H fires while in the "Completed" state, it implies that the ACK was never received.

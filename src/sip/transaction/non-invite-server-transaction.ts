@@ -46,12 +46,12 @@ export class NonInviteServerTransaction extends Transaction<NistState> {
   protected readonly edges = EDGES;
   protected readonly stateTimers = STATE_TIMERS;
   /**
-   * The bytes of the most recent provisional response and of the final one: what §17.2.2 retransmits. Only the
+   * The bytes of the most recent provisional response and of the final one (held, see `hold`): what §17.2.2 retransmits. Only the
    * bytes are kept, never the response object, whose header values are slices of the request's text (on UDP the
    * completed state lasts 64*T1 = 32 s; a burst of 10,000 REGISTERs leaves 20,000 such transactions).
    */
   #provisionalWire: Buffer | undefined;
-  #finalWire: Buffer | undefined;
+  #finalWire: string | undefined;
   /** The To tag of the provisional responses, for a 408 the reaper sends on the TU's behalf. */
   #provisionalToTag: string | undefined;
 
@@ -111,7 +111,7 @@ export class NonInviteServerTransaction extends Transaction<NistState> {
     } else {
       // §17.2.2: "If the TU passes a final response (status codes 200-699) to the server while in the
       // "Proceeding" [or "Trying"] state, the transaction MUST enter the "Completed" state".
-      this.#finalWire = bytes;
+      this.#finalWire = this.hold(bytes);
       this.#provisionalWire = undefined;
       this.transition('completed');
     }
@@ -121,7 +121,7 @@ export class NonInviteServerTransaction extends Transaction<NistState> {
     // §17.2.2: "Once in the "Trying" state, any further request retransmissions are discarded." In
     // "Proceeding" the most recent provisional response, in "Completed" the final response, is retransmitted.
     if (this.state === 'proceeding' && this.#provisionalWire) this.retransmit(this.#provisionalWire);
-    else if (this.state === 'completed' && this.#finalWire) this.retransmit(this.#finalWire);
+    else if (this.state === 'completed' && this.#finalWire) this.resend(this.#finalWire);
     this.absorb(`request retransmission in ${this.state}`);
   }
 

@@ -208,6 +208,21 @@ export abstract class Transaction<S extends string> extends EventEmitter {
     else this.#requestWire = this.transmit(this.#request);
   }
 
+  /**
+   * Bytes to keep for a waiting state (a final response resent during Timer J/H, an ACK during Timer D), as a one-byte
+   * string in the JS heap. A Buffer would be a slice of an 8 KiB pool slab allocated with malloc: tens of thousands of
+   * them held for 32 s fragment the C heap, which is not given back to the OS afterwards (the RSS after a REGISTER
+   * burst stayed up); heap strings are compacted and released by the GC, and save the Buffer objects besides.
+   */
+  protected hold(wire: Buffer | undefined): string | undefined {
+    return wire?.toString('latin1');
+  }
+
+  /** Resends bytes kept by {@link hold} (no serialization: the same bytes as the first transmission). */
+  protected resend(held: string): void {
+    this.retransmit(Buffer.from(held, 'latin1'));
+  }
+
   /** Sends bytes already serialized and turns a rejected send into a `transport-error` input. */
   protected retransmit(wire: Buffer): void {
     this.ctx.send(wire).catch((error: unknown) => this.onTransportError(asError(error)));
