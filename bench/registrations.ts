@@ -10,9 +10,12 @@
  * Prints registrations/s, REGISTER requests/s (two per registration: challenge + credentials), engine CPU and RSS.
  * Not a test: no assertions.
  *
- *   node --expose-gc --import tsx bench/registrations.ts [--devices 10000] [--window 200] [--concurrent 1000]
+ *   node --expose-gc --import tsx bench/registrations.ts [--devices 10000] [--window 200] [--concurrent 1000] [--snapshot DIR]
+ *
+ * `--snapshot DIR` writes a V8 heap snapshot after the burst (before Timer J has run out) and one at steady state.
  */
 import { spawn } from 'node:child_process';
+import { writeHeapSnapshot } from 'node:v8';
 import { demoConfig, startEngineHarness } from '../test/support/engine-harness.js';
 import { rawStack, register } from '../test/support/engine-sip.js';
 import { freePort, killAllSipp, runSipp } from '../test/support/sipp.js';
@@ -26,7 +29,18 @@ function arg(name: string, dflt: string): string {
 const devices = Number(arg('devices', '10000'));
 const windowSize = Number(arg('window', '200'));
 const concurrent = Number(arg('concurrent', '1000'));
+const snapshotDir = arg('snapshot', '');
 const mb = (n: number) => Math.round(n / 1048576);
+const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
+/** RSS and heap after a full GC (three: weak references and finalizers take more than one). */
+function memory(): string {
+  gc(); gc(); gc();
+  const m = process.memoryUsage();
+  return `RSS ${mb(m.rss)} MB, heap ${mb(m.heapUsed)} MB, external ${mb(m.external)} MB`;
+}
+function snapshot(name: string): void {
+  if (snapshotDir) console.log(`heap snapshot ${writeHeapSnapshot(`${snapshotDir}/${name}.heapsnapshot`)}`);
+}
 
 if (process.argv.includes('--client')) {
   // Child: register dev0..devN-1 against --target, `windowSize` at a time; print one JSON line.
@@ -63,7 +77,8 @@ for (let i = 0; i < devices; i++) {
 
 const h = await startEngineHarness({ config, t1: 500 });
 const target = `${h.sip.address}:${h.sip.port}`;
-console.log(`engine up with ${config.users.length} users; RSS ${mb(process.memoryUsage().rss)} MB`);
+console.log(`engine up with ${config.users.length} users; ${memory()}`);
+snapshot('start');
 
 async function phase(name: string): Promise<void> {
   let peak = 0;
@@ -87,11 +102,18 @@ async function phase(name: string): Promise<void> {
 
 await phase('register');
 await phase('refresh ');
+// The issue-15 figure: what the burst of 2 × 10,000 registrations leaves while its transactions wait out Timer J.
+const burstMem = memory();
+const burstHeap = process.memoryUsage().heapUsed;
+const burstTxns = h.lite.sipStats().transactions;
+console.log(`after the burst (after GC): ${burstMem}; ${burstTxns} SIP transactions waiting out Timer J`);
+snapshot('after-burst');
 // Completed non-INVITE transactions are kept for Timer J (64*T1 = 32 s, RFC 3261 §17.2.2) on both sides of the
 // wire; measure the steady state after they are gone.
 await new Promise((res) => setTimeout(res, 35_000));
-(globalThis as { gc?: () => void }).gc?.();
-console.log(`steady state (35 s later${(globalThis as { gc?: unknown }).gc ? ', after GC' : ''}): ${(await h.engine.status()).registered_devices} registered devices, RSS ${mb(process.memoryUsage().rss)} MB, heap ${mb(process.memoryUsage().heapUsed)} MB`);
+console.log(`steady state (35 s later${(globalThis as { gc?: unknown }).gc ? ', after GC' : ''}): ${(await h.engine.status()).registered_devices} registered devices, ${memory()}`
+  + `; ${h.lite.sipStats().transactions} SIP transactions; ≈ ${Math.round((burstHeap - process.memoryUsage().heapUsed) / Math.max(1, burstTxns - h.lite.sipStats().transactions))} B of heap per finished transaction`);
+snapshot('steady');
 
 if (concurrent > 0) {
   const devicePort = await freePort();
