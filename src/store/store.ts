@@ -359,8 +359,11 @@ export interface Store {
   queryRingGroupCalls(q: HistoryQuery): Promise<GroupCallRecord[]>;
 
   // crash recovery and retention
-  /** Calls with no `ended_at` (in progress, or left open by a crash), oldest first. */
-  listUnfinishedCalls(limit: number): Promise<CallRecord[]>;
+  /**
+   * Calls with no `ended_at` (in progress, or left open by a crash), oldest first; with `nodeId`, only that engine's
+   * (its two digits end the unique_call_id), so one engine's recovery is not crowded out by the others' live calls.
+   */
+  listUnfinishedCalls(limit: number, nodeId?: number): Promise<CallRecord[]>;
   /** A call's outbox events in sequence order. */
   listCallEvents(uniqueCallId: string): Promise<OutboxEvent[]>;
   /** The saved dialogs of a call's answered legs. */

@@ -17,7 +17,7 @@ import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL } from '../migrations/index.js';
 import { planCommits } from '../sql/commit-plan.js';
 import { historySql, POSTGRES_DIALECT } from '../sql/history.js';
 import {
-  ADMIN_KEY_COLUMNS, ATTEMPT_COLUMNS, AUDIT_COLUMNS, CALLS, checkInt, DELIVERY_COLUMNS, EVENT_COLUMNS, eventFromRow, fromRow, LEGS, normalizeIso, pick,
+  ADMIN_KEY_COLUMNS, ATTEMPT_COLUMNS, AUDIT_COLUMNS, CALLS, checkInt, nodeSuffixPattern, DELIVERY_COLUMNS, EVENT_COLUMNS, eventFromRow, fromRow, LEGS, normalizeIso, pick,
   QUEUE_CALLS, REGISTRATIONS, RING_GROUP_CALLS, rowValues, upsertSql, USER_CALLS, VOICEMAILS, type TableSpec,
 } from '../sql/records.js';
 import { cutoffParam, DIALOG_COLUMNS, dialogFromRow, numbered, sweepPlan, UPSERT_DIALOG } from '../sql/maintenance.js';
@@ -200,9 +200,10 @@ export class PostgresStore implements Store {
 
   // crash recovery and retention
 
-  async listUnfinishedCalls(limit: number): Promise<CallRecord[]> {
+  async listUnfinishedCalls(limit: number, nodeId?: number): Promise<CallRecord[]> {
     checkInt(limit, 1, 'limit');
-    const r = await this.#query('listUnfinishedCalls', `SELECT ${CALLS.columns.join(', ')} FROM calls WHERE ended_at IS NULL ORDER BY call_start_at LIMIT $1`, [limit]);
+    const r = await this.#query('listUnfinishedCalls', `SELECT ${CALLS.columns.join(', ')} FROM calls WHERE ended_at IS NULL AND unique_call_id LIKE $2 ORDER BY call_start_at LIMIT $1`,
+      [limit, nodeSuffixPattern(nodeId)]);
     return r.rows.map((row) => fromRow(CALLS, row));
   }
 

@@ -151,6 +151,13 @@ export function checkInt(n: number, min: number, what: string): void {
   if (!Number.isInteger(n) || n < min) throw new StoreArgumentError(`${what} must be an integer >= ${min}, got ${n}`);
 }
 
+/** The LIKE pattern of one engine's unique_call_ids (they end with its node id as two digits); `%` for every engine. */
+export function nodeSuffixPattern(nodeId: number | undefined): string {
+  if (nodeId === undefined) return '%';
+  if (!Number.isInteger(nodeId) || nodeId < 0 || nodeId > 99) throw new StoreArgumentError(`nodeId must be an integer 0-99, got ${nodeId}`);
+  return `%${String(nodeId).padStart(2, '0')}`;
+}
+
 /** Columns of `deliveries` returned as a {@link Delivery}. */
 export const DELIVERY_COLUMNS = ['delivery_id', 'event_id', 'endpoint_url', 'unique_call_id', 'type', 'sequence', 'status',
   'attempts', 'next_attempt_at', 'last_status_code', 'last_error', 'created_at', 'updated_at', 'config_version'] as const;

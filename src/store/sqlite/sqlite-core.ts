@@ -18,7 +18,7 @@ import { toStoreError } from '../errors.js';
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL } from '../migrations/index.js';
 import { historySql, SQLITE_DIALECT } from '../sql/history.js';
 import {
-  ADMIN_KEY_COLUMNS, ATTEMPT_COLUMNS, AUDIT_COLUMNS, CALLS, checkInt, DELIVERY_COLUMNS, EVENT_COLUMNS, eventFromRow, fromRow, LEGS, normalizeIso, pick,
+  ADMIN_KEY_COLUMNS, ATTEMPT_COLUMNS, AUDIT_COLUMNS, CALLS, checkInt, nodeSuffixPattern, DELIVERY_COLUMNS, EVENT_COLUMNS, eventFromRow, fromRow, LEGS, normalizeIso, pick,
   QUEUE_CALLS, REGISTRATIONS, RING_GROUP_CALLS, rowValues, upsertSql, USER_CALLS, VOICEMAILS, type TableSpec,
 } from '../sql/records.js';
 import { SqliteCommitter, type CommitStats } from './sqlite-committer.js';
@@ -177,10 +177,10 @@ export class SqliteCore implements Omit<Store, 'migrate'> {
 
   // crash recovery and retention
 
-  async listUnfinishedCalls(limit: number): Promise<CallRecord[]> {
+  async listUnfinishedCalls(limit: number, nodeId?: number): Promise<CallRecord[]> {
     checkInt(limit, 1, 'limit');
     return this.#op('listUnfinishedCalls', () => {
-      const rows = this.#stmt(`SELECT ${CALLS.columns.join(', ')} FROM calls WHERE ended_at IS NULL ORDER BY call_start_at LIMIT ?`).all(limit);
+      const rows = this.#stmt(`SELECT ${CALLS.columns.join(', ')} FROM calls WHERE ended_at IS NULL AND unique_call_id LIKE ? ORDER BY call_start_at LIMIT ?`).all(nodeSuffixPattern(nodeId), limit);
       return (rows as Row[]).map((r) => fromRow(CALLS, r));
     });
   }

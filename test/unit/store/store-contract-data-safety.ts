@@ -26,6 +26,11 @@ export function dataSafetyContract(get: () => Store): void {
       await store.commit({ call: call(done, at(0), { ended_at: at(2), status: 'answered' }) });
       expect((await store.listUnfinishedCalls(10)).map((c) => c.unique_call_id)).toEqual([a, b]);
       expect((await store.listUnfinishedCalls(1)).map((c) => c.unique_call_id)).toEqual([a]);
+      // One engine's calls only (node id = the last two digits): b ends in 02, a in 01.
+      expect((await store.listUnfinishedCalls(10, 2)).map((c) => c.unique_call_id)).toEqual([b]);
+      expect((await store.listUnfinishedCalls(10, 1)).map((c) => c.unique_call_id)).toEqual([a]);
+      expect(await store.listUnfinishedCalls(10, 7)).toEqual([]);
+      await expect(store.listUnfinishedCalls(10, 100)).rejects.toBeInstanceOf(StoreArgumentError);
       expect((await store.listCallEvents(a)).map((e) => e.sequence)).toEqual([1, 2]);
       expect(await store.listLegDialogs(a)).toEqual([dialog(a, 'leg_a1'), dialog(a, 'leg_a2')]);
       expect(await store.listLegDialogs(b)).toEqual([dialog(b, 'leg_b', { role: 'uas', local_cseq: 0, route_set: [] })]);
