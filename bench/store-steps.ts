@@ -6,7 +6,7 @@
  * batcher and message passing, the worker's SQLite), the transactions and, where the store counts them, the
  * statements per call. The load on the box matters less here than for cps-inbound: CPU time, not a pass/fail rate.
  *
- *   npx tsx bench/store-steps.ts [--rate 500] [--seconds 8] [--hold-ms 500] [--tree dir] [--compare dir [--runs 3]]
+ *   npx tsx bench/store-steps.ts [--rate 500] [--seconds 8] [--hold-ms 500] [--gather-ms 0] [--tree dir] [--compare dir [--runs 3]]
  *
  * `--tree dir` runs another tree's code (its src/, e.g. a checkout of an older commit with node_modules);
  * `--compare dir` runs `dir` and this tree alternately in child processes, `--runs` times each, and prints medians.
@@ -25,6 +25,8 @@ function arg(name: string, dflt: string): string {
 const rate = Number(arg('rate', '500'));
 const seconds = Number(arg('seconds', '8'));
 const holdMs = Number(arg('hold-ms', '500'));
+/** CommitBatcher's gatherMs (group commit), when > 0; an older tree's batcher ignores it. */
+const gatherMs = Number(arg('gather-ms', '0'));
 const here = resolve(import.meta.dirname, '..');
 
 if (process.argv.includes('--compare')) await compare(resolve(arg('compare', '')), Number(arg('runs', '3')));
@@ -49,7 +51,7 @@ async function run(tree: string): Promise<void> {
     const fn = counted[m]!.bind(store);
     counted[m] = (...a: unknown[]) => { transactions++; return fn(...a); };
   }
-  const batcher = new CommitBatcher({ store, log });
+  const batcher = new CommitBatcher({ store, log, ...(gatherMs > 0 ? { gatherMs } : {}) });
   const clock = { now: () => Date.now() };
   const alice = demoConfig().users.find((u: { number: string }) => u.number === '1001');
   const calls = Math.round(rate * seconds);
@@ -108,7 +110,7 @@ async function run(tree: string): Promise<void> {
 }
 
 async function compare(dir: string, runs: number): Promise<void> {
-  const passOn = ['--rate', String(rate), '--seconds', String(seconds), '--hold-ms', String(holdMs)];
+  const passOn = ['--rate', String(rate), '--seconds', String(seconds), '--hold-ms', String(holdMs), '--gather-ms', String(gatherMs)];
   const trees = [{ name: 'before', dir }, { name: 'after', dir: here }];
   const cpu = new Map<string, number[]>(trees.map((t) => [t.name, []]));
   console.log(`compare: ${trees.map((t) => `${t.name} = ${t.dir}`).join(', ')}; ${runs} runs each, alternating; ${passOn.join(' ')}`);

@@ -7,11 +7,12 @@
  * Order: commits reach the store in the order they were submitted (batches are written one after another), so a
  * call's steps stay in sequence. While a batch is being written (on SQLite: in the store's worker thread), later
  * commits gather and go as the next batch when it is done, so batches grow with the load instead of the number of
- * transactions. Group commit (issue 15): a batch is sent at least `gatherMs` after the previous one was sent, so
- * under load the transactions are at most 1000 / gatherMs per second and carry the steps of many calls (a
- * transaction's round trip to the SQLite worker, BEGIN and COMMIT cost ≈ 0.2 ms of CPU whatever it holds); an idle
- * store still writes a lone commit at once. A step is acknowledged (its promise resolves, its events are in the
- * outbox) only once its transaction committed, as before; the call path never waits for it. Failure: when a batch fails, its commits are retried one by one, so one bad commit
+ * transactions. `gatherMs` (issue 15; default 0, off) sends a batch no sooner than that after the previous one, so
+ * transactions are at most 1000 / gatherMs per second and carry more steps (a transaction's round trip to the SQLite
+ * worker, BEGIN and COMMIT cost ≈ 0.2 ms of CPU whatever it holds); an idle store still writes a lone commit at once.
+ * Off by default: with 5 ms the store path cost less CPU per call (bench/store-steps.ts) but the SIP bench passed
+ * 500 calls/s in 1 run of 9 against 4 of 9 for the tree before it (bench/README.md). A step is acknowledged (its promise
+ * resolves, its events are in the outbox) only once its transaction committed; the call path never waits for it. Failure: when a batch fails, its commits are retried one by one, so one bad commit
  * fails alone, as it would without batching.
  *
  * A transient failure (SQLITE_BUSY, a full disk, an I/O error, a lost PostgreSQL connection: see
@@ -51,7 +52,7 @@ export interface CommitBatcherOptions {
   maxDelayMs?: number;
   /** Failed attempts after which the commit is logged at error (and still retried); default 8 (≈ 6 s). */
   alarmAfter?: number;
-  /** Least time between two batches sent (group commit); default 5 ms; 0 sends each turn's commits at once. */
+  /** Least time between two batches sent (group commit); default 0: each turn's commits go at once (see above). */
   gatherMs?: number;
   /** The time in ms for `gatherMs`; default `performance.now`. */
   now?: () => number;
@@ -93,7 +94,7 @@ export class CommitBatcher implements CommitWriter {
     this.#baseMs = opts.baseDelayMs ?? 50;
     this.#maxMs = opts.maxDelayMs ?? 2000;
     this.#alarmAfter = opts.alarmAfter ?? 8;
-    this.#gatherMs = Math.max(0, opts.gatherMs ?? 5);
+    this.#gatherMs = Math.max(0, opts.gatherMs ?? 0);
     this.#now = opts.now ?? (() => performance.now());
   }
 
