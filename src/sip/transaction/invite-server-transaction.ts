@@ -11,11 +11,12 @@
  * restarts the count) gets a 408 sent on its behalf (`reaped` event), so no transaction waits forever — unless the
  * TU still holds it ({@link InviteServerTransaction.heldByTu}): a call may rightly wait longer than any fixed time.
  */
+import { ownString } from '../../common/index.js';
 import type { SipRequest, SipResponse } from '../message.js';
 import { generateTag, getTag } from '../headers.js';
 import { createResponse, Status } from '../status.js';
 import {
-  Transaction, detached, isProvisional, isSuccess,
+  Transaction, isProvisional, isSuccess,
   type TimerInput, type TransactionContext, type TransportErrorInput,
 } from './transaction.js';
 import type { TimerName } from './timers.js';
@@ -223,7 +224,7 @@ export class InviteServerTransaction extends Transaction<IstState> {
 
   #keepTo(res: SipResponse): void {
     const to = res.get('to');
-    this.#lastTo = to === undefined ? undefined : detached(to);
+    this.#lastTo = to === undefined ? undefined : ownString(to);
   }
 
   protected onTransportError(error: Error): void {

@@ -2,13 +2,14 @@
  * The transaction layer (RFC 3261 §17): creates the four machines, keys them, matches incoming messages to
  * them (§17.1.3, §17.2.3 including the RFC 2543 fallback) and forgets each one when it terminates.
  */
+import { ownString } from '../../common/index.js';
 import type { SipRequest, SipResponse } from '../message.js';
 import { MAGIC_COOKIE, readTopVia, type TopVia } from '../transport/via.js';
 import { InviteClientTransaction } from './invite-client-transaction.js';
 import { InviteServerTransaction } from './invite-server-transaction.js';
 import { NonInviteClientTransaction } from './non-invite-client-transaction.js';
 import { NonInviteServerTransaction } from './non-invite-server-transaction.js';
-import { detached, type TransactionContext } from './transaction.js';
+import type { TransactionContext } from './transaction.js';
 
 /** Either client machine. */
 export type ClientTransaction = InviteClientTransaction | NonInviteClientTransaction;
@@ -98,7 +99,7 @@ export class TransactionLayer {
    * long as the transaction waits out its timers (Timer J: 32 s on UDP).
    */
   createServer(req: SipRequest, requestKey: string, ctx: TransactionContext): ServerTransaction {
-    const key = detached(requestKey);
+    const key = ownString(requestKey);
     const txn = req.method === 'INVITE'
       ? new InviteServerTransaction(req, key, ctx)
       : new NonInviteServerTransaction(req, key, ctx);

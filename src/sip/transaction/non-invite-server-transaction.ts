@@ -8,11 +8,12 @@
  * Not in the RFC: a TU that sends no final response within 64*T1 (the client's Timer F fired long ago) gets a
  * 408 sent on its behalf (`reaped` event), so no transaction waits forever.
  */
+import { ownString } from '../../common/index.js';
 import type { SipRequest, SipResponse } from '../message.js';
 import { generateTag, getTag } from '../headers.js';
 import { createResponse, Status } from '../status.js';
 import {
-  Transaction, detached, isProvisional,
+  Transaction, isProvisional,
   type TimerInput, type TransactionContext, type TransportErrorInput,
 } from './transaction.js';
 import type { TimerName } from './timers.js';
@@ -106,7 +107,7 @@ export class NonInviteServerTransaction extends Transaction<NistState> {
       // transaction, the server transaction MUST enter the "Proceeding" state."
       this.#provisionalWire = bytes;
       const tag = getTag(res.get('to') ?? '');
-      this.#provisionalToTag = tag === undefined ? undefined : detached(tag);
+      this.#provisionalToTag = tag === undefined ? undefined : ownString(tag);
       if (this.state === 'trying') this.transition('proceeding');
     } else {
       // §17.2.2: "If the TU passes a final response (status codes 200-699) to the server while in the

@@ -42,9 +42,6 @@ function isKeptHeader(name: string): boolean {
   return n === 'call-id' || n === 'cseq';
 }
 
-/** A copy of `s` sharing no memory with the message text it was cut from (see `ownString`). */
-export const detached = ownString;
-
 /** A timer input: the named timer fired. */
 export interface TimerInput {
   kind: 'timer';
@@ -101,8 +98,8 @@ export abstract class Transaction<S extends string> extends EventEmitter {
     const req = this.#request;
     if (req.body === NO_BODY) return;
     // filter + map: arrays of exactly their length (pushing into [] leaves room for 16).
-    const keep: HeaderField[] = req.headers.filter((h) => isKeptHeader(h.name)).map((h) => ({ name: h.name, value: detached(h.value) }));
-    this.#request = new SipRequest(detached(req.method), detached(req.uri), keep, NO_BODY, req.version);
+    const keep: HeaderField[] = req.headers.filter((h) => isKeptHeader(h.name)).map((h) => ({ name: h.name, value: ownString(h.value) }));
+    this.#request = new SipRequest(ownString(req.method), ownString(req.uri), keep, NO_BODY, req.version);
   }
 
   /** Current state, verbatim from RFC 3261 §17 (plus RFC 6026 `accepted`). */
