@@ -12,8 +12,9 @@
  * worker, BEGIN and COMMIT cost ≈ 0.2 ms of CPU whatever it holds); an idle store still writes a lone commit at once.
  * Off by default: with 5 ms the store path cost less CPU per call (bench/store-steps.ts) but the SIP bench passed
  * 500 calls/s in 1 run of 9 against 4 of 9 for the tree before it (bench/README.md). A step is acknowledged (its promise
- * resolves, its events are in the outbox) only once its transaction committed; the call path never waits for it. Failure: when a batch fails, its commits are retried one by one, so one bad commit
- * fails alone, as it would without batching.
+ * resolves, its events are in the outbox) only once its transaction committed; the call path never waits for it.
+ * Failure: when a batch fails, its commits are retried one by one, so one bad commit fails alone, as it would without
+ * batching.
  *
  * A transient failure (SQLITE_BUSY, a full disk, an I/O error, a lost PostgreSQL connection: see
  * {@link isTransientStoreError}) is never dropped: the commit — its call step and its outbox events together — is
