@@ -233,6 +233,8 @@ describe('embedded media layer (real UDP on 127.0.0.1)', () => {
     const before = atA.chunks.length;
     const pb = session.play('caller', { file });
     expect(await pb.done).toEqual({ end: 'finished' });
+    // `done` comes as the file's last packet is sent; it may still be on its way to the caller.
+    await eventually(() => atA.chunks.length - before >= 28, '28 packets at the caller', 1000);
     const during = atA.chunks.slice(before);
     expect(during.length).toBeGreaterThanOrEqual(28); // 30 packets of the file (and a few of the callee's around it)
     const played = new Int16Array(during.slice(2, 28).flatMap((c) => [...c]));
