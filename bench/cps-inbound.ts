@@ -72,13 +72,14 @@ const profile = process.argv.includes('--profile');
 const label = arg('label', '');
 const profDir = profile ? mkdtempSync(join(tmpdir(), 'sb-cps-prof-')) : '';
 
-/** Pins a process (all its threads) to `cpu` with SCHED_FIFO `rtPrio` (0 = CPU only). Threads started later inherit both. */
+/** Pins a process (all its threads) to `cpu` with SCHED_RR `rtPrio` (0 = CPU only). Threads started later inherit both. */
 function pinProcess(pid: number, cpu: string): void {
   execFileSync('taskset', ['-a', '-pc', cpu, String(pid)], { stdio: 'ignore' });
   // --reset-on-fork: a process this one starts (SIPp, taskset, chrt) begins as SCHED_OTHER, not at its level on its
   // CPU, where it could not run while a thread of the same level stays busy (the SIPp that registers the device
   // inherited SCHED_FIFO on CPU 1 and was never pinned: the run hung before any call).
-  if (Number(rtPrio) > 0) execFileSync('chrt', ['-a', '--reset-on-fork', '-f', '-p', rtPrio, String(pid)], { stdio: 'ignore' });
+  // SCHED_RR, not FIFO: two busy processes (SIPp's caller and device on CPU 0) time-slice instead of one starving the other.
+  if (Number(rtPrio) > 0) execFileSync('chrt', ['-a', '--reset-on-fork', '-r', '-p', rtPrio, String(pid)], { stdio: 'ignore' });
 }
 function threadIds(): Set<string> {
   return new Set(readdirSync('/proc/self/task'));
@@ -142,12 +143,17 @@ const h = await startEngineHarness({
 // SCHED_FIFO on CPU 1, and its spinning Go threads would starve the threads of the same priority there.
 if (pin) {
   pinProcess(process.pid, sbCpu);
-  // Every thread but the main one (the SQLite store's worker, libuv's pool, tsx's module-hooks thread, V8's helpers)
-  // one FIFO level above the main thread: what the main thread waits for runs as soon as it has work, instead of
-  // after the main thread blocks (FIFO threads of one level never preempt each other).
-  const others = [...threadIds()].filter((t) => t !== String(process.pid));
-  if (Number(rtPrio) > 0) for (const tid of others) execFileSync('chrt', ['-f', '-p', String(Number(rtPrio) + 1), tid], { stdio: 'ignore' });
-  console.log(`pinned: Switchboard (pid ${process.pid}, all threads) on CPU ${sbCpu}, SIPp on CPU ${sippCpu}${Number(rtPrio) > 0 ? `, SCHED_FIFO ${rtPrio} (its ${others.length} other threads, the store's worker among them: ${Number(rtPrio) + 1})` : ''}`);
+  // Two kinds of thread share CPU 1, told apart by where they sleep. Event-loop threads (the main thread, the store's
+  // worker, Node's loader-hooks thread that tsx uses) sleep in epoll and stay SCHED_RR at `rtPrio`: they time-slice
+  // with each other when several have work. Helper threads (V8's platform workers, libuv's pool) sleep on a futex and
+  // get SCHED_FIFO one level higher: they run at once when an event loop hands them work. With every thread FIFO at
+  // one level the runs hung: an idle event loop (the hooks thread's, the store worker's) spun on V8's incremental-
+  // sweeping task, which waits for a concurrent sweeper on a platform thread that never got the CPU (`perf record -t`).
+  const wchan = (tid: string) => { try { return readFileSync(`/proc/self/task/${tid}/wchan`, 'utf8'); } catch { return ''; } };
+  const helpers = [...threadIds()].filter((t) => t !== String(process.pid) && wchan(t).startsWith('futex'));
+  const loops = threadIds().size - helpers.length;
+  if (Number(rtPrio) > 0) for (const tid of helpers) execFileSync('chrt', ['-f', '-p', String(Number(rtPrio) + 1), tid], { stdio: 'ignore' });
+  console.log(`pinned: Switchboard (pid ${process.pid}, all threads) on CPU ${sbCpu}, SIPp on CPU ${sippCpu}${Number(rtPrio) > 0 ? `, its ${loops} event-loop threads SCHED_RR ${rtPrio}, its ${helpers.length} helper threads SCHED_FIFO ${Number(rtPrio) + 1}` : ''}`);
 }
 const target = `${h.sip.address}:${h.sip.port}`;
 const devicePort = await freePort();
