@@ -36,7 +36,7 @@
  * it prints each run's table and then, per tree, the median highest passing step and the median CPU per call by step.
  *
  *   npx tsx bench/cps-inbound.ts [--rates 250,500,…,2000] [--seconds 10] [--hold-ms 500] [--drain-s 2] [--debug] [--sqlite-sync full|normal] [--record none|all|none,all]
- *                                [--pin] [--sipp-cpu 0] [--sb-cpu 1] [--rt-prio 50] [--profile] [--label text] [--compare dir [--runs 3]]
+ *                                [--pin] [--sipp-cpu 0] [--sb-cpu 1] [--rt-prio 50] [--profile] [--alloc-profile] [--label text] [--compare dir [--runs 3]]
  *   (with `node --expose-gc --import tsx bench/cps-inbound.ts …` the heap after the run is measured after a full GC)
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -49,7 +49,7 @@ import { pino } from 'pino';
 import { createEmbeddedMediaLayer } from '../src/media/embedded/index.js';
 import { killAllSipp, freePort, runSipp } from '../test/support/sipp.js';
 import { demoConfig, startEngineHarness } from '../test/support/engine-harness.js';
-import { summarizeProfile } from './tools/profile-summary.mjs';
+import { summarizeAllocations, summarizeProfile } from './tools/profile-summary.mjs';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -69,8 +69,9 @@ const sippCpu = arg('sipp-cpu', '0');
 const sbCpu = arg('sb-cpu', '1');
 const rtPrio = arg('rt-prio', '50');
 const profile = process.argv.includes('--profile');
+const allocProfile = process.argv.includes('--alloc-profile');
 const label = arg('label', '');
-const profDir = profile ? mkdtempSync(join(tmpdir(), 'sb-cps-prof-')) : '';
+const profDir = profile || allocProfile ? mkdtempSync(join(tmpdir(), 'sb-cps-prof-')) : '';
 
 /** Pins a process (all its threads) to `cpu` with SCHED_RR `rtPrio` (0 = CPU only). Threads started later inherit both. */
 function pinProcess(pid: number, cpu: string): void {
@@ -105,7 +106,7 @@ if (compareDir) {
   process.exit(0);
 }
 
-interface Step { rate: number; calls: number; ok: boolean; failed: string; achieved: number; lagP99Ms: number; rssMb: number; cpuPct: number; cpuUsPerCall: number; events: number; active: number; load: string; recordings: number; store: string }
+interface Step { rate: number; calls: number; ok: boolean; failed: string; achieved: number; lagP99Ms: number; rssMb: number; cpuPct: number; cpuUsPerCall: number; sysUsPerCall: number; events: number; active: number; load: string; recordings: number; store: string }
 /** The SQLite store's own count of what its commit path wrote (absent on older trees and other stores). */
 interface CommitStats { transactions: number; commits: number; statements: number; rowsChanged: number; coalesced: number }
 async function commitStats(store: object): Promise<CommitStats | null> {
@@ -135,7 +136,7 @@ config.users.find((u) => u.number === '1001')!.record = mode;
 const recDir = mkdtempSync(join(tmpdir(), 'sb-bench-rec-'));
 const media = mode === 'all' ? createEmbeddedMediaLayer({ bindAddress: '127.0.0.1', portMin: 20000, portMax: 29999, log: pino({ level: 'warn' }) }) : null;
 const h = await startEngineHarness({
-  t1: 500, config, ...(sync === 'full' || sync === 'normal' ? { sqliteSynchronous: sync } : {}),
+  t1: Number(arg('t1-ms', '500')), config, ...(sync === 'full' || sync === 'normal' ? { sqliteSynchronous: sync } : {}),
   ...(media ? { engine: { media, recordings: { dir: recDir, link: (id: string) => `http://127.0.0.1/api/recordings/${id}.wav` } } } : {}),
 });
 // Pinned once the harness runs: every thread it started (the SQLite worker's too) moves with the process. Not
@@ -166,11 +167,11 @@ const regDone = await reg.done;
 if (regDone.code !== 0) throw new Error(`the SIPp device could not register: ${regDone.errors.slice(0, 1500)}`);
 const uas = await runSipp({ scenario: 'engine-uas-device.xml', port: devicePort, timeoutS: 7200, extra: ['-max_socket', '60000', '-l', '100000', '-buff_size', '8388608'] });
 if (pin) pinProcess(uas.pid, sippCpu);
-const inspector = profile ? new Session() : null;
+const inspector = profile || allocProfile ? new Session() : null;
 if (inspector) {
   inspector.connect();
-  await inspector.post('Profiler.enable');
-  await inspector.post('Profiler.setSamplingInterval', { interval: 500 });
+  if (profile) await inspector.post('Profiler.enable');
+  if (profile) await inspector.post('Profiler.setSamplingInterval', { interval: 500 });
 }
 
 const results: Step[] = [];
@@ -179,6 +180,7 @@ let recordingsBefore = 0;
 for (const rate of rates) {
   const calls = rate * seconds;
   const stats0 = await commitStats(h.store);
+  const sip0 = h.lite.sipStats();
   const workerThreads = laterThreads();
   const main0 = threadCpuUs(process.pid);
   const worker0 = workerThreads.reduce((n, t) => n + threadCpuUs(t), 0);
@@ -188,9 +190,12 @@ for (const rate of rates) {
   const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 200);
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
-  if (inspector) {
+  // --alloc-profile: V8's sampling heap profiler, counting objects the GC has already collected too, so it shows
+  // who makes the garbage (a sample every 32 KiB allocated), not only what stays live.
+  if (allocProfile) await inspector!.post('HeapProfiler.startSampling', { samplingInterval: 32768, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  if (profile) {
     const before = threadIds();
-    await inspector.post('Profiler.start');
+    await inspector!.post('Profiler.start');
     // V8's sampler thread signals the main thread to take each sample; at the main thread's own SCHED_FIFO priority
     // it would only run when the main thread sleeps (no samples of busy time), so it gets one level more.
     if (pin && Number(rtPrio) > 0) for (const tid of threadIds()) if (!before.has(tid)) execFileSync('chrt', ['-f', '-p', String(Number(rtPrio) + 1), tid], { stdio: 'ignore' });
@@ -202,7 +207,8 @@ for (const rate of rates) {
   if (pin) pinProcess(uac.pid, sippCpu);
   const r = await uac.done;
   const sippMs = Date.now() - t0;
-  const prof = inspector ? (await inspector.post('Profiler.stop')).profile : null;
+  const prof = profile ? (await inspector!.post('Profiler.stop')).profile : null;
+  const alloc = allocProfile ? (await inspector!.post('HeapProfiler.stopSampling')).profile : null;
   clearInterval(sampler);
   lag.disable();
   const cpu = process.cpuUsage(cpu0);
@@ -214,18 +220,20 @@ for (const rate of rates) {
   const status = await h.engine.status();
   const eventsNow = await h.store.countUndispatchedEvents();
   const stats1 = await commitStats(h.store);
+  const sip1 = h.lite.sipStats();
   const failed = /Failed call\s*\|\s*\S+\s*\|\s*(\d+)/.exec(r.stdout)?.[1] ?? '?';
   const achieved = Math.round(calls / Math.max(0.001, (sippMs - holdMs) / 1000));
   const step: Step = {
     rate, calls, ok: r.code === 0 && failed === '0' && achieved >= 0.95 * rate, failed, achieved, lagP99Ms: lag.percentile(99) / 1e6, rssMb: Math.round(peakRss / 1048576),
-    cpuPct: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 100), cpuUsPerCall: Math.round((cpu.user + cpu.system) / calls), events: eventsNow - eventsBefore, active: status.active_calls,
+    cpuPct: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 100), cpuUsPerCall: Math.round((cpu.user + cpu.system) / calls), sysUsPerCall: Math.round(cpu.system / calls), events: eventsNow - eventsBefore, active: status.active_calls,
     load: loadavg()[0]!.toFixed(1), recordings: readdirSync(recDir).length - recordingsBefore, store: `${storeLine(stats0, stats1, calls)}; CPU per call: main thread ${Math.round(mainUs / calls)} µs, the store's worker thread ${Math.round(workerUs / calls)} µs`,
   };
   recordingsBefore += step.recordings;
   eventsBefore = eventsNow;
   results.push(step);
-  console.log(`rate ${rate}/s  calls ${calls}  ${step.ok ? 'OK  ' : 'FAIL'} (sipp exit ${r.code}, failed ${failed}, achieved ${achieved}/s)  events ${step.events} (expect ${calls * (mode === 'all' ? 4 : 3)})  peak RSS ${step.rssMb} MB  node CPU ${step.cpuPct}% (${step.cpuUsPerCall} µs/call)  ${lagMs}  active after ${step.active}${mode === 'all' ? `  recordings ${step.recordings}` : ''}  load ${step.load}`);
+  console.log(`rate ${rate}/s  calls ${calls}  ${step.ok ? 'OK  ' : 'FAIL'} (sipp exit ${r.code}, failed ${failed}, achieved ${achieved}/s)  events ${step.events} (expect ${calls * (mode === 'all' ? 4 : 3)})  peak RSS ${step.rssMb} MB  node CPU ${step.cpuPct}% (${step.cpuUsPerCall} µs/call, ${step.sysUsPerCall} of them in the kernel)  ${lagMs}  active after ${step.active}${mode === 'all' ? `  recordings ${step.recordings}` : ''}  load ${step.load}`);
   console.log(`  store: ${step.store}`);
+  console.log(`  SIP per call: ${((sip1.received - sip0.received) / calls).toFixed(2)} datagrams received, ${((sip1.sent - sip0.sent) / calls).toFixed(2)} sent, ${((sip1.absorbed - sip0.absorbed) / calls).toFixed(2)} retransmissions absorbed; ${sip1.transactions} transactions live`);
   if (prof) {
     const file = join(profDir, `${mode}-${rate}.cpuprofile`);
     writeFileSync(file, JSON.stringify(prof));
@@ -233,6 +241,13 @@ for (const rate of rates) {
     const pct = (t: number) => `${((100 * t) / sum.busy).toFixed(1)} %`;
     console.log(`  profile (main thread busy ${(sum.busy / 1e6).toFixed(1)} s = ${Math.round(sum.busy / calls)} µs/call): ${sum.modules.slice(0, 12).map(([c, t]) => `${c} ${pct(t)}`).join(', ')}`);
     console.log(`  top functions: ${sum.functions.slice(0, 8).map(([f, t]) => `${f} ${pct(t)}`).join('; ')}`);
+  }
+  if (alloc) {
+    writeFileSync(join(profDir, `${mode}-${rate}.heapprofile`), JSON.stringify(alloc));
+    const sum = summarizeAllocations(alloc);
+    const kb = (b: number) => `${((b / calls) / 1024).toFixed(1)} KB`;
+    console.log(`  allocations (sampled): ${kb(sum.total)} per call; by module: ${sum.modules.slice(0, 10).map(([c, b]) => `${c} ${kb(b)}`).join(', ')}`);
+    console.log(`  top allocating functions (per call): ${sum.functions.slice(0, 14).map(([f, b]) => `${f} ${kb(b)}`).join('; ')}`);
   }
   if (!step.ok && process.argv.includes('--debug')) {
     const all = await h.store.listUndispatchedEvents(10_000_000);

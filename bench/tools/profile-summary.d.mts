@@ -8,3 +8,10 @@ export interface ProfileSummary {
   functions: Array<[string, number]>;
 }
 export function summarizeProfile(profile: unknown): ProfileSummary;
+/** Sampled bytes allocated: total, [category, bytes] and [function, bytes], largest first. */
+export interface AllocationSummary {
+  total: number;
+  modules: Array<[string, number]>;
+  functions: Array<[string, number]>;
+}
+export function summarizeAllocations(profile: unknown): AllocationSummary;

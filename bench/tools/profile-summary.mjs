@@ -1,5 +1,5 @@
 // Summarizes a V8 .cpuprofile: self time by module (engine, sip, drachtio-lite, srf, store, GC …) and the top functions.
-// Usage: node bench/tools/profile-summary.mjs <file.cpuprofile> [top=40]
+// Usage: node bench/tools/profile-summary.mjs <file.cpuprofile | file.heapprofile> [top=40]
 // bench/cps-inbound.ts --profile imports summarizeProfile to print the same summary per step.
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -45,9 +45,38 @@ export function summarizeProfile(p) {
   return { total, busy, modules: sort(cats), functions: sort(fns) };
 }
 
+/**
+ * Bytes allocated by module and by function of a V8 sampling heap profile (`HeapProfiler.stopSampling`'s profile,
+ * or a `.heapprofile` file): each node's `selfSize` is the sampled bytes its function allocated itself.
+ */
+export function summarizeAllocations(p) {
+  const cats = new Map(); const fns = new Map(); let total = 0;
+  const walk = (n) => {
+    if (n.selfSize > 0) {
+      total += n.selfSize;
+      const c = cat(n); cats.set(c, (cats.get(c) ?? 0) + n.selfSize);
+      const k = `${n.callFrame.functionName || '(anon)'} ${(n.callFrame.url || '').replace(/.*\/(node_modules|src)\//, '$1/')}:${n.callFrame.lineNumber}`;
+      fns.set(k, (fns.get(k) ?? 0) + n.selfSize);
+    }
+    for (const ch of n.children ?? []) walk(ch);
+  };
+  walk(p.head);
+  const sort = (m) => [...m].sort((a, b) => b[1] - a[1]);
+  return { total, modules: sort(cats), functions: sort(fns) };
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === fs.realpathSync(process.argv[1])) {
   const top = Number(process.argv[3] ?? 40);
-  const s = summarizeProfile(JSON.parse(fs.readFileSync(process.argv[2], 'utf8')));
+  const file = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+  if (file.head && !file.nodes) {
+    const a = summarizeAllocations(file);
+    console.log(`sampled allocations ${(a.total / 1048576).toFixed(1)} MB`);
+    for (const [c, b] of a.modules) console.log(`${(100 * b / a.total).toFixed(1).padStart(5)}%  ${c}`);
+    console.log('--- top functions');
+    for (const [k, b] of a.functions.slice(0, top)) console.log(`${(100 * b / a.total).toFixed(1).padStart(5)}%  ${k}`);
+    process.exit(0);
+  }
+  const s = summarizeProfile(file);
   console.log(`total ${(s.total / 1e6).toFixed(1)} s, busy ${(s.busy / 1e6).toFixed(1)} s`);
   for (const [c, t] of s.modules) console.log(`${(100 * t / s.busy).toFixed(1).padStart(5)}%  ${c}`);
   console.log('--- top functions');

@@ -8,7 +8,7 @@
  *   every 1xx with `RSeq`) is built in that dialog, and the confirmed dialog's CSeq continues after it.
  */
 import {
-  createResponse, Dialog, getTag, isReliable, parseCSeq, SipRequest, Status, SuccessRetransmitter, type SipResponse,
+  createResponse, Dialog, getTag, hasTag, isReliable, parseCSeq, SipRequest, Status, SuccessRetransmitter, type SipResponse,
 } from '../sip/index.js';
 import type { AppTxn, LiteContext, NetTxn } from './context.js';
 
@@ -19,7 +19,7 @@ export type { ReliableUac, ReliableUas } from './context.js';
 
 /** True when option tag `tag` is listed in `header` (Supported, Require; comma lists over one or more lines). */
 export function hasOptionTag(msg: SipRequest | SipResponse, header: 'supported' | 'require', tag: string): boolean {
-  return msg.getAll(header).some((v) => v.split(',').some((t) => t.trim().toLowerCase() === tag));
+  return hasTag(msg.getAll(header), tag);
 }
 
 /** Whether the app asked for this provisional to be sent reliably (its `Require` lists 100rel). */

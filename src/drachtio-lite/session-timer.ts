@@ -6,7 +6,7 @@
  * refresh arrives the dialog is ended with a BYE, the app hearing of it as an unsolicited BYE (srf's `destroy`).
  * A failed refresh (timeout, 408, 481, anything but 2xx or 491) ends the dialog the same way.
  */
-import { parseCSeq, Status, type SipRequest, type SipResponse } from '../sip/index.js';
+import { parseCSeq, parseSessionExpires, Status, type SessionExpires, type SipRequest, type SipResponse } from '../sip/index.js';
 import type { LiteContext } from './context.js';
 import { destinationOf, type LiteDialog, type SessionTimer } from './dialogs.js';
 
@@ -19,12 +19,9 @@ export const MIN_SE_S = 90;
 
 
 /** `Session-Expires` (compact `x`) of a message: delta-seconds and the refresher parameter. */
-export function sessionExpiresOf(msg: SipRequest | SipResponse): { deltaS: number; refresher: 'uac' | 'uas' | undefined } | undefined {
-  const v = msg.get('session-expires') ?? msg.get('x');
-  const m = v === undefined ? null : /^\s*(\d+)\s*(?:;(.*))?$/.exec(v);
-  if (!m) return undefined;
-  const r = /(?:^|;)\s*refresher\s*=\s*(uac|uas)\b/i.exec(m[2] ?? '')?.[1]?.toLowerCase();
-  return { deltaS: Number(m[1]), refresher: r as 'uac' | 'uas' | undefined };
+export function sessionExpiresOf(msg: SipRequest | SipResponse): SessionExpires | undefined {
+  // get() expands compact forms: `x` is found as session-expires.
+  return parseSessionExpires(msg.get('session-expires'));
 }
 
 /**
@@ -42,7 +39,7 @@ export function tooSmall(req: SipRequest): Record<string, string> | undefined {
  * unchanged unless the request names one.
  */
 export function completeRefreshAnswer(d: LiteDialog | undefined, req: SipRequest, res: SipResponse): void {
-  if (!d?.sessionTimer || res.has('session-expires') || res.has('x')) return;
+  if (!d?.sessionTimer || res.has('session-expires')) return;
   const se = sessionExpiresOf(req);
   if (!se) return;
   const refresher = se.refresher ?? (d.sessionTimer.refresher === 'them' ? 'uac' : 'uas');

@@ -3,6 +3,7 @@ export * from './message.js';
 export * from './errors.js';
 export * from './uri.js';
 export * from './headers.js';
+export * from './session-expires.js';
 export * from './parser.js';
 export * from './serializer.js';
 export * from './stream-framer.js';

@@ -7,17 +7,11 @@
 import type { SessionTimersConfig } from '../../config/index.js';
 import { isSipError, type SrfDialog, type SrfLike, type SrfRequest, type SrfUacCallbacks, type SrfUacOptions } from '../srf-types.js';
 import { Status } from '../../sip/syntax.js';
+import { hasTag, parseMinSe, parseSessionExpires, type SessionExpires } from '../../sip/session-expires.js';
 
-/** Option tags in a comma list header (Supported, Require). */
-function tags(value: string | undefined): string[] {
-  return (value ?? '').split(',').map((t) => t.trim().toLowerCase()).filter(Boolean);
-}
-
-/** `Session-Expires` of a request: delta-seconds and refresher. */
-function sessionExpires(req: SrfRequest): { deltaS: number; refresher: string | undefined } | undefined {
-  const m = /^\s*(\d+)\s*(?:;(.*))?$/.exec(req.get('Session-Expires') ?? req.get('x') ?? '');
-  if (!m) return undefined;
-  return { deltaS: Number(m[1]), refresher: /(?:^|;)\s*refresher\s*=\s*(uac|uas)\b/i.exec(m[2] ?? '')?.[1]?.toLowerCase() };
+/** `Session-Expires` of a request: delta-seconds and refresher (srf keeps the compact `x` under its own name). */
+function sessionExpires(req: SrfRequest): SessionExpires | undefined {
+  return parseSessionExpires(req.get('Session-Expires') ?? req.get('x'));
 }
 
 /**
@@ -54,8 +48,8 @@ export function intervalTooSmall(req: SrfRequest, st: SessionTimersConfig): Reco
 export function callerAnswerHeaders(req: SrfRequest, st: SessionTimersConfig): Record<string, string> {
   if (!st.enabled) return {};
   const se = sessionExpires(req);
-  const supportsTimer = tags(req.get('Supported')).includes('timer') || tags(req.get('Require')).includes('timer');
-  const minSe = Math.max(Number(/^\s*(\d+)/.exec(req.get('Min-SE') ?? '')?.[1] ?? 0), st.min_se_s);
+  const supportsTimer = hasTag(req.get('Supported'), 'timer') || hasTag(req.get('Require'), 'timer');
+  const minSe = Math.max(parseMinSe(req.get('Min-SE')) ?? 0, st.min_se_s);
   const interval = Math.max(Math.min(se?.deltaS ?? st.interval_s, st.interval_s), minSe);
   // §9: "If the request did not contain a Supported: timer, the refresher MUST be the UAS."
   const refresher = supportsTimer ? (se?.refresher ?? 'uac') : 'uas';

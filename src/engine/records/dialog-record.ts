@@ -10,6 +10,8 @@ import type { Leg } from '../call/leg.js';
 import type { SrfDialog } from '../srf-types.js';
 import { formatHost } from '../../common/index.js';
 import { isSipUri, splitHeaderList, uriPartOf } from '../../sip/syntax.js';
+import { getTag } from '../../sip/headers.js';
+import { parseUri } from '../../sip/uri.js';
 
 /** The dialog record of `leg`, or null when srf did not give us what it takes (a peer without a Contact). */
 export function dialogRecordOf(uniqueCallId: string, leg: Leg, dialog: SrfDialog): LegDialogRecord | null {
@@ -39,7 +41,13 @@ function uriOf(value: string): string | null {
 
 function withTag(header: string | undefined, tag: string): string | undefined {
   if (!header) return undefined;
-  return /;\s*tag=/i.test(header) ? header : `${header};tag=${tag}`;
+  return getTag(header) !== undefined ? header : `${header};tag=${tag}`;
+}
+
+/** The transports a dialog record names; anything else (udp, an unknown name) is UDP. */
+function namedTransport(name: string | null | undefined): 'ws' | 'wss' | 'tcp' | undefined {
+  const t = name?.toLowerCase();
+  return t === 'ws' || t === 'wss' || t === 'tcp' ? t : undefined;
 }
 
 /** Record-Route values, one per entry (several headers arrive joined by commas; entries are `<uri>` name-addrs). */
@@ -50,8 +58,7 @@ function splitRoutes(value: string | undefined): string[] {
 
 /** `sip:host:port;transport=…` of where the message came from; else the leg's `host:port`; else the fallback URI. */
 function destinationOf(msg: { source_address?: string; source_port?: number; protocol?: string }, hostport: string | null, fallback: string): string {
-  const named = /^(wss?|tcp)$/i.exec(msg.protocol ?? '')?.[1] ?? /transport=(wss?|tcp)\b/i.exec(fallback)?.[1];
-  const transport = named ? named.toLowerCase() : 'udp';
+  const transport = namedTransport(msg.protocol) ?? namedTransport(parseUri(fallback)?.params['transport']) ?? 'udp';
   if (msg.source_address && msg.source_port) {
     return `sip:${formatHost(msg.source_address)}:${msg.source_port};transport=${transport}`;
   }
