@@ -17,6 +17,7 @@ import type { Logger } from '../../common/index.js';
 import { systemClock, type Clock } from '../../common/index.js';
 import { StoreArgumentError, StoreError } from '../errors.js';
 import type { CallCommit, Store } from '../store.js';
+import { forwardMethods } from '../forward-methods.js';
 import { SqliteCore, type AppliedMigration, type SqliteCoreOptions } from './sqlite-core.js';
 import type { CommitStats } from './sqlite-committer.js';
 import type { WireError, WorkerReply, WorkerRequest } from './sqlite-protocol.js';
@@ -92,13 +93,7 @@ export class SqliteStore {
 }
 
 // Every SqliteCore method but the two above, forwarded as is (no list to keep in step with the Store interface).
-for (const name of Object.getOwnPropertyNames(SqliteCore.prototype)) {
-  if (name === 'constructor' || name === 'migrate' || name === 'close') continue;
-  Object.defineProperty(SqliteStore.prototype, name, {
-    value: function (this: SqliteStore, ...args: unknown[]) { return this.call(name, args); },
-    writable: true, configurable: true,
-  });
-}
+forwardMethods(SqliteStore, SqliteCore.prototype, (store, name, args) => store.call(name, args), ['migrate', 'close']);
 
 /** Where the worker's code is, and the tsx API it registers first when that code is TypeScript. */
 function workerEntry(): { entry: string; tsx: string | null } {
