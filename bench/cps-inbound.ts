@@ -36,7 +36,7 @@
  * it prints each run's table and then, per tree, the median highest passing step and the median CPU per call by step.
  *
  *   npx tsx bench/cps-inbound.ts [--rates 250,500,…,2000] [--seconds 10] [--hold-ms 500] [--drain-s 2] [--debug] [--sqlite-sync full|normal] [--record none|all|none,all]
- *                                [--pin] [--sipp-cpu 0] [--sb-cpu 1] [--rt-prio 50] [--profile] [--alloc-profile] [--label text] [--compare dir [--runs 3]]
+ *                                [--pin] [--sipp-cpu 0] [--sb-cpu 1] [--rt-prio 50] [--profile] [--alloc-profile] [--snapshot-dir dir] [--label text] [--compare dir [--runs 3]]
  *   (with `node --expose-gc --import tsx bench/cps-inbound.ts …` the heap after the run is measured after a full GC)
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -45,6 +45,7 @@ import { Session } from 'node:inspector/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { writeHeapSnapshot } from 'node:v8';
 import { pino } from 'pino';
 import { createEmbeddedMediaLayer } from '../src/media/embedded/index.js';
 import { killAllSipp, freePort, runSipp } from '../test/support/sipp.js';
@@ -180,6 +181,8 @@ let recordingsBefore = 0;
 for (const rate of rates) {
   const calls = rate * seconds;
   const stats0 = await commitStats(h.store);
+  (globalThis as { gc?: () => void }).gc?.();
+  const heap0 = process.memoryUsage().heapUsed;
   const sip0 = h.lite.sipStats();
   const workerThreads = laterThreads();
   const main0 = threadCpuUs(process.pid);
@@ -215,6 +218,17 @@ for (const rate of rates) {
   const mainUs = threadCpuUs(process.pid) - main0;
   const workerUs = workerThreads.reduce((n, t) => n + threadCpuUs(t), 0) - worker0;
   const wallMs = Date.now() - t0;
+  // With --expose-gc: the heap right after the step's calls, after a full GC — what the finished calls still hold
+  // while their transactions wait out 64*T1 (the step's own calls dominate it: steps are 1.5 s apart).
+  const gcNow = (globalThis as { gc?: () => void }).gc;
+  let heldLine = '';
+  if (gcNow) {
+    gcNow();
+    const heap = process.memoryUsage().heapUsed;
+    const snapDir = arg('snapshot-dir', '');
+    if (snapDir) writeHeapSnapshot(join(snapDir, `step-${rate}.heapsnapshot`));
+    heldLine = `  heap after a full GC at the step's end: ${Math.round(heap / 1048576)} MB, ${Math.round((heap - heap0) / 1048576)} MB more than before it (${(((heap - heap0) / calls) / 1024).toFixed(1)} KB per call of the step; ${h.lite.sipStats().transactions} SIP transactions live)`;
+  }
   const lagMs = `event-loop delay p50 ${(lag.percentile(50) / 1e6).toFixed(0)} / p99 ${(lag.percentile(99) / 1e6).toFixed(0)} / max ${(lag.max / 1e6).toFixed(0)} ms`;
   await new Promise((res) => setTimeout(res, 1500));
   const status = await h.engine.status();
@@ -233,6 +247,7 @@ for (const rate of rates) {
   results.push(step);
   console.log(`rate ${rate}/s  calls ${calls}  ${step.ok ? 'OK  ' : 'FAIL'} (sipp exit ${r.code}, failed ${failed}, achieved ${achieved}/s)  events ${step.events} (expect ${calls * (mode === 'all' ? 4 : 3)})  peak RSS ${step.rssMb} MB  node CPU ${step.cpuPct}% (${step.cpuUsPerCall} µs/call, ${step.sysUsPerCall} of them in the kernel)  ${lagMs}  active after ${step.active}${mode === 'all' ? `  recordings ${step.recordings}` : ''}  load ${step.load}`);
   console.log(`  store: ${step.store}`);
+  if (heldLine) console.log(heldLine);
   console.log(`  SIP per call: ${((sip1.received - sip0.received) / calls).toFixed(2)} datagrams received, ${((sip1.sent - sip0.sent) / calls).toFixed(2)} sent, ${((sip1.absorbed - sip0.absorbed) / calls).toFixed(2)} retransmissions absorbed; ${sip1.transactions} transactions live`);
   if (prof) {
     const file = join(profDir, `${mode}-${rate}.cpuprofile`);

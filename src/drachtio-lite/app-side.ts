@@ -5,8 +5,9 @@
  * reuses the INVITE's Via (§9.1). Responses go back to the app tagged with the transaction and dialog ids.
  */
 import {
-  createResponse, Dialog, generateCallId, generateTag, getTag, parseCSeq, parseNameAddr, setTag, SipRequest, Status, type Endpoint, type SipResponse,
+  canonicalName, createResponse, Dialog, generateCallId, generateTag, getTag, parseCSeq, parseNameAddr, setTag, SipRequest, Status, type Endpoint, type SipResponse,
 } from '../sip/index.js';
+import { ownString } from '../common/index.js';
 import type { ClientConnection } from './client-connection.js';
 import { allows, destinationOf, dialogIdOf, endpointOfUri, type LiteDialog } from './dialogs.js';
 import {
@@ -127,11 +128,38 @@ function synthesize(ctx: LiteContext, at: AppTxn, status: number, reason: string
   ctx.appTxns.delete(at.id);
   if (at.dialog && at.request.method === 'BYE') ctx.dialogs.remove(at.dialog);
   const res = createResponse(at.request, status, reason);
+  settle(at);
   const { wire, text } = wireText(res);
   at.owner.send(sipMessageFrame(metaFor(ctx, 'network', wire, at.destination), at.id, at.dialogId, text));
 }
 
 function onResponse(ctx: LiteContext, at: AppTxn, res: SipResponse): void {
+  const wasFinal = at.final;
+  try {
+    relayResponse(ctx, at, res);
+  } finally {
+    if (!wasFinal && at.final) settle(at);
+  }
+}
+
+/** Headers a forked 2xx's dialog is built from after the final response (`Dialog.fromUac`), besides the URI. */
+const KEPT_AFTER_FINAL = new Set(['from', 'call-id', 'cseq', 'contact']);
+
+/**
+ * What an app transaction keeps of its request once it has its final response: method, URI and the headers of
+ * {@link KEPT_AFTER_FINAL}, as own strings, no body. An INVITE's client transaction waits 64*T1 (32 s over UDP)
+ * in Accepted for 2xx retransmissions and its listeners keep `at`; the full request (every header a slice of
+ * srf's message text, and the SDP) was the largest thing a finished call left on the heap for that time.
+ */
+function settle(at: AppTxn): void {
+  const req = at.request;
+  const keep = req.headers.filter((h) => KEPT_AFTER_FINAL.has(canonicalName(h.name))).map((h) => ({ name: h.name, value: ownString(h.value) }));
+  at.request = new SipRequest(ownString(req.method), ownString(req.uri), keep, NO_BODY, req.version);
+}
+
+const NO_BODY = Buffer.alloc(0);
+
+function relayResponse(ctx: LiteContext, at: AppTxn, res: SipResponse): void {
   const method = at.request.method;
   const success = res.status >= 200 && res.status < 300;
   if (at.final) {

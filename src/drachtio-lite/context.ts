@@ -51,7 +51,8 @@ export interface NetTxn {
 export interface AppTxn {
   readonly id: string;
   readonly owner: DialogOwner;
-  readonly request: SipRequest;
+  /** The request as sent; once final only a skeleton of it (app-side.ts `settle`). */
+  request: SipRequest;
   readonly txn: ClientTransaction;
   readonly destination: Endpoint;
   /** INVITE outside a dialog: the dialog id a 2xx will create; in-dialog: the dialog's id. */
