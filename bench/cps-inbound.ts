@@ -15,21 +15,25 @@
  * the RTP relay's (bench/media.ts). A table of both modes closes the run.
  *
  * The harness of issue 15 (`--pin`): SIPp (caller and device) pinned to CPU 0 and this process — all of Switchboard:
- * drachtio-lite, srf, engine, store, their threads — to CPU 1, both SCHED_FIFO (`taskset` + `chrt -f`, as root), so
- * the other load on the box matters less. A step passes with 0 failed calls and an achieved rate ≥ 95 % of the
+ * drachtio-lite, srf, engine, store, their threads — to CPU 1, both at real-time priority (`taskset` + `chrt`, as
+ * root; `--rt-prio 0` pins only), so the other load on the box matters less. A step passes with 0 failed calls and an achieved rate ≥ 95 % of the
  * offered one (achieved = calls / (SIPp's run time − the hold time): a PBX that falls behind stretches the run).
  * Per step: the result, CPU µs per call (process CPU, all threads, / calls), peak RSS, event-loop delay p99 and, with
  * `--profile`, the main thread's self time by module for that step (V8 profiler through node:inspector; the
  * .cpuprofile files are kept in the directory printed, for bench/tools/profile-summary.mjs).
  *
- * With SCHED_FIFO every thread but the main one (the SQLite store's worker, libuv's pool, tsx's module-hooks thread)
- * gets one level more than the main thread (FIFO threads of one level do not preempt each other: raising only the
- * threads the harness started still hung before the first step), the processes this one starts begin as
- * SCHED_OTHER (`--reset-on-fork`), and the registering SIPp is pinned too. Checked once (2026-12-03, 250/s × 3 s):
- * the step runs (0 failed calls), but the process did not exit within 60 s after its summary (not investigated:
- * FIFO runs starve the other helpers' tests on CPU 1). Per step the store's
- * commit path is counted too (SQLite only): transactions, call steps per transaction, statements and rows per call,
- * and the CPU of the main thread and of the store's worker thread.
+ * Under real-time priority the event-loop threads (main, the store's worker, Node's loader-hooks thread) are SCHED_RR
+ * and the helper threads (V8's platform workers, libuv's pool: they sleep on a futex) SCHED_FIFO one level higher;
+ * the processes this one starts begin as SCHED_OTHER (`--reset-on-fork`) and the SIPp processes are pinned too.
+ * With every thread FIFO at one level the runs hung (an idle worker's event loop spun on V8's incremental sweeping
+ * while the concurrent sweeper it waits for, a platform thread of the same level, never got the CPU). Per step the
+ * store's commit path is counted too (SQLite only): transactions, call steps per transaction, statements and rows
+ * per call, and the CPU of the main thread and of the store's worker thread; and the SIP datagrams per call.
+ *
+ * What each call costs besides CPU (issue 15): `--alloc-profile` samples the bytes allocated per call by module and
+ * function (V8's sampling heap profiler, collected objects included); with `--expose-gc` each step prints the heap
+ * its finished calls still hold (full GCs before and after the step) and `--snapshot-dir` writes a heap snapshot
+ * there. Every run starts with a speed probe of the box (CPU ms of a fixed loop): CPU per call scales with it.
  *
  * `--compare <dir>` (issue 15) runs this bench in another tree (`dir`, e.g. a checkout of an older commit with its
  * node_modules) and in this one, alternately, `--runs` times each (default 3), with the other arguments passed on;
@@ -101,6 +105,19 @@ function threadCpuUs(tid: string | number): number {
   }
 }
 if (label) console.log(`label: ${label}`);
+/**
+ * The box's speed: CPU ms of a fixed integer loop on this thread (lower is faster). The CPU per call of a step scales
+ * with it, and it varies by 2x on the shared 2-vCPU machines here: runs are comparable only at similar probe figures.
+ */
+function speedProbe(): number {
+  const t0 = process.cpuUsage();
+  let x = 0;
+  for (let i = 0; i < 1e8; i++) x = (x + i * 7) % 1000003;
+  const c = process.cpuUsage(t0);
+  return Math.round((c.user + c.system) / 1000) + (x < 0 ? 1 : 0);
+}
+const probeMs = speedProbe();
+console.log(`box speed probe: ${probeMs} ms CPU for a fixed loop (lower is faster)`);
 const compareDir = arg('compare', '');
 if (compareDir) {
   await compare(resolve(compareDir), Number(arg('runs', '3')));
@@ -297,7 +314,7 @@ if (liteStats.dialogs > 0) {
 }
 inspector?.disconnect();
 if (profile) console.log(`profiles: ${profDir}`);
-console.log(`\nrate/s | result | achieved/s | CPU per call | peak RSS | event-loop p99 | load (1 min)${label ? `  [${label}]` : ''}`);
+console.log(`\nrate/s | result | achieved/s | CPU per call | peak RSS | event-loop p99 | load (1 min)${label ? `  [${label}]` : ''}  (box speed probe ${probeMs} ms)`);
 for (const st of results) console.log(`${st.rate} | ${st.ok ? 'pass' : 'FAIL'} (${st.failed} failed) | ${st.achieved} | ${st.cpuUsPerCall} µs | ${st.rssMb} MB | ${st.lagP99Ms.toFixed(0)} ms | ${st.load}`);
 const best = results.filter((s) => s.ok).at(-1);
 console.log(`\nhighest zero-failure rate: ${best ? `${best.rate} calls/s (peak RSS ${best.rssMb} MB, ${best.events} events committed, ${best.cpuUsPerCall} µs CPU per call = ${Math.round(1e6 / best.cpuUsPerCall)} calls/s per core for drachtio-lite + srf + engine + SQLite together)` : 'none'}`);
