@@ -41,7 +41,10 @@ export function parseMinSe(value: string | undefined): number | undefined {
   return d && parseParams(value, d.end) ? d.value : undefined;
 }
 
-/** Whether a comma list of option tags (one or more `Supported`/`Require` values) holds `tag` (given in lower case; the list is compared case-insensitively). */
+/**
+ * Whether a comma list of option tags (one or more `Supported`/`Require` values) holds `tag`, given in lower case;
+ * the list is compared case-insensitively.
+ */
 export function hasTag(values: readonly string[] | string | undefined, tag: string): boolean {
   if (values === undefined) return false;
   for (const v of typeof values === 'string' ? [values] : values) {
