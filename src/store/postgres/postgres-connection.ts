@@ -42,6 +42,14 @@ export class PostgresConnection {
     });
     // An idle client losing its connection must not crash the process; the pool replaces it.
     this.#pool.on('error', (err) => this.#log?.warn({ err }, 'store: idle PostgreSQL connection failed'));
+    // Between the pool handing a client out (it drops its idle listener first) and `tx` listening on it, node-postgres
+    // can emit 'error' on that client with nobody listening: a new client's checkout completes inside the socket read
+    // that may also carry the server's FATAL (pg_terminate_backend, a restart), and the `await` that resumes `tx` runs
+    // only after that read. An unheard 'error' is an uncaught exception (seen once in the kill-mid-burst test). So
+    // every client listens for its whole life; the failure still reaches the caller through the statement that fails.
+    this.#pool.on('connect', (client) => {
+      client.on('error', (err) => this.#log?.debug({ err }, 'store: PostgreSQL connection error'));
+    });
   }
 
   /** Ends the pool. */
