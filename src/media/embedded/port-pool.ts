@@ -63,7 +63,9 @@ export class PortPool {
       try {
         rtp = await bind(this.#type, port, this.#address);
         const rtcp = await bind(this.#type, port + 1, this.#address);
+        // RTCP is read and dropped. Its socket also needs an 'error' listener: an unheard one is an uncaught exception.
         rtcp.on('message', () => undefined);
+        rtcp.on('error', () => undefined);
         return { port, rtp, rtcp };
       } catch (err) {
         if (rtp) await closeSocket(rtp);
