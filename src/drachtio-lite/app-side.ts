@@ -5,9 +5,8 @@
  * reuses the INVITE's Via (§9.1). Responses go back to the app tagged with the transaction and dialog ids.
  */
 import {
-  canonicalName, createResponse, Dialog, generateCallId, generateTag, getTag, parseCSeq, parseNameAddr, setTag, SipRequest, Status, type Endpoint, type SipResponse,
+  createResponse, Dialog, generateCallId, generateTag, getTag, parseCSeq, parseNameAddr, requestSkeleton, setTag, SipRequest, Status, type Endpoint, type SipResponse,
 } from '../sip/index.js';
-import { ownString } from '../common/index.js';
 import type { ClientConnection } from './client-connection.js';
 import { allows, destinationOf, dialogIdOf, endpointOfUri, type LiteDialog } from './dialogs.js';
 import {
@@ -143,7 +142,7 @@ function onResponse(ctx: LiteContext, at: AppTxn, res: SipResponse): void {
 }
 
 /** Headers a forked 2xx's dialog is built from after the final response (`Dialog.fromUac`), besides the URI. */
-const KEPT_AFTER_FINAL = new Set(['from', 'call-id', 'cseq', 'contact']);
+const KEPT_AFTER_FINAL: ReadonlySet<string> = new Set(['from', 'call-id', 'cseq', 'contact']);
 
 /**
  * What an app transaction keeps of its request once it has its final response: method, URI and the headers of
@@ -152,12 +151,8 @@ const KEPT_AFTER_FINAL = new Set(['from', 'call-id', 'cseq', 'contact']);
  * srf's message text, and the SDP) was the largest thing a finished call left on the heap for that time.
  */
 function settle(at: AppTxn): void {
-  const req = at.request;
-  const keep = req.headers.filter((h) => KEPT_AFTER_FINAL.has(canonicalName(h.name))).map((h) => ({ name: h.name, value: ownString(h.value) }));
-  at.request = new SipRequest(ownString(req.method), ownString(req.uri), keep, NO_BODY, req.version);
+  at.request = requestSkeleton(at.request, KEPT_AFTER_FINAL);
 }
-
-const NO_BODY = Buffer.alloc(0);
 
 function relayResponse(ctx: LiteContext, at: AppTxn, res: SipResponse): void {
   const method = at.request.method;

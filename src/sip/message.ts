@@ -4,6 +4,7 @@
  * Headers are kept as an ordered list of raw fields so that anything we do not understand is forwarded
  * byte for byte; typed views (Via, name-addr, CSeq, …) are parsed on demand by `headers.ts`.
  */
+import { ownString } from '../common/index.js';
 import type { Endpoint, TransportProtocol } from './transport/transport.js';
 
 /** One header line as received (or as we will send it). `name` keeps its original spelling; `value` is unfolded and trimmed. */
@@ -221,3 +222,22 @@ export type SipMessage = SipRequest | SipResponse;
 
 // Where a message came from or goes: declared with the transports (they use it), re-exported here for callers.
 export type { Endpoint } from './transport/transport.js';
+
+/** The empty body of every skeleton request (see {@link requestSkeleton}); {@link isSkeleton} knows them by it. */
+const SKELETON_BODY = Buffer.alloc(0);
+
+/**
+ * A copy of `req` to hold long after it was handled (a transaction waiting out its timers, an app transaction
+ * after its final response): method, Request-URI, version and the headers whose canonical names are in `keep`,
+ * every value an own copy (not a slice that pins the whole message text), no body.
+ */
+export function requestSkeleton(req: SipRequest, keep: ReadonlySet<string>): SipRequest {
+  // filter + map: arrays of exactly their length (pushing into [] leaves room for 16).
+  const headers = req.headers.filter((h) => keep.has(canonicalName(h.name))).map((h) => ({ name: h.name, value: ownString(h.value) }));
+  return new SipRequest(ownString(req.method), ownString(req.uri), headers, SKELETON_BODY, req.version);
+}
+
+/** Whether `req` was made by {@link requestSkeleton}. */
+export function isSkeleton(req: SipRequest): boolean {
+  return req.body === SKELETON_BODY;
+}

@@ -5,8 +5,8 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../common/index.js';
-import { InvalidStateError, ownString } from '../../common/index.js';
-import { canonicalName, SipRequest, type HeaderField, type SipMessage, type SipResponse } from '../message.js';
+import { InvalidStateError } from '../../common/index.js';
+import { isSkeleton, requestSkeleton, type SipMessage, type SipRequest, type SipResponse } from '../message.js';
 import { serializeMessage } from '../serializer.js';
 import type { TimerName, TimerValues } from './timers.js';
 
@@ -30,17 +30,12 @@ export interface TransactionContext {
   onReaped?: () => void;
 }
 
-const NO_BODY = Buffer.alloc(0);
-
 function isRetransmitTimer(name: TimerName): boolean {
   return name === 'A' || name === 'E' || name === 'G';
 }
 
 /** What a finished transaction keeps of its request besides method and URI (see `Transaction.compact`). */
-function isKeptHeader(name: string): boolean {
-  const n = canonicalName(name);
-  return n === 'call-id' || n === 'cseq';
-}
+const KEPT_HEADERS: ReadonlySet<string> = new Set(['call-id', 'cseq']);
 
 /** A timer input: the named timer fired. */
 export interface TimerInput {
@@ -95,11 +90,7 @@ export abstract class Transaction<S extends string> extends EventEmitter {
    */
   protected compact(): void {
     this.#requestWire = undefined;
-    const req = this.#request;
-    if (req.body === NO_BODY) return;
-    // filter + map: arrays of exactly their length (pushing into [] leaves room for 16).
-    const keep: HeaderField[] = req.headers.filter((h) => isKeptHeader(h.name)).map((h) => ({ name: h.name, value: ownString(h.value) }));
-    this.#request = new SipRequest(ownString(req.method), ownString(req.uri), keep, NO_BODY, req.version);
+    if (!isSkeleton(this.#request)) this.#request = requestSkeleton(this.#request, KEPT_HEADERS);
   }
 
   /** Current state, verbatim from RFC 3261 §17 (plus RFC 6026 `accepted`). */
