@@ -133,12 +133,12 @@ export interface RecoveryDeps {
 
 /** Closes the calls a crashed run left open and hangs up their legs; returns how many calls were closed. */
 export async function recoverCalls(d: RecoveryDeps): Promise<number> {
-  const node = String(d.nodeId).padStart(2, '0');
   let closed = 0;
   const failed = new Set<string>();
   for (;;) {
-    // Only this engine's calls are read (the others' may be live, and many): 500 at a time, past those that failed.
-    const open = (await d.store.listUnfinishedCalls(500 + failed.size, d.nodeId)).filter((c) => c.unique_call_id.endsWith(node) && !failed.has(c.unique_call_id));
+    // Only this engine's calls are read, by the store (the others' may be live, and many): 500 at a time, past those
+    // that failed.
+    const open = (await d.store.listUnfinishedCalls(500 + failed.size, d.nodeId)).filter((c) => !failed.has(c.unique_call_id));
     if (open.length === 0) return closed;
     for (const call of open) {
       const [events, legs, dialogs] = await Promise.all([d.store.listCallEvents(call.unique_call_id), d.store.listLegs(call.unique_call_id), d.store.listLegDialogs(call.unique_call_id)]);

@@ -19,7 +19,9 @@ function bind(type: 'udp4' | 'udp6', port: number, address: string): Promise<Soc
   return new Promise((resolve, reject) => {
     const s = createSocket({ type, reuseAddr: false });
     s.once('error', (err) => { s.close(); reject(err); });
-    s.bind({ port, address, exclusive: true }, () => { s.removeAllListeners('error'); resolve(s); });
+    // Once bound, an 'error' must still have a listener (an unheard one is an uncaught exception): the RTCP socket
+    // only drains, and an RTP socket gets its session's logging listener only when the session is built.
+    s.bind({ port, address, exclusive: true }, () => { s.removeAllListeners('error'); s.on('error', () => undefined); resolve(s); });
   });
 }
 
@@ -63,9 +65,7 @@ export class PortPool {
       try {
         rtp = await bind(this.#type, port, this.#address);
         const rtcp = await bind(this.#type, port + 1, this.#address);
-        // RTCP is read and dropped. Its socket also needs an 'error' listener: an unheard one is an uncaught exception.
         rtcp.on('message', () => undefined);
-        rtcp.on('error', () => undefined);
         return { port, rtp, rtcp };
       } catch (err) {
         if (rtp) await closeSocket(rtp);
