@@ -75,6 +75,9 @@ const sbCpu = arg('sb-cpu', '1');
 const rtPrio = arg('rt-prio', '50');
 const profile = process.argv.includes('--profile');
 const allocProfile = process.argv.includes('--alloc-profile');
+const snapDir = arg('snapshot-dir', '');
+/** `gc()` when run with `--expose-gc` (heap held per step, heap after the run). */
+const gc = (globalThis as { gc?: () => void }).gc;
 const label = arg('label', '');
 const profDir = profile || allocProfile ? mkdtempSync(join(tmpdir(), 'sb-cps-prof-')) : '';
 
@@ -198,7 +201,7 @@ let recordingsBefore = 0;
 for (const rate of rates) {
   const calls = rate * seconds;
   const stats0 = await commitStats(h.store);
-  (globalThis as { gc?: () => void }).gc?.();
+  gc?.();
   const heap0 = process.memoryUsage().heapUsed;
   const sip0 = h.lite.sipStats();
   const workerThreads = laterThreads();
@@ -237,12 +240,10 @@ for (const rate of rates) {
   const wallMs = Date.now() - t0;
   // With --expose-gc: the heap right after the step's calls, after a full GC — what the finished calls still hold
   // while their transactions wait out 64*T1 (the step's own calls dominate it: steps are 1.5 s apart).
-  const gcNow = (globalThis as { gc?: () => void }).gc;
   let heldLine = '';
-  if (gcNow) {
-    gcNow();
+  if (gc) {
+    gc();
     const heap = process.memoryUsage().heapUsed;
-    const snapDir = arg('snapshot-dir', '');
     if (snapDir) writeHeapSnapshot(join(snapDir, `step-${rate}.heapsnapshot`));
     heldLine = `  heap after a full GC at the step's end: ${Math.round(heap / 1048576)} MB, ${Math.round((heap - heap0) / 1048576)} MB more than before it (${(((heap - heap0) / calls) / 1024).toFixed(1)} KB per call of the step; ${h.lite.sipStats().transactions} SIP transactions live)`;
   }
@@ -300,7 +301,6 @@ for (const rate of rates) {
   await new Promise((res) => setTimeout(res, 1500));
 }
 await new Promise((res) => setTimeout(res, Number(arg('drain-s', '2')) * 1000));
-const gc = (globalThis as { gc?: () => void }).gc;
 if (gc) gc();
 const liteStats = h.lite.server.stats;
 console.log(`after the run: engine active calls ${(await h.engine.status()).active_calls}, srf dialogs ${(h.srf as unknown as { _dialogs: Map<string, unknown> })._dialogs.size}, drachtio-lite dialogs ${liteStats.dialogs} / network txns ${liteStats.networkTransactions} / app txns ${liteStats.appTransactions}, RSS ${Math.round(process.memoryUsage().rss / 1048576)} MB, heap ${Math.round(process.memoryUsage().heapUsed / 1048576)} MB${gc ? ' (after a full GC)' : ''}`);
@@ -313,7 +313,7 @@ if (liteStats.dialogs > 0) {
   console.log('drachtio-lite dialogs left by role/state:', Object.fromEntries(kinds));
 }
 inspector?.disconnect();
-if (profile) console.log(`profiles: ${profDir}`);
+if (profDir) console.log(`profiles: ${profDir}`);
 console.log(`\nrate/s | result | achieved/s | CPU per call | peak RSS | event-loop p99 | load (1 min)${label ? `  [${label}]` : ''}  (box speed probe ${probeMs} ms)`);
 for (const st of results) console.log(`${st.rate} | ${st.ok ? 'pass' : 'FAIL'} (${st.failed} failed) | ${st.achieved} | ${st.cpuUsPerCall} µs | ${st.rssMb} MB | ${st.lagP99Ms.toFixed(0)} ms | ${st.load}`);
 const best = results.filter((s) => s.ok).at(-1);

@@ -26,6 +26,11 @@ function cat(n) {
   return 'other';
 }
 
+/** A profile node's function as `name path:line` (paths from node_modules/ or src/). */
+function frameKey(n) {
+  return `${n.callFrame.functionName || '(anon)'} ${(n.callFrame.url || '').replace(/.*\/(node_modules|src)\//, '$1/')}:${n.callFrame.lineNumber}`;
+}
+
 /** Self time by category and by function of a V8 CPU profile (microseconds); `busy` excludes idle. */
 export function summarizeProfile(p) {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
@@ -36,7 +41,7 @@ export function summarizeProfile(p) {
   for (const [id, t] of self) {
     const n = byId.get(id); const c = cat(n); cats.set(c, (cats.get(c) ?? 0) + t);
     if (c === 'idle') continue;
-    const k = `${n.callFrame.functionName || '(anon)'} ${(n.callFrame.url || '').replace(/.*\/(node_modules|src)\//, '$1/')}:${n.callFrame.lineNumber}`;
+    const k = frameKey(n);
     fns.set(k, (fns.get(k) ?? 0) + t);
   }
   const busy = total - (cats.get('idle') ?? 0);
@@ -55,7 +60,7 @@ export function summarizeAllocations(p) {
     if (n.selfSize > 0) {
       total += n.selfSize;
       const c = cat(n); cats.set(c, (cats.get(c) ?? 0) + n.selfSize);
-      const k = `${n.callFrame.functionName || '(anon)'} ${(n.callFrame.url || '').replace(/.*\/(node_modules|src)\//, '$1/')}:${n.callFrame.lineNumber}`;
+      const k = frameKey(n);
       fns.set(k, (fns.get(k) ?? 0) + n.selfSize);
     }
     for (const ch of n.children ?? []) walk(ch);
