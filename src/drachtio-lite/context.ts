@@ -104,12 +104,11 @@ export function metaFor(ctx: LiteContext, source: WireMeta['source'], wire: Buff
 }
 
 /**
- * Serializes for an app frame (UTF-8 text of the wire bytes). With `wire` (the bytes a transaction already sent)
- * nothing is serialized again: the app sees exactly what went on the network.
+ * The bytes of a message for an app frame. With `wire` (the bytes a transaction already sent) nothing is serialized
+ * again: the app sees exactly what went on the network.
  */
-export function wireText(msg: SipMessage, wire?: Buffer): { wire: Buffer; text: string } {
-  const bytes = wire ?? serializeMessage(msg);
-  return { wire: bytes, text: bytes.toString('utf8') };
+export function wireBytes(msg: SipMessage, wire?: Buffer): Buffer {
+  return wire ?? serializeMessage(msg);
 }
 
 /** Our Contact URI for an endpoint: `<sip:addr:port>`, with `;transport=` for anything but UDP (RFC 3261 §19.1.1's default). */

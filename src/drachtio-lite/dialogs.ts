@@ -21,8 +21,8 @@ export interface DialogOwner {
   readonly id: string;
   /** Whether the app is still connected. */
   readonly open: boolean;
-  /** Writes one server message to the app. */
-  send(payload: string): void;
+  /** Writes one server message to the app: its leader and, for a SIP frame, the message's bytes. */
+  send(leader: string, sip?: Buffer): void;
 }
 
 /** One dialog (one leg) the server keeps for an app. */

@@ -11,7 +11,7 @@ import {
 import type { ClientConnection } from './client-connection.js';
 import { allows, destinationOf, dialogIdOf, type DialogOwner, type LiteDialog } from './dialogs.js';
 import {
-  contactFor, hostportOf, metaFor, newTransactionId, wireText, type LiteContext, type NetTxn,
+  contactFor, hostportOf, metaFor, newTransactionId, wireBytes, type LiteContext, type NetTxn,
 } from './context.js';
 import { copyAppHeaders, defaultContentType, replaceLocalhost } from './app-message.js';
 import { failReply, responseSentReply, sipMessageFrame } from './wire/commands.js';
@@ -21,9 +21,9 @@ import { mergeSupported } from './request-checks.js';
 
 /** Sends a network message to its app: `sip|network|…|txnId|dialogId|` + SIP. */
 function forward(ctx: LiteContext, to: DialogOwner, msg: SipRequest | SipResponse, peer: Endpoint, txnId: string, dialogId: string, local?: Endpoint): void {
-  const { wire, text } = wireText(msg);
+  const wire = wireBytes(msg);
   ctx.log.debug({ client: to.id, what: msg.kind === 'request' ? msg.method : msg.status, callId: msg.callId, txnId, dialogId, from: `${peer.address}:${peer.port}` }, 'network message to app');
-  to.send(sipMessageFrame(metaFor(ctx, 'network', wire, peer), txnId, dialogId, text, local));
+  to.send(sipMessageFrame(metaFor(ctx, 'network', wire, peer), txnId, dialogId, local), wire);
 }
 
 function reject(txn: ServerTransaction | undefined, req: SipRequest, status: number, reason?: string, headers: Record<string, string> = {}): void {
@@ -245,9 +245,9 @@ export function respondToNetworkRequest(ctx: LiteContext, conn: ClientConnection
 
   const dialog = nt.dialog ?? (isInvite && appRes.status >= 200 && appRes.status < 300 ? createUasDialog(ctx, nt, res) : undefined);
   const dialogId = dialog?.id ?? (isInvite ? dialogIdOf(req.callId ?? '', getTag(req.get('from') ?? '') ?? '') : '');
-  const { wire, text } = wireText(res);
+  const wire = wireBytes(res);
   // The echo goes first: drachtio-srf builds its Dialog from it before any later network message (the ACK).
-  conn.send(responseSentReply(msgId, metaFor(ctx, 'application', wire, nt.source), nt.id, dialogId, text));
+  conn.send(responseSentReply(msgId, metaFor(ctx, 'application', wire, nt.source), nt.id, dialogId), wire);
   // The same bytes go to the network: serialized once.
   nt.txn.respond(res, wire);
   if (res.status < 200) return;
@@ -311,8 +311,8 @@ function ackTimeout(ctx: LiteContext, d: LiteDialog): void {
 export function endStaleDialog(ctx: LiteContext, d: LiteDialog, reason: string): void {
   if (d.terminated) return;
   const { bye, destination } = endDialog(ctx, d, reason);
-  const { wire, text } = wireText(bye);
-  d.owner.send(sipMessageFrame(metaFor(ctx, 'application', wire, destination), 'unsolicited', d.id, text));
+  const wire = wireBytes(bye);
+  d.owner.send(sipMessageFrame(metaFor(ctx, 'application', wire, destination), 'unsolicited', d.id), wire);
 }
 
 /** Ends dialog `d` on the server's own account: sends a BYE (no app transaction) and forgets the dialog. */

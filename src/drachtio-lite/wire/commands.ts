@@ -105,26 +105,27 @@ export function failReply(clientMsgId: string, reason: string): string {
 }
 
 /**
- * The OK to a `sip` command that sent a request: `…|OK|meta|txnId|Msg sent:|` + CRLF + the request as sent.
- * drachtio-srf reads the transaction id at token 10 and builds its Request from the echoed message.
+ * The leader of the OK to a `sip` command that sent a request: `…|OK|meta|txnId|Msg sent:|` + CRLF; the request as
+ * sent follows it (ClientConnection.send's `sip`). drachtio-srf reads the transaction id at token 10 and builds its
+ * Request from the echoed message.
  */
-export function requestSentReply(clientMsgId: string, meta: WireMeta, txnId: string, sip: string): string {
-  return `${okReply(clientMsgId, metaTokens(meta), txnId, 'Msg sent:')}|${CRLF}${sip}`;
+export function requestSentReply(clientMsgId: string, meta: WireMeta, txnId: string): string {
+  return `${okReply(clientMsgId, metaTokens(meta), txnId, 'Msg sent:')}|${CRLF}`;
 }
 
 /**
- * The OK to a `sip` command that sent a response: `…|OK|meta|txnId|dialogId||Msg sent:|` + CRLF + the
- * response as sent. drachtio-srf takes the dialog id of a 200 to INVITE from token 11.
+ * The leader of the OK to a `sip` command that sent a response: `…|OK|meta|txnId|dialogId||Msg sent:|` + CRLF;
+ * the response as sent follows it. drachtio-srf takes the dialog id of a 200 to INVITE from token 11.
  */
-export function responseSentReply(clientMsgId: string, meta: WireMeta, txnId: string, dialogId: string, sip: string): string {
-  return `${okReply(clientMsgId, metaTokens(meta), txnId, dialogId, '', 'Msg sent:')}|${CRLF}${sip}`;
+export function responseSentReply(clientMsgId: string, meta: WireMeta, txnId: string, dialogId: string): string {
+  return `${okReply(clientMsgId, metaTokens(meta), txnId, dialogId, '', 'Msg sent:')}|${CRLF}`;
 }
 
 /**
- * A SIP message for the app: `id|sip|meta|txnId|dialogId|[recvAddr|recvPort|]` + CRLF + SIP. Network
- * requests carry the local address they arrived on (drachtio-srf's `req.receivedOn`).
+ * The leader of a SIP message for the app: `id|sip|meta|txnId|dialogId|[recvAddr|recvPort|]` + CRLF; the SIP
+ * message follows it. Network requests carry the local address they arrived on (drachtio-srf's `req.receivedOn`).
  */
-export function sipMessageFrame(meta: WireMeta, txnId: string, dialogId: string, sip: string, receivedOn?: { address: string; port: number }): string {
+export function sipMessageFrame(meta: WireMeta, txnId: string, dialogId: string, receivedOn?: { address: string; port: number }): string {
   const recv = receivedOn ? `${receivedOn.address}|${receivedOn.port}|` : '';
-  return `${newMessageId()}|sip|${metaTokens(meta)}|${txnId}|${dialogId}|${recv}${CRLF}${sip}`;
+  return `${newMessageId()}|sip|${metaTokens(meta)}|${txnId}|${dialogId}|${recv}${CRLF}`;
 }
