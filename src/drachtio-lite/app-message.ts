@@ -6,7 +6,7 @@
  * everything after the empty line, the app's Content-Length is discarded (our serializer writes the byte length),
  * and header names get their conventional spelling back.
  */
-import { canonicalName, parseHead, SipRequest, SipResponse, splitChallenges, type HeaderField, type SipMessage } from '../sip/index.js';
+import { canonicalName, headerField, keyOf, parseHead, SipRequest, SipResponse, splitChallenges, type HeaderField, type SipMessage } from '../sip/index.js';
 
 const SPECIAL_CASE: Readonly<Record<string, string>> = {
   'call-id': 'Call-ID', cseq: 'CSeq', 'www-authenticate': 'WWW-Authenticate', 'mime-version': 'MIME-Version',
@@ -49,14 +49,14 @@ export function parseAppMessage(text: string): { ok: true; message: SipMessage }
   if (!head.ok) return { ok: false, error: { code: 'SB_ERR_APP_SIP', message: head.error.message } };
   const headers: HeaderField[] = [];
   for (const h of head.head.headers) {
-    const lower = canonicalName(h.name);
+    const lower = keyOf(h);
     if (lower === 'content-length') continue;
     const name = conventionalHeaderName(h.name);
     // srf joins repeated headers with ','; challenges go out one per header line (RFC 8760 §2.4), which is
     // what phones parse.
     if (lower === 'www-authenticate' || lower === 'proxy-authenticate') {
-      for (const value of splitChallenges(h.value)) headers.push({ name, value });
-    } else headers.push({ name, value: h.value });
+      for (const value of splitChallenges(h.value)) headers.push({ name, value, key: lower });
+    } else headers.push({ name, value: h.value, key: lower });
   }
   const body = Buffer.from(bodyText, 'utf8');
   const s = head.head.start;
@@ -76,7 +76,7 @@ const SERVER_OWNED = new Set(['via', 'from', 'to', 'call-id', 'cseq', 'content-l
 export function copyAppHeaders(from: SipMessage, target: SipMessage, alsoSkip: readonly string[] = []): void {
   const skip = new Set([...SERVER_OWNED, ...alsoSkip]);
   for (const h of from.headers) {
-    if (!skip.has(canonicalName(h.name))) target.append(h.name, h.value);
+    if (!skip.has(keyOf(h))) target.append(h.name, h.value);
   }
 }
 
@@ -107,7 +107,7 @@ function hasAtLocalhost(v: string): boolean {
  */
 export function replaceLocalhost(msg: SipMessage, hostport: string): void {
   for (const h of msg.headers) {
-    if (LOCALHOST_HEADERS.has(canonicalName(h.name)) && hasAtLocalhost(h.value)) {
+    if (LOCALHOST_HEADERS.has(keyOf(h)) && hasAtLocalhost(h.value)) {
       h.value = h.value.replace(/@localhost(:\d+)?/gi, `@${hostport}`);
     }
   }

@@ -9,8 +9,14 @@ import type { Endpoint, TransportProtocol } from './transport/transport.js';
 
 /** One header line as received (or as we will send it). `name` keeps its original spelling; `value` is unfolded and trimmed. */
 export interface HeaderField {
-  name: string;
+  /** Read-only: `key` is derived from it. */
+  readonly name: string;
   value: string;
+  /**
+   * `canonicalName(name)`, set by whoever made the field when it is at hand (the parser, `append`…): every `get()`
+   * walks the header list, and this spares a cache lookup per header per walk. Fields without it still match.
+   */
+  readonly key?: string;
 }
 
 /** RFC 3261 §7.3.3 compact forms, mapped to their canonical lower-case long names. */
@@ -64,6 +70,16 @@ export function canonicalName(name: string): string {
   return canonical;
 }
 
+/** A field's canonical name: its `key`, or computed. */
+export function keyOf(h: HeaderField): string {
+  return h.key ?? canonicalName(h.name);
+}
+
+/** A field with its canonical name at hand. */
+export function headerField(name: string, value: string): HeaderField {
+  return { name, value, key: canonicalName(name) };
+}
+
 /** Whether a header's value may hold several comma-separated entries. */
 export function isListHeader(name: string): boolean {
   return LIST_HEADERS.has(canonicalName(name));
@@ -109,7 +125,7 @@ abstract class SipMessageBase {
   /** First value of a header (compact forms match their long names), or undefined. For list headers this is the whole first line. */
   get(name: string): string | undefined {
     const want = canonicalName(name);
-    for (const h of this.headers) if (canonicalName(h.name) === want) return h.value;
+    for (const h of this.headers) if (keyOf(h) === want) return h.value;
     return undefined;
   }
 
@@ -119,7 +135,7 @@ abstract class SipMessageBase {
     const list = LIST_HEADERS.has(want);
     const out: string[] = [];
     for (const h of this.headers) {
-      if (canonicalName(h.name) !== want) continue;
+      if (keyOf(h) !== want) continue;
       if (list) out.push(...splitHeaderList(h.value));
       else out.push(h.value);
     }
@@ -133,25 +149,25 @@ abstract class SipMessageBase {
   /** Replaces every occurrence of a header with one field (at the position of the first, or appended). */
   set(name: string, value: string): this {
     const want = canonicalName(name);
-    const idx = this.headers.findIndex((h) => canonicalName(h.name) === want);
+    const idx = this.headers.findIndex((h) => keyOf(h) === want);
     this.remove(name);
-    if (idx === -1) this.headers.push({ name, value });
-    else this.headers.splice(Math.min(idx, this.headers.length), 0, { name, value });
+    if (idx === -1) this.headers.push(headerField(name, value));
+    else this.headers.splice(Math.min(idx, this.headers.length), 0, headerField(name, value));
     return this;
   }
 
   /** Appends a header field after all existing ones. */
   append(name: string, value: string): this {
-    this.headers.push({ name, value });
+    this.headers.push(headerField(name, value));
     return this;
   }
 
   /** Inserts a header field before any existing field of the same name (a new top Via, a new top Record-Route). */
   prepend(name: string, value: string): this {
     const want = canonicalName(name);
-    const idx = this.headers.findIndex((h) => canonicalName(h.name) === want);
-    if (idx === -1) this.headers.unshift({ name, value });
-    else this.headers.splice(idx, 0, { name, value });
+    const idx = this.headers.findIndex((h) => keyOf(h) === want);
+    if (idx === -1) this.headers.unshift(headerField(name, value));
+    else this.headers.splice(idx, 0, headerField(name, value));
     return this;
   }
 
@@ -159,18 +175,18 @@ abstract class SipMessageBase {
   remove(name: string): number {
     const want = canonicalName(name);
     const before = this.headers.length;
-    this.headers = this.headers.filter((h) => canonicalName(h.name) !== want);
+    this.headers = this.headers.filter((h) => keyOf(h) !== want);
     return before - this.headers.length;
   }
 
   /** Removes only the first entry of a list header (the top Via), keeping the rest of that line. */
   removeFirstEntry(name: string): void {
     const want = canonicalName(name);
-    const idx = this.headers.findIndex((h) => canonicalName(h.name) === want);
+    const idx = this.headers.findIndex((h) => keyOf(h) === want);
     if (idx === -1) return;
     const entries = splitHeaderList(this.headers[idx]!.value);
     if (entries.length <= 1) this.headers.splice(idx, 1);
-    else this.headers[idx] = { name: this.headers[idx]!.name, value: entries.slice(1).join(', ') };
+    else this.headers[idx] = headerField(this.headers[idx]!.name, entries.slice(1).join(', '));
   }
 
   get callId(): string | undefined {
@@ -233,7 +249,7 @@ const SKELETON_BODY = Buffer.alloc(0);
  */
 export function requestSkeleton(req: SipRequest, keep: ReadonlySet<string>): SipRequest {
   // filter + map: arrays of exactly their length (pushing into [] leaves room for 16).
-  const headers = req.headers.filter((h) => keep.has(canonicalName(h.name))).map((h) => ({ name: h.name, value: ownString(h.value) }));
+  const headers = req.headers.filter((h) => keep.has(keyOf(h))).map((h) => headerField(h.name, ownString(h.value)));
   return new SipRequest(ownString(req.method), ownString(req.uri), headers, SKELETON_BODY, req.version);
 }
 

@@ -5,7 +5,7 @@
  *
  * Failures are values carrying a stable code and the numbers at fault (`Content-Length 512 > 300 bytes left`).
  */
-import { canonicalName, SipRequest, SipResponse, splitHeaderList, type HeaderField, type SipMessage } from './message.js';
+import { canonicalName, headerField, SipRequest, SipResponse, splitHeaderList, type HeaderField, type SipMessage } from './message.js';
 import { sipParseError, type SipParseError } from './errors.js';
 import { isToken, parseCSeq, parseNameAddr, parseVia, readTag } from './headers.js';
 
@@ -154,7 +154,7 @@ export function parseHead(text: string, maxHeaders = DEFAULT_MAX_HEADERS): HeadR
     let vs = colon + 1;
     while (vs < end && (text.charCodeAt(vs) === 0x20 || text.charCodeAt(vs) === 0x09)) vs++;
     while (end > vs && (text.charCodeAt(end - 1) === 0x20 || text.charCodeAt(end - 1) === 0x09)) end--;
-    headers.push({ name, value: text.slice(vs, end) });
+    headers.push(headerField(name, text.slice(vs, end)));
     if (headers.length > maxHeaders) break;
   }
   let contentLength: number | undefined;
@@ -226,7 +226,7 @@ function checkHeaders(headers: HeaderField[]): SipParseError | undefined {
   let callId: string | undefined;
   for (const h of headers) {
     if (h.name.length >= 16 || CHECKED_NAME_LENGTHS[h.name.length] !== 1) continue;
-    const name = CHECKED_NAMES.get(h.name) ?? canonicalName(h.name);
+    const name = h.key ?? CHECKED_NAMES.get(h.name) ?? canonicalName(h.name);
     switch (name) {
       case 'via':
         for (const entry of h.value.indexOf(',') === -1 ? [h.value] : splitHeaderList(h.value)) {

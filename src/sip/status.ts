@@ -2,7 +2,7 @@
  * SIP status codes (RFC 3261 §21 plus the common extensions) as one named map, their reason phrases, and
  * `createResponse`, which builds a response from a request per RFC 3261 §8.2.6.
  */
-import { canonicalName, SipResponse, type HeaderField, type SipRequest } from './message.js';
+import { canonicalName, headerField, keyOf, SipResponse, type HeaderField, type SipRequest } from './message.js';
 import { getTag, setTag } from './headers.js';
 import { reasonPhrase } from './syntax.js';
 
@@ -24,7 +24,7 @@ export function createResponse(req: SipRequest, status: number, reason?: string,
   const headers: HeaderField[] = [];
   // §8.2.6.2: "The Via header field values in the response MUST equal the Via header field values in the request
   // and MUST maintain the same ordering."
-  for (const h of req.headers) if (canonicalName(h.name) === 'via') headers.push({ name: 'Via', value: h.value });
+  for (const h of req.headers) if (keyOf(h) === 'via') headers.push(headerField('Via', h.value));
   const from = req.get('from');
   if (from !== undefined) headers.push({ name: 'From', value: from });
   let to = req.get('to');

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../common/index.js';
 import type { Endpoint, SipMessage, SipRequest } from '../message.js';
-import { canonicalName } from '../message.js';
+import { canonicalName, keyOf } from '../message.js';
 import { parseMessage, missingMandatoryHeader, unacceptableVersion, type StartLineInfo } from '../parser.js';
 import { serializeMessage } from '../serializer.js';
 import { parseNameAddr, parseVia } from '../headers.js';
@@ -316,7 +316,7 @@ export class TransportLayer {
   }
 
   #badRequest(req: SipRequest, inbound: Inbound, reason: string, status = 400): void {
-    const copied = req.headers.filter((h) => COPIED_TO_400.has(canonicalName(h.name))).map((h) => `${h.name}: ${h.value}`);
+    const copied = req.headers.filter((h) => COPIED_TO_400.has(keyOf(h))).map((h) => `${h.name}: ${h.value}`);
     const route = this.responseRoute(req, inbound);
     if (route) this.#sendRaw(badRequestText(reason, copied, 'utf8', status), route.dest, route.connectionId).catch(() => undefined);
   }

@@ -68,7 +68,16 @@ describe('parseMessage: headers (RFC 3261 §7.3)', () => {
 
   it('MUST accept whitespace between a header name and the colon (HCOLON)', () => {
     const m = parseOk(sip([...INVITE_LINES.slice(0, 3), 'To   \t: Bob <sip:bob@biloxi.com>', ...INVITE_LINES.slice(4)]));
-    expect(m.headers[2]).toEqual({ name: 'To', value: 'Bob <sip:bob@biloxi.com>' });
+    expect(m.headers[2]).toEqual({ name: 'To', value: 'Bob <sip:bob@biloxi.com>', key: 'to' });
+  });
+
+  it('keeps each header\'s canonical name with it (compact forms expanded), so get() needs no lookup per header', () => {
+    const m = parseOk(sip([...INVITE_LINES.slice(0, 4), 'f: <sip:a@b>;tag=1', 'CALL-ID: x', ...INVITE_LINES.slice(6)]));
+    expect(m.headers.slice(3, 5).map((h) => [h.name, h.key])).toEqual([['f', 'from'], ['CALL-ID', 'call-id']]);
+    expect(m.get('From')).toBe('<sip:a@b>;tag=1');
+    m.append('X-Later', '1');
+    m.headers.push({ name: 'X-No-Key', value: '2' });
+    expect([m.get('x-later'), m.get('x-no-key')]).toEqual(['1', '2']);
   });
 
   it('MUST understand compact forms (§7.3.3)', () => {
