@@ -78,11 +78,20 @@ export interface WireMeta {
   time: string;
 }
 
-/** `HH:MM:SS.mmmmmm`, the shape drachtio-server uses for its meta time token. */
+let lastWireMs = NaN;
+let lastWireTime = '';
+
+/**
+ * `HH:MM:SS.mmmmmm`, the shape drachtio-server uses for its meta time token. Every frame carries one, and under
+ * load many frames share a millisecond, so the last one formatted is reused.
+ */
 export function formatWireTime(ms: number): string {
+  if (ms === lastWireMs) return lastWireTime;
   const d = new Date(ms);
   const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  return `${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}.${p(d.getUTCMilliseconds() * 1000, 6)}`;
+  lastWireMs = ms;
+  lastWireTime = `${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}.${p(d.getUTCMilliseconds() * 1000, 6)}`;
+  return lastWireTime;
 }
 
 function metaTokens(m: WireMeta): string {
@@ -96,7 +105,8 @@ export function newMessageId(): string {
 
 /** `id|response|clientMsgId|OK[|tokens…]`. */
 export function okReply(clientMsgId: string, ...tokens: string[]): string {
-  return [newMessageId(), 'response', clientMsgId, 'OK', ...tokens].join('|');
+  const head = `${newMessageId()}|response|${clientMsgId}|OK`;
+  return tokens.length === 0 ? head : `${head}|${tokens.join('|')}`;
 }
 
 /** `id|response|clientMsgId|NO|reason`: drachtio-srf treats anything but OK as a failure with `reason`. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  failReply, okReply, parseCommand, requestSentReply, responseSentReply, sipMessageFrame, type WireMeta,
+  failReply, formatWireTime, okReply, parseCommand, requestSentReply, responseSentReply, sipMessageFrame, type WireMeta,
 } from '../../../../src/drachtio-lite/wire/commands.js';
 
 const meta: WireMeta = { source: 'network', bytes: 10, protocol: 'udp', address: '127.0.0.1', port: 5062, time: '10:00:00.000000' };
@@ -32,7 +32,16 @@ describe('client commands', () => {
 });
 
 describe('server messages at the token positions drachtio-srf reads', () => {
+  it('meta time: HH:MM:SS.microseconds (UTC), the same text for the same millisecond', () => {
+    const t = Date.UTC(2026, 11, 3, 9, 5, 7, 42);
+    expect(formatWireTime(t)).toBe('09:05:07.042000');
+    expect(formatWireTime(t)).toBe('09:05:07.042000');
+    expect(formatWireTime(t + 1)).toBe('09:05:07.043000');
+    expect(formatWireTime(t)).toBe('09:05:07.042000');
+  });
+
   it('OK / NO replies', () => {
+    expect(okReply('c1').split('|').slice(1)).toEqual(['response', 'c1', 'OK']);
     const ok = okReply('c1', 'udp/127.0.0.1:5060', 'v0.9.0').split('|');
     expect(ok.slice(1)).toEqual(['response', 'c1', 'OK', 'udp/127.0.0.1:5060', 'v0.9.0']);
     expect(failReply('c1', 'no|pipes\r\nhere').split('|').slice(1)).toEqual(['response', 'c1', 'NO', 'no pipes  here']);
