@@ -8,15 +8,21 @@
  * transaction / dialog counts. After the last step it waits for the transaction tables to drain (UDP keeps
  * finished transactions for 64×T1 = 32 s) and prints the counts and RSS again. Not a test: no assertions.
  *
- *   npx tsx bench/cps.ts [--rates 200,400,600,800,1000] [--seconds 10] [--hold-ms 500] [--drain-s 40]
+ * `--split` (issue 15) runs drachtio-lite and the SIP core in a child process, so srf and the B2BUA app are alone in
+ * this one: each step then prints the CPU per call of both processes. This process's figure is what drachtio-srf
+ * costs per call with the least an app can do, the floor under any engine built on it.
+ *
+ *   npx tsx bench/cps.ts [--rates 200,400,600,800,1000] [--seconds 10] [--hold-ms 500] [--drain-s 40] [--split]
  *   node --import tsx --cpu-prof --cpu-prof-dir=<dir> bench/cps.ts …      (profile; see bench/README.md)
  *
  * Runs on a shared machine: the load average is printed next to every figure; CPU time per call is the figure
  * that stays comparable when the box is busy.
  */
 import Srf from 'drachtio-srf';
+import { execFileSync, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { writeHeapSnapshot } from 'node:v8';
@@ -38,12 +44,65 @@ const drainS = Number(arg('drain-s', '40'));
 const keepGoing = process.argv.includes('--keep-going');
 
 const log = createLogger({ level: process.env.BENCH_LOG ?? 'warn' });
+const split = process.argv.includes('--split');
+
+/** Live counts of drachtio-lite's tables and its stack's transactions. */
+interface LiteStats { transactions: number; dialogs: number; networkTransactions: number; appTransactions: number; someDialogs: unknown[] }
+
+/** What createDrachtioLite does, with the stack kept in hand for its transaction count. */
+async function startLite(secret: string): Promise<{ sipPort: number; controlPort: number; stats: () => LiteStats; close: () => Promise<void> }> {
+  const sipPort = await freePort();
+  const stack = await SipStack.create({ listen: [{ transport: 'udp', address: '127.0.0.1', port: sipPort }], log });
+  const server = new DrachtioLiteServer({ stack, secret, log, clock: systemClock, timers: { t1: 500, t2: 4000 } });
+  const control = await server.listen('127.0.0.1', 0);
+  return {
+    sipPort, controlPort: control.port,
+    stats: () => ({ transactions: stack.stats.transactions, ...server.stats, someDialogs: server.stats.dialogs > 0 ? server.describeDialogs(3) : [] }),
+    close: async () => { await server.close(); await stack.close(); },
+  };
+}
+
+if (process.argv.includes('--lite-child')) {
+  // The split mode's child: drachtio-lite and the SIP core alone; the parent asks for stats and says when to stop.
+  const lite = await startLite(arg('secret', ''));
+  process.on('message', (m: string) => {
+    if (m === 'stats') process.send!({ stats: lite.stats() });
+    if (m === 'close') void lite.close().then(() => process.exit(0));
+  });
+  process.on('disconnect', () => process.exit(0));
+  process.send!({ sipPort: lite.sipPort, controlPort: lite.controlPort });
+  await new Promise(() => undefined);
+}
+
 const secret = randomBytes(8).toString('hex');
-const sipPort = await freePort();
-// What createDrachtioLite does, with the stack kept in hand for its transaction count.
-const stack = await SipStack.create({ listen: [{ transport: 'udp', address: '127.0.0.1', port: sipPort }], log });
-const server = new DrachtioLiteServer({ stack, secret, log, clock: systemClock, timers: { t1: 500, t2: 4000 } });
-const control = await server.listen('127.0.0.1', 0);
+/** drachtio-lite here or in the child (`--split`): its ports, stats, CPU so far, and how to stop it. */
+const lite = split ? await (async () => {
+  // BENCH_LITE_PROF=<dir>: the child writes a V8 CPU profile there on exit (bench/tools/profile-summary.mjs reads it).
+  const prof = process.env.BENCH_LITE_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_LITE_PROF}`] : [];
+  // BENCH_LITE_CALLGRIND=<file>: the child runs under valgrind's callgrind, which counts instructions, not time.
+  const cg = process.env.BENCH_LITE_CALLGRIND;
+  const child = cg
+    ? fork(process.argv[1]!, ['--lite-child', '--secret', secret], { execPath: 'valgrind', execArgv: ['--tool=callgrind', `--callgrind-out-file=${cg}`, '--instr-atstart=no', '--separate-threads=yes', process.execPath, ...process.execArgv], stdio: 'inherit' })
+    : fork(process.argv[1]!, ['--lite-child', '--secret', secret], { execArgv: [...process.execArgv, ...prof], stdio: 'inherit' });
+  // A child that cannot start (no valgrind, a crash) ends the bench with its reason instead of leaving it waiting.
+  const gone = (why: string) => { console.error(`bench/cps --split: the drachtio-lite child ${why}${cg ? ' (is valgrind installed? apt-get install valgrind)' : ''}`); process.exit(1); };
+  child.once('error', (err) => gone(`failed: ${err.message}`));
+  const early = (code: number | null) => gone(`exited (code ${code}) before it listened`);
+  child.once('exit', early);
+  const ports = await new Promise<{ sipPort: number; controlPort: number }>((res) => child.once('message', (m) => res(m as never)));
+  child.off('exit', early);
+  return {
+    ...ports,
+    pid: child.pid!,
+    stats: () => new Promise<LiteStats>((res) => { child.once('message', (m) => res((m as { stats: LiteStats }).stats)); child.send('stats'); }),
+    close: () => new Promise<void>((res) => { child.once('exit', () => res()); child.send('close'); }),
+  };
+})() : await (async () => {
+  const inProcess = await startLite(secret);
+  return { ...inProcess, pid: 0, stats: async () => inProcess.stats() };
+})();
+const sipPort = lite.sipPort;
+const control = { port: lite.controlPort };
 const uasPort = await freePort();
 const srf = new Srf();
 await new Promise<void>((resolve, reject) => {
@@ -70,11 +129,10 @@ const mb = (n: number): number => Math.round(n / 1048576);
 const load = (): string => loadavg().map((l) => l.toFixed(1)).join(' ');
 
 /** Live state of every layer: SIP transactions, drachtio-lite tables, srf's dialogs. */
-function tables(): string {
-  const s = stack.stats;
-  const l = server.stats;
+async function tables(): Promise<string> {
+  const l = await lite.stats();
   const srfDialogs = (srf as unknown as { _dialogs?: Map<unknown, unknown> })._dialogs?.size ?? '?';
-  return `sip txns ${s.transactions}  lite dialogs ${l.dialogs} netTxns ${l.networkTransactions} appTxns ${l.appTransactions}  srf dialogs ${srfDialogs}`;
+  return `sip txns ${l.transactions}  lite dialogs ${l.dialogs} netTxns ${l.networkTransactions} appTxns ${l.appTransactions}  srf dialogs ${srfDialogs}`;
 }
 
 /** `Successful call` / `Failed call` totals and a digest of the error trace. */
@@ -135,6 +193,30 @@ function procCpuS(pid: number): number {
   }
 }
 
+/** `callgrind_control` on the child, once per argument list. */
+function callgrind(...argLists: string[][]): void {
+  for (const a of argLists) execFileSync('callgrind_control', [...a, String(lite.pid)], { stdio: 'ignore' });
+}
+
+/**
+ * Dumps the child's counters (one file per thread: `--separate-threads=yes`) and returns the instructions counted
+ * since the last zeroing on its main thread, the event loop, and on all its threads (V8's compiler and GC helpers).
+ */
+function callgrindDump(): { main: number; all: number } {
+  const base = process.env.BENCH_LITE_CALLGRIND!;
+  const before = new Set(readdirSync(dirname(base)));
+  callgrind(['-d']);
+  const dumps = readdirSync(dirname(base)).filter((f) => !before.has(f) && f.startsWith(basename(base)));
+  let main = 0;
+  let all = 0;
+  for (const f of dumps) {
+    const n = Number(/^(?:totals|summary): (\d+)/m.exec(readFileSync(join(dirname(base), f), 'utf8'))?.[1] ?? 0);
+    all += n;
+    if (f.endsWith('-01')) main = n;
+  }
+  return { main, all };
+}
+
 interface Step { rate: number; calls: number; ok: boolean; cpuUsPerCall: number; cpuPct: number; peakRssMb: number }
 const results: Step[] = [];
 const rss0 = process.memoryUsage().rss;
@@ -142,19 +224,22 @@ let peakAll = rss0;
 console.log(`bench/cps: ${seconds} s per step, hold ${holdMs} ms, node ${process.version}, load ${load()}, RSS ${mb(rss0)} MB`);
 // Warm-up (not reported): lets V8 compile the hot paths so the first step's CPU per call is not inflated by JIT.
 {
+  const cg = Boolean(process.env.BENCH_LITE_CALLGRIND);
   const warm = await runSipp({
-    scenario: 'uac-invite-bye.xml', target: `127.0.0.1:${sipPort}`, calls: 500, timeoutS: 60,
-    extra: ['-buff_size', SIPP_BUFFER, '-s', 'bench', '-r', '200', '-d', '100', '-l', '400'],
+    scenario: 'uac-invite-bye.xml', target: `127.0.0.1:${sipPort}`, calls: cg ? 400 : 500, timeoutS: cg ? 300 : 60,
+    extra: ['-buff_size', SIPP_BUFFER, '-s', 'bench', '-r', cg ? '5' : '200', '-d', '100', '-l', '400'],
   });
   await warm.done;
-  for (let i = 0; i < 50 && server.stats.dialogs > 0; i++) await new Promise((res) => setTimeout(res, 100));
+  for (let i = 0; i < 50 && (await lite.stats()).dialogs > 0; i++) await new Promise((res) => setTimeout(res, 100));
 }
 for (const rate of rates) {
   const calls = rate * seconds;
   const loadBefore = load();
   const drops0 = udpDrops();
   const sockDrops0 = socketDrops([sipPort, uasPort]);
+  if (process.env.BENCH_LITE_CALLGRIND) callgrind(['-i', 'on'], ['-z']);
   const cpu0 = process.cpuUsage();
+  const liteCpu0 = split ? procCpuS(lite.pid) : 0;
   const t0 = Date.now();
   let peakRss = 0;
   let uacCpuS = 0;
@@ -183,6 +268,8 @@ for (const rate of rates) {
   lag.disable();
   clearInterval(sampler);
   const cpu = process.cpuUsage(cpu0);
+  const liteCpuS = split ? procCpuS(lite.pid) - liteCpu0 : 0;
+  const liteIr = process.env.BENCH_LITE_CALLGRIND ? callgrindDump() : undefined;
   const wallMs = Date.now() - t0;
   const cpuMs = (cpu.user + cpu.system) / 1000;
   const sum = sippSummary(r);
@@ -202,10 +289,12 @@ for (const rate of rates) {
   );
   // Let the last calls finish (B legs get their BYE after the caller's), so the heap figure holds only the
   // finished transactions waiting out their timers.
-  for (let i = 0; i < 50 && server.stats.dialogs > 0; i++) await new Promise((res) => setTimeout(res, 100));
+  for (let i = 0; i < 50 && (await lite.stats()).dialogs > 0; i++) await new Promise((res) => setTimeout(res, 100));
   console.log(`    UDP receive drops this step: switchboard ${(d1.get(sipPort) ?? 0) - (sockDrops0.get(sipPort) ?? 0)}, SIPp uas ${(d1.get(uasPort) ?? 0) - (sockDrops0.get(uasPort) ?? 0)}, SIPp uac ≥ ${uacDrops}`);
+  if (liteIr) console.log(`    callgrind: drachtio-lite + SIP core (child) ${Math.round(liteIr.main / calls / 1000)} k instructions per call on its main thread, ${Math.round(liteIr.all / calls / 1000)} k on all threads`);
+  if (split) console.log(`    split: srf + B2BUA (this process) ${step.cpuUsPerCall} µs/call, drachtio-lite + SIP core (child) ${Math.round((liteCpuS * 1e6) / calls)} µs/call = ${Math.round((liteCpuS * 100000) / wallMs)}% of one core`);
   console.log(`    SIPp CPU: uac ${Math.round((uacCpuS * 100000) / wallMs)}% uas ${Math.round((uasCpuS * 100000) / wallMs)}% of one core (uac sampled every 200 ms)`);
-  console.log(`    after step (calls ended): ${tables()}${heapAfterGc()}`);
+  console.log(`    after step (calls ended): ${await tables()}${heapAfterGc()}`);
   if (process.env.BENCH_HEAPSNAPSHOT) console.log(`    heap snapshot: ${writeHeapSnapshot(`${process.env.BENCH_HEAPSNAPSHOT}-${rate}.heapsnapshot`)}`);
   if (!step.ok && sum.reasons) console.log(`    sipp errors: ${sum.reasons}`);
   if (!step.ok && process.env.BENCH_ERRORS) writeFileSync(`${process.env.BENCH_ERRORS}-${rate}.log`, r.errors);
@@ -218,15 +307,16 @@ console.log(`\nhighest zero-failure rate: ${best ? `${best.rate} calls/s at ${be
 // Drain: every finished transaction must go away once its wait timer (≤ 64×T1) has fired.
 const drainStart = Date.now();
 while (Date.now() - drainStart < drainS * 1000) {
-  if (stack.stats.transactions === 0 && server.stats.dialogs === 0) break;
+  const l = await lite.stats();
+  if (l.transactions === 0 && l.dialogs === 0) break;
   await new Promise((res) => setTimeout(res, 1000));
 }
-console.log(`after ${((Date.now() - drainStart) / 1000).toFixed(0)} s drain: ${tables()}${heapAfterGc()}  RSS ${mb(process.memoryUsage().rss)} MB (peak ${mb(peakAll)} MB, start ${mb(rss0)} MB)  load ${load()}`);
-if (server.stats.dialogs > 0) console.log('    some live dialogs:', JSON.stringify(server.describeDialogs(3)));
+console.log(`after ${((Date.now() - drainStart) / 1000).toFixed(0)} s drain: ${await tables()}${heapAfterGc()}  RSS ${mb(process.memoryUsage().rss)} MB (peak ${mb(peakAll)} MB, start ${mb(rss0)} MB)  load ${load()}`);
+const left = await lite.stats();
+if (left.dialogs > 0) console.log('    some live dialogs:', JSON.stringify(left.someDialogs));
 uas.kill();
 if (process.env.BENCH_ERRORS) writeFileSync(`${process.env.BENCH_ERRORS}-uas.log`, (await uas.done).errors);
 killAllSipp();
 srf.disconnect();
-await server.close();
-await stack.close();
+await lite.close();
 process.exit(0);
