@@ -6,7 +6,7 @@
  * everything after the empty line, the app's Content-Length is discarded (our serializer writes the byte length),
  * and header names get their conventional spelling back.
  */
-import { canonicalName, headerField, keyOf, parseHead, SipRequest, SipResponse, splitChallenges, type HeaderField, type SipMessage } from '../sip/index.js';
+import { canonicalName, keyOf, parseHead, SipRequest, SipResponse, splitChallenges, type HeaderField, type SipMessage } from '../sip/index.js';
 
 const SPECIAL_CASE: Readonly<Record<string, string>> = {
   'call-id': 'Call-ID', cseq: 'CSeq', 'www-authenticate': 'WWW-Authenticate', 'mime-version': 'MIME-Version',

@@ -5,7 +5,7 @@
  *
  * Failures are values carrying a stable code and the numbers at fault (`Content-Length 512 > 300 bytes left`).
  */
-import { canonicalName, headerField, SipRequest, SipResponse, splitHeaderList, type HeaderField, type SipMessage } from './message.js';
+import { headerField, keyOf, SipRequest, SipResponse, splitHeaderList, type HeaderField, type SipMessage } from './message.js';
 import { sipParseError, type SipParseError } from './errors.js';
 import { isToken, parseCSeq, parseNameAddr, parseVia, readTag } from './headers.js';
 
@@ -190,20 +190,6 @@ function headFailure(error: SipParseError, start: ParsedHead['start'] | undefine
   return r;
 }
 
-/**
- * Lengths of the header names {@link checkHeaders} looks at (v/f/t/i/m/l, To, Via, From/CSeq/Date, Call-ID/Contact,
- * Max-Forwards); other names skip the lower-casing entirely.
- */
-const CHECKED_NAME_LENGTHS = new Uint8Array(16);
-for (const n of [1, 2, 3, 4, 7, 12]) CHECKED_NAME_LENGTHS[n] = 1;
-
-/** Usual spellings of the checked names, so the common case skips lower-casing. */
-const CHECKED_NAMES = new Map<string, string>([
-  ['Via', 'via'], ['From', 'from'], ['To', 'to'], ['CSeq', 'cseq'], ['Call-ID', 'call-id'], ['Call-Id', 'call-id'],
-  ['Contact', 'contact'], ['Max-Forwards', 'max-forwards'], ['Date', 'date'], ['v', 'via'], ['f', 'from'], ['t', 'to'],
-  ['i', 'call-id'], ['m', 'contact'], ['l', 'content-length'],
-]);
-
 function isDigits(s: string, maxLen: number): boolean {
   if (s.length === 0 || s.length > maxLen) return false;
   for (let i = 0; i < s.length; i++) {
@@ -225,8 +211,8 @@ function hasWhitespace(s: string): boolean {
 function checkHeaders(headers: HeaderField[]): SipParseError | undefined {
   let callId: string | undefined;
   for (const h of headers) {
-    if (h.name.length >= 16 || CHECKED_NAME_LENGTHS[h.name.length] !== 1) continue;
-    const name = h.key ?? CHECKED_NAMES.get(h.name) ?? canonicalName(h.name);
+    // parseHead's fields carry their canonical name, so the switch needs no lower-casing of its own.
+    const name = keyOf(h);
     switch (name) {
       case 'via':
         for (const entry of h.value.indexOf(',') === -1 ? [h.value] : splitHeaderList(h.value)) {

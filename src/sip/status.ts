@@ -2,7 +2,7 @@
  * SIP status codes (RFC 3261 §21 plus the common extensions) as one named map, their reason phrases, and
  * `createResponse`, which builds a response from a request per RFC 3261 §8.2.6.
  */
-import { canonicalName, headerField, keyOf, SipResponse, type HeaderField, type SipRequest } from './message.js';
+import { headerField, keyOf, SipResponse, type HeaderField, type SipRequest } from './message.js';
 import { getTag, setTag } from './headers.js';
 import { reasonPhrase } from './syntax.js';
 
