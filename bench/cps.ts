@@ -45,6 +45,8 @@ const keepGoing = process.argv.includes('--keep-going');
 
 const log = createLogger({ level: process.env.BENCH_LOG ?? 'warn' });
 const split = process.argv.includes('--split');
+/** BENCH_LITE_CALLGRIND=<file> (with `--split`): the child runs under valgrind's callgrind, which counts instructions, not time. */
+const callgrindOut = split ? process.env.BENCH_LITE_CALLGRIND : undefined;
 
 /** Live counts of drachtio-lite's tables and its stack's transactions. */
 interface LiteStats { transactions: number; dialogs: number; networkTransactions: number; appTransactions: number; someDialogs: unknown[] }
@@ -79,13 +81,13 @@ const secret = randomBytes(8).toString('hex');
 const lite = split ? await (async () => {
   // BENCH_LITE_PROF=<dir>: the child writes a V8 CPU profile there on exit (bench/tools/profile-summary.mjs reads it).
   const prof = process.env.BENCH_LITE_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_LITE_PROF}`] : [];
-  // BENCH_LITE_CALLGRIND=<file>: the child runs under valgrind's callgrind, which counts instructions, not time.
-  const cg = process.env.BENCH_LITE_CALLGRIND;
-  const child = cg
-    ? fork(process.argv[1]!, ['--lite-child', '--secret', secret], { execPath: 'valgrind', execArgv: ['--tool=callgrind', `--callgrind-out-file=${cg}`, '--instr-atstart=no', '--separate-threads=yes', process.execPath, ...process.execArgv], stdio: 'inherit' })
-    : fork(process.argv[1]!, ['--lite-child', '--secret', secret], { execArgv: [...process.execArgv, ...prof], stdio: 'inherit' });
+  // Under callgrind, valgrind is the command and node its first argument.
+  const execArgv = callgrindOut
+    ? ['--tool=callgrind', `--callgrind-out-file=${callgrindOut}`, '--instr-atstart=no', '--separate-threads=yes', process.execPath, ...process.execArgv]
+    : [...process.execArgv, ...prof];
+  const child = fork(process.argv[1]!, ['--lite-child', '--secret', secret], { ...(callgrindOut ? { execPath: 'valgrind' } : {}), execArgv, stdio: 'inherit' });
   // A child that cannot start (no valgrind, a crash) ends the bench with its reason instead of leaving it waiting.
-  const gone = (why: string) => { console.error(`bench/cps --split: the drachtio-lite child ${why}${cg ? ' (is valgrind installed? apt-get install valgrind)' : ''}`); process.exit(1); };
+  const gone = (why: string) => { console.error(`bench/cps --split: the drachtio-lite child ${why}${callgrindOut ? ' (is valgrind installed? apt-get install valgrind)' : ''}`); process.exit(1); };
   child.once('error', (err) => gone(`failed: ${err.message}`));
   const early = (code: number | null) => gone(`exited (code ${code}) before it listened`);
   child.once('exit', early);
@@ -203,7 +205,7 @@ function callgrind(...argLists: string[][]): void {
  * since the last zeroing on its main thread, the event loop, and on all its threads (V8's compiler and GC helpers).
  */
 function callgrindDump(): { main: number; all: number } {
-  const base = process.env.BENCH_LITE_CALLGRIND!;
+  const base = callgrindOut!;
   const before = new Set(readdirSync(dirname(base)));
   callgrind(['-d']);
   const dumps = readdirSync(dirname(base)).filter((f) => !before.has(f) && f.startsWith(basename(base)));
@@ -224,10 +226,11 @@ let peakAll = rss0;
 console.log(`bench/cps: ${seconds} s per step, hold ${holdMs} ms, node ${process.version}, load ${load()}, RSS ${mb(rss0)} MB`);
 // Warm-up (not reported): lets V8 compile the hot paths so the first step's CPU per call is not inflated by JIT.
 {
-  const cg = Boolean(process.env.BENCH_LITE_CALLGRIND);
+  // A child under callgrind runs ~40× slower: it is warmed at 5 calls/s.
+  const slow = callgrindOut !== undefined;
   const warm = await runSipp({
-    scenario: 'uac-invite-bye.xml', target: `127.0.0.1:${sipPort}`, calls: cg ? 400 : 500, timeoutS: cg ? 300 : 60,
-    extra: ['-buff_size', SIPP_BUFFER, '-s', 'bench', '-r', cg ? '5' : '200', '-d', '100', '-l', '400'],
+    scenario: 'uac-invite-bye.xml', target: `127.0.0.1:${sipPort}`, calls: slow ? 400 : 500, timeoutS: slow ? 300 : 60,
+    extra: ['-buff_size', SIPP_BUFFER, '-s', 'bench', '-r', slow ? '5' : '200', '-d', '100', '-l', '400'],
   });
   await warm.done;
   for (let i = 0; i < 50 && (await lite.stats()).dialogs > 0; i++) await new Promise((res) => setTimeout(res, 100));
@@ -237,7 +240,7 @@ for (const rate of rates) {
   const loadBefore = load();
   const drops0 = udpDrops();
   const sockDrops0 = socketDrops([sipPort, uasPort]);
-  if (process.env.BENCH_LITE_CALLGRIND) callgrind(['-i', 'on'], ['-z']);
+  if (callgrindOut) callgrind(['-i', 'on'], ['-z']);
   const cpu0 = process.cpuUsage();
   const liteCpu0 = split ? procCpuS(lite.pid) : 0;
   const t0 = Date.now();
@@ -269,7 +272,7 @@ for (const rate of rates) {
   clearInterval(sampler);
   const cpu = process.cpuUsage(cpu0);
   const liteCpuS = split ? procCpuS(lite.pid) - liteCpu0 : 0;
-  const liteIr = process.env.BENCH_LITE_CALLGRIND ? callgrindDump() : undefined;
+  const liteIr = callgrindOut ? callgrindDump() : undefined;
   const wallMs = Date.now() - t0;
   const cpuMs = (cpu.user + cpu.system) / 1000;
   const sum = sippSummary(r);
