@@ -103,6 +103,9 @@ describe('operations: health, readiness, metrics and drain', () => {
     let aEndedAt = 0;
     const aDone = a.done.then((r) => { aEndedAt = Date.now(); return r; });
     await eventually(async () => metricValue(await metrics(pbx), 'switchboard_calls_active', { direction: 'inbound' }) === 2, 'two calls connected', 30_000);
+    // The calls' steps commit off the SIP path (the store's worker), so the first commit may land just after both
+    // calls show as connected: wait for it, then check the scrape that has it.
+    await eventually(async () => (metricValue(await metrics(pbx), 'switchboard_store_commit_seconds_count', { result: 'ok' }) ?? 0) > 0, 'a store commit observed', 10_000);
     const during = await metrics(pbx);
     expect(metricValue(during, 'switchboard_store_commit_seconds_count', { result: 'ok' })).toBeGreaterThan(0);
     for (const s of SECRETS) expect(during, `/metrics must not show ${s}`).not.toContain(s);
