@@ -13,7 +13,7 @@ import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNgClient } from '../../src/media/rtpengine/ng-client.js';
-import { freePort } from './sipp.js';
+import { freePort, mediaPortRange } from './sipp.js';
 
 export const RTPENGINE_BIN = '/usr/bin/rtpengine';
 
@@ -63,11 +63,16 @@ export function requireRtpengine(): boolean {
 const running = new Set<ChildProcess>();
 process.once('exit', () => { for (const c of running) { try { c.kill('SIGKILL'); } catch { /* gone */ } } });
 
-/** A UDP port range in 30000–39999 whose first and last ports are free now (rtpengine skips any port taken later). */
+/**
+ * A UDP port range in this vitest worker's block of 30000–39999 (anywhere in it outside vitest) whose first and last
+ * ports are free now (rtpengine skips any port taken later). Above the embedded layer's test ranges (20000–29999).
+ * One block per worker, as for the embedded layer: with ranges drawn from the whole span, a port one worker's daemon
+ * had just released could be another worker's new leg while late RTP of the ended call still arrived.
+ */
 async function freeRange(size: number): Promise<number> {
+  const span = mediaPortRange(30_000) ?? { min: 30_000, max: 39_999 };
   for (let i = 0; i < 50; i++) {
-    // Above the embedded layer's test ranges (20000–29999, support/sipp.ts mediaPortRange).
-    const base = 30000 + 2 * Math.floor(Math.random() * ((40000 - 30000 - size) / 2));
+    const base = span.min + 2 * Math.floor(Math.random() * ((span.max + 1 - span.min - size) / 2));
     const probes = [base, base + 1, base + Math.floor(size / 2), base + size - 1];
     const free = await Promise.all(probes.map((p) => new Promise<boolean>((res) => {
       const u = createSocket('udp4');

@@ -31,10 +31,11 @@ let cursor = 4 * Math.floor((Math.random() * BLOCK_SIZE) / 4);
  * The embedded media layer's RTP range for a Switchboard this worker starts: its own 2,000 ports of 20000–29999
  * (the same block number as its SIP/HTTP ports). With one shared range, a port one worker's call just released was
  * at once another worker's new leg, and late RTP of the ended call (a 400 Hz tone) was heard — and recorded — there.
- * Null outside vitest (the configured range stands).
+ * Null outside vitest (the configured range stands). `base` 30000 gives the worker's block of rtpengine's test ranges
+ * (support/rtpengine.ts), for the same reason.
  */
-export function mediaPortRange(): { min: number; max: number } | null {
-  return block === null ? null : { min: 20_000 + block * BLOCK_SIZE, max: 20_000 + (block + 1) * BLOCK_SIZE - 1 };
+export function mediaPortRange(base = 20_000): { min: number; max: number } | null {
+  return block === null ? null : { min: base + block * BLOCK_SIZE, max: base + (block + 1) * BLOCK_SIZE - 1 };
 }
 
 async function kernelPort(): Promise<number> {
